@@ -1,0 +1,1 @@
+"""Geometry: coordinate systems, layers, H3 cells and linking."""

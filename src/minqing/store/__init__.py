@@ -1,0 +1,30 @@
+"""Stores: one interface, an embedded SQLite store and (later) a PostGIS store."""
+
+from __future__ import annotations
+
+from minqing.config import database_url
+from minqing.errors import ConfigError
+from minqing.store.base import Store, TicketFilter
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and migrate) the store named by ``url`` or by the settings.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``sqlite:///path`` or ``postgresql://...``; defaults to :func:`minqing.config.database_url`.
+    """
+    url = url or database_url()
+    if url.startswith("sqlite:"):
+        from minqing.store.sqlite import SQLiteStore
+
+        return SQLiteStore(url)
+    raise ConfigError(
+        f"no store for {url!r} yet; this version supports sqlite:/// URLs",
+        key="error.store_unsupported",
+        url=url,
+    )
+
+
+__all__ = ["Store", "TicketFilter", "open_store"]

@@ -1,0 +1,116 @@
+"""The store interface every backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Which tickets to read.
+
+    Attributes
+    ----------
+    start, end : str or Timestamp, optional
+        Received-time range, start inclusive, end exclusive (local time).
+    unit_level, unit_codes : optional
+        Restrict to tickets linked to these units of one level
+        ("district", "subdistrict", "community" or "grid"). This is the
+        data-layer scope a grid leader's view goes through.
+    columns : tuple of str, optional
+        Columns to read; all when omitted.
+    """
+
+    start: object = None
+    end: object = None
+    unit_level: str | None = None
+    unit_codes: tuple[str, ...] | None = None
+    columns: tuple[str, ...] | None = None
+
+
+class Store(ABC):
+    """One place where units, places, tickets and interventions live.
+
+    Every write is one transaction. Implementations: :class:`SQLiteStore`
+    (embedded default) and, later, a PostGIS store.
+    """
+
+    url: str
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """Return the schema version the store is at."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- metadata ---------------------------------------------------------------
+    @abstractmethod
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """Return a stored setting or marker."""
+
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting or marker."""
+
+    def data_version(self) -> str:
+        """Return a token that changes with every write (for UI caches)."""
+        return self.get_meta("data_version", "0") or "0"
+
+    # -- units and places ----------------------------------------------------------
+    @abstractmethod
+    def write_units(self, units: gpd.GeoDataFrame) -> int:
+        """Insert or replace unit versions keyed by (code, valid_from); return the count."""
+
+    @abstractmethod
+    def read_units(self, level: str | None = None, at: str | None = None) -> gpd.GeoDataFrame:
+        """Return units (all versions, or those valid on date ``at``) with ``unit_uid``."""
+
+    @abstractmethod
+    def write_places(self, places: gpd.GeoDataFrame) -> int:
+        """Insert or replace places keyed by ``place_id``; return the count."""
+
+    @abstractmethod
+    def read_places(self) -> gpd.GeoDataFrame:
+        """Return all places."""
+
+    # -- tickets ----------------------------------------------------------------------
+    @abstractmethod
+    def write_tickets(self, tickets: pd.DataFrame, place_links: pd.DataFrame | None = None) -> int:
+        """Insert or update tickets by ``source_id`` and replace their place links."""
+
+    @abstractmethod
+    def read_tickets(self, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return tickets matching ``where`` with times as local timestamps."""
+
+    @abstractmethod
+    def read_ticket_places(self, place_ids: list[str] | None = None) -> pd.DataFrame:
+        """Return (source_id, place_id) links."""
+
+    @abstractmethod
+    def count_tickets(self, level: str, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return ticket counts per unit code of ``level`` as columns (code, tickets)."""
+
+    @abstractmethod
+    def ticket_count(self) -> int:
+        """Return the number of stored tickets."""
+
+    # -- interventions -------------------------------------------------------------
+    @abstractmethod
+    def write_interventions(self, interventions: pd.DataFrame, targets: pd.DataFrame) -> int:
+        """Insert or replace interventions and their targets; return the count."""
+
+    @abstractmethod
+    def read_interventions(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return (interventions, targets)."""

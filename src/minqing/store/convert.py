@@ -1,0 +1,58 @@
+"""Conversions between DataFrames and the rows every store writes.
+
+Shared by all store implementations so they agree on types: times are UTC
+epoch seconds on disk and tz-aware ``Asia/Shanghai`` timestamps in memory;
+geometries are WKB on disk and shapely objects in EPSG:4326 in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from minqing.model import TICKET_TIME_COLUMNS, TIMEZONE
+
+
+def times_to_epoch(values: pd.Series) -> list:
+    """Return epoch seconds (int or None) for a Series of tz-aware or naive local times."""
+    s = pd.to_datetime(values)
+    if s.dt.tz is None:
+        s = s.dt.tz_localize(TIMEZONE)
+    secs = (s.dt.tz_convert("UTC") - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
+    arr = secs.to_numpy(dtype="float64", na_value=np.nan)
+    mask = np.isnan(arr)
+    out = arr.astype("int64", copy=False) if not mask.any() else np.where(mask, 0, arr).astype("int64")
+    lst = out.tolist()
+    if mask.any():
+        for i in np.flatnonzero(mask):
+            lst[i] = None
+    return lst
+
+
+def epoch_to_times(values) -> pd.Series:
+    """Return tz-aware ``Asia/Shanghai`` timestamps for epoch seconds (None -> NaT)."""
+    s = pd.to_datetime(pd.Series(values, dtype="Float64"), unit="s", utc=True)
+    return s.dt.tz_convert(TIMEZONE)
+
+
+def column_values(df: pd.DataFrame, column: str) -> list:
+    """Return a column as a Python list with NaN/NA/NaT turned into None."""
+    if column not in df.columns:
+        return [None] * len(df)
+    s = df[column]
+    if column in TICKET_TIME_COLUMNS:
+        return times_to_epoch(s)
+    if pd.api.types.is_float_dtype(s.dtype):
+        arr = s.to_numpy(dtype="float64", na_value=np.nan)
+        return [None if v != v else v for v in arr.tolist()]
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        if s.isna().any():
+            return [None if pd.isna(v) else int(v) for v in s.tolist()]
+        return [int(v) for v in s.tolist()]
+    values = s.astype(object).tolist()
+    return [None if (v is None or (isinstance(v, float) and v != v) or v is pd.NA) else v for v in values]
+
+
+def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[tuple]:
+    """Return the rows of ``df`` as tuples in ``columns`` order, ready for executemany."""
+    return list(zip(*(column_values(df, c) for c in columns), strict=True)) if len(df) else []

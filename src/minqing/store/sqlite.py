@@ -1,0 +1,350 @@
+"""The embedded store: one SQLite file in WAL mode."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from minqing.config import sqlite_path
+from minqing.errors import SchemaVersionError, StoreError
+from minqing.model import (
+    CATEGORIES,
+    CHANNELS,
+    INTERVENTION_COLUMNS,
+    KINDS,
+    LEVELS,
+    LOCATION_SOURCES,
+    PLACE_COLUMNS,
+    PLACE_KINDS,
+    RESOLVED,
+    SATISFACTION,
+    STATUSES,
+    TICKET_COLUMNS,
+    TICKET_TIME_COLUMNS,
+    UNIT_COLUMNS,
+    UNIT_LEVELS,
+    INTERVENTION_TYPES,
+)
+from minqing.store.base import Store, TicketFilter
+from minqing.store.convert import epoch_to_times, rows, times_to_epoch
+
+_VOCABS = {
+    "level": LEVELS,
+    "channel": CHANNELS,
+    "kind": KINDS,
+    "location_source": LOCATION_SOURCES,
+    "resolved": RESOLVED,
+    "satisfaction": SATISFACTION,
+    "status": STATUSES,
+    "place_kind": PLACE_KINDS,
+    "intervention_type": INTERVENTION_TYPES,
+}
+_BATCH = 50_000
+_NULLABLE_INTS = ("grid_uid", "h3_cell")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("minqing.store") / "sql" / "sqlite"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SQLiteStore(Store):
+    """Store backed by one SQLite file (WAL journal, foreign keys on).
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///relative/path.sqlite`` or ``sqlite:////absolute/path.sqlite``.
+        The folder is created when missing.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = sqlite_path(url)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA foreign_keys=ON")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"cannot open the SQLite store at {self.path}: {exc}. "
+                "Check the path in MINQING_DATABASE_URL and that the folder is writable.",
+                key="error.store_open",
+                path=str(self.path),
+                reason=str(exc),
+            ) from exc
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- plumbing ----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        """Run the block in one transaction; roll back on any exception."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
+
+    def _query(self, sql: str, params=()) -> pd.DataFrame:
+        with self._lock:
+            cur = self._con.execute(sql, params)
+            cols = [d[0] for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._con.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        migrations = _migrations()
+        latest = migrations[-1][0]
+        current = self.schema_version()
+        if current > latest:
+            raise SchemaVersionError(
+                f"{self.path} has schema version {current}, newer than this program's {latest}; "
+                "upgrade Minqing Map or open another store.",
+                key="error.schema_version",
+                found=current,
+                supported=latest,
+            )
+        for version, sql in migrations:
+            if version <= current:
+                continue
+            with self._lock:
+                try:
+                    self._con.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+                except sqlite3.Error as exc:
+                    self._con.execute("ROLLBACK") if self._con.in_transaction else None
+                    raise StoreError(
+                        f"migration {version} failed on {self.path}: {exc}",
+                        key="error.store_migrate",
+                        path=str(self.path),
+                        reason=str(exc),
+                    ) from exc
+        if current < latest:
+            self._seed_vocabularies()
+
+    def _seed_vocabularies(self) -> None:
+        with self.transaction() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO vocab (vocab, code, zh, en) VALUES (?, ?, ?, ?)",
+                [(v, t.code, t.zh, t.en) for v, terms in _VOCABS.items() for t in terms.values()],
+            )
+            con.executemany(
+                "INSERT OR REPLACE INTO categories (code, parent, level, zh, en) VALUES (?, ?, ?, ?, ?)",
+                [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()],
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def _bump(self, con) -> None:
+        con.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)", (uuid.uuid4().hex,)
+        )
+
+    # -- metadata --------------------------------------------------------------------------
+    def get_meta(self, key, default=None):
+        with self._lock:
+            row = self._con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key, value):
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+
+    # -- units and places --------------------------------------------------------------------
+    def write_units(self, units):
+        bad = set(units["level"]) - set(UNIT_LEVELS)
+        if bad:
+            raise StoreError(
+                f"unknown unit level(s) {sorted(bad)}; allowed: {', '.join(UNIT_LEVELS)}",
+                key="error.unit_level",
+                levels=", ".join(sorted(map(str, bad))),
+            )
+        units = units.to_crs(4326) if units.crs is not None else units
+        cols = list(UNIT_COLUMNS) + ["geometry"]
+        data = units.drop(columns="geometry").copy()
+        data["geometry"] = shapely.to_wkb(units.geometry.values)
+        with self.transaction() as con:
+            con.executemany(
+                f"INSERT INTO units ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                "ON CONFLICT (code, valid_from) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("code", "valid_from")),
+                rows(data, cols),
+            )
+            self._bump(con)
+        return len(units)
+
+    def read_units(self, level=None, at=None):
+        sql = f"SELECT unit_uid, {', '.join(UNIT_COLUMNS)}, geometry FROM units WHERE 1=1"
+        params: list = []
+        if level is not None:
+            sql += " AND level = ?"
+            params.append(level)
+        if at is not None:
+            day = str(pd.Timestamp(at).date())
+            sql += " AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+            params += [day, day]
+        df = self._query(sql + " ORDER BY level, code, valid_from", params)
+        geom = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
+        df["population"] = df["population"].astype("Int64")
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
+
+    def write_places(self, places):
+        bad = set(places["kind"]) - set(PLACE_KINDS)
+        if bad:
+            raise StoreError(
+                f"unknown place kind(s) {sorted(bad)}; allowed: {', '.join(PLACE_KINDS)}",
+                key="error.place_kind",
+                kinds=", ".join(sorted(map(str, bad))),
+            )
+        places = places.to_crs(4326) if places.crs is not None else places
+        cols = list(PLACE_COLUMNS) + ["geometry"]
+        data = places.drop(columns="geometry").copy()
+        data["synthetic"] = data.get("synthetic", False)
+        data["synthetic"] = data["synthetic"].fillna(False).astype(bool)
+        data["geometry"] = shapely.to_wkb(places.geometry.values)
+        with self.transaction() as con:
+            con.executemany(
+                f"INSERT OR REPLACE INTO places ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                rows(data, cols),
+            )
+            self._bump(con)
+        return len(places)
+
+    def read_places(self):
+        df = self._query(f"SELECT {', '.join(PLACE_COLUMNS)}, geometry FROM places ORDER BY place_id")
+        geom = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
+        df["synthetic"] = df["synthetic"].astype(bool)
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
+
+    # -- tickets ---------------------------------------------------------------------------------
+    def write_tickets(self, tickets, place_links=None):
+        cols = list(TICKET_COLUMNS)
+        insert = (
+            f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            "ON CONFLICT (source_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "source_id")
+        )
+        with self.transaction() as con:
+            for lo in range(0, len(tickets), _BATCH):
+                con.executemany(insert, rows(tickets.iloc[lo : lo + _BATCH], cols))
+            if place_links is not None:
+                ids = tickets["source_id"].astype(str).tolist()
+                con.executemany("DELETE FROM ticket_places WHERE source_id = ?", ((i,) for i in ids))
+                con.executemany(
+                    "INSERT OR IGNORE INTO ticket_places (source_id, place_id) VALUES (?, ?)",
+                    rows(place_links, ["source_id", "place_id"]),
+                )
+            self._bump(con)
+        return len(tickets)
+
+    def _where(self, where: TicketFilter | None, alias: str = "") -> tuple[str, list]:
+        clauses, params = [], []
+        p = f"{alias}." if alias else ""
+        if where is None:
+            return "", params
+        if where.start is not None:
+            clauses.append(f"{p}received_at >= ?")
+            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.start)]))[0])
+        if where.end is not None:
+            clauses.append(f"{p}received_at < ?")
+            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.end)]))[0])
+        if where.unit_codes is not None:
+            level = where.unit_level or "grid"
+            if level not in UNIT_LEVELS:
+                raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}")
+            codes = list(where.unit_codes)
+            clauses.append(f"{p}{level}_code IN ({', '.join('?' * len(codes)) or 'NULL'})")
+            params += codes
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def read_tickets(self, where=None):
+        cols = list(where.columns) if where is not None and where.columns else list(TICKET_COLUMNS)
+        unknown = set(cols) - set(TICKET_COLUMNS)
+        if unknown:
+            raise StoreError(f"unknown ticket column(s) {sorted(unknown)}", key="error.column")
+        clause, params = self._where(where)
+        # Integers with NULLs would come back as float64 and lose H3 bits: read -1 instead.
+        select = [f"IFNULL({c}, -1) AS {c}" if c in _NULLABLE_INTS else c for c in cols]
+        df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY received_at, source_id", params)
+        for c in TICKET_TIME_COLUMNS:
+            if c in df.columns:
+                df[c] = epoch_to_times(df[c]).to_numpy() if len(df) else pd.Series([], dtype=f"datetime64[ns, Asia/Shanghai]")
+        for c in _NULLABLE_INTS:
+            if c in df.columns:
+                df[c] = df[c].astype("int64").astype("Int64")
+                df.loc[df[c] == -1, c] = pd.NA
+        for c in ("lon", "lat"):
+            if c in df.columns:
+                df[c] = df[c].astype("float64")
+        return df
+
+    def read_ticket_places(self, place_ids=None):
+        sql = "SELECT source_id, place_id FROM ticket_places"
+        params: list = []
+        if place_ids is not None:
+            sql += f" WHERE place_id IN ({', '.join('?' * len(place_ids)) or 'NULL'})"
+            params = list(place_ids)
+        return self._query(sql + " ORDER BY source_id, place_id", params)
+
+    def count_tickets(self, level, where=None):
+        if level not in UNIT_LEVELS:
+            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
+        clause, params = self._where(where)
+        return self._query(
+            f"SELECT {level}_code AS code, COUNT(*) AS tickets FROM tickets{clause} "
+            f"GROUP BY {level}_code ORDER BY {level}_code",
+            params,
+        )
+
+    def ticket_count(self):
+        with self._lock:
+            return self._con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+
+    # -- interventions -----------------------------------------------------------------------------
+    def write_interventions(self, interventions, targets):
+        cols = list(INTERVENTION_COLUMNS)
+        with self.transaction() as con:
+            con.executemany(
+                f"INSERT OR REPLACE INTO interventions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                rows(interventions, cols),
+            )
+            ids = [(int(i),) for i in interventions["intervention_id"]]
+            con.executemany("DELETE FROM intervention_targets WHERE intervention_id = ?", ids)
+            con.executemany(
+                "INSERT OR IGNORE INTO intervention_targets (intervention_id, target_type, target_id) VALUES (?, ?, ?)",
+                rows(targets, ["intervention_id", "target_type", "target_id"]),
+            )
+            self._bump(con)
+        return len(interventions)
+
+    def read_interventions(self):
+        iv = self._query(f"SELECT {', '.join(INTERVENTION_COLUMNS)} FROM interventions ORDER BY intervention_id")
+        tg = self._query(
+            "SELECT intervention_id, target_type, target_id FROM intervention_targets "
+            "ORDER BY intervention_id, target_type, target_id"
+        )
+        return iv, tg

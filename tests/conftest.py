@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny hand-made city whose answers are known."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+# Tiny city near Yangpu: 0.01 degree squares (~950 m x 1110 m).
+X0, Y0 = 121.50, 31.28
+
+
+def sq(i, j, size=0.01):
+    return box(X0 + i * size, Y0 + j * size, X0 + (i + 1) * size, Y0 + (j + 1) * size)
+
+
+@pytest.fixture
+def tiny_units() -> gpd.GeoDataFrame:
+    """One district, one sub-district, two communities, four grids; grid G4 is
+    split into G4A / G4B on 2025-07-01 (a boundary version change)."""
+    rows = [
+        ("D", "district", None, box(X0, Y0, X0 + 0.02, Y0 + 0.02), "2020-01-01", None),
+        ("S", "subdistrict", "D", box(X0, Y0, X0 + 0.02, Y0 + 0.02), "2020-01-01", None),
+        ("C1", "community", "S", box(X0, Y0, X0 + 0.01, Y0 + 0.02), "2020-01-01", None),
+        ("C2", "community", "S", box(X0 + 0.01, Y0, X0 + 0.02, Y0 + 0.02), "2020-01-01", None),
+        ("G1", "grid", "C1", sq(0, 0), "2020-01-01", None),
+        ("G2", "grid", "C1", sq(0, 1), "2020-01-01", None),
+        ("G3", "grid", "C2", sq(1, 0), "2020-01-01", None),
+        ("G4", "grid", "C2", sq(1, 1), "2020-01-01", "2025-07-01"),
+        ("G4A", "grid", "C2", box(X0 + 0.01, Y0 + 0.01, X0 + 0.015, Y0 + 0.02), "2025-07-01", None),
+        ("G4B", "grid", "C2", box(X0 + 0.015, Y0 + 0.01, X0 + 0.02, Y0 + 0.02), "2025-07-01", None),
+    ]
+    df = pd.DataFrame(rows, columns=["code", "level", "parent_code", "geometry", "valid_from", "valid_to"])
+    df["name"] = "单元" + df["code"]
+    df["name_en"] = "Unit " + df["code"]
+    df["population"] = 1000
+    df["caveat"] = None
+    df["unit_uid"] = range(1, len(df) + 1)
+    return gpd.GeoDataFrame(df, geometry="geometry", crs=4326)
+
+
+@pytest.fixture
+def tiny_places() -> gpd.GeoDataFrame:
+    """A hospital entrance (80 m radius), a road stretch (25 m buffer), a compound."""
+    rows = [
+        ("H1", "hospital_entrance", "测试医院门口", Point(X0 + 0.005, Y0 + 0.005), 80.0, None),
+        ("R1", "road_stretch", "测试路段", LineString([(X0 + 0.011, Y0 + 0.005), (X0 + 0.019, Y0 + 0.005)]), None, 25.0),
+        ("P1", "compound", "测试小区", box(X0 + 0.002, Y0 + 0.012, X0 + 0.004, Y0 + 0.014), None, None),
+    ]
+    df = pd.DataFrame(rows, columns=["place_id", "kind", "name", "geometry", "radius_m", "buffer_m"])
+    df["name_en"] = df["place_id"]
+    df["aliases"] = df["name"]
+    df["subdistrict_code"] = "S"
+    df["source"] = "test"
+    df["synthetic"] = True
+    return gpd.GeoDataFrame(df, geometry="geometry", crs=4326)
+
+
+def make_tickets(points, times) -> pd.DataFrame:
+    """Tickets at (lon, lat) points received at local times."""
+    n = len(points)
+    return pd.DataFrame(
+        {
+            "source_id": [f"T{i:04d}" for i in range(n)],
+            "received_at": pd.to_datetime(times).tz_localize("Asia/Shanghai"),
+            "channel": "hotline_12345",
+            "kind": "complaint",
+            "category": "02.01.01",
+            "text": "测试",
+            "address": "测试路1号",
+            "lon": [p[0] for p in points],
+            "lat": [p[1] for p in points],
+            "location_source": ["coordinates" if p[0] == p[0] else "none" for p in points],
+        }
+    )

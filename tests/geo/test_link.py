@@ -1,0 +1,92 @@
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import X0, Y0, make_tickets
+
+from minqing.errors import GeodataError
+from minqing.geo.h3cells import cells_to_parent, latlng_to_cells
+from minqing.geo.link import apply_links, link_tickets, place_footprints
+
+# metres per degree at this latitude (for placing points at known distances)
+def codes(s):
+    return [None if pd.isna(v) else v for v in s]
+
+
+M_PER_DEG_LON = 111_320 * np.cos(np.radians(Y0 + 0.005))
+
+
+def test_grid_and_hierarchy(tiny_units):
+    t = make_tickets(
+        [(X0 + 0.005, Y0 + 0.005), (X0 + 0.005, Y0 + 0.015), (X0 + 0.015, Y0 + 0.005), (X0 + 0.03, Y0 + 0.03), (np.nan, np.nan)],
+        ["2025-01-01 10:00"] * 5,
+    )
+    links = link_tickets(t, tiny_units).links
+    assert codes(links["grid_code"]) == ["G1", "G2", "G3", None, None]
+    assert codes(links["community_code"]) == ["C1", "C1", "C2", None, None]
+    assert codes(links["subdistrict_code"]) == ["S", "S", "S", None, None]
+    assert codes(links["district_code"]) == ["D", "D", "D", None, None]
+    assert links["grid_uid"].tolist()[:3] == [5, 6, 7]
+    assert links["grid_uid"].isna().tolist() == [False, False, False, True, True]
+
+
+def test_boundary_version_change(tiny_units):
+    """A point in old grid G4 links to G4 before 2025-07-01 and to G4A / G4B from that day on."""
+    west, east = (X0 + 0.012, Y0 + 0.015), (X0 + 0.018, Y0 + 0.015)
+    times = ["2025-06-30 23:59", "2025-07-01 00:00", "2025-06-30 23:59", "2025-07-01 00:01"]
+    links = link_tickets(make_tickets([west, west, east, east], times), tiny_units).links
+    assert links["grid_code"].tolist() == ["G4", "G4A", "G4", "G4B"]
+
+
+def test_local_time_decides_version(tiny_units):
+    """Midnight in Shanghai is 16:00 UTC the day before: the version follows local time."""
+    t = make_tickets([(X0 + 0.012, Y0 + 0.015)], ["2025-07-01 00:30"])
+    t["received_at"] = t["received_at"].dt.tz_convert("UTC")
+    assert link_tickets(t, tiny_units).links["grid_code"].tolist() == ["G4A"]
+
+
+def test_places_metric_buffers(tiny_units, tiny_places):
+    h = (X0 + 0.005, Y0 + 0.005)
+    pts = [
+        (h[0] + 70 / M_PER_DEG_LON, h[1]),  # 70 m east of the hospital point: inside 80 m
+        (h[0] + 90 / M_PER_DEG_LON, h[1]),  # 90 m: outside
+        (X0 + 0.015, Y0 + 0.005 + 20 / 110_900),  # 20 m off the road line: inside 25 m
+        (X0 + 0.015, Y0 + 0.005 + 30 / 110_900),  # 30 m: outside
+        (X0 + 0.003, Y0 + 0.013),  # inside the compound
+        (X0 + 0.0045, Y0 + 0.013),  # outside the compound
+    ]
+    result = link_tickets(make_tickets(pts, ["2025-01-01"] * 6), tiny_units, tiny_places)
+    got = result.place_links.groupby("row")["place_id"].apply(list).to_dict()
+    assert got == {0: ["H1"], 2: ["R1"], 4: ["P1"]}
+
+
+def test_footprint_area(tiny_places):
+    fp = place_footprints(tiny_places).to_crs(32651)
+    assert fp.iloc[0].area == pytest.approx(np.pi * 80**2, rel=0.01)
+    assert fp.iloc[2].area == pytest.approx(tiny_places.to_crs(32651).iloc[2].geometry.area, rel=1e-9)
+
+
+def test_h3_cells_and_parents(tiny_units):
+    lat = np.array([31.281, 31.29, np.nan])
+    lng = np.array([121.501, 121.51, 121.5])
+    cells = latlng_to_cells(lat, lng, 10)
+    assert cells[2] == -1
+    assert h3.int_to_str(int(cells[0])) == h3.latlng_to_cell(31.281, 121.501, 10)
+    rng = np.random.default_rng(1)
+    many = latlng_to_cells(rng.uniform(31.2, 31.4, 500), rng.uniform(121.4, 121.6, 500), 10)
+    for res in (7, 8, 9, 10):
+        expect = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in many]
+        assert cells_to_parent(many, res).tolist() == expect
+    assert cells_to_parent(cells, 8)[2] == -1
+
+
+def test_apply_links_keys_by_source_id(tiny_units, tiny_places):
+    t = make_tickets([(X0 + 0.005, Y0 + 0.005), (X0 + 0.015, Y0 + 0.015)], ["2025-01-01"] * 2)
+    out, pl = apply_links(t, link_tickets(t, tiny_units, tiny_places))
+    assert out["grid_code"].tolist() == ["G1", "G4"]
+    assert pl.to_dict("records") == [{"source_id": "T0000", "place_id": "H1"}]
+
+
+def test_no_grids_is_a_clear_error(tiny_units):
+    with pytest.raises(GeodataError, match="no grid layer"):
+        link_tickets(make_tickets([(X0, Y0)], ["2025-01-01"]), tiny_units[tiny_units["level"] != "grid"])
