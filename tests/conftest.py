@@ -74,3 +74,19 @@ def make_tickets(points, times) -> pd.DataFrame:
             "location_source": ["coordinates" if p[0] == p[0] else "none" for p in points],
         }
     )
+
+
+DEMO_TEST_TICKETS = 30_000
+
+
+@pytest.fixture(scope="session")
+def demo_store_url(tmp_path_factory):
+    """A demo store built once per test session (smaller than the real demo to keep CI fast)."""
+    from minqing.demo_build import build_demo
+    from minqing.store import open_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        build_demo(store, n_tickets=DEMO_TEST_TICKETS)
+    return url

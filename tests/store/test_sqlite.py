@@ -162,3 +162,12 @@ def test_database_url_from_env_and_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("MINQING_DATABASE_URL", "mysql://nope")
     with pytest.raises(ConfigError, match="allowed: sqlite, postgresql"):
         database_url(secrets)
+
+
+def test_received_range(store, tiny_units, tiny_places):
+    assert store.received_range() == (None, None)
+    tickets, pl = _linked(store, tiny_units, tiny_places)
+    store.write_tickets(tickets, pl)
+    first, last = store.received_range()
+    assert first == pd.Timestamp("2025-01-01 08:00", tz="Asia/Shanghai")
+    assert last == pd.Timestamp("2025-09-01 00:00", tz="Asia/Shanghai")

@@ -103,6 +103,10 @@ class Store(ABC):
         """Return ticket counts per unit code of ``level`` as columns (code, tickets)."""
 
     @abstractmethod
+    def received_range(self) -> tuple:
+        """Return the (first, last) received time as local timestamps, or (None, None)."""
+
+    @abstractmethod
     def ticket_count(self) -> int:
         """Return the number of stored tickets."""
 

@@ -320,6 +320,14 @@ class SQLiteStore(Store):
             params,
         )
 
+    def received_range(self):
+        with self._lock:
+            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
+        if lo is None:
+            return None, None
+        first, last = epoch_to_times([lo, hi])
+        return first, last
+
     def ticket_count(self):
         with self._lock:
             return self._con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]

@@ -1,0 +1,1 @@
+"""Analysis: pure functions over tickets and units; no Streamlit."""

@@ -1,0 +1,214 @@
+"""Folium map builders. Pure functions: data in, ``folium.Map`` out.
+
+Maps work offline: Leaflet and friends are served by the app itself
+(see :mod:`minqing.offline`) and the default basemap is none at all, so our
+own layers must read well on a plain background.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from minqing.i18n import fmt_float, fmt_int, t
+from minqing.model import PLACE_KINDS
+
+# ColorBrewer YlOrRd, 6 classes: calm on a projector, readable in grey print.
+PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
+NO_DATA = "#eeeeee"
+PLACE_COLORS = {
+    "hospital_entrance": "#d7301f",
+    "road_stretch": "#6a51a3",
+    "compound": "#238b45",
+    "other": "#525252",
+}
+COORD_DECIMALS = 6  # about 0.1 m: enough for display, keeps the HTML small
+
+
+def class_breaks(values, k: int = len(PALETTE)) -> list[float]:
+    """Return up to ``k + 1`` rising quantile breaks of the finite ``values``."""
+    v = np.asarray(values, dtype="float64")
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return []
+    breaks = np.unique(np.quantile(v, np.linspace(0, 1, k + 1)))
+    return breaks.tolist()
+
+
+def color_for(value, breaks: list[float]) -> str:
+    """Return the palette colour of ``value`` for the given breaks."""
+    if value is None or not np.isfinite(value) or not breaks:
+        return NO_DATA
+    if len(breaks) == 1:  # every unit has the same value: no contrast to show
+        return PALETTE[0]
+    i = int(np.searchsorted(breaks, value, side="right")) - 1
+    i = min(max(i, 0), len(breaks) - 2)
+    # spread the classes we have over the whole palette
+    return PALETTE[round(i * (len(PALETTE) - 1) / max(len(breaks) - 2, 1))]
+
+
+def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0) -> dict:
+    geom = gdf.geometry.simplify(simplify, preserve_topology=True) if simplify else gdf.geometry
+    geom = geom.set_precision(10 ** -COORD_DECIMALS)
+    out = gpd.GeoDataFrame(gdf[properties].copy(), geometry=geom.values, crs=gdf.crs)
+    for col in properties:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(lambda v: html.escape(str(v)) if v is not None and not pd.isna(v) else "")
+    return json.loads(out.to_json(drop_id=True))
+
+
+def base_map(bounds, tiles: str | None = None) -> folium.Map:
+    """Return an empty map fitted to ``bounds`` (minx, miny, maxx, maxy), no basemap by default."""
+    from minqing.offline import use_local_assets
+
+    use_local_assets()
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=13,
+        tiles=tiles,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def overview_map(
+    subdistricts: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    lang: str = "zh",
+    measure: str = "rate",
+) -> folium.Map:
+    """Return the overview map: sub-districts shaded by orders, grid outlines, places.
+
+    Parameters
+    ----------
+    subdistricts : GeoDataFrame
+        With ``code``, ``name``, ``population``, ``tickets`` and ``rate`` (per 1,000).
+    grids : GeoDataFrame
+        Current grids with ``code`` and ``name``.
+    places : GeoDataFrame
+        Places with ``place_id``, ``kind``, ``name``, ``radius_m``.
+    lang : {"zh", "en"}
+    measure : {"rate", "tickets"}
+        What the sub-district shading shows.
+    """
+    if measure not in ("rate", "tickets"):
+        raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
+    m = base_map(subdistricts.total_bounds)
+    sd = subdistricts.copy()
+    breaks = class_breaks(sd[measure])
+    sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
+    sd["tickets_fmt"] = sd["tickets"].map(lambda v: fmt_int(v, lang))
+    sd["rate_fmt"] = sd["rate"].map(lambda v: fmt_float(v, 1, lang))
+    sd["population_fmt"] = sd["population"].map(lambda v: fmt_int(v, lang))
+    sd["label"] = sd["name"] if lang == "zh" else sd.get("name_en", sd["name"]).fillna(sd["name"])
+
+    folium.GeoJson(
+        _geojson(sd, ["code", "label", "fill", "tickets_fmt", "rate_fmt", "population_fmt"], simplify=0.00002),
+        name=t("map.subdistricts", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.75,
+            "color": "#444444",
+            "weight": 2,
+        },
+        highlight_function=lambda f: {"weight": 4, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["label", "tickets_fmt", "rate_fmt", "population_fmt"],
+            aliases=[t(f"map.tooltip_{k}", lang) for k in ("name", "tickets", "rate", "population")],
+        ),
+    ).add_to(m)
+
+    folium.GeoJson(
+        _geojson(grids, ["code", "name"], simplify=0.00002),
+        name=t("map.grids", lang),
+        style_function=lambda f: {"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("map.tooltip_name", lang)]),
+    ).add_to(m)
+
+    add_places(m, places, lang)
+    folium.LayerControl(collapsed=False).add_to(m)
+    title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
+    Legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)
+    return m
+
+
+def add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str = "zh") -> folium.FeatureGroup:
+    """Draw places on ``m``: entrances as circles of their radius, stretches as lines, compounds as polygons."""
+    group = folium.FeatureGroup(name=t("map.places", lang))
+    for row in places.itertuples(index=False):
+        color = PLACE_COLORS.get(row.kind, PLACE_COLORS["other"])
+        name = row.name if lang == "zh" else (getattr(row, "name_en", None) or row.name)
+        tip = html.escape(f"{name} · {PLACE_KINDS[row.kind].label(lang) if row.kind in PLACE_KINDS else row.kind}")
+        geom = row.geometry
+        if geom.geom_type == "Point":
+            radius = float(row.radius_m) if row.radius_m and np.isfinite(row.radius_m) else 50.0
+            folium.Circle(
+                [round(geom.y, COORD_DECIMALS), round(geom.x, COORD_DECIMALS)],
+                radius=radius, color=color, weight=2, fill=True, fill_opacity=0.5, tooltip=tip,
+            ).add_to(group)
+        elif geom.geom_type in ("LineString", "MultiLineString"):
+            lines = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
+            for line in lines:
+                folium.PolyLine(
+                    [(round(y, COORD_DECIMALS), round(x, COORD_DECIMALS)) for x, y in line.coords],
+                    color=color, weight=5, opacity=0.9, tooltip=tip,
+                ).add_to(group)
+        else:
+            folium.GeoJson(
+                geom.__geo_interface__,
+                style_function=lambda f, c=color: {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.45},
+                tooltip=tip,
+            ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+class Legend(MacroElement):
+    """A fixed legend box: the colour classes and the place kinds, all text escaped."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="minqing-legend" style="position: absolute; bottom: 24px; left: 12px; z-index: 9999;
+             background: rgba(255,255,255,0.95); padding: 8px 10px; border: 1px solid #999; border-radius: 4px;
+             font: 13px/1.4 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif;">
+          {{ this.body }}
+        </div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}{% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, breaks: list[float], lang: str = "zh", places_title: str | None = None):
+        super().__init__()
+        self._name = "Legend"
+        parts = [f"<b>{html.escape(title)}</b><br>"]
+        for i in range(max(len(breaks) - 1, 0)):
+            color = color_for(breaks[i], breaks)
+            label = f"{fmt_float(breaks[i], 1, lang)} – {fmt_float(breaks[i + 1], 1, lang)}"
+            parts.append(
+                f'<i style="display:inline-block;width:14px;height:14px;background:{color};'
+                f'border:1px solid #777;margin-right:6px;vertical-align:middle"></i>{html.escape(label)}<br>'
+            )
+        if places_title:
+            parts.append(f"<b>{html.escape(places_title)}</b><br>")
+            for kind, color in PLACE_COLORS.items():
+                if kind == "other":
+                    continue
+                parts.append(
+                    f'<i style="display:inline-block;width:12px;height:12px;border-radius:6px;background:{color};'
+                    f'margin-right:6px;vertical-align:middle"></i>{html.escape(PLACE_KINDS[kind].label(lang))}<br>'
+                )
+        self.body = "".join(parts)

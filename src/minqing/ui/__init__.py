@@ -1,0 +1,1 @@
+"""The Streamlit face: the only package (besides app.py) that imports Streamlit."""
