@@ -14,8 +14,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement, Template
 
+from minqing.basemaps import to_display
 from minqing.i18n import fmt_float, fmt_int, t
 from minqing.model import PLACE_KINDS
 
@@ -63,21 +65,39 @@ def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0
     return json.loads(out.to_json(drop_id=True))
 
 
-def base_map(bounds, tiles: str | None = None) -> folium.Map:
-    """Return an empty map fitted to ``bounds`` (minx, miny, maxx, maxy), no basemap by default."""
+def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Map:
+    """Return an empty map fitted to ``bounds`` (minx, miny, maxx, maxy, WGS-84).
+
+    Parameters
+    ----------
+    bounds : sequence of 4 floats
+    basemap : str
+        One of ``minqing.basemaps.BASEMAPS``; "none" (the default) works offline.
+        Layers added to the map must go through ``basemaps.to_display`` first.
+    key : str, optional
+        The Tianditu key.
+    """
+    from minqing.basemaps import get_basemap, tile_url
     from minqing.offline import use_local_assets
 
     use_local_assets()
-    minx, miny, maxx, maxy = bounds
+    bm = get_basemap(basemap)
+    url = tile_url(basemap, key)
+    minx, miny, maxx, maxy = to_display(shapely.box(*bounds), basemap).bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=13,
-        tiles=tiles,
+        tiles=None,
         control_scale=True,
         prefer_canvas=True,
         zoom_snap=0.25,
+        max_zoom=18,
         zoom_delta=0.5,
     )
+    if url:
+        folium.TileLayer(
+            url, attr=bm.attribution, name=bm.id, subdomains=bm.subdomains, max_zoom=bm.max_zoom, control=False
+        ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -88,6 +108,8 @@ def overview_map(
     places: gpd.GeoDataFrame,
     lang: str = "zh",
     measure: str = "rate",
+    basemap: str = "none",
+    key: str | None = None,
 ) -> folium.Map:
     """Return the overview map: sub-districts shaded by orders, grid outlines, places.
 
@@ -102,11 +124,15 @@ def overview_map(
     lang : {"zh", "en"}
     measure : {"rate", "tickets"}
         What the sub-district shading shows.
+    basemap, key : str
+        See :func:`base_map`.
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
-    m = base_map(subdistricts.total_bounds)
-    sd = subdistricts.copy()
+    m = base_map(subdistricts.total_bounds, basemap, key)
+    sd = to_display(subdistricts, basemap).copy()
+    grids = to_display(grids, basemap)
+    places = to_display(places, basemap)
     breaks = class_breaks(sd[measure])
     sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
     sd["tickets_fmt"] = sd["tickets"].map(lambda v: fmt_int(v, lang))

@@ -1,0 +1,50 @@
+import json
+import re
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from minqing.basemaps import BASEMAPS, BasemapError, tile_url, to_display
+from minqing.maps import base_map, overview_map
+
+# googollee/eviltransform python/test.py: WGS-84 (121.5272106, 31.1774276) is
+# GCJ-02 (121.531541859215, 31.17530398364597) in Shanghai.
+WGS = (121.5272106, 31.1774276)
+GCJ = (121.531541859215, 31.17530398364597)
+
+
+def test_amap_shifts_our_layers_to_gcj02():
+    p = to_display(Point(*WGS), "amap")
+    assert p.x == pytest.approx(GCJ[0], abs=1e-6) and p.y == pytest.approx(GCJ[1], abs=1e-6)
+    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(*WGS)], crs=4326)
+    out = to_display(gdf, "amap")
+    assert out.geometry.iloc[0].x == pytest.approx(GCJ[0], abs=1e-6)
+    assert gdf.geometry.iloc[0].x == WGS[0]  # input untouched
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm", "tianditu"])
+def test_wgs84_basemaps_leave_layers_alone(basemap):
+    assert to_display(Point(*WGS), basemap).equals(Point(*WGS))
+
+
+def test_known_point_lands_on_the_amap_spot(tiny_units, tiny_places):
+    """The hospital place drawn on AMap sits at its GCJ-02 position in the map's HTML."""
+    places = tiny_places.copy()
+    places.loc[0, "geometry"] = Point(*WGS)
+    sub = tiny_units[tiny_units["level"] == "subdistrict"].assign(tickets=1, rate=1.0, population=1000)
+    html = overview_map(sub, tiny_units[tiny_units["level"] == "grid"], places, basemap="amap").get_root().render()
+    centres = [tuple(map(float, c)) for c in re.findall(r"L\.circle\(\s*\[([\d.]+),\s*([\d.]+)\]", html)]
+    assert any(abs(lat - GCJ[1]) < 2e-6 and abs(lon - GCJ[0]) < 2e-6 for lat, lon in centres), centres
+    assert "autonavi.com" in html
+    html_none = overview_map(sub, tiny_units[tiny_units["level"] == "grid"], places).get_root().render()
+    assert "autonavi" not in html_none and "tile.openstreetmap" not in html_none
+
+
+def test_tianditu_needs_a_key():
+    with pytest.raises(BasemapError, match="needs a key"):
+        tile_url("tianditu")
+    assert "tk=abc" in tile_url("tianditu", "abc")
+    with pytest.raises(BasemapError, match="allowed: none, osm, amap, tianditu"):
+        base_map((121.5, 31.2, 121.6, 31.3), "google")
+    assert set(BASEMAPS) == {"none", "osm", "amap", "tianditu"}
