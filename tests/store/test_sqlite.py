@@ -171,3 +171,28 @@ def test_received_range(store, tiny_units, tiny_places):
     first, last = store.received_range()
     assert first == pd.Timestamp("2025-01-01 08:00", tz="Asia/Shanghai")
     assert last == pd.Timestamp("2025-09-01 00:00", tz="Asia/Shanghai")
+
+
+def test_rich_filters_and_paging(store, tiny_units, tiny_places):
+    tickets, pl = _linked(store, tiny_units, tiny_places)
+    tickets["category"] = ["02.01.01", "02.01.02", "03.01.01", "02.02.01", "04.01.01"]
+    tickets["channel"] = ["hotline_12345", "app", "hotline_12345", "qr_code", "hotline_12345"]
+    tickets.loc[2, "text"] = "路灯不亮 100%_坏了"
+    store.write_tickets(tickets, pl)
+
+    def ids(**kw):
+        return store.read_tickets(TicketFilter(columns=("source_id",), **kw))["source_id"].tolist()
+
+    assert ids(categories=("02",)) == ["T0000", "T0001", "T0003"]
+    assert ids(categories=("02.01", "04.01.01")) == ["T0000", "T0001", "T0004"]
+    assert ids(categories=("02.0",)) == []  # a prefix of a code is not a parent
+    assert ids(channels=("app", "qr_code")) == ["T0001", "T0003"]
+    assert ids(satisfactions=("satisfied",)) == ["T0000", "T0004"]
+    assert ids(place_ids=("R1", "P1")) == ["T0001", "T0004"]
+    assert ids(search="100%_") == ["T0002"]
+    assert ids(search="%") == ["T0002"]  # wildcards are literal
+    assert ids(search="T0003") == ["T0003"]
+    assert ids(newest_first=True, limit=2) == ["T0004", "T0003"]
+    assert ids(newest_first=True, limit=2, offset=2) == ["T0002", "T0001"]
+    assert store.count_where(TicketFilter(categories=("02",), limit=1)) == 3
+    assert store.count_where() == 5

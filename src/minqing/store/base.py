@@ -21,15 +21,37 @@ class TicketFilter:
         Restrict to tickets linked to these units of one level
         ("district", "subdistrict", "community" or "grid"). This is the
         data-layer scope a grid leader's view goes through.
+    categories : tuple of str, optional
+        Category codes at any level; a code matches itself and its descendants.
+    channels, kinds, statuses, satisfactions : tuple of str, optional
+        Exact codes to keep.
+    place_ids : tuple of str, optional
+        Keep tickets linked to any of these places.
+    search : str, optional
+        Substring of the source id, text or address.
     columns : tuple of str, optional
         Columns to read; all when omitted.
+    limit, offset : int, optional
+        A page of the result (newest first when ``newest_first``).
+    newest_first : bool
+        Order by received time descending instead of ascending.
     """
 
     start: object = None
     end: object = None
     unit_level: str | None = None
     unit_codes: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    satisfactions: tuple[str, ...] | None = None
+    place_ids: tuple[str, ...] | None = None
+    search: str | None = None
     columns: tuple[str, ...] | None = None
+    limit: int | None = None
+    offset: int = 0
+    newest_first: bool = False
 
 
 class Store(ABC):
@@ -93,6 +115,10 @@ class Store(ABC):
     @abstractmethod
     def read_tickets(self, where: TicketFilter | None = None) -> pd.DataFrame:
         """Return tickets matching ``where`` with times as local timestamps."""
+
+    @abstractmethod
+    def count_where(self, where: TicketFilter | None = None) -> int:
+        """Return the number of tickets matching ``where`` (ignoring limit and offset)."""
 
     @abstractmethod
     def read_ticket_places(self, place_ids: list[str] | None = None) -> pd.DataFrame:

@@ -51,6 +51,12 @@ _BATCH = 50_000
 _NULLABLE_INTS = ("grid_uid", "h3_cell")
 
 
+def _in(column: str, values, params: list) -> str:
+    values = list(values)
+    params += values
+    return f"{column} IN ({', '.join('?' * len(values)) or 'NULL'})"
+
+
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("minqing.store") / "sql" / "sqlite"
     found = []
@@ -275,11 +281,41 @@ class SQLiteStore(Store):
         if where.unit_codes is not None:
             level = where.unit_level or "grid"
             if level not in UNIT_LEVELS:
-                raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}")
-            codes = list(where.unit_codes)
-            clauses.append(f"{p}{level}_code IN ({', '.join('?' * len(codes)) or 'NULL'})")
-            params += codes
+                raise StoreError(
+                    f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}",
+                    key="error.unit_level",
+                    levels=str(level),
+                )
+            clauses.append(_in(f"{p}{level}_code", where.unit_codes, params))
+        if where.categories:
+            ors = []
+            for code in where.categories:
+                ors.append(f"({p}category = ? OR {p}category LIKE ?)")
+                params += [code, f"{code}.%"]
+            clauses.append("(" + " OR ".join(ors) + ")")
+        for column, values in (
+            ("channel", where.channels),
+            ("kind", where.kinds),
+            ("status", where.statuses),
+            ("satisfaction", where.satisfactions),
+        ):
+            if values:
+                clauses.append(_in(f"{p}{column}", values, params))
+        if where.place_ids:
+            sub = _in("place_id", where.place_ids, params)
+            clauses.append(f"{p}source_id IN (SELECT source_id FROM ticket_places WHERE {sub})")
+        if where.search:
+            like = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append(
+                f"({p}source_id LIKE ? ESCAPE '\\' OR {p}text LIKE ? ESCAPE '\\' OR {p}address LIKE ? ESCAPE '\\')"
+            )
+            params += [like, like, like]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def count_where(self, where=None):
+        clause, params = self._where(where)
+        with self._lock:
+            return self._con.execute(f"SELECT COUNT(*) FROM tickets{clause}", params).fetchone()[0]
 
     def read_tickets(self, where=None):
         cols = list(where.columns) if where is not None and where.columns else list(TICKET_COLUMNS)
@@ -289,7 +325,12 @@ class SQLiteStore(Store):
         clause, params = self._where(where)
         # Integers with NULLs would come back as float64 and lose H3 bits: read -1 instead.
         select = [f"IFNULL({c}, -1) AS {c}" if c in _NULLABLE_INTS else c for c in cols]
-        df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY received_at, source_id", params)
+        order = "received_at DESC, source_id DESC" if where is not None and where.newest_first else "received_at, source_id"
+        page = ""
+        if where is not None and where.limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            params = [*params, int(where.limit), int(where.offset or 0)]
+        df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY {order}{page}", params)
         for c in TICKET_TIME_COLUMNS:
             if c in df.columns:
                 df[c] = epoch_to_times(df[c]).to_numpy() if len(df) else pd.Series([], dtype=f"datetime64[ns, Asia/Shanghai]")
