@@ -29,6 +29,9 @@ class TicketFilter:
         Keep tickets linked to any of these places.
     search : str, optional
         Substring of the source id, text or address.
+    scope_grid_codes : tuple of str, optional
+        The grids a user may see; applied on top of every other condition
+        (see :func:`minqing.auth.scoped_filter`).
     columns : tuple of str, optional
         Columns to read; all when omitted.
     limit, offset : int, optional
@@ -48,6 +51,7 @@ class TicketFilter:
     satisfactions: tuple[str, ...] | None = None
     place_ids: tuple[str, ...] | None = None
     search: str | None = None
+    scope_grid_codes: tuple[str, ...] | None = None
     columns: tuple[str, ...] | None = None
     limit: int | None = None
     offset: int = 0

@@ -287,6 +287,8 @@ class SQLiteStore(Store):
                     levels=str(level),
                 )
             clauses.append(_in(f"{p}{level}_code", where.unit_codes, params))
+        if where.scope_grid_codes is not None:
+            clauses.append(_in(f"{p}grid_code", where.scope_grid_codes, params))
         if where.categories:
             ors = []
             for code in where.categories:

@@ -1,0 +1,100 @@
+"""Who is looking, and what they may see.
+
+Scope is enforced here, in the data layer: a grid leader's store only ever
+returns tickets of their own grid, whatever filter a page asks for. Personal
+data is masked for everyone but the people handling the ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from minqing.errors import MinqingError
+from minqing.privacy import mask_tickets
+from minqing.store.base import Store, TicketFilter
+
+ROLES = ("meeting", "planner", "grid_leader")
+
+
+class ScopeError(MinqingError, PermissionError):
+    """A user asked for data outside their scope, or a role is misconfigured."""
+
+    key = "auth.error_scope"
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in user.
+
+    Attributes
+    ----------
+    role : {"meeting", "planner", "grid_leader"}
+    grid_codes : tuple of str
+        The grids a grid leader works; empty for other roles.
+    name : str
+    """
+
+    role: str
+    grid_codes: tuple[str, ...] = ()
+    name: str = ""
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ScopeError(f"unknown role {self.role!r}; allowed: {', '.join(ROLES)}", role=str(self.role))
+        if self.role == "grid_leader" and not self.grid_codes:
+            raise ScopeError("a grid leader needs at least one grid code", role=self.role)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """True when this user handles the tickets in their scope (grid leaders)."""
+        return self.role == "grid_leader"
+
+
+def scoped_filter(user: User, where: TicketFilter | None = None) -> TicketFilter:
+    """Return ``where`` narrowed to what ``user`` may see.
+
+    A grid leader's filter keeps whatever the page asked for and adds their
+    grids as a condition the store always applies: asking for another grid or
+    a whole sub-district yields only their own grid's tickets.
+    """
+    where = where or TicketFilter()
+    if user.role != "grid_leader":
+        return where
+    own = set(user.grid_codes)
+    if where.scope_grid_codes is not None:
+        own &= set(where.scope_grid_codes)
+    return replace(where, scope_grid_codes=tuple(sorted(own)))
+
+
+class ScopedStore:
+    """A read-only view of a store limited to one user's scope, with masking applied.
+
+    Parameters
+    ----------
+    store : Store
+    user : User
+    """
+
+    def __init__(self, store: Store, user: User):
+        self._store = store
+        self.user = user
+        self.url = store.url
+
+    def data_version(self) -> str:
+        """Return the underlying store's data version."""
+        return self._store.data_version()
+
+    def read_tickets(self, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return the tickets in scope, personal data masked unless the user handles them."""
+        df = self._store.read_tickets(scoped_filter(self.user, where))
+        return df if self.user.sees_personal_data else mask_tickets(df)
+
+    def count_where(self, where: TicketFilter | None = None) -> int:
+        """Return the number of tickets in scope matching ``where``."""
+        return self._store.count_where(scoped_filter(self.user, where))
+
+    def count_tickets(self, level: str, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return counts per unit of ``level`` within scope."""
+        return self._store.count_tickets(level, scoped_filter(self.user, where))

@@ -1,0 +1,55 @@
+import pytest
+from conftest import X0, Y0, make_tickets
+
+from minqing.auth import ScopedStore, ScopeError, User, scoped_filter
+from minqing.geo.link import apply_links, link_tickets
+from minqing.store import TicketFilter, open_store
+
+
+@pytest.fixture
+def store(tmp_path, tiny_units, tiny_places):
+    s = open_store(f"sqlite:///{tmp_path}/a.sqlite")
+    s.write_units(tiny_units.drop(columns="unit_uid"))
+    units = s.read_units()
+    pts = [(X0 + 0.005, Y0 + 0.005), (X0 + 0.005, Y0 + 0.015), (X0 + 0.015, Y0 + 0.005)]
+    t = make_tickets(pts, ["2025-01-01 08:00"] * 3)
+    t["caller_name"] = ["张三", "李四", "王五"]
+    t["caller_phone"] = "13812345678"
+    t["text"] = ["张三反映：电话13812345678", "李四反映", "王五反映"]
+    s.write_tickets(*apply_links(t, link_tickets(t, units)))
+    yield s
+    s.close()
+
+
+def test_grid_leader_sees_only_own_grid(store):
+    leader = ScopedStore(store, User("grid_leader", ("G1",)))
+    assert leader.read_tickets()["grid_code"].tolist() == ["G1"]
+    # asking for other grids or the whole sub-district does not widen the scope
+    assert leader.read_tickets(TicketFilter(unit_level="grid", unit_codes=("G2", "G3"))).empty
+    assert leader.read_tickets(TicketFilter(unit_level="subdistrict", unit_codes=("S",)))["grid_code"].tolist() == ["G1"]
+    assert leader.count_where() == 1
+    counts = leader.count_tickets("community")
+    assert dict(zip(counts["code"], counts["tickets"])) == {"C1": 1}
+
+
+def test_leader_sees_callers_others_see_masks(store):
+    leader = ScopedStore(store, User("grid_leader", ("G1",))).read_tickets()
+    assert leader["caller_name"].tolist() == ["张三"]
+    planner = ScopedStore(store, User("planner")).read_tickets()
+    assert planner["caller_name"].tolist() == ["张*", "李*", "王*"]
+    assert planner["caller_phone"].tolist() == ["138****5678"] * 3
+    assert planner["text"].iloc[0] == "张*反映：电话138****5678"
+    assert ScopedStore(store, User("meeting")).count_where() == 3
+
+
+def test_scope_narrowing_composes():
+    f = scoped_filter(User("grid_leader", ("G1", "G2")), TicketFilter(scope_grid_codes=("G2", "G3")))
+    assert f.scope_grid_codes == ("G2",)
+    assert scoped_filter(User("planner"), None) == TicketFilter()
+
+
+def test_bad_roles():
+    with pytest.raises(ScopeError, match="allowed: meeting, planner, grid_leader"):
+        User("admin")
+    with pytest.raises(ScopeError, match="needs at least one grid"):
+        User("grid_leader")
