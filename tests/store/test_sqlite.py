@@ -196,3 +196,16 @@ def test_rich_filters_and_paging(store, tiny_units, tiny_places):
     assert ids(newest_first=True, limit=2, offset=2) == ["T0002", "T0001"]
     assert store.count_where(TicketFilter(categories=("02",), limit=1)) == 3
     assert store.count_where() == 5
+
+
+def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch):
+    import minqing.store.sqlite as mod
+
+    monkeypatch.setattr(mod, "_REBUILD_MIN", 1)
+    before = {n for n, _ in mod._secondary_indexes(store._con, "tickets")}
+    tickets, pl = _linked(store, tiny_units, tiny_places)
+    store.write_tickets(tickets, pl)
+    assert {n for n, _ in mod._secondary_indexes(store._con, "tickets")} == before
+    assert len(before) == 4
+    assert store.count_where(TicketFilter(unit_level="grid", unit_codes=("G1",))) == 1
+    assert len(store.read_ticket_places()) == 3

@@ -21,18 +21,22 @@ def times_to_epoch(values: pd.Series) -> list:
     secs = (s.dt.tz_convert("UTC") - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
     arr = secs.to_numpy(dtype="float64", na_value=np.nan)
     mask = np.isnan(arr)
-    out = arr.astype("int64", copy=False) if not mask.any() else np.where(mask, 0, arr).astype("int64")
-    lst = out.tolist()
-    if mask.any():
-        for i in np.flatnonzero(mask):
-            lst[i] = None
-    return lst
+    if not mask.any():
+        return arr.astype("int64").tolist()
+    out = np.where(mask, 0, arr).astype("int64").astype(object)
+    out[mask] = None
+    return out.tolist()
 
 
-def epoch_to_times(values) -> pd.Series:
+def epoch_to_times(values, index=None) -> pd.Series:
     """Return tz-aware ``Asia/Shanghai`` timestamps for epoch seconds (None -> NaT)."""
-    s = pd.to_datetime(pd.Series(values, dtype="Float64"), unit="s", utc=True)
-    return s.dt.tz_convert(TIMEZONE)
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    mask = np.isnan(arr)
+    secs = np.where(mask, 0, arr).astype("int64")
+    dt = secs.astype("datetime64[s]").astype("datetime64[ns]")
+    dt[mask] = np.datetime64("NaT")
+    local = pd.DatetimeIndex(dt).tz_localize("UTC").tz_convert(TIMEZONE)
+    return pd.Series(local, index=index)
 
 
 def column_values(df: pd.DataFrame, column: str) -> list:
@@ -49,8 +53,8 @@ def column_values(df: pd.DataFrame, column: str) -> list:
         if s.isna().any():
             return [None if pd.isna(v) else int(v) for v in s.tolist()]
         return [int(v) for v in s.tolist()]
-    values = s.astype(object).tolist()
-    return [None if (v is None or (isinstance(v, float) and v != v) or v is pd.NA) else v for v in values]
+    obj = s.astype(object)
+    return obj.where(s.notna(), None).tolist()
 
 
 def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[tuple]:

@@ -49,6 +49,14 @@ _VOCABS = {
 }
 _BATCH = 50_000
 _NULLABLE_INTS = ("grid_uid", "h3_cell")
+_REBUILD_MIN = 50_000
+
+
+def _secondary_indexes(con, table: str) -> list[tuple[str, str]]:
+    """Return (name, CREATE statement) of a table's explicitly created indexes."""
+    return con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
+    ).fetchall()
 
 
 def _in(column: str, values, params: list) -> str:
@@ -86,6 +94,8 @@ class SQLiteStore(Store):
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA foreign_keys=ON")
             self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache for bulk writes
+            self._con.execute("PRAGMA temp_store=MEMORY")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the SQLite store at {self.path}: {exc}. "
@@ -249,17 +259,30 @@ class SQLiteStore(Store):
     # -- tickets ---------------------------------------------------------------------------------
     def write_tickets(self, tickets, place_links=None):
         cols = list(TICKET_COLUMNS)
-        insert = (
-            f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            "ON CONFLICT (source_id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "source_id")
+        insert = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        upsert = insert + " ON CONFLICT (source_id) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in cols if c != "source_id"
         )
         with self.transaction() as con:
+            existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+            # A bulk load into a small table is faster with the secondary indexes
+            # rebuilt once at the end (inside the same transaction).
+            rebuild = len(tickets) >= _REBUILD_MIN and len(tickets) >= existing
+            indexes = _secondary_indexes(con, "tickets") if rebuild else []
+            for name, _ in indexes:
+                con.execute(f"DROP INDEX {name}")
+            sql = insert if existing == 0 else upsert
             for lo in range(0, len(tickets), _BATCH):
-                con.executemany(insert, rows(tickets.iloc[lo : lo + _BATCH], cols))
+                con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols))
+            for _, create in indexes:
+                con.execute(create)
             if place_links is not None:
-                ids = tickets["source_id"].astype(str).tolist()
-                con.executemany("DELETE FROM ticket_places WHERE source_id = ?", ((i,) for i in ids))
+                if existing:
+                    con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (source_id TEXT PRIMARY KEY) WITHOUT ROWID")
+                    con.execute("DELETE FROM _ids")
+                    con.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", ((i,) for i in tickets["source_id"].astype(str)))
+                    con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _ids)")
+                    con.execute("DELETE FROM _ids")
                 con.executemany(
                     "INSERT OR IGNORE INTO ticket_places (source_id, place_id) VALUES (?, ?)",
                     rows(place_links, ["source_id", "place_id"]),
@@ -335,7 +358,7 @@ class SQLiteStore(Store):
         df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY {order}{page}", params)
         for c in TICKET_TIME_COLUMNS:
             if c in df.columns:
-                df[c] = epoch_to_times(df[c]).to_numpy() if len(df) else pd.Series([], dtype=f"datetime64[ns, Asia/Shanghai]")
+                df[c] = epoch_to_times(df[c], index=df.index)
         for c in _NULLABLE_INTS:
             if c in df.columns:
                 df[c] = df[c].astype("int64").astype("Int64")

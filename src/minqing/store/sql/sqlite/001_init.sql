@@ -52,8 +52,10 @@ CREATE TABLE places (
     geometry         BLOB NOT NULL
 );
 
+-- A rowid table: rows hold free text, too wide for WITHOUT ROWID to pay off.
 CREATE TABLE tickets (
-    source_id        TEXT PRIMARY KEY,
+    ticket_id        INTEGER PRIMARY KEY,
+    source_id        TEXT NOT NULL UNIQUE,
     received_at      INTEGER NOT NULL,
     channel          TEXT NOT NULL,
     kind             TEXT NOT NULL,
@@ -82,7 +84,7 @@ CREATE TABLE tickets (
     caller_phone     TEXT,
     repeat_of        TEXT,
     extra            TEXT
-) WITHOUT ROWID;
+);
 CREATE INDEX tickets_received ON tickets (received_at);
 CREATE INDEX tickets_subdistrict ON tickets (subdistrict_code, received_at);
 CREATE INDEX tickets_grid ON tickets (grid_code, received_at);
