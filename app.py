@@ -6,11 +6,12 @@ Run with ``make run`` (builds the demo store on first start), or
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from minqing.i18n import t
-from minqing.ui.components import language_switch, lang, show_error
-from minqing.ui.pages import overview_page
+from minqing.ui.components import current_user, lang, language_switch, show_error
 
 st.set_page_config(page_title="民情地图 Minqing Map", page_icon="🗺️", layout="wide")
 
@@ -19,11 +20,24 @@ st.sidebar.markdown(f"### {t('app.title', lg)}\n{t('app.subtitle', lg)}")
 language_switch()
 lg = lang()
 
+
+VIEWS = Path(__file__).resolve().parent / "views"
+
+
+def page(view: str, title_key: str, icon: str, **kw) -> st.Page:
+    """A page: ``views/<view>.py`` calls the render() of ``minqing.ui.pages.<view>_page``."""
+    return st.Page(str(VIEWS / f"{view}.py"), title=t(title_key, lg), icon=icon, url_path=view, **kw)
+
+
 pages = [
-    st.Page(overview_page.render, title=t("nav.overview", lg), icon="🗺️", url_path="overview", default=True),
+    page("map", "nav.overview", ":material/map:", default=True),
+    page("mygrid", "mygrid.nav", ":material/holiday_village:"),
+    page("tickets", "tickets.nav", ":material/list_alt:"),
+    page("settings", "settings.nav", ":material/settings:"),
 ]
 page = st.navigation(pages)
-try:
+try:  # the one error boundary: our errors become a readable message and a next step
+    st.session_state["user"] = current_user(lg)
     page.run()
-except Exception as exc:  # the one error boundary: a readable message and a next step
+except Exception as exc:
     show_error(exc, lg)

@@ -50,6 +50,6 @@ def test_format_and_fallback():
 def test_every_error_key_raised_in_code_exists():
     used = set()
     for path in SRC.rglob("*.py"):
-        used |= set(re.findall(r"""key=["'](error\.[a-z_]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"""\bkey\s*=\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
     missing = {k for k in used if k not in catalog("zh")}
     assert not missing, f"error keys raised but not in the catalogs: {sorted(missing)}"

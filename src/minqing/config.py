@@ -47,6 +47,21 @@ def database_url(secrets_file: Path | str | None = None) -> str:
     return url
 
 
+def setting(name: str, secrets_file: Path | str | None = None) -> str | None:
+    """Return a setting from the environment, else from ``.streamlit/secrets.toml``, else None."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    path = Path(secrets_file) if secrets_file else SECRETS_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    return str(data.get(name, "")).strip() or None
+
+
 def _from_secrets(path: Path) -> str:
     if not path.is_file():
         return ""

@@ -127,27 +127,61 @@ def overview_map(
     basemap, key : str
         See :func:`base_map`.
     """
+    return unit_map(subdistricts, places, level="subdistrict", outlines=grids, lang=lang, measure=measure,
+                    basemap=basemap, key=key)
+
+
+def unit_map(
+    units: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame | None = None,
+    *,
+    level: str = "subdistrict",
+    outlines: gpd.GeoDataFrame | None = None,
+    lang: str = "zh",
+    measure: str = "rate",
+    basemap: str = "none",
+    key: str | None = None,
+    selected: str | None = None,
+) -> folium.Map:
+    """Return a choropleth of units of one level, with finer outlines and places on top.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        With ``code``, ``name``, ``name_en``, ``population``, ``tickets`` and ``rate``.
+        Clicking a unit reports its ``code`` (``st_folium``'s ``last_active_drawing``).
+    places : GeoDataFrame, optional
+    level : str
+        The units' level, for the layer name.
+    outlines : GeoDataFrame, optional
+        Finer units drawn as thin outlines (e.g. the grids).
+    measure : {"rate", "tickets"}
+    basemap, key : str
+        See :func:`base_map`.
+    selected : str, optional
+        Code of a unit to outline in bold.
+    """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
-    m = base_map(subdistricts.total_bounds, basemap, key)
-    sd = to_display(subdistricts, basemap).copy()
-    grids = to_display(grids, basemap)
-    places = to_display(places, basemap)
+    m = base_map(units.total_bounds, basemap, key)
+    sd = to_display(units, basemap).copy()
     breaks = class_breaks(sd[measure])
     sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
     sd["tickets_fmt"] = sd["tickets"].map(lambda v: fmt_int(v, lang))
     sd["rate_fmt"] = sd["rate"].map(lambda v: fmt_float(v, 1, lang))
     sd["population_fmt"] = sd["population"].map(lambda v: fmt_int(v, lang))
-    sd["label"] = sd["name"] if lang == "zh" else sd.get("name_en", sd["name"]).fillna(sd["name"])
+    names_en = sd["name_en"] if "name_en" in sd.columns else sd["name"]
+    sd["label"] = sd["name"] if lang == "zh" else names_en.fillna(sd["name"])
+    sd["sel"] = sd["code"] == selected
 
     folium.GeoJson(
-        _geojson(sd, ["code", "label", "fill", "tickets_fmt", "rate_fmt", "population_fmt"], simplify=0.00002),
-        name=t("map.subdistricts", lang),
+        _geojson(sd, ["code", "label", "fill", "sel", "tickets_fmt", "rate_fmt", "population_fmt"], simplify=0.00002),
+        name=t(f"map.{level}s", lang) if level in ("subdistrict", "grid") else t("map.units", lang),
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.75,
-            "color": "#444444",
-            "weight": 2,
+            "color": "#000000" if f["properties"]["sel"] else "#444444",
+            "weight": 4 if f["properties"]["sel"] else 1.5,
         },
         highlight_function=lambda f: {"weight": 4, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
@@ -156,14 +190,16 @@ def overview_map(
         ),
     ).add_to(m)
 
-    folium.GeoJson(
-        _geojson(grids, ["code", "name"], simplify=0.00002),
-        name=t("map.grids", lang),
-        style_function=lambda f: {"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("map.tooltip_name", lang)]),
-    ).add_to(m)
+    if outlines is not None and len(outlines):
+        folium.GeoJson(
+            _geojson(to_display(outlines, basemap), ["code", "name"], simplify=0.00002),
+            name=t("map.grids", lang),
+            style_function=lambda f: {"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("map.tooltip_name", lang)]),
+        ).add_to(m)
 
-    add_places(m, places, lang)
+    if places is not None and len(places):
+        add_places(m, to_display(places, basemap), lang)
     folium.LayerControl(collapsed=False).add_to(m)
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
     Legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)

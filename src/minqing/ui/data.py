@@ -11,7 +11,8 @@ import streamlit as st
 
 from minqing.analysis.aggregate import counts_by_unit
 from minqing.config import database_url
-from minqing.store import Store, open_store
+from minqing.auth import ScopedStore, User
+from minqing.store import Store, TicketFilter, open_store
 
 
 @st.cache_resource(max_entries=4)
@@ -59,6 +60,56 @@ def unit_counts(url: str, version: str, level: str, at: str | None = None):
     """Return units of ``level`` with ticket counts and rates per 1,000 residents."""
     store = get_store(url)
     return counts_by_unit(store.read_units(level, at=at), store.count_tickets(level))
+
+
+@st.cache_data(max_entries=32, ttl=3600)
+def scoped_unit_counts(url: str, version: str, level: str, at: str | None, user: User, parent: str | None = None):
+    """Return units of ``level`` (children of ``parent`` when given) with counts within ``user``'s scope."""
+    store = get_store(url)
+    units_ = store.read_units(level, at=at)
+    if parent is not None:
+        units_ = units_[units_["parent_code"] == parent]
+    counts = ScopedStore(store, user).count_tickets(level)
+    return counts_by_unit(units_, counts)
+
+
+@st.cache_data(max_entries=32, ttl=600)
+def tickets_page(url: str, version: str, user: User, where: TicketFilter):
+    """Return (total matching, one page of tickets) within ``user``'s scope, masked as the role requires."""
+    scoped = ScopedStore(get_store(url), user)
+    return scoped.count_where(where), scoped.read_tickets(where)
+
+
+@st.cache_data(max_entries=8, ttl=600)
+def tickets_all(url: str, version: str, user: User, where: TicketFilter):
+    """Return every ticket matching ``where`` within scope (for exports and a grid's own list)."""
+    return ScopedStore(get_store(url), user).read_tickets(where)
+
+
+@st.cache_data(max_entries=8, ttl=3600)
+def ticket_places(url: str, version: str, source_ids: tuple[str, ...]):
+    """Return the place links of the given tickets."""
+    links = get_store(url).read_ticket_places()
+    return links[links["source_id"].isin(source_ids)]
+
+
+@st.cache_resource(max_entries=16, ttl=3600)
+def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, user: User,
+             level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None):
+    """Return the drill-down map for one level (children of ``parent``), built once per arguments."""
+    from minqing.maps import unit_map as build
+
+    units_ = scoped_unit_counts(url, version, level, at, user, parent)
+    outlines = None
+    finer = {"subdistrict": "community", "community": "grid"}.get(level)
+    if finer:
+        f = units(url, version, finer, at)
+        outlines = f[f["parent_code"].isin(units_["code"])]
+    pl = places(url, version)
+    if len(units_):
+        pl = pl[pl.intersects(units_.union_all())]
+    return build(units_, pl, level=level, outlines=outlines, lang=lang, measure=measure, basemap=basemap, key=key,
+                 selected=selected)
 
 
 @st.cache_resource(max_entries=8, ttl=3600)

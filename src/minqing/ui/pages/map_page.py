@@ -1,0 +1,148 @@
+"""地图: work orders by unit, drilling down sub-district -> community -> grid -> its tickets.
+
+The view lives in the URL (``?sd=...&cm=...&g=...&lang=...``) so it can be shared.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from minqing.i18n import fmt_date, fmt_float, fmt_int, t
+from minqing.model import TIMEZONE
+from minqing.store import TicketFilter
+from minqing.ui import data
+from minqing.ui.components import caveat, current_user_state, empty_state, lang
+from minqing.ui.tables import ticket_table
+
+LEVEL_OF = {0: "subdistrict", 1: "community", 2: "grid"}
+PARAMS = ("sd", "cm", "g")
+
+
+def render() -> None:
+    """Draw the page."""
+    lg = lang()
+    user = current_user_state()
+    store = data.current_store()
+    url, version = store.url, data.data_version(store)
+    st.title(t("overview.heading", lg))
+    caveat(lg)
+    today = str(pd.Timestamp.now(tz=TIMEZONE).date())
+
+    subdistricts = data.units(url, version, "subdistrict", today)
+    if subdistricts.empty:
+        empty_state("empty.no_units", "empty.no_units_hint", lg)
+        return
+    first, last = data.ticket_span(url, version)
+    if first is None:
+        empty_state("empty.no_tickets", "empty.no_tickets_hint", lg)
+    else:
+        st.caption(t("overview.period", lg, start=fmt_date(first, lg), end=fmt_date(last, lg)))
+
+    path = [st.query_params.get(p) for p in PARAMS]
+    path = path[: next((i for i, v in enumerate(path) if not v), len(path))]
+    names = _names(url, version, today, lg)
+    _breadcrumb(path, names, lg)
+
+    depth = min(len(path), 2)
+    level = LEVEL_OF[depth]
+    parent = path[depth - 1] if depth else None
+    counts = data.scoped_unit_counts(url, version, level, today, user, parent)
+
+    cols = st.columns(4)
+    cols[0].metric(t("overview.tickets", lg), fmt_int(int(counts["tickets"].sum()), lg))
+    cols[1].metric(t(f"drill.units_{level}", lg), fmt_int(len(counts), lg))
+    cols[2].metric(t("overview.places", lg), fmt_int(len(data.places(url, version)), lg))
+    cols[3].metric(t("overview.total", lg), fmt_int(data.ticket_total(url, version), lg))
+
+    measure = st.radio(
+        t("overview.measure", lg), ("rate", "tickets"),
+        format_func=partial(_measure_label, lang=lg), horizontal=True, key="overview_measure",
+    )
+    basemap = st.session_state.get("basemap", "none")
+    m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
+                      selected=path[2] if len(path) == 3 else None)
+    out = st_folium(
+        m, height=620, use_container_width=True, returned_objects=["last_active_drawing"],
+        key=f"map_{level}_{parent}_{measure}_{basemap}_{lg}",
+    )
+    clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+    if clicked and clicked in set(counts["code"]) and (len(path) <= depth or path[depth] != clicked):
+        _go(path[:depth] + [clicked])
+    st.caption(t("overview.map_caption", lg) + " " + t("drill.click_hint", lg))
+
+    if len(path) == 3:
+        _grid_tickets(url, version, user, path[2], names, lg)
+    else:
+        _table(counts, level, lg)
+
+
+def _grid_tickets(url, version, user, grid, names, lg):
+    st.subheader(t("drill.grid_tickets", lg, name=names.get(grid, grid)))
+    where = TicketFilter(unit_level="grid", unit_codes=(grid,), limit=200, newest_first=True)
+    total, rows = data.tickets_page(url, version, user, where)
+    st.caption(t("tickets.found", lg, n=fmt_int(total, lg)))
+    if total:
+        ticket_table(rows, lg, key="drill_tickets")
+
+
+def _table(counts, level, lg):
+    st.subheader(t(f"drill.table_{level}", lg))
+    table = counts.sort_values("tickets", ascending=False)
+    name_col = "name" if lg == "zh" or "name_en" not in table.columns else "name_en"
+    st.dataframe(
+        {
+            t("overview.col_name", lg): table[name_col].fillna(table["name"]).tolist(),
+            t("overview.col_code", lg): table["code"].tolist(),
+            t("overview.col_population", lg): [fmt_int(v, lg) for v in table["population"]],
+            t("overview.col_tickets", lg): [fmt_int(v, lg) for v in table["tickets"]],
+            t("overview.col_rate", lg): [fmt_float(v, 1, lg) for v in table["rate"]],
+            t("overview.col_share", lg): [f"{v:.1%}" for v in table["share"]],
+        },
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _names(url, version, today, lg) -> dict:
+    out = {}
+    for level in ("subdistrict", "community", "grid"):
+        u = data.units(url, version, level, today)
+        col = "name_en" if lg == "en" and "name_en" in u.columns else "name"
+        out.update(dict(zip(u["code"], u[col].fillna(u["name"]))))
+    return out
+
+
+def _breadcrumb(path, names, lg):
+    crumbs = [t("drill.district", lg)] + [names.get(c, c) for c in path]
+    cols = st.columns(len(crumbs) + 1)
+    for i, label in enumerate(crumbs):
+        if i < len(crumbs) - 1:
+            if cols[i].button(label, key=f"crumb_{i}", type="tertiary"):
+                _go(path[:i])
+        else:
+            cols[i].markdown(f"**{label}**")
+
+
+def _go(path):
+    for i, p in enumerate(PARAMS):
+        if i < len(path):
+            st.query_params[p] = path[i]
+        elif p in st.query_params:
+            del st.query_params[p]
+    st.rerun()
+
+
+def _tianditu_key(basemap: str) -> str | None:
+    if basemap != "tianditu":
+        return None
+    from minqing.config import setting
+
+    return setting("TIANDITU_KEY")
+
+
+def _measure_label(measure: str, lang: str) -> str:
+    return t("overview.measure_rate" if measure == "rate" else "overview.measure_count", lang)

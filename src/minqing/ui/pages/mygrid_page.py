@@ -1,0 +1,117 @@
+"""我的网格: one grid's open and overdue orders, repeat addresses, what is rising, and its list."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from minqing.analysis.grid_brief import grid_brief
+from minqing.auth import User
+from minqing.i18n import fmt_float, fmt_int, t
+from minqing.model import TIMEZONE, category_path
+from minqing.store import TicketFilter
+from minqing.ui import data
+from minqing.ui.components import current_user_state, empty_state, lang
+from minqing.ui.tables import export_buttons, ticket_table
+
+
+def render() -> None:
+    """Draw the page."""
+    lg = lang()
+    user = current_user_state()
+    store = data.current_store()
+    url, version = store.url, data.data_version(store)
+    st.title(t("mygrid.heading", lg))
+    today = str(pd.Timestamp.now(tz=TIMEZONE).date())
+    grids = data.units(url, version, "grid", today)
+    if grids.empty:
+        empty_state("empty.no_units", "empty.no_units_hint", lg)
+        return
+    names = dict(zip(grids["code"], grids["name"]))
+    if user.role == "grid_leader":
+        code = user.grid_codes[0]
+    else:
+        st.info(t("mygrid.preview_hint", lg))
+        codes = grids["code"].tolist()
+        code = st.selectbox(t("mygrid.pick", lg), codes, format_func=partial(_label, names=names), key="mygrid_pick")
+        user = User("planner")  # previewing: masked, and the grid filter below keeps it to one grid
+    st.subheader(f"{names.get(code, code)} · {code}")
+
+    tickets = data.tickets_all(url, version, user, TicketFilter(unit_level="grid", unit_codes=(code,)))
+    if tickets.empty:
+        empty_state("mygrid.no_tickets", "empty.no_tickets_hint", lg)
+        return
+    now = pd.Timestamp.now(tz=TIMEZONE)
+    brief = grid_brief(tickets, now)
+    month_start = now.normalize().replace(day=1)
+    this_month = tickets[tickets["received_at"] >= month_start]
+    last_30 = tickets[tickets["received_at"] > now - pd.Timedelta(days=30)]
+    rated = last_30["satisfaction"].isin(["satisfied", "basically_satisfied", "unsatisfied"])
+    satisfied = last_30["satisfaction"].isin(["satisfied", "basically_satisfied"])
+
+    c = st.columns(5)
+    c[0].metric(t("mygrid.this_month", lg), fmt_int(len(this_month), lg))
+    c[1].metric(t("mygrid.last_30", lg), fmt_int(len(last_30), lg))
+    c[2].metric(t("mygrid.open", lg), fmt_int(len(brief.open), lg))
+    c[3].metric(t("mygrid.overdue", lg), fmt_int(int(brief.open["overdue"].sum()), lg))
+    c[4].metric(
+        t("mygrid.satisfaction", lg),
+        f"{satisfied.sum() / rated.sum():.0%}" if rated.sum() else "—",
+        help=t("mygrid.satisfaction_help", lg),
+    )
+    lo, hi = brief.expected_interval
+    st.caption(
+        t("mygrid.expected", lg, mean=fmt_float(brief.expected_next_30d, 1, lg), lo=fmt_int(lo, lg), hi=fmt_int(hi, lg))
+    )
+
+    st.subheader(t("mygrid.open_heading", lg))
+    if brief.open.empty:
+        st.success(t("mygrid.none_open", lg))
+    else:
+        ticket_table(brief.open, lg, key="mygrid_open")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("mygrid.repeat_heading", lg))
+        if brief.repeat_addresses.empty:
+            st.caption(t("mygrid.none", lg))
+        else:
+            r = brief.repeat_addresses
+            st.dataframe(
+                {
+                    t("tickets.col_address", lg): r["address"].tolist(),
+                    t("mygrid.col_tickets", lg): r["tickets"].tolist(),
+                    t("mygrid.col_last", lg): r["last"].dt.strftime("%Y-%m-%d").tolist(),
+                    t("tickets.col_category", lg): [
+                        "、".join(category_path(c, lg).split(" > ")[-1] for c in s.split("、")) for s in r["categories"]
+                    ],
+                },
+                hide_index=True,
+                width="stretch",
+            )
+    with right:
+        st.subheader(t("mygrid.rising_heading", lg))
+        if brief.rising.empty:
+            st.caption(t("mygrid.none_rising", lg))
+        else:
+            r = brief.rising
+            st.dataframe(
+                {
+                    t("tickets.col_category", lg): [category_path(c, lg) for c in r["category"]],
+                    t("mygrid.col_recent", lg): r["recent"].tolist(),
+                    t("mygrid.col_baseline", lg): [fmt_float(v, 1, lg) for v in r["baseline_per_30d"]],
+                },
+                hide_index=True,
+                width="stretch",
+            )
+
+    st.subheader(t("mygrid.list_heading", lg))
+    recent = tickets.sort_values("received_at", ascending=False).head(500)
+    ticket_table(recent, lg, key="mygrid_list")
+    export_buttons(tickets, f"grid_{code}", lg)
+
+
+def _label(code: str, names: dict) -> str:
+    return f"{names.get(code, code)} ({code})"

@@ -1,0 +1,48 @@
+"""设置: basemap, the store in use and what it holds."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from minqing.basemaps import BASEMAPS
+from minqing.config import setting
+from minqing.i18n import fmt_int, t
+from minqing.ui import data
+from minqing.ui.components import caveat, lang
+
+
+def render() -> None:
+    """Draw the page."""
+    lg = lang()
+    st.title(t("settings.heading", lg))
+
+    st.subheader(t("settings.basemap", lg))
+    has_key = bool(setting("TIANDITU_KEY"))
+    choices = [b for b in BASEMAPS if b != "tianditu" or has_key]
+    current = st.session_state.get("basemap", "none")
+    choice = st.radio(
+        t("settings.basemap", lg), choices, index=choices.index(current) if current in choices else 0,
+        format_func=partial(_basemap_label, lang=lg), key="settings_basemap", label_visibility="collapsed",
+    )
+    st.session_state["basemap"] = choice
+    st.caption(t(f"settings.basemap_help_{choice}", lg))
+    if not has_key:
+        st.caption(t("settings.tianditu_no_key", lg))
+
+    st.subheader(t("settings.store", lg))
+    store = data.current_store()
+    version = data.data_version(store)
+    st.text(f"{t('settings.store_url', lg)}：{store.url}")
+    st.text(f"{t('settings.schema', lg)}：{store.schema_version()}")
+    c = st.columns(3)
+    c[0].metric(t("overview.total", lg), fmt_int(data.ticket_total(store.url, version), lg))
+    c[1].metric(t("overview.grids", lg), fmt_int(len(data.units(store.url, version, "grid", None)), lg))
+    c[2].metric(t("overview.places", lg), fmt_int(len(data.places(store.url, version)), lg))
+    st.caption(t("settings.store_help", lg))
+    caveat(lg)
+
+
+def _basemap_label(basemap: str, lang: str) -> str:
+    return t(f"settings.basemap_{basemap}", lang)

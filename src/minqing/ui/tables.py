@@ -1,0 +1,112 @@
+"""Ticket tables, the ticket detail view and export buttons, shared by the pages."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from minqing.geo.h3cells import cells_to_str
+from minqing.i18n import fmt_date, t
+from minqing.model import CHANNELS, KINDS, LOCATION_SOURCES, RESOLVED, SATISFACTION, STATUSES, category_path
+
+_VOCAB_COLUMNS = {
+    "channel": CHANNELS,
+    "kind": KINDS,
+    "status": STATUSES,
+    "satisfaction": SATISFACTION,
+    "resolved": RESOLVED,
+    "location_source": LOCATION_SOURCES,
+}
+
+
+def labelled(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return the user-facing table of tickets: labels in ``lang``, local times, H3 as hex strings.
+
+    Personal data must already be masked (``ScopedStore`` does it).
+    """
+    out = pd.DataFrame(index=rows.index)
+    out[t("tickets.col_source_id", lang)] = rows["source_id"]
+    out[t("tickets.col_received", lang)] = rows["received_at"].dt.strftime("%Y-%m-%d %H:%M")
+    out[t("tickets.col_category", lang)] = [category_path(c, lang) if isinstance(c, str) else "" for c in rows["category"]]
+    for col in ("channel", "kind", "status", "satisfaction"):
+        vocab = _VOCAB_COLUMNS[col]
+        out[t(f"tickets.col_{col}", lang)] = [vocab[v].label(lang) if v in vocab else ("" if pd.isna(v) else v) for v in rows[col]]
+    out[t("tickets.col_grid", lang)] = rows["grid_code"]
+    out[t("tickets.col_address", lang)] = rows["address"]
+    out[t("tickets.col_text", lang)] = rows["text"]
+    out[t("tickets.col_due", lang)] = rows["due_at"].dt.strftime("%Y-%m-%d %H:%M")
+    out[t("tickets.col_closed", lang)] = rows["closed_at"].dt.strftime("%Y-%m-%d %H:%M")
+    return out
+
+
+def ticket_table(rows: pd.DataFrame, lang: str, key: str | None = None) -> None:
+    """Show tickets as a table (text is shown as text, never as HTML)."""
+    st.dataframe(labelled(rows, lang), hide_index=True, width="stretch", key=key)
+
+
+def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str) -> None:
+    """Show one ticket's fields; free text goes through st.text so nothing in it is rendered."""
+    st.subheader(t("tickets.detail", lang, id=row["source_id"]))
+    c1, c2 = st.columns(2)
+    fields = [
+        ("col_received", fmt_date(row["received_at"], lang) + row["received_at"].strftime(" %H:%M")),
+        ("col_category", category_path(row["category"], lang)),
+        ("col_channel", _label("channel", row["channel"], lang)),
+        ("col_kind", _label("kind", row["kind"], lang)),
+        ("col_status", _label("status", row["status"], lang)),
+        ("col_resolved", _label("resolved", row["resolved"], lang)),
+        ("col_satisfaction", _label("satisfaction", row["satisfaction"], lang)),
+        ("col_handling_unit", row["handling_unit"]),
+        ("col_due", _time(row["due_at"])),
+        ("col_closed", _time(row["closed_at"])),
+        ("col_followed_up", _time(row["followed_up_at"])),
+        ("col_grid", row["grid_code"]),
+        ("col_location", _label("location_source", row["location_source"], lang)),
+        ("col_h3", (cells_to_str([row["h3_cell"]])[0] if not pd.isna(row["h3_cell"]) else "")),
+        ("col_places", "、".join(place_links["place_id"]) if len(place_links) else "—"),
+        ("col_caller", f"{_s(row['caller_name'])} {_s(row['caller_phone'])}".strip()),
+        ("col_repeat_of", _s(row["repeat_of"])),
+    ]
+    half = (len(fields) + 1) // 2
+    for col, part in ((c1, fields[:half]), (c2, fields[half:])):
+        for key, value in part:
+            col.text(f"{t('tickets.' + key, lang)}：{_s(value) or '—'}")
+    st.text(f"{t('tickets.col_address', lang)}：{_s(row['address'])}")
+    st.text(f"{t('tickets.col_text', lang)}：\n{_s(row['text'])}")
+
+
+def export_buttons(rows: pd.DataFrame, stem: str, lang: str) -> None:
+    """Offer the rows (already scoped and masked) as CSV and XLSX downloads."""
+    table = labelled(rows, lang)
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        t("tickets.export_csv", lang),
+        table.to_csv(index=False).encode("utf-8-sig"),  # BOM so Excel reads the Chinese right
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"{stem}_csv",
+    )
+    buf = io.BytesIO()
+    table.to_excel(buf, index=False, engine="openpyxl")
+    c2.download_button(
+        t("tickets.export_xlsx", lang),
+        buf.getvalue(),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{stem}_xlsx",
+    )
+
+
+def _label(column: str, value, lang: str) -> str:
+    vocab = _VOCAB_COLUMNS[column]
+    return vocab[value].label(lang) if value in vocab else _s(value)
+
+
+def _time(v) -> str:
+    return "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")
+
+
+def _s(v) -> str:
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)

@@ -1,0 +1,130 @@
+"""The app, driven by Streamlit's AppTest on a demo store: every page, drill-down, language, scope."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from minqing.i18n import t
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app(demo_store_url, monkeypatch):
+    monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+def _texts(at):
+    return " ".join(x.value for x in list(at.markdown) + list(at.caption) + list(at.text) + list(at.info))
+
+
+def test_overview_renders_in_chinese(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == t("overview.heading", "zh")
+    labels = [m.label for m in app.metric]
+    total = app.metric[labels.index(t("overview.total", "zh"))].value
+    assert int(total.replace(",", "")) > 0
+    table = app.dataframe[0].value
+    assert len(table) == 12
+    assert t("overview.col_rate", "zh") in table.columns
+    assert any(e.label == t("caveat.title", "zh") for e in app.expander)
+
+
+def test_language_switch(app):
+    app.run()
+    app.sidebar.radio(key="lang_switch").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value == t("overview.heading", "en")
+    assert t("overview.col_rate", "en") in app.dataframe[0].value.columns
+
+
+def test_drill_down_by_url(app):
+    app.query_params["sd"] = "310110016"
+    app.run()
+    assert not app.exception
+    assert t("drill.table_community", "zh") in [s.value for s in app.subheader]
+    communities = app.dataframe[0].value
+    assert len(communities) >= 4 and communities[t("overview.col_code", "zh")].str.startswith("310110016").all()
+    cm = communities[t("overview.col_code", "zh")].iloc[0]
+    app.query_params["cm"] = cm
+    app.run()
+    grids = app.dataframe[0].value
+    assert grids[t("overview.col_code", "zh")].str.startswith(cm).all()
+    app.query_params["g"] = grids[t("overview.col_code", "zh")].iloc[0]
+    app.run()
+    assert not app.exception
+    assert any(t("drill.grid_tickets", "zh", name="")[:-1] in s.value or "最新工单" in s.value for s in app.subheader)
+    # the breadcrumb leads back up
+    app.button(key="crumb_0").click().run()
+    assert "sd" not in app.query_params
+    assert len(app.dataframe[0].value) == 12
+
+
+def test_measure_switch(app):
+    app.run()
+    app.radio(key="overview_measure").set_value("tickets").run()
+    assert not app.exception
+
+
+def test_tickets_page_filters_and_masks(app):
+    app.run()
+    app.switch_page(_page("tickets"))
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == t("tickets.heading", "zh")
+    table = app.dataframe[0].value
+    assert 0 < len(table) <= 100
+    caller_col = t("tickets.col_text", "zh")
+    assert not table[caller_col].astype(str).str.contains(r"1[3-9]\d{9}").any(), "phone numbers must be masked"
+    app.selectbox(key="tickets_detail").set_value(table[t("tickets.col_source_id", "zh")].iloc[0]).run()
+    assert not app.exception
+    assert any(t("tickets.col_caller", "zh") in x.value for x in app.text)
+    assert all("****" in x.value or x.value.endswith("：") for x in app.text if x.value.startswith(t("tickets.col_caller", "zh")))
+
+
+def test_grid_leader_sees_only_own_grid(app):
+    app.run()
+    app.sidebar.selectbox(key="role").set_value("grid_leader").run()
+    grid = app.sidebar.selectbox(key="my_grid").value
+    app.switch_page(_page("mygrid"))
+    app.run()
+    assert not app.exception
+    assert grid in app.subheader[0].value
+    app.switch_page(_page("tickets"))
+    app.run()
+    grids = set(app.dataframe[0].value[t("tickets.col_grid", "zh")].dropna())
+    assert grids <= {grid}
+
+
+def test_settings_page(app):
+    app.run()
+    app.switch_page(_page("settings"))
+    app.run()
+    assert not app.exception
+    app.radio(key="settings_basemap").set_value("amap").run()
+    assert not app.exception
+    app.switch_page(_page("map"))
+    app.run()
+    assert not app.exception
+
+
+def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINQING_DATABASE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any(t("empty.no_units", "zh") in i.value for i in at.info)
+
+
+def test_unopenable_store_is_explained(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("MINQING_DATABASE_URL", f"sqlite:///{tmp_path}/file/x.sqlite")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("无法打开数据库" in e.value for e in at.error)
+
+
+def _page(name: str) -> str:
+    return str(Path(APP).parent / "views" / f"{name}.py")
