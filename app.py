@@ -31,7 +31,9 @@ def page(view: str, title_key: str, icon: str, **kw) -> st.Page:
 
 pages = [
     page("map", "nav.overview", ":material/map:", default=True),
+    page("meeting", "meeting.nav", ":material/groups:"),
     page("mygrid", "mygrid.nav", ":material/holiday_village:"),
+    page("hotspots", "hotspots.nav", ":material/local_fire_department:"),
     page("tickets", "tickets.nav", ":material/list_alt:"),
     page("settings", "settings.nav", ":material/settings:"),
 ]

@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="show what the store holds")
     info.set_defaults(func=cmd_info)
+
+    from minqing.iv_cli import add_intervention_parser
+
+    add_intervention_parser(sub, _open)
+
+    from minqing.ingest.commands import add_commands as add_ingest_commands
+
+    add_ingest_commands(sub)
     return parser
 
 

@@ -193,9 +193,9 @@ def unit_map(
     if outlines is not None and len(outlines):
         folium.GeoJson(
             _geojson(to_display(outlines, basemap), ["code", "name"], simplify=0.00002),
-            name=t("map.grids", lang),
+            name=t({"subdistrict": "map.communities", "community": "map.grids"}.get(level, "map.units"), lang),
             style_function=lambda f: {"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("map.tooltip_name", lang)]),
+            interactive=False,  # clicks go through to the unit below (drill-down)
         ).add_to(m)
 
     if places is not None and len(places):
@@ -274,3 +274,93 @@ class Legend(MacroElement):
                     f'margin-right:6px;vertical-align:middle"></i>{html.escape(PLACE_KINDS[kind].label(lang))}<br>'
                 )
         self.body = "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Hot-spot layers (issue 4): Gi* bins on H3 cells or grids, class of cases
+# --------------------------------------------------------------------------
+
+GI_COLORS = {3: "#d7301f", 2: "#fc8d59", 1: "#fdcc8a", 0: "#f7f7f7", -1: "#c6dbef", -2: "#6baed6", -3: "#2171b5"}
+"""Gi* bin colours: reds hot, blues cold, 99 / 95 / 90 % darkest to lightest."""
+
+
+def _gi_legend(lang: str) -> "Legend":
+    legend = Legend(t("hotspots.legend_title", lang), [], lang)
+    parts = [legend.body]
+    for b in (3, 2, 1, 0, -1, -2, -3):
+        parts.append(
+            f'<i style="display:inline-block;width:14px;height:14px;background:{GI_COLORS[b]};'
+            f'border:1px solid #777;margin-right:6px;vertical-align:middle"></i>'
+            f'{html.escape(t(f"hotspots.bin_{b}".replace("-", "m"), lang))}<br>'
+        )
+    legend.body = "".join(parts)
+    return legend
+
+
+def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
+                 basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
+    """Return a map of H3 cells coloured by Gi* bin (−3..+3), with optional places on top.
+
+    Parameters
+    ----------
+    cells : array-like of int64
+    bins : array-like of int (−3..+3)
+    values : array-like
+        The count shown in each cell's tooltip.
+    """
+    import h3
+
+    cells = np.asarray(cells, dtype="int64")
+    polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+             for c in cells.view("uint64").tolist()]
+    gdf = gpd.GeoDataFrame({"bin": np.asarray(bins, dtype=int), "value": np.asarray(values, dtype=float)},
+                           geometry=polys, crs=4326)
+    return units_bins_map(gdf, lang, places, basemap, key, value_label)
+
+
+def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
+                   basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
+    """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin."""
+    shown = to_display(units, basemap)
+    m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
+    gdf = shown[["bin", "value", "geometry"]].copy()
+    gdf["label"] = [f"{html.escape(value_label)} {fmt_float(v, 0, lang)} · "
+                    f"{html.escape(t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang))}"
+                    for b, v in zip(gdf["bin"], gdf["value"])]
+    folium.GeoJson(
+        _geojson(gdf, ["bin", "label"]),
+        name=t("hotspots.layer_bins", lang),
+        style_function=lambda f: {"fillColor": GI_COLORS.get(int(f["properties"]["bin"]), NO_DATA),
+                                  "color": "#999", "weight": 0.4, "fillOpacity": 0.75},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    ).add_to(m)
+    if places is not None and len(places):
+        add_places(m, to_display(places, basemap), lang)
+    folium.LayerControl(collapsed=True).add_to(m)
+    _gi_legend(lang).add_to(m)
+    return m
+
+
+def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str = "zh", basemap: str = "none",
+                       key: str | None = None) -> folium.Map:
+    """Return a map of the places (and H3 cells) of one class of cases, sized by their ticket count."""
+    import h3
+
+    pl = places[places["place_id"].isin(table.loc[table["where_type"] == "place", "where_id"])]
+    cells = table.loc[table["where_type"] == "cell"]
+    polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+             for c in cells["where_id"].astype("int64").to_numpy().view("uint64").tolist()]
+    cg = gpd.GeoDataFrame({"tickets": cells["tickets"].to_numpy()}, geometry=polys, crs=4326)
+    bounds = pd.concat([pl.geometry, cg.geometry]).total_bounds if len(pl) + len(cg) else (121.5, 31.25, 121.55, 31.3)
+    m = base_map(bounds, basemap, key)
+    if len(cg):
+        cg = to_display(cg, basemap)
+        cg["label"] = [fmt_int(v, lang) for v in cg["tickets"]]
+        folium.GeoJson(_geojson(cg, ["label"]), name=t("hotspots.layer_cells", lang),
+                       style_function=lambda f: {"fillColor": "#fd8d3c", "color": "#bd0026", "weight": 0.6,
+                                                 "fillOpacity": 0.5},
+                       tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
+    if len(pl):
+        add_places(m, to_display(pl, basemap), lang)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m

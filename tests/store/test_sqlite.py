@@ -19,7 +19,9 @@ def store(tmp_path):
 
 
 def test_new_store_is_migrated_and_wal(store, tmp_path):
-    assert store.schema_version() == 1
+    from minqing.store.sqlite import _migrations
+
+    assert store.schema_version() == _migrations()[-1][0] >= 1
     con = sqlite3.connect(tmp_path / "t.sqlite")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     labels = dict(con.execute("SELECT code, zh FROM vocab WHERE vocab = 'channel'").fetchall())
@@ -206,6 +208,6 @@ def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch)
     tickets, pl = _linked(store, tiny_units, tiny_places)
     store.write_tickets(tickets, pl)
     assert {n for n, _ in mod._secondary_indexes(store._con, "tickets")} == before
-    assert len(before) == 4
+    assert {"tickets_received", "tickets_subdistrict", "tickets_grid", "tickets_cell"} <= before
     assert store.count_where(TicketFilter(unit_level="grid", unit_codes=("G1",))) == 1
     assert len(store.read_ticket_places()) == 3

@@ -140,6 +140,31 @@ class Store(ABC):
     def ticket_count(self) -> int:
         """Return the number of stored tickets."""
 
+    # -- meeting-view aggregates (backends override these with SQL) ---------------------
+    def kpi_counts(self, where: TicketFilter | None, as_of) -> pd.DataFrame:
+        """Return KPI numerators and denominators per month (see :func:`minqing.analysis.kpis.kpi_counts`)."""
+        from dataclasses import replace
+
+        from minqing.analysis.kpis import kpi_counts
+
+        where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
+        return kpi_counts(self.read_tickets(where), as_of)
+
+    def problem_counts(self, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return tickets and problems per month x (place or grid) x full category.
+
+        See :func:`minqing.analysis.top_problems.problem_counts` (level 3 here;
+        regroup with :func:`minqing.analysis.top_problems.roll_up`).
+        """
+        from dataclasses import replace
+
+        from minqing.analysis.top_problems import problem_counts
+
+        where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
+        tickets = self.read_tickets(where)
+        links = self.read_ticket_places()
+        return problem_counts(tickets, links[links["source_id"].isin(tickets["source_id"])], level=3)
+
     # -- interventions -------------------------------------------------------------
     @abstractmethod
     def write_interventions(self, interventions: pd.DataFrame, targets: pd.DataFrame) -> int:
@@ -148,3 +173,61 @@ class Store(ABC):
     @abstractmethod
     def read_interventions(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return (interventions, targets)."""
+
+    def save_intervention(self, intervention: dict, targets: pd.DataFrame, changed_by: str | None,
+                          change: str) -> int:
+        """Insert or update one intervention, its targets and one history row in one transaction.
+
+        ``intervention["intervention_id"]`` None inserts with a new id. Returns the id.
+        """
+        raise NotImplementedError
+
+    def read_intervention_history(self, intervention_id: int | None = None) -> pd.DataFrame:
+        """Return (intervention_id, changed_at, changed_by, change) rows, oldest first."""
+        raise NotImplementedError
+
+    def read_effect_tickets(self, categories: tuple[str, ...] | None, start) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return (tickets, place links) received from ``start`` in the exact ``categories`` (all when None).
+
+        Tickets have source_id, received_at (local), channel, kind, category,
+        satisfaction, lon, lat, h3_cell, grid_code, repeat_of.
+        """
+        cols = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
+                "grid_code", "repeat_of")
+        where = TicketFilter(start=start, categories=categories, columns=cols)
+        return self.read_tickets(where), self.read_ticket_places_where(where)
+
+    def read_ticket_places_where(self, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return (source_id, place_id) links of the tickets matching ``where``."""
+        links = self.read_ticket_places()
+        ids = self.read_tickets(TicketFilter(**{**(where.__dict__ if where else {}), "columns": ("source_id",)}))
+        return links[links["source_id"].isin(ids["source_id"])]
+
+    # -- imports (minqing.ingest) -------------------------------------------------------
+    def read_source_hashes(self) -> pd.Series:
+        """Return the stored source-row hash of every ticket (index ``source_id``)."""
+        raise NotImplementedError
+
+    def read_tickets_by_ids(self, source_ids) -> pd.DataFrame:
+        """Return the stored tickets with these source ids."""
+        raise NotImplementedError
+
+    def write_import(self, tickets, place_links, sources, quarantine, changes, report, *, resolve_ids=()) -> None:
+        """Write one import (tickets, links, hashes, quarantine, changes, report) in one transaction."""
+        raise NotImplementedError
+
+    def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
+        """Return quarantined rows with their original row and reason."""
+        raise NotImplementedError
+
+    def read_import_reports(self, limit: int = 50) -> list[dict]:
+        """Return stored import reports, newest first."""
+        raise NotImplementedError
+
+    def read_ticket_changes(self, source_id: str | None = None) -> pd.DataFrame:
+        """Return the recorded changes of tickets updated by later imports."""
+        raise NotImplementedError
+
+    def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:
+        """Replace the link columns and place links of stored tickets."""
+        raise NotImplementedError

@@ -35,6 +35,7 @@ from minqing.model import (
 )
 from minqing.store.base import Store, TicketFilter
 from minqing.store.convert import epoch_to_times, rows, times_to_epoch
+from minqing.store.sqlite_ingest import IngestMixin
 
 _VOCABS = {
     "level": LEVELS,
@@ -75,7 +76,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(IngestMixin, Store):
     """Store backed by one SQLite file (WAL journal, foreign keys on).
 
     Parameters
@@ -398,6 +399,55 @@ class SQLiteStore(Store):
         with self._lock:
             return self._con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
 
+    # -- meeting-view aggregates (same results as the pure functions, in SQL) -----------------
+    _LOCAL_MONTH = "strftime('%Y-%m', {p}received_at + 28800, 'unixepoch')"  # Asia/Shanghai is UTC+8, no DST
+
+    def kpi_counts(self, where, as_of):
+        from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
+        from minqing.model import PROACTIVE_CHANNELS
+
+        clause, params = self._where(where)
+        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]))[0])
+        std = RESPONSE_HOURS * 3600
+        proactive = ", ".join(f"'{c}'" for c in PROACTIVE_CHANNELS)
+        flags = {
+            "tickets": "1",
+            "response_due": f"responded_at IS NOT NULL OR received_at <= {as_of_s - std}",
+            "responded_in_time": f"responded_at IS NOT NULL AND responded_at - received_at <= {std}",
+            "followed_up": "resolved IN ('solved', 'partly', 'not')",
+            "solved": "resolved = 'solved'",
+            "partly": "resolved = 'partly'",
+            "rated": "satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied')",
+            "satisfied": "satisfaction IN ('satisfied', 'basically_satisfied')",
+            "deadline_due": f"due_at IS NOT NULL AND (closed_at IS NOT NULL OR due_at < {as_of_s})",
+            "closed_on_time": "due_at IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= due_at",
+            "proactive": f"channel IN ({proactive})",
+        }
+        sums = ", ".join(f"SUM(CASE WHEN {flags[c]} THEN 1 ELSE 0 END) AS {c}" for c in COUNT_COLUMNS)
+        month = self._LOCAL_MONTH.format(p="")
+        df = self._query(f"SELECT {month} AS month, {sums} FROM tickets{clause} GROUP BY 1 ORDER BY 1", params)
+        df["month"] = df["month"].astype("object")
+        for c in COUNT_COLUMNS:
+            df[c] = df[c].astype("int64")
+        return df
+
+    def problem_counts(self, where=None):
+        clause, params = self._where(where, alias="t")
+        month = self._LOCAL_MONTH.format(p="t.")
+        df = self._query(
+            f"SELECT {month} AS month, tp.place_id AS place_id, "
+            "CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category, "
+            "COUNT(*) AS tickets, SUM(CASE WHEN t.repeat_of IS NULL THEN 1 ELSE 0 END) AS problems "
+            f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
+            "GROUP BY 1, 2, 3, 4 HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY 1, 2, 3, 4",
+            params,
+        )
+        for c in ("month", "place_id", "grid_code", "category"):
+            df[c] = df[c].astype("object")
+        for c in ("tickets", "problems"):
+            df[c] = df[c].astype("int64")
+        return df
+
     # -- interventions -----------------------------------------------------------------------------
     def write_interventions(self, interventions, targets):
         cols = list(INTERVENTION_COLUMNS)
@@ -422,3 +472,64 @@ class SQLiteStore(Store):
             "ORDER BY intervention_id, target_type, target_id"
         )
         return iv, tg
+
+    def save_intervention(self, intervention, targets, changed_by, change):
+        cols = [c for c in INTERVENTION_COLUMNS if c != "intervention_id"]
+        values = [intervention.get(c) for c in cols]
+        iid = intervention.get("intervention_id")
+        with self.transaction() as con:
+            if iid is None:
+                cur = con.execute(
+                    f"INSERT INTO interventions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
+                )
+                iid = int(cur.lastrowid)
+            else:
+                iid = int(iid)
+                con.execute(f"UPDATE interventions SET {', '.join(c + ' = ?' for c in cols)} WHERE intervention_id = ?",
+                            [*values, iid])
+            con.execute("DELETE FROM intervention_targets WHERE intervention_id = ?", (iid,))
+            con.executemany(
+                "INSERT OR IGNORE INTO intervention_targets (intervention_id, target_type, target_id) VALUES (?, ?, ?)",
+                [(iid, str(a), str(b)) for a, b in zip(targets["target_type"], targets["target_id"])],
+            )
+            con.execute(
+                "INSERT INTO intervention_history (intervention_id, changed_at, changed_by, change) "
+                "VALUES (?, CAST(strftime('%s', 'now') AS INTEGER), ?, ?)",
+                (iid, changed_by, change),
+            )
+            self._bump(con)
+        return iid
+
+    def read_intervention_history(self, intervention_id=None):
+        sql = "SELECT intervention_id, changed_at, changed_by, change FROM intervention_history"
+        params: list = []
+        if intervention_id is not None:
+            sql += " WHERE intervention_id = ?"
+            params.append(int(intervention_id))
+        df = self._query(sql + " ORDER BY changed_at, rowid", params)
+        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index)
+        return df
+
+    def read_effect_tickets(self, categories, start):
+        params: list = []
+        cond = (_in("category", categories, params) + " AND " if categories else "") + "received_at >= ?"
+        params.append(times_to_epoch(pd.Series([pd.Timestamp(start)]))[0])
+        cols = ("source_id, received_at, channel, kind, category, satisfaction, lon, lat, IFNULL(h3_cell, -1) AS h3_cell, "
+                "grid_code, repeat_of")
+        tk = self._query(f"SELECT {cols} FROM tickets WHERE {cond}", params)
+        links = self._query(
+            "SELECT tp.source_id, tp.place_id FROM tickets t JOIN ticket_places tp ON tp.source_id = t.source_id "
+            f"WHERE {cond.replace('category', 't.category').replace('received_at', 't.received_at')}", params)
+        tk["received_at"] = epoch_to_times(tk["received_at"], index=tk.index)
+        tk["h3_cell"] = tk["h3_cell"].astype("int64")
+        for c in ("lon", "lat"):
+            tk[c] = tk[c].astype("float64")
+        return tk, links
+
+    def read_ticket_places_where(self, where=None):
+        clause, params = self._where(where, alias="t")
+        return self._query(
+            "SELECT tp.source_id, tp.place_id FROM ticket_places tp JOIN tickets t ON t.source_id = tp.source_id"
+            f"{clause}",
+            params,
+        )

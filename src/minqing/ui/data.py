@@ -93,7 +93,9 @@ def ticket_places(url: str, version: str, source_ids: tuple[str, ...]):
     return links[links["source_id"].isin(source_ids)]
 
 
-@st.cache_resource(max_entries=16, ttl=3600)
+# Maps are NOT cached as folium objects: st_folium renders the object it is given, and a
+# folium Map rendered a second time emits JavaScript that references layers it no longer
+# defines (the frame stays blank). Building one from the cached layers takes ~0.1 s.
 def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, user: User,
              level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None):
     """Return the drill-down map for one level (children of ``parent``), built once per arguments."""
@@ -110,17 +112,3 @@ def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, us
         pl = pl[pl.intersects(units_.union_all())]
     return build(units_, pl, level=level, outlines=outlines, lang=lang, measure=measure, basemap=basemap, key=key,
                  selected=selected)
-
-
-@st.cache_resource(max_entries=8, ttl=3600)
-def overview_map(url: str, version: str, lang: str, measure: str, at: str | None):
-    """Return the overview folium map, built once per data version, language and measure."""
-    from minqing.maps import overview_map as build
-
-    return build(
-        unit_counts(url, version, "subdistrict", at),
-        units(url, version, "grid", at),
-        places(url, version),
-        lang=lang,
-        measure=measure,
-    )

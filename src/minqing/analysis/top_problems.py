@@ -1,0 +1,248 @@
+"""This month's top problems: place × category, with trend arrows.
+
+A *problem* is a place and a category (中类 by default).  Tickets linked to
+no place are grouped by grid × category instead, so a problem spread over a
+grid still shows; :attr:`TopProblems.table` says which is which in
+``where_type``.  A ticket linked to two places counts at both.
+
+Counts come in as a table (month, place_id, grid_code, category, tickets,
+problems) from :func:`problem_counts` (pure pandas) or
+``Store.problem_counts`` (SQL); :func:`top_problems` ranks one month.
+``problems`` deduplicates repeat calls: a ticket whose ``repeat_of`` is set
+counts as a ticket, not as a new problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from minqing.analysis.kpis import KpiError, month_key, shift_month
+from minqing.model import PLACE_KINDS, TIMEZONE, category_at_level, category_path
+
+TRENDS = {"up": "↑", "down": "↓", "flat": "→"}
+"""Trend codes and their arrows."""
+
+COUNT_COLUMNS = ("month", "place_id", "grid_code", "category", "tickets", "problems")
+TABLE_COLUMNS = (
+    "rank",
+    "where_type",
+    "where_id",
+    "category",
+    "tickets",
+    "problems",
+    "last_month",
+    "avg_3m",
+    "trend_month",
+    "trend_3m",
+)
+
+
+@dataclass(frozen=True)
+class TopProblems:
+    """The top problems of one month (see :func:`top_problems`).
+
+    Attributes
+    ----------
+    month : str
+        "YYYY-MM".
+    table : DataFrame
+        :data:`TABLE_COLUMNS`: ``where_type`` is "place" or "grid",
+        ``where_id`` the place id or grid code, ``last_month`` the tickets of
+        the month before, ``avg_3m`` the mean tickets of the three months
+        before, ``trend_month`` / ``trend_3m`` a key of :data:`TRENDS`.
+    has_unplaced : bool
+        Whether any row groups tickets without a place by grid.
+    """
+
+    month: str
+    table: pd.DataFrame
+    has_unplaced: bool
+
+
+def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2) -> pd.DataFrame:
+    """Return ticket and problem counts per month × (place or grid) × category.
+
+    Parameters
+    ----------
+    tickets : DataFrame
+        With ``source_id``, ``received_at``, ``grid_code``, ``category`` and
+        ``repeat_of`` (missing when the ticket is not a repeat call).
+    links : DataFrame
+        (source_id, place_id) links, as from ``Store.read_ticket_places``.
+    level : {1, 2, 3}
+        Category level to group at (2 = 中类).
+
+    Returns
+    -------
+    DataFrame
+        :data:`COUNT_COLUMNS`; ``place_id`` is missing for rows grouped by grid
+        and ``grid_code`` is missing for rows grouped by place.
+    """
+    need = ("source_id", "received_at", "grid_code", "category", "repeat_of")
+    missing = [c for c in need if c not in tickets.columns]
+    if missing:
+        raise KpiError(
+            f"tickets lack column(s) {missing}; problem_counts needs {', '.join(need)}",
+            key="meeting.error_columns",
+            columns=", ".join(missing),
+        )
+    if level not in (1, 2, 3):
+        raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
+                       level=str(level))
+    return _problem_counts(tickets, links, level)
+
+
+def _problem_counts(tickets, links, level):
+    t = pd.DataFrame(
+        {
+            "source_id": tickets["source_id"].astype("object"),
+            "month": tickets["received_at"].dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m").astype("object"),
+            "grid_code": tickets["grid_code"].astype("object"),
+            "category": tickets["category"].astype("object"),
+            "problems": tickets["repeat_of"].isna().astype("int64"),
+        }
+    )
+    lk = links[["source_id", "place_id"]].astype("object").drop_duplicates()
+    t = t.merge(lk, on="source_id", how="left")
+    placed = t["place_id"].notna()
+    t.loc[placed, "grid_code"] = None
+    t["tickets"] = 1
+    return _roll_up(t, level)
+
+
+def _roll_up(t: pd.DataFrame, level: int) -> pd.DataFrame:
+    """Group a (month, place_id, grid_code, category, tickets, problems) table at a category level."""
+    t = t.copy()
+    t["category"] = [category_at_level(c, level) if isinstance(c, str) else c for c in t["category"]]
+    keys = ["month", "place_id", "grid_code", "category"]
+    out = t.groupby(keys, dropna=False, sort=True)[["tickets", "problems"]].sum().reset_index()
+    out = out[out[["place_id", "grid_code"]].notna().any(axis=1)]
+    out[["tickets", "problems"]] = out[["tickets", "problems"]].astype("int64")
+    return out[list(COUNT_COLUMNS)].reset_index(drop=True)
+
+
+def roll_up(counts: pd.DataFrame, level: int = 2) -> pd.DataFrame:
+    """Regroup a problem count table (e.g. by full category from a store) at category ``level``."""
+    if level not in (1, 2, 3):
+        raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
+                       level=str(level))
+    return _roll_up(counts, level)
+
+
+def trend(current: float, reference: float, tolerance: float = 0.1) -> str:
+    """Return "up", "down" or "flat" for ``current`` against ``reference``.
+
+    Up when ``current`` exceeds ``reference`` by more than ``tolerance``
+    (relative), down when it falls short by more, flat otherwise; anything
+    against a reference of 0 is up (0 against 0 is flat).
+
+    Examples
+    --------
+    >>> trend(12, 10), trend(11, 10), trend(3, 0)
+    ('up', 'flat', 'up')
+    """
+    if reference <= 0:
+        return "up" if current > 0 else "flat"
+    if current > reference * (1 + tolerance):
+        return "up"
+    if current < reference * (1 - tolerance):
+        return "down"
+    return "flat"
+
+
+def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.1) -> TopProblems:
+    """Return the ``n`` problems with most tickets in ``month`` and their trends.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        :data:`COUNT_COLUMNS` for ``month`` and the three months before it.
+    month : str or Timestamp
+    n : int
+        How many rows (ties broken by problems, then by place/grid and category).
+    tolerance : float
+        Relative change below which the arrow is → (see :func:`trend`).
+
+    Returns
+    -------
+    TopProblems
+    """
+    missing = [c for c in COUNT_COLUMNS if c not in counts.columns]
+    if missing:
+        raise KpiError(f"problem counts lack column(s) {missing}; build them with problem_counts()",
+                       key="meeting.error_columns", columns=", ".join(missing))
+    if n < 1:
+        raise KpiError(f"n must be at least 1, got {n!r}", key="meeting.error_n", n=str(n))
+    return _top(counts, month_key(month), n, tolerance)
+
+
+def _top(counts: pd.DataFrame, month: str, n: int, tolerance: float) -> TopProblems:
+    c = counts.copy()
+    c["where_type"] = np.where(c["place_id"].notna(), "place", "grid")
+    c["where_id"] = c["place_id"].where(c["place_id"].notna(), c["grid_code"]).astype("object")
+    keys = ["where_type", "where_id", "category"]
+    wide = c.pivot_table(index=keys, columns="month", values=["tickets", "problems"], aggfunc="sum", fill_value=0)
+    before = [shift_month(month, -k) for k in (1, 2, 3)]
+
+    def col(what, m):
+        return wide[(what, m)] if (what, m) in wide.columns else pd.Series(0, index=wide.index)
+
+    table = pd.DataFrame(
+        {
+            "tickets": col("tickets", month),
+            "problems": col("problems", month),
+            "last_month": col("tickets", before[0]),
+            "avg_3m": sum(col("tickets", m) for m in before) / 3.0,
+        }
+    ).reset_index()
+    table = table[table["tickets"] > 0]
+    table = table.sort_values(["tickets", "problems", "where_id", "category"],
+                              ascending=[False, False, True, True]).head(n).reset_index(drop=True)
+    table["trend_month"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["last_month"])]
+    table["trend_3m"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["avg_3m"])]
+    table["rank"] = np.arange(1, len(table) + 1)
+    for k in ("tickets", "problems", "last_month"):
+        table[k] = table[k].astype("int64")
+    table = table[list(TABLE_COLUMNS)]
+    return TopProblems(month, table, bool((table["where_type"] == "grid").any()))
+
+
+def label_problems(table: pd.DataFrame, places: pd.DataFrame, grids: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Add display labels to a top-problems table.
+
+    Adds ``where_name`` (place or grid name in ``lang``), ``where_kind`` (the
+    place kind, or the word for grid), ``category_name`` (the category path)
+    and ``arrow_month`` / ``arrow_3m``.  Names are plain text: escape them
+    before putting them into HTML.
+    """
+    from minqing.model import LEVELS
+
+    out = table.copy()
+    pname = _names(places, "place_id", lang)
+    gname = _names(grids, "code", lang)
+    pkind = dict(zip(places["place_id"], places["kind"])) if len(places) else {}
+    is_place = out["where_type"] == "place"
+    out["where_name"] = [
+        (pname if p else gname).get(i, i) for p, i in zip(is_place, out["where_id"])
+    ]
+    out["where_kind"] = [
+        PLACE_KINDS[pkind[i]].label(lang) if p and pkind.get(i) in PLACE_KINDS else LEVELS["grid"].label(lang)
+        for p, i in zip(is_place, out["where_id"])
+    ]
+    out["category_name"] = [category_path(c, lang) for c in out["category"]]
+    out["arrow_month"] = out["trend_month"].map(TRENDS)
+    out["arrow_3m"] = out["trend_3m"].map(TRENDS)
+    return out
+
+
+def _names(frame: pd.DataFrame, key: str, lang: str) -> dict:
+    if frame is None or not len(frame):
+        return {}
+    names = frame["name"].astype("object")
+    if lang != "zh" and "name_en" in frame.columns:
+        en = frame["name_en"].astype("object")
+        names = en.where(en.notna() & (en.astype(str) != ""), names)
+    return dict(zip(frame[key], names))

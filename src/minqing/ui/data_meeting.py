@@ -1,0 +1,141 @@
+"""Cached data of the meeting view, keyed on the store URL and its data version.
+
+Same rules as :mod:`minqing.ui.data`: every cache has ``ttl`` or
+``max_entries``, cached functions depend only on their arguments, and the
+user's scope is applied in the data layer (:func:`minqing.auth.scoped_filter`)
+before any store call.  Heavy work runs as SQL aggregates
+(``Store.kpi_counts`` / ``Store.problem_counts``), never on raw tickets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from minqing.analysis.aggregate import counts_by_unit
+from minqing.analysis.kpis import KpiBoard, comparison_months, kpi_board, month_bounds, shift_month
+from minqing.analysis.top_problems import TopProblems, label_problems, roll_up, top_problems
+from minqing.auth import User, scoped_filter
+from minqing.store import TicketFilter
+from minqing.ui.data import get_store, places, units
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the meeting looks at: a unit level and codes (None = everything), and a theme category."""
+
+    level: str | None = None
+    codes: tuple[str, ...] | None = None
+    theme: str | None = None
+
+    def where(self, user: User, start=None, end=None) -> TicketFilter:
+        """Return the scoped ticket filter for a time range."""
+        f = TicketFilter(
+            start=start,
+            end=end,
+            unit_level=self.level if self.codes else None,
+            unit_codes=self.codes if self.codes else None,
+            categories=(self.theme,) if self.theme else None,
+        )
+        return scoped_filter(user, f)
+
+
+@st.cache_data(max_entries=64, ttl=3600)
+def board(url: str, version: str, user: User, scope: Scope, month: str, as_of: str) -> KpiBoard:
+    """Return the KPI board of ``month`` (three month-sized SQL aggregates: this, last month, last year)."""
+    store = get_store(url)
+    frames = []
+    for m in comparison_months(month):
+        start, end = month_bounds(m)
+        frames.append(store.kpi_counts(scope.where(user, start, end), as_of))
+    return kpi_board(pd.concat(frames, ignore_index=True), month)
+
+
+@st.cache_data(max_entries=64, ttl=3600)
+def top(url: str, version: str, user: User, scope: Scope, month: str, level: int, lang: str) -> TopProblems:
+    """Return the month's top 10 problems (labelled in ``lang``) at category ``level``."""
+    store = get_store(url)
+    start, _ = month_bounds(shift_month(month, -3))
+    _, end = month_bounds(month)
+    counts = roll_up(store.problem_counts(scope.where(user, start, end)), level)
+    result = top_problems(counts, month)
+    grids = units(url, version, "grid", None)
+    labelled = label_problems(result.table, places(url, version), grids.drop_duplicates("code", keep="last"), lang)
+    return TopProblems(result.month, labelled, result.has_unplaced)
+
+
+@st.cache_data(max_entries=64, ttl=3600)
+def month_units(url: str, version: str, user: User, scope: Scope, month: str, map_level: str,
+                parent: str | None):
+    """Return the units of ``map_level`` (children of ``parent`` when given) with the month's counts."""
+    store = get_store(url)
+    start, end = month_bounds(month)
+    at = str((start + pd.Timedelta(days=14)).date())
+    u = store.read_units(map_level, at=at)
+    if parent is not None:
+        u = _under(store, u, parent, at)
+    if scope.level == map_level and scope.codes:
+        u = u[u["code"].isin(scope.codes)]
+    counts = store.count_tickets(map_level, scope.where(user, start, end))
+    return counts_by_unit(u, counts)
+
+
+def _under(store, units, ancestor: str, at: str):
+    """Return the rows of ``units`` that lie under ``ancestor`` (at any level above them)."""
+    everything = store.read_units(None, at=at)
+    up = dict(zip(everything["code"], everything["parent_code"]))
+
+    def inside(code) -> bool:
+        seen = 0
+        while isinstance(code, str) and seen < 8:
+            if code == ancestor:
+                return True
+            code, seen = up.get(code), seen + 1
+        return False
+
+    return units[[inside(p) for p in units["parent_code"]]]
+
+
+# Not cached as a folium object (see ui/data.py: a Map rendered twice breaks); built from cached layers.
+def meeting_map(url: str, version: str, user: User, scope: Scope, month: str, map_level: str,
+                parent: str | None, lang: str):
+    """Return the month's choropleth (folium), built from the cached month counts."""
+    from minqing.maps import unit_map
+
+    u = month_units(url, version, user, scope, month, map_level, parent)
+    pl = places(url, version)
+    if len(u):
+        pl = pl[pl.intersects(u.union_all())]
+    return unit_map(u, pl, level=map_level, lang=lang, measure="tickets")
+
+
+@st.cache_data(max_entries=16, ttl=3600)
+def report_html(url: str, version: str, user: User, scope: Scope, month: str, map_level: str,
+                parent: str | None, level: int, lang: str, as_of: str, scope_label: str,
+                theme_label: str | None) -> str:
+    """Return the one-page meeting report (HTML)."""
+    from minqing.report import meeting_report
+
+    tp = top(url, version, user, scope, month, level, lang)
+    return meeting_report(
+        board(url, version, user, scope, month, as_of),
+        tp.table,
+        month_units(url, version, user, scope, month, map_level, parent),
+        scope_label=scope_label,
+        theme_label=theme_label,
+        has_unplaced=tp.has_unplaced,
+        lang=lang,
+        generated_at=pd.Timestamp(as_of),
+    )
+
+
+@st.cache_data(max_entries=16, ttl=3600)
+def months(url: str, version: str) -> list[str]:
+    """Return the months with tickets, newest first ("YYYY-MM")."""
+    first, last = get_store(url).received_range()
+    if first is None:
+        return []
+    rng = pd.period_range(first.tz_localize(None).to_period("M"), last.tz_localize(None).to_period("M"), freq="M")
+    return [str(p) for p in rng[::-1]]
