@@ -128,3 +128,15 @@ def test_unopenable_store_is_explained(tmp_path, monkeypatch):
 
 def _page(name: str) -> str:
     return str(Path(APP).parent / "views" / f"{name}.py")
+
+
+@pytest.mark.parametrize("view", sorted(p.stem for p in (Path(APP).parent / "views").glob("*.py")))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_renders_without_error(app, view, lang):
+    app.query_params["lang"] = lang
+    app.run()
+    app.switch_page(_page(view))
+    app.run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert app.title, f"{view} has no title"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from minqing.auth import User, scoped_filter
 from minqing.store import TicketFilter
 from minqing.ui.data import get_store
 
@@ -14,11 +15,11 @@ COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "h3_cell",
 
 
 @st.cache_data(max_entries=8, ttl=1800)
-def tickets(url: str, version: str, where: TicketFilter) -> pd.DataFrame:
-    """Return the analysis columns of the tickets matching ``where`` (no personal data)."""
+def tickets(url: str, version: str, where: TicketFilter, user: User) -> pd.DataFrame:
+    """Return the analysis columns of the tickets matching ``where`` within ``user``'s scope (no personal data)."""
     from dataclasses import replace
 
-    return get_store(url).read_tickets(replace(where, columns=COLUMNS))
+    return get_store(url).read_tickets(scoped_filter(user, replace(where, columns=COLUMNS)))
 
 
 @st.cache_data(max_entries=4, ttl=3600)

@@ -22,7 +22,7 @@ from minqing.model import CATEGORIES, CHANNELS, TIMEZONE, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import empty_state, lang
+from minqing.ui.components import current_user_state, empty_state, lang
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -62,7 +62,7 @@ def render() -> None:
     t0 = pd.Timestamp(start, tz=TIMEZONE)
     t1 = pd.Timestamp(end, tz=TIMEZONE) + pd.Timedelta(days=1)
     where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
-    every = hd.tickets(url, version, where_all)
+    every = hd.tickets(url, version, where_all, current_user_state())
     sel = every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
     if sel.empty:
         st.info(t("hotspots.no_tickets", lg))
@@ -138,11 +138,14 @@ def _emerging(url, version, every, res, t1, lg):
     f = e.to_frame()
     f = f[f["class"] != "no_pattern"].copy()
     f["label"] = [t(f"hotspots.class_{k}", lg) for k in f["class"]]
-    summary = f.groupby("label").size().rename(t("hotspots.tickets", lg) if False else "n")
+    summary = f.groupby("label").size().rename(t("hotspots.cells", lg))
     st.bar_chart(summary)
     f["cell"] = cells_to_str(f["cell"].to_numpy())
     st.dataframe(f[["cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
-        columns={"label": t("hotspots.class", lg)}), hide_index=True, use_container_width=True)
+        columns={"cell": t("hotspots.where_cell", lg), "label": t("hotspots.class", lg),
+                 "trend_z": t("hotspots.trend_z", lg), "hot_steps": t("hotspots.hot_steps", lg),
+                 "cold_steps": t("hotspots.cold_steps", lg), "last_bin": t("hotspots.last_bin", lg)}),
+        hide_index=True, width="stretch")
 
 
 def _rank(sel, links, places, t0, t1, lg):
@@ -161,7 +164,7 @@ def _rank(sel, links, places, t0, t1, lg):
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
                                       "unsatisfied_share": t("hotspots.rank_unsatisfied_share", lg),
                                       "reason": t("hotspots.reason", lg)}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 def _class(every, links, places, cat, lg):
@@ -182,7 +185,7 @@ def _class(every, links, places, cat, lg):
     st.dataframe(tab[["where_type", "where", "tickets", "first", "last", "months"]].rename(columns={
         "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "tickets": t("hotspots.tickets", lg),
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
-        hide_index=True, use_container_width=True)
+        hide_index=True, width="stretch")
     if len(cc.table):
         st_folium(class_of_cases_map(places, cc.table, lg), height=480, use_container_width=True,
                   returned_objects=[], key="hs_class_map")
@@ -209,8 +212,9 @@ def _forecast(every, links, places, t1, lg):
     st.dataframe(tab.rename(columns={"id": t("hotspots.where", lg), "last": t("hotspots.last_month", lg),
                                      "expected": t("hotspots.expected", lg), "lower": t("hotspots.lower", lg),
                                      "upper": t("hotspots.upper", lg), "rising": t("hotspots.rising", lg)}),
-                 hide_index=True, use_container_width=True)
-    st.dataframe(f.backtest, hide_index=True)
+                 hide_index=True, width="stretch")
+    st.dataframe(f.backtest.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in f.backtest.columns}),
+                 hide_index=True)
 
 
 def _channels(every, lg):
