@@ -90,3 +90,18 @@ def test_apply_links_keys_by_source_id(tiny_units, tiny_places):
 def test_no_grids_is_a_clear_error(tiny_units):
     with pytest.raises(GeodataError, match="no grid layer"):
         link_tickets(make_tickets([(X0, Y0)], ["2025-01-01"]), tiny_units[tiny_units["level"] != "grid"])
+
+
+def test_place_reach_is_exact_at_round_ends(tiny_units, tiny_places):
+    """Beyond a road stretch's end, the reach is a true circle, not the buffer polygon's chords."""
+    import pyproj
+
+    utm = pyproj.Transformer.from_crs(4326, 32651, always_xy=True)
+    back = pyproj.Transformer.from_crs(32651, 4326, always_xy=True)
+    ex, ey = utm.transform(X0 + 0.019, Y0 + 0.005)  # east end of R1
+    pts = []
+    for r in (24.97, 25.03):
+        for ang in np.radians([22.5 / 2, 33.75, 56.25]):  # between buffer vertices
+            pts.append(back.transform(ex + r * np.cos(ang), ey + r * np.sin(ang)))
+    got = link_tickets(make_tickets(pts, ["2025-01-01"] * len(pts)), tiny_units, tiny_places).place_links
+    assert sorted(got["row"].tolist()) == [0, 1, 2]

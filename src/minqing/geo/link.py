@@ -72,29 +72,44 @@ def unit_hierarchy(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return grids.rename(columns={"code": "grid_code"}).reset_index(drop=True)
 
 
-def place_footprints(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
+def place_footprints(places: gpd.GeoDataFrame, pad_m: float = 0.0) -> gpd.GeoSeries:
     """Return each place's footprint in EPSG:4326.
 
     A hospital entrance is its point buffered by ``radius_m``, a road stretch its
     line buffered by ``buffer_m``, a compound its polygon. Buffers are made in
     the local UTM zone so metres are metres.
+
+    Parameters
+    ----------
+    places : GeoDataFrame
+    pad_m : float
+        Extra metres around every footprint (the linker uses a padded footprint
+        to find candidates, then tests the exact distance).
     """
     if places.empty:
         return gpd.GeoSeries([], crs=4326)
-    metric = places.to_crs(places.estimate_utm_crs())
+    metric, dist = _metric_places(places)
+    buffered = metric.buffer(dist + pad_m, quad_segs=8)
+    if not pad_m:
+        keep = dist == 0
+        buffered[keep] = metric[keep]
+    return gpd.GeoSeries(buffered.values, index=places.index, crs=metric.crs).to_crs(4326)
+
+
+def _metric_places(places: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Return the places' geometries in their UTM zone and each one's reach in metres."""
+    metric = places.geometry.to_crs(places.estimate_utm_crs())
+    kind = metric.geom_type
     dist = np.where(
-        metric.geometry.geom_type.isin(["Point", "MultiPoint"]),
+        kind.isin(["Point", "MultiPoint"]),
         pd.to_numeric(places.get("radius_m"), errors="coerce").fillna(50.0),
         np.where(
-            metric.geometry.geom_type.isin(["LineString", "MultiLineString"]),
+            kind.isin(["LineString", "MultiLineString"]),
             pd.to_numeric(places.get("buffer_m"), errors="coerce").fillna(20.0),
             0.0,
         ),
-    )
-    buffered = metric.geometry.buffer(dist, quad_segs=8)
-    keep = dist == 0
-    buffered[keep] = metric.geometry[keep]
-    return gpd.GeoSeries(buffered.values, index=places.index, crs=metric.crs).to_crs(4326)
+    ).astype("float64")
+    return metric, dist
 
 
 def link_tickets(
@@ -165,11 +180,27 @@ def _link(tickets, grids, places, res) -> LinkResult:
     if places is None or places.empty:
         place_links = pd.DataFrame({"row": pd.Series([], dtype="int64"), "place_id": pd.Series([], dtype=object)})
     else:
-        fp = place_footprints(places)
-        prow, pidx = shapely.STRtree(fp.values).query(pts, predicate="intersects")
+        prow, pidx = _place_pairs(pts, places)
         place_links = pd.DataFrame({"row": prow.astype("int64"), "place_id": places["place_id"].to_numpy(dtype=object)[pidx]})
         place_links = place_links.sort_values(["row", "place_id"], ignore_index=True)
     return LinkResult(links=links, place_links=place_links)
+
+
+def _place_pairs(pts: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return (point index, place index) of every point within a place's reach, exactly.
+
+    Candidates come from footprints padded by 1 m (polygonal buffers cut the
+    corners of true circles by a few centimetres); the final test is the
+    metric distance to the point or line, or containment in the compound.
+    """
+    prow, pidx = shapely.STRtree(place_footprints(places, pad_m=1.0).values).query(pts, predicate="intersects")
+    if len(prow) == 0:
+        return prow, pidx
+    metric, dist = _metric_places(places)
+    cand = gpd.GeoSeries(pts[prow], crs=4326).to_crs(metric.crs).values
+    geoms = metric.values[pidx]
+    ok = shapely.dwithin(geoms, cand, dist[pidx])
+    return prow[ok], pidx[ok]
 
 
 def _local_days(received) -> np.ndarray:
