@@ -30,10 +30,12 @@ def page(view: str, title_key: str, icon: str, **kw) -> st.Page:
 
 
 pages = [
-    page("map", "nav.overview", ":material/map:", default=True),
-    page("meeting", "meeting.nav", ":material/groups:"),
+    page("meeting", "nav.overview", ":material/groups:", default=True),
+    page("map", "nav.map", ":material/map:"),
     page("mygrid", "mygrid.nav", ":material/holiday_village:"),
     page("hotspots", "hotspots.nav", ":material/local_fire_department:"),
+    page("effects", "effects.nav", ":material/trending_down:"),
+    page("interventions", "interventions.nav", ":material/construction:"),
     page("tickets", "tickets.nav", ":material/list_alt:"),
     page("settings", "settings.nav", ":material/settings:"),
 ]

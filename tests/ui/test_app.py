@@ -20,8 +20,20 @@ def _texts(at):
     return " ".join(x.value for x in list(at.markdown) + list(at.caption) + list(at.text) + list(at.info))
 
 
-def test_overview_renders_in_chinese(app):
+def _map(app):
     app.run()
+    app.switch_page(_page("map"))
+    return app.run()
+
+
+def test_default_page_is_the_meeting_view(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == t("meeting.heading", "zh")
+
+
+def test_overview_renders_in_chinese(app):
+    _map(app)
     assert not app.exception
     assert app.title[0].value == t("overview.heading", "zh")
     labels = [m.label for m in app.metric]
@@ -34,7 +46,7 @@ def test_overview_renders_in_chinese(app):
 
 
 def test_language_switch(app):
-    app.run()
+    _map(app)
     app.sidebar.radio(key="lang_switch").set_value("en").run()
     assert not app.exception
     assert app.title[0].value == t("overview.heading", "en")
@@ -43,7 +55,7 @@ def test_language_switch(app):
 
 def test_drill_down_by_url(app):
     app.query_params["sd"] = "310110016"
-    app.run()
+    _map(app)
     assert not app.exception
     assert t("drill.table_community", "zh") in [s.value for s in app.subheader]
     communities = app.dataframe[0].value
@@ -64,7 +76,7 @@ def test_drill_down_by_url(app):
 
 
 def test_measure_switch(app):
-    app.run()
+    _map(app)
     app.radio(key="overview_measure").set_value("tickets").run()
     assert not app.exception
 
@@ -109,12 +121,17 @@ def test_settings_page(app):
     app.switch_page(_page("map"))
     app.run()
     assert not app.exception
+    assert app.session_state["basemap"] == "amap"
 
 
 def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("MINQING_DATABASE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
+    assert at.info, "an empty store must say so"
+    assert any("minqing demo" in m.value for m in at.markdown), "and say what to do"
+    at.switch_page(_page("map"))
+    at.run()
     assert any(t("empty.no_units", "zh") in i.value for i in at.info)
 
 
