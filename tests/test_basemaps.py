@@ -48,3 +48,33 @@ def test_tianditu_needs_a_key():
     with pytest.raises(BasemapError, match="allowed: none, osm, amap, tianditu"):
         base_map((121.5, 31.2, 121.6, 31.3), "google")
     assert set(BASEMAPS) == {"none", "osm", "amap", "tianditu"}
+
+
+def test_ticket_points_are_escaped_and_aggregate_beyond_the_limit():
+    import pandas as pd
+
+    from minqing.maps import add_ticket_points, base_map
+
+    n = 12
+    tickets = pd.DataFrame(
+        {
+            "source_id": [f"T{i}" for i in range(n)],
+            "received_at": pd.date_range("2025-01-01", periods=n, freq="h", tz="Asia/Shanghai"),
+            "category": "03.01.01",
+            "text": ["<script>alert(1)</script>路灯不亮"] * n,
+            "lon": [121.52 + i * 1e-4 for i in range(n)],
+            "lat": [31.28] * n,
+        }
+    )
+    from minqing.geo.h3cells import latlng_to_cells
+
+    tickets["h3_cell"] = latlng_to_cells(tickets["lat"], tickets["lon"], 10)
+    m = base_map((121.5, 31.27, 121.54, 31.29))
+    add_ticket_points(m, tickets)
+    html_ = m.get_root().render()
+    assert "<script>alert(1)</script>" not in html_ and "&lt;script&gt;" in html_
+    assert html_.count("L.circleMarker") == n and "markerClusterGroup" in html_
+    m2 = base_map((121.5, 31.27, 121.54, 31.29))
+    add_ticket_points(m2, tickets, max_markers=5)
+    html2 = m2.get_root().render()
+    assert "L.circleMarker" not in html2 and '"tickets": ' in html2

@@ -364,3 +364,68 @@ def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str 
         add_places(m, to_display(pl, basemap), lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+MAX_MARKERS = 5_000
+
+
+def add_ticket_points(
+    m: folium.Map,
+    tickets: pd.DataFrame,
+    lang: str = "zh",
+    basemap: str = "none",
+    max_markers: int = MAX_MARKERS,
+) -> folium.FeatureGroup:
+    """Draw located tickets: clustered points up to ``max_markers``, H3 hexagon counts beyond.
+
+    Parameters
+    ----------
+    m : folium.Map
+    tickets : DataFrame
+        With ``lon``, ``lat``, ``source_id``, ``received_at``, ``category``,
+        ``text`` and ``h3_cell``; personal data must already be masked.
+        Popups escape every value.
+    max_markers : int
+        Above this many located tickets, draw counts per H3 cell (resolution 9) instead.
+    """
+    from folium.plugins import MarkerCluster
+
+    from minqing.geo.h3cells import cells_to_parent
+    from minqing.model import category_path
+
+    located = tickets[tickets["lon"].notna() & tickets["lat"].notna()]
+    group = folium.FeatureGroup(name=t("map.tickets", lang))
+    if len(located) > max_markers:
+        cells = cells_to_parent(located["h3_cell"].dropna().astype("int64").to_numpy(), 9)
+        ids, counts = np.unique(cells, return_counts=True)
+        import h3
+
+        hexes = gpd.GeoDataFrame(
+            {"code": [h3.int_to_str(int(c)) for c in ids], "tickets": counts},
+            geometry=[shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+                      for c in ids],
+            crs=4326,
+        )
+        breaks = class_breaks(hexes["tickets"])
+        hexes["fill"] = [color_for(v, breaks) for v in hexes["tickets"].astype("float64")]
+        folium.GeoJson(
+            _geojson(to_display(hexes, basemap), ["code", "tickets", "fill"]),
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.7, "weight": 0.5,
+                                      "color": "#666666"},
+            tooltip=folium.GeoJsonTooltip(fields=["tickets"], aliases=[t("map.tooltip_tickets", lang)]),
+        ).add_to(group)
+    else:
+        pts = to_display(gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=4326), basemap)
+        cluster = MarkerCluster(name=t("map.tickets", lang)).add_to(group)
+        for p, sid, when, cat, text in zip(pts, located["source_id"], located["received_at"], located["category"],
+                                           located["text"]):
+            body = (
+                f"<b>{html.escape(str(sid))}</b><br>{html.escape(when.strftime('%Y-%m-%d %H:%M'))}<br>"
+                f"{html.escape(category_path(cat, lang))}<br>{html.escape(str(text or '')[:200])}"
+            )
+            folium.CircleMarker(
+                [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS)], radius=5, color="#08519c", weight=1,
+                fill=True, fill_opacity=0.8, popup=folium.Popup(body, max_width=320),
+            ).add_to(cluster)
+    group.add_to(m)
+    return group
