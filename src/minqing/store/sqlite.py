@@ -53,11 +53,12 @@ _NULLABLE_INTS = ("grid_uid", "h3_cell")
 _REBUILD_MIN = 50_000
 
 
-def _secondary_indexes(con, table: str) -> list[tuple[str, str]]:
-    """Return (name, CREATE statement) of a table's explicitly created indexes."""
-    return con.execute(
+def _secondary_indexes(con, table: str, unique: bool = False) -> list[tuple[str, str]]:
+    """Return (name, CREATE statement) of a table's explicitly created indexes (unique ones only if asked)."""
+    found = con.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
     ).fetchall()
+    return [(n, q) for n, q in found if unique or not q.upper().startswith("CREATE UNIQUE")]
 
 
 def _in(column: str, values, params: list) -> str:
@@ -259,37 +260,43 @@ class SQLiteStore(IngestMixin, Store):
 
     # -- tickets ---------------------------------------------------------------------------------
     def write_tickets(self, tickets, place_links=None):
+        with self.transaction() as con:
+            self._write_tickets_in(con, tickets, place_links)
+            self._bump(con)
+        return len(tickets)
+
+    def _write_tickets_in(self, con, tickets: pd.DataFrame, place_links: pd.DataFrame | None) -> None:
+        """Insert or update tickets and replace their place links, inside the caller's transaction."""
         cols = list(TICKET_COLUMNS)
         insert = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         upsert = insert + " ON CONFLICT (source_id) DO UPDATE SET " + ", ".join(
             f"{c} = excluded.{c}" for c in cols if c != "source_id"
         )
-        with self.transaction() as con:
-            existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-            # A bulk load into a small table is faster with the secondary indexes
-            # rebuilt once at the end (inside the same transaction).
-            rebuild = len(tickets) >= _REBUILD_MIN and len(tickets) >= existing
-            indexes = _secondary_indexes(con, "tickets") if rebuild else []
-            for name, _ in indexes:
-                con.execute(f"DROP INDEX {name}")
-            sql = insert if existing == 0 else upsert
-            for lo in range(0, len(tickets), _BATCH):
-                con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols))
-            for _, create in indexes:
-                con.execute(create)
-            if place_links is not None:
-                if existing:
-                    con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (source_id TEXT PRIMARY KEY) WITHOUT ROWID")
-                    con.execute("DELETE FROM _ids")
-                    con.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", ((i,) for i in tickets["source_id"].astype(str)))
-                    con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _ids)")
-                    con.execute("DELETE FROM _ids")
-                con.executemany(
-                    "INSERT OR IGNORE INTO ticket_places (source_id, place_id) VALUES (?, ?)",
-                    rows(place_links, ["source_id", "place_id"]),
-                )
-            self._bump(con)
-        return len(tickets)
+        existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+        # A bulk load into a small table is faster with the indexes built once at the
+        # end (sorting beats a million B-tree inserts); the unique index on source_id can
+        # only go when the table is empty, since updates need it for ON CONFLICT.
+        rebuild = len(tickets) >= _REBUILD_MIN and len(tickets) >= existing
+        indexes = _secondary_indexes(con, "tickets", unique=existing == 0) if rebuild else []
+        for name, _ in indexes:
+            con.execute(f"DROP INDEX {name}")
+        sql = insert if existing == 0 else upsert
+        for lo in range(0, len(tickets), _BATCH):
+            con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols))
+        for _, create in indexes:  # a duplicate source_id fails here and rolls the load back
+            con.execute(create)
+        if place_links is None:
+            return
+        if existing and len(tickets):
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (source_id TEXT PRIMARY KEY) WITHOUT ROWID")
+            con.execute("DELETE FROM _ids")
+            con.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", ((i,) for i in tickets["source_id"].astype(str)))
+            con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _ids)")
+            con.execute("DELETE FROM _ids")
+        con.executemany(
+            "INSERT OR IGNORE INTO ticket_places (source_id, place_id) VALUES (?, ?)",
+            rows(place_links, ["source_id", "place_id"]),
+        )
 
     def _where(self, where: TicketFilter | None, alias: str = "") -> tuple[str, list]:
         clauses, params = [], []

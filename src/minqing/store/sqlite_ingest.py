@@ -14,8 +14,6 @@ import pandas as pd
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
 
-_BATCH = 50_000
-_REBUILD_MIN = 50_000
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
                       "row_hash", "quarantined_at")
 CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
@@ -52,31 +50,8 @@ class IngestMixin:
 
         Any exception rolls everything back, so a failed import leaves the store as it was.
         """
-        cols = list(TICKET_COLUMNS)
-        insert = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        upsert = insert + " ON CONFLICT (source_id) DO UPDATE SET " + ", ".join(
-            f"{c} = excluded.{c}" for c in cols if c != "source_id")
-        from minqing.store.sqlite import _secondary_indexes
-
         with self.transaction() as con:
-            existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-            rebuild = len(tickets) >= _REBUILD_MIN and len(tickets) >= existing
-            indexes = _secondary_indexes(con, "tickets") if rebuild else []
-            for name, _ in indexes:
-                con.execute(f"DROP INDEX {name}")
-            sql = insert if existing == 0 else upsert
-            for lo in range(0, len(tickets), _BATCH):
-                con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols))
-            for _, create in indexes:
-                con.execute(create)
-            if len(tickets) and existing:
-                con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (source_id TEXT PRIMARY KEY) WITHOUT ROWID")
-                con.execute("DELETE FROM _ids")
-                con.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", ((i,) for i in tickets["source_id"].astype(str)))
-                con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _ids)")
-                con.execute("DELETE FROM _ids")
-            con.executemany("INSERT OR IGNORE INTO ticket_places (source_id, place_id) VALUES (?, ?)",
-                            rows(place_links, ["source_id", "place_id"]))
+            self._write_tickets_in(con, tickets, place_links)
             con.executemany("INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) VALUES (?, ?, ?)",
                             rows(sources, ["source_id", "row_hash", "import_id"]))
             con.executemany(

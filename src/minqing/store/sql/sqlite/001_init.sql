@@ -55,7 +55,7 @@ CREATE TABLE places (
 -- A rowid table: rows hold free text, too wide for WITHOUT ROWID to pay off.
 CREATE TABLE tickets (
     ticket_id        INTEGER PRIMARY KEY,
-    source_id        TEXT NOT NULL UNIQUE,
+    source_id        TEXT NOT NULL,
     received_at      INTEGER NOT NULL,
     channel          TEXT NOT NULL,
     kind             TEXT NOT NULL,
@@ -85,6 +85,7 @@ CREATE TABLE tickets (
     repeat_of        TEXT,
     extra            TEXT
 );
+CREATE UNIQUE INDEX tickets_source_id ON tickets (source_id);
 CREATE INDEX tickets_received ON tickets (received_at);
 CREATE INDEX tickets_subdistrict ON tickets (subdistrict_code, received_at);
 CREATE INDEX tickets_grid ON tickets (grid_code, received_at);
