@@ -25,8 +25,8 @@ THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and n
 
 _CSS = f"""<style>
 .st-key-meeting h1 {{ font-size: 2.6rem; color: #b71c1c; }}
-.st-key-meeting [data-testid="stMetricLabel"] p {{ font-size: 1.35rem; }}
-.st-key-meeting [data-testid="stMetricValue"] {{ font-size: 3.2rem; font-weight: 700; }}
+.st-key-meeting [data-testid="stMetricLabel"] p {{ font-size: 1.2rem; }}
+.st-key-meeting [data-testid="stMetricValue"] {{ font-size: 2.6rem; font-weight: 700; }}
 .st-key-meeting [data-testid="stMetricDelta"] {{ font-size: 1.1rem; }}
 .st-key-meeting .mq-vs {{ font-size: 1.05rem; color: #555; margin-top: -0.6rem; }}
 .st-key-meeting .mq-focus {{ font-size: 1.5rem; color: #b71c1c; font-weight: 700; }}
@@ -67,22 +67,21 @@ def render() -> None:
             st.info(t("meeting.grid_leader_scope", lg))
         _kpi_cards(board, lg)
 
-        left, right = st.columns([5, 6], gap="large")
-        with left:
-            st.subheader(t("meeting.map_heading", lg))
-            if dm.month_units(url, version, user, scope, month, map_level, parent).empty:
-                st.info(t("meeting.map_empty", lg))
-            else:
-                m = dm.meeting_map(url, version, user, scope, month, map_level, parent, lg)
-                st_folium(m, height=560, use_container_width=True, returned_objects=[],
-                          key=f"meeting_map_{month}_{sd}_{theme}_{lg}")
-        with right:
-            st.subheader(t("meeting.top_heading", lg))
-            tp = dm.top(url, version, user, scope, month, level, lg)
-            st.html(f'<div class="mq-top">{top_table_html(tp.table, lg, short_category=bool(theme))}</div>')
-            st.caption(t("meeting.top_hint", lg))
-            if tp.has_unplaced:
-                st.caption(t("meeting.unplaced_note", lg))
+        # The top-10 list is the meeting's agenda: full width first, then the month's map.
+        st.subheader(t("meeting.top_heading", lg))
+        tp = dm.top(url, version, user, scope, month, level, lg)
+        st.html(f'<div class="mq-top">{top_table_html(tp.table, lg, short_category=bool(theme))}</div>')
+        st.caption(t("meeting.top_hint", lg))
+        if tp.has_unplaced:
+            st.caption(t("meeting.unplaced_note", lg))
+
+        st.subheader(t("meeting.map_heading", lg))
+        if dm.month_units(url, version, user, scope, month, map_level, parent).empty:
+            st.info(t("meeting.map_empty", lg))
+        else:
+            m = dm.meeting_map(url, version, user, scope, month, map_level, parent, lg)
+            st_folium(m, height=620, use_container_width=True, returned_objects=[],
+                      key=f"meeting_map_{month}_{sd}_{theme}_{lg}")
 
         st.subheader(t("meeting.export_heading", lg))
         st.caption(t("meeting.export_hint", lg))

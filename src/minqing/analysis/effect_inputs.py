@@ -1,0 +1,318 @@
+"""From the store to count series: treated area, spillover ring, controls, channels, satisfaction.
+
+:func:`evaluate_intervention` reads the tickets an intervention is about,
+builds the daily series :func:`minqing.analysis.interventions.evaluate_counts`
+needs and returns its result with everything the page shows (the controls and
+why they were picked, the target and ring geometries, the ticket points).
+
+What counts as a problem ticket: a ticket of the target categories (all
+categories when none are given) that is not praise (表扬), not a repeat call
+(``repeat_of`` set), not from a proactive channel (网格巡查, 民情日志, 未诉先办:
+those are the government finding problems, shown separately) and not from a
+new intake channel (one with under 5 % of the treated tickets before and at
+least 20 % after, e.g. a QR code launched with the intervention: a reporting
+change, not a problem change).
+
+Control rule (stated in the UI): untreated units of the same kind as the
+targets (places, grids or H3 cells; never a unit any intervention targets),
+wholly outside the spillover ring, with at least one problem ticket before;
+ranked by |log((b_c + 1) / (b_t + 1))| + (1 - cosine similarity of the category
+mix), where b is the before-window problem count per unit; the best
+max(5, number of targets) are pooled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from minqing.analysis.interventions import PERIOD_DAYS, EffectError, EffectResult, daily_counts, evaluate_counts
+from minqing.interventions import Intervention, get_intervention
+from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, category_at_level
+from minqing.store.base import Store, TicketFilter
+
+__all__ = ["InterventionEvaluation", "evaluate_intervention", "RING_METRES", "METRIC_CRS"]
+
+METRIC_CRS = "EPSG:32651"
+RING_METRES = (50, 100, 150)
+_COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
+            "grid_code", "repeat_of")
+_RATED = ("satisfied", "basically_satisfied", "unsatisfied")
+
+
+@dataclass(frozen=True)
+class InterventionEvaluation:
+    """An intervention, its evaluation and what the page draws.
+
+    Attributes
+    ----------
+    intervention : Intervention
+    result : EffectResult
+    controls : DataFrame
+        unit_type, unit_id, name, baseline (problem tickets before), score; the pooled controls.
+    control_type : str
+        "place", "grid" or "cell".
+    excluded_channels : list of str
+        New intake channels left out of the problem counts.
+    target_geometry, ring_geometry : shapely geometry (WGS-84)
+    points : DataFrame
+        lon, lat, window ("before"/"after"), area ("target"/"ring") of problem tickets.
+    ring_m : int
+    """
+
+    intervention: Intervention
+    result: EffectResult
+    controls: pd.DataFrame
+    control_type: str
+    excluded_channels: list
+    target_geometry: object
+    ring_geometry: object
+    points: pd.DataFrame
+    ring_m: int
+
+
+def evaluate_intervention(store: Store, intervention_id: int, *, ring_m: int = 150,
+                          before_months: int = 12) -> InterventionEvaluation:
+    """Evaluate a stored intervention against its controls; see the module notes for the rules.
+
+    Parameters
+    ----------
+    store : Store
+    intervention_id : int
+    ring_m : {50, 100, 150}
+        Width of the spillover ring around the targets in metres.
+    before_months : int
+        Before window in 30-day periods (at least 3 are required).
+    """
+    if ring_m not in RING_METRES:
+        raise EffectError(f"ring width {ring_m!r} m is not offered; allowed: {RING_METRES}",
+                          key="interventions.error_ring", value=str(ring_m))
+    iv = get_intervention(store, intervention_id)
+    first, last = store.received_range()
+    if first is None:
+        raise EffectError("the store holds no tickets; import tickets first", key="interventions.error_no_tickets")
+    return _evaluate(store, iv, first, last, ring_m, before_months)
+
+
+def _evaluate(store, iv: Intervention, first, last, ring_m, before_months) -> InterventionEvaluation:
+    start = pd.Timestamp(iv.start_date)
+    day0 = max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=before_months * PERIOD_DAYS))
+    day_end = last.tz_localize(None).normalize()
+    cats = tuple(iv.target_categories) or None
+    leaves = tuple(c for c in CATEGORIES if cats and any(c == k or c.startswith(k + ".") for k in cats)) or None
+    tk, links = store.read_effect_tickets(leaves, day0)
+    day = tk["received_at"].dt.tz_localize(None).dt.normalize()
+    t_idx = ((day - day0).dt.days).to_numpy()
+    n_days = int((day_end - day0).days) + 1
+
+    places = store.read_places()
+    grids = store.read_units("grid", at=str(day_end.date()))
+    target_geom = _target_geometry(iv, places, grids)
+    ring_geom = target_geom.buffer(ring_m).difference(target_geom)
+
+    treated = _treated_mask(iv, tk, links)
+    after_day = int((pd.Timestamp(iv.implementation_end or iv.start_date) - day0).days) + (1 if iv.implementation_end else 0)
+    before = t_idx < int((start - day0).days)
+    after = t_idx >= after_day
+    base = (tk["kind"] != "praise").to_numpy() & tk["repeat_of"].isna().to_numpy()
+    proactive = tk["channel"].isin(PROACTIVE_CHANNELS).to_numpy()
+    new_ch = _new_channels(tk["channel"], treated & base & ~proactive, before, after)
+    problem = base & ~proactive & ~tk["channel"].isin(new_ch).to_numpy()
+
+    def series(mask) -> pd.Series:
+        counts = np.bincount(t_idx[mask], minlength=n_days)[:n_days]
+        return pd.Series(counts, index=pd.date_range(day0, periods=n_days, freq="D"))
+
+    xy = _metric_xy(tk)
+    in_ring = shapely.contains_xy(ring_geom, xy[:, 0], xy[:, 1]) & ~treated if not ring_geom.is_empty else \
+        np.zeros(len(tk), bool)
+
+    ctype, controls, cmask = _controls(iv, store, tk, links, problem & before, treated, target_geom, ring_m,
+                                       places, grids, cats)
+    ch_mask = treated & base
+    channels = pd.DataFrame({c: series(ch_mask & (tk["channel"] == c).to_numpy())
+                             for c in sorted(tk.loc[ch_mask, "channel"].unique())})
+    sat = tk["satisfaction"]
+    rated = problem & treated & sat.isin(_RATED).to_numpy()
+    satisfaction = pd.DataFrame({"rated": series(rated), "unsatisfied": series(rated & (sat == "unsatisfied").to_numpy())})
+    result = evaluate_counts(
+        series(problem & treated), start, implementation_end=iv.implementation_end,
+        controls=series(problem & cmask) if cmask.any() else None, ring=series(problem & in_ring),
+        channels=channels if len(channels.columns) else None, satisfaction=satisfaction,
+        before_months=before_months,
+    )
+    pts_mask = problem & (treated | in_ring) & (before | after) & tk["lon"].notna().to_numpy()
+    points = pd.DataFrame({
+        "lon": tk["lon"].to_numpy()[pts_mask], "lat": tk["lat"].to_numpy()[pts_mask],
+        "window": np.where(before[pts_mask], "before", "after"),
+        "area": np.where(treated[pts_mask], "target", "ring"),
+    })
+    to_wgs = gpd.GeoSeries([target_geom, ring_geom], crs=METRIC_CRS).to_crs(4326)
+    return InterventionEvaluation(iv, result, controls, ctype, list(new_ch), to_wgs.iloc[0], to_wgs.iloc[1], points,
+                                  ring_m)
+
+
+def _metric_xy(tk: pd.DataFrame) -> np.ndarray:
+    lon = tk["lon"].to_numpy(float)
+    lat = tk["lat"].to_numpy(float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    out = np.full((len(tk), 2), np.nan)
+    if ok.any():
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(4326, METRIC_CRS, always_xy=True).transform(lon[ok], lat[ok])
+        out[ok, 0], out[ok, 1] = x, y
+    return out
+
+
+def _cell_int(cell: str) -> int:
+    s = str(cell)
+    return int(s) if s.isdigit() else h3.str_to_int(s)
+
+
+def _targets(iv: Intervention, kind: str) -> list[str]:
+    return [b for a, b in iv.targets if a == kind]
+
+
+def _treated_mask(iv: Intervention, tk: pd.DataFrame, links: pd.DataFrame) -> np.ndarray:
+    mask = np.zeros(len(tk), bool)
+    pl = _targets(iv, "place")
+    if pl:
+        ids = set(links.loc[links["place_id"].isin(pl), "source_id"])
+        mask |= tk["source_id"].isin(ids).to_numpy()
+    gr = _targets(iv, "grid")
+    if gr:
+        mask |= tk["grid_code"].isin(gr).to_numpy()
+    cells = [_cell_int(c) for c in _targets(iv, "cell")]
+    if cells:
+        mask |= _in_cells(tk["h3_cell"], cells)
+    return mask
+
+
+def _in_cells(ticket_cells: pd.Series, cells: list[int]) -> np.ndarray:
+    arr = ticket_cells.astype("int64").to_numpy()
+    mask = np.zeros(len(arr), bool)
+    uniq = np.unique(arr[arr > 0])
+    for res in {h3.api.basic_int.get_resolution(c) for c in cells}:
+        parents = np.array([h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq], dtype="int64")
+        hit = uniq[np.isin(parents, [c for c in cells if h3.api.basic_int.get_resolution(c) == res])]
+        mask |= np.isin(arr, hit)
+    return mask
+
+
+def _place_geoms(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    m = places.to_crs(METRIC_CRS)
+    width = m["radius_m"].fillna(m["buffer_m"]).fillna(0).astype(float).clip(lower=1)
+    geom = m.geometry.copy()
+    pts = ~m.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    geom[pts] = m.geometry[pts].buffer(width[pts])
+    return gpd.GeoSeries(geom.values, index=places["place_id"].astype(str).values, crs=METRIC_CRS)
+
+
+def _target_geometry(iv: Intervention, places, grids):
+    parts = []
+    pl = _targets(iv, "place")
+    if pl:
+        g = _place_geoms(places[places["place_id"].astype(str).isin(pl)])
+        parts += list(g.values)
+    gr = _targets(iv, "grid")
+    if gr:
+        parts += list(grids[grids["code"].isin(gr)].to_crs(METRIC_CRS).geometry.values)
+    for c in _targets(iv, "cell"):
+        ring = h3.cell_to_boundary(h3.int_to_str(_cell_int(c)))
+        poly = shapely.Polygon([(lng, lat) for lat, lng in ring])
+        parts.append(gpd.GeoSeries([poly], crs=4326).to_crs(METRIC_CRS).iloc[0])
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def _new_channels(channel: pd.Series, mask, before, after) -> list[str]:
+    b = channel[mask & before].value_counts()
+    a = channel[mask & after].value_counts()
+    nb, na = max(b.sum(), 1), max(a.sum(), 1)
+    new = []
+    for ch, n_a in a.items():
+        share_b = b.get(ch, 0) / nb
+        if share_b < 0.05 and n_a / na >= 0.20:
+            new.append(str(ch))
+    return new
+
+
+def _mix(keys: pd.Series, cats: pd.Series, levels) -> pd.DataFrame:
+    return pd.crosstab(keys, cats).reindex(columns=levels, fill_value=0)
+
+
+def _controls(iv, store, tk, links, base_before, treated, target_geom, ring_m, places, grids, cats):
+    """Pick the controls; return (type, table, ticket mask)."""
+    all_iv, all_targets = store.read_interventions()
+    ctype = "place" if _targets(iv, "place") else "grid" if _targets(iv, "grid") else "cell"
+    n_targets = max(1, len(_targets(iv, ctype)))
+    k = max(5, n_targets)
+    cat_key = tk["category"] if cats else tk["category"].map(lambda c: category_at_level(c, 1))
+    levels = list(cats) if cats else sorted(cat_key.unique())
+    zone = target_geom.buffer(ring_m)
+    taken = set(all_targets.loc[all_targets["target_type"] == ctype, "target_id"].astype(str))
+
+    if ctype == "place":
+        geoms = _place_geoms(places)
+        cand = [p for p in geoms.index if p not in taken and not geoms[p].intersects(zone)]
+        names = dict(zip(places["place_id"].astype(str), places["name"]))
+        lk = links[links["place_id"].isin(cand)]
+        pos = pd.Series(np.arange(len(tk)), index=tk["source_id"].values)
+        rows = pos.reindex(lk["source_id"]).to_numpy()
+        ok = ~np.isnan(rows)
+        rows, unit = rows[ok].astype(int), lk["place_id"].to_numpy()[ok]
+    elif ctype == "grid":
+        gm = grids.to_crs(METRIC_CRS)
+        cand = [c for c, g in zip(gm["code"], gm.geometry) if c not in taken and not g.intersects(zone)]
+        names = dict(zip(grids["code"], grids["name"]))
+        rows = np.flatnonzero(tk["grid_code"].isin(cand).to_numpy())
+        unit = tk["grid_code"].to_numpy()[rows]
+    else:
+        res = h3.api.basic_int.get_resolution(_cell_int(_targets(iv, "cell")[0]))
+        cells = tk["h3_cell"].astype("int64").to_numpy()
+        uniq = np.unique(cells[cells > 0])
+        parent = dict(zip(uniq, (h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq)))
+        rows = np.flatnonzero(cells > 0)
+        unit_int = np.array([parent[c] for c in cells[rows]], dtype="int64")
+        treated_cells = {_cell_int(c) for c in _targets(iv, "cell")} | {_cell_int(t) for t in taken if t}
+        centre = {u: shapely.Point(h3.cell_to_latlng(h3.int_to_str(int(u)))[::-1]) for u in np.unique(unit_int)}
+        cg = gpd.GeoSeries(list(centre.values()), index=list(centre.keys()), crs=4326).to_crs(METRIC_CRS)
+        cand = [u for u, g in cg.items() if u not in treated_cells and not g.within(zone)]
+        unit = np.array([h3.int_to_str(int(u)) for u in unit_int], dtype=object)
+        cand = [h3.int_to_str(int(u)) for u in cand]
+        names = {c: c for c in cand}
+
+    sel = base_before[rows] & ~treated[rows]
+    before_units = pd.Series(unit[sel])
+    b_t = float((base_before & treated).sum()) / n_targets
+    mix_t = _mix(pd.Series(np.zeros((base_before & treated).sum(), int)), cat_key[base_before & treated].reset_index(drop=True), levels).sum()
+    if before_units.empty:
+        return ctype, _empty_controls(), np.zeros(len(tk), bool)
+    mix_c = _mix(before_units, cat_key.to_numpy()[rows[sel]], levels) if len(levels) else None
+    mix_c = mix_c.loc[mix_c.index.isin(cand)]
+    baseline = mix_c.sum(axis=1)
+    mc = mix_c.to_numpy(float)
+    mt = mix_t.reindex(levels, fill_value=0).to_numpy(float)
+    cos = (mc @ mt) / np.maximum(np.linalg.norm(mc, axis=1) * max(np.linalg.norm(mt), 1e-12), 1e-12)
+    score = np.abs(np.log((baseline.to_numpy() + 1) / (b_t + 1))) + (1 - cos)
+    table = pd.DataFrame({"unit_type": ctype, "unit_id": baseline.index.astype(str),
+                          "name": [str(names.get(u, u)) for u in baseline.index],
+                          "baseline": baseline.to_numpy().astype(int), "score": score})
+    table = table[table["baseline"] >= 1].sort_values(["score", "unit_id"]).head(k).reset_index(drop=True)
+    chosen = set(table["unit_id"])
+    mask = np.zeros(len(tk), bool)
+    mask[rows[np.isin(unit.astype(str), list(chosen)) & ~treated[rows]]] = True
+    return ctype, table, mask
+
+
+def _empty_controls() -> pd.DataFrame:
+    return pd.DataFrame({"unit_type": pd.Series(dtype=str), "unit_id": pd.Series(dtype=str),
+                         "name": pd.Series(dtype=str), "baseline": pd.Series(dtype="int64"),
+                         "score": pd.Series(dtype=float)})

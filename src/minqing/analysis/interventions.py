@@ -1,0 +1,763 @@
+"""Did the place get better? Before/after evaluation of an intervention over count series.
+
+Everything here is a pure function of daily count series, so it can be checked
+on any series (from tickets or simulated).  :func:`evaluate_counts` takes the
+treated series and, optionally, a pooled control series, a spillover-ring
+series, channel counts and satisfaction counts, and returns an
+:class:`EffectResult` that the app and the meeting report render.
+
+The rules, stated once:
+
+- Windows.  Before: the ``before_months`` (default 12) 30-day periods that end
+  the day before the start, cut at the data's first day; at least
+  ``min_before_months`` (3) are required.  The implementation period (start to
+  ``implementation_end``) belongs to neither window.  After: from the day after
+  the implementation period (the start when there is none) to the data's end.
+  Horizons: the first 1, 2, 3 and 6 periods of the after window.
+- Counts are split into 30-day periods; rates are per 30 days.
+- Rate ratio after/before with a 95 % interval on the log scale: Poisson, or
+  negative binomial (statsmodels, dispersion by maximum likelihood) when the
+  before periods are overdispersed (Pearson dispersion > 1.5).
+- Seasonality: when the before window covers all twelve months, the expected
+  after count is built month by month from the same months of the before
+  window ("the same months a year earlier").
+- Regression to the mean: when the last before period is a significant peak
+  (p < 0.01 and at least 1.5x the rest), the baseline excludes it and the
+  result reports how much of the naive drop the long-run baseline predicts.
+- Controls: a difference-in-differences rate ratio (treated ratio over control
+  ratio) on the log scale; it is the primary estimate when controls are given.
+- Pre-trend: a log-linear trend of the treated/control ratio (or the treated
+  rate) over the before periods; falling by more than 20 % a year with p < 0.05
+  raises a caveat.
+- Verdict: ``improved`` when the primary interval lies below 1, ``worse`` when
+  above 1, else ``no_clear_change``.
+- Relapse (回潮): after a success (the verdict, or the 3- or 6-month horizon,
+  is ``improved``), a one-sided Poisson CUSUM from the level of the first 180
+  days after (its upper 90 % bound) towards half-way back to the baseline runs from day 90 of the
+  after window; the day it passes 5 is the relapse date.
+- Controls with fewer than 20 tickets before or 10 after are too sparse for a
+  difference-in-differences; the seasonal or naive estimate is used instead.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from minqing.errors import MinqingError
+
+__all__ = [
+    "EffectError",
+    "Window",
+    "RateRatio",
+    "Caveat",
+    "Horizon",
+    "ChannelRow",
+    "Satisfaction",
+    "Relapse",
+    "Regression",
+    "EffectResult",
+    "evaluate_counts",
+    "rate_ratio",
+    "daily_counts",
+    "VERDICTS",
+    "PERIOD_DAYS",
+]
+
+PERIOD_DAYS = 30
+VERDICTS = ("improved", "no_clear_change", "worse")
+HORIZONS = (1, 2, 3, 6)
+_Z = stats.norm.ppf(0.975)
+_DISPERSION_LIMIT = 1.5
+_PEAK_P = 0.01
+_PEAK_FACTOR = 1.5
+_PRETREND_DROP = 0.20
+_RELAPSE_WINDOW = 30
+_RELAPSE_LEVEL_DAYS = 180
+_RELAPSE_MIN_DAYS = 90
+_RELAPSE_H = 5.0
+_MIN_CONTROL_BEFORE = 20
+_MIN_CONTROL_AFTER = 10
+
+
+class EffectError(MinqingError, ValueError):
+    """An intervention cannot be evaluated as asked (bad dates, too little history)."""
+
+    key = "interventions.error_effect"
+
+
+# --------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A date range, start inclusive, end exclusive (local dates)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def days(self) -> int:
+        """Length in days."""
+        return int((self.end - self.start).days)
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """A rate ratio with its 95 % interval.
+
+    Attributes
+    ----------
+    estimate, low, high : float
+        Ratio and interval bounds (NaN when it cannot be computed).
+    method : str
+        "poisson", "negative_binomial", "seasonal", "did" or "none".
+    before, after : float
+        Counts (observed after; before, or the expected after count for the
+        seasonal method).
+    """
+
+    estimate: float
+    low: float
+    high: float
+    method: str
+    before: float = float("nan")
+    after: float = float("nan")
+
+    @property
+    def verdict(self) -> str:
+        """"improved", "worse" or "no_clear_change"."""
+        if not np.isfinite(self.high) or not np.isfinite(self.low):
+            return "no_clear_change"
+        if self.high < 1:
+            return "improved"
+        if self.low > 1:
+            return "worse"
+        return "no_clear_change"
+
+    @property
+    def change(self) -> float:
+        """Relative change (``estimate - 1``)."""
+        return self.estimate - 1
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """One thing the reader must know, as a catalog key with parameters."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The primary estimate using only the first ``months`` periods after."""
+
+    months: int
+    ratio: RateRatio
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """Counts per 30 days of one channel (or channel group) before and after."""
+
+    channel: str
+    before_rate: float
+    after_rate: float
+    ratio: RateRatio
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """Unsatisfied share of rated follow-ups before, after, early after and later after."""
+
+    before: float
+    after: float
+    early: float
+    later: float
+    rated_before: int
+    rated_after: int
+
+
+@dataclass(frozen=True)
+class Relapse:
+    """Relapse (回潮) check after a success."""
+
+    flagged: bool
+    date: pd.Timestamp | None
+    level_after: float
+    baseline: float
+    rolling: pd.Series
+
+
+@dataclass(frozen=True)
+class Regression:
+    """Regression to the mean: was the start right after a peak?"""
+
+    peak: bool
+    peak_count: float
+    expected_count: float
+    p_value: float
+    naive: RateRatio
+    predicted_share: float
+    """Share of the naive drop the long-run baseline predicts anyway (0..1+)."""
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """The whole before/after evaluation of one intervention.
+
+    Attributes
+    ----------
+    verdict : str
+        "improved", "no_clear_change" or "worse" (of ``primary``).
+    primary : RateRatio
+        The estimate the verdict rests on (see ``primary_kind``).
+    primary_kind : str
+        "did" (against controls), "seasonal", or "naive".
+    naive, seasonal, did : RateRatio or None
+        Each estimate that could be made.
+    before, after, implementation : Window
+    before_rate, after_rate : float
+        Treated counts per 30 days.
+    horizons : list of Horizon
+    regression : Regression
+    pretrend : dict
+        ``slope_per_year`` (relative change per year), ``p_value``, ``falling``.
+    ring : RateRatio or None
+        Spillover ring after/before.
+    channels : list of ChannelRow
+    satisfaction : Satisfaction or None
+    relapse : Relapse or None
+    caveats : list of Caveat
+    monthly : DataFrame
+        Treated (and control, ring) counts per calendar month for the chart.
+    """
+
+    verdict: str
+    primary: RateRatio
+    primary_kind: str
+    naive: RateRatio
+    seasonal: RateRatio | None
+    did: RateRatio | None
+    before: Window
+    after: Window
+    implementation: Window | None
+    before_rate: float
+    after_rate: float
+    horizons: list
+    regression: Regression
+    pretrend: dict
+    ring: RateRatio | None
+    channels: list
+    satisfaction: Satisfaction | None
+    relapse: Relapse | None
+    caveats: list
+    monthly: pd.DataFrame
+
+    def summary(self, lang: str = "zh") -> str:
+        """Return the verdict in one plain sentence with estimate and interval."""
+        from minqing.i18n import t
+
+        p = self.primary
+        return t(
+            f"effects.summary_{self.verdict}",
+            lang,
+            change=_pct(p.estimate),
+            low=_pct(p.low),
+            high=_pct(p.high),
+            basis=t(f"effects.basis_{self.primary_kind}", lang),
+        )
+
+    def caveat_texts(self, lang: str = "zh") -> list[str]:
+        """Return the caveats as sentences in ``lang``."""
+        from minqing.i18n import t
+
+        return [t(c.key, lang, **c.params) for c in self.caveats]
+
+
+def _pct(ratio: float) -> str:
+    if ratio is None or not np.isfinite(ratio):
+        return "—"
+    return f"{(ratio - 1) * 100:+.0f}%"
+
+
+# --------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------
+
+
+def daily_counts(times, start, end) -> pd.Series:
+    """Return counts per local day from ``start`` to ``end`` (inclusive), zeros filled.
+
+    Parameters
+    ----------
+    times : sequence of timestamps
+        Event times (tz-aware or naive local); NaT is ignored.
+    start, end : date-like
+        First and last day of the series.
+    """
+    idx = pd.date_range(pd.Timestamp(start).normalize().tz_localize(None),
+                        pd.Timestamp(end).normalize().tz_localize(None), freq="D")
+    s = pd.to_datetime(pd.Series(times))
+    if len(s) and s.dt.tz is not None:
+        s = s.dt.tz_localize(None)
+    days = s.dt.normalize().dropna()
+    counts = days.value_counts()
+    return counts.reindex(idx, fill_value=0).astype("int64")
+
+
+def rate_ratio(before: np.ndarray, before_exposure: np.ndarray, after: np.ndarray,
+               after_exposure: np.ndarray, *, alpha: float | None = None) -> RateRatio:
+    """Return the after/before rate ratio of period counts with a 95 % interval.
+
+    Parameters
+    ----------
+    before, after : array of counts per period
+    before_exposure, after_exposure : array of days per period
+    alpha : float, optional
+        Negative-binomial dispersion; estimated from the periods when omitted
+        (0, i.e. Poisson, unless the before periods are overdispersed).
+
+    Examples
+    --------
+    >>> rr = rate_ratio(np.array([10, 10]), np.array([30, 30]), np.array([5, 5]), np.array([30, 30]))
+    >>> round(rr.estimate, 2)
+    0.5
+    """
+    before, after = np.asarray(before, float), np.asarray(after, float)
+    eb, ea = np.asarray(before_exposure, float), np.asarray(after_exposure, float)
+    if len(before) != len(eb) or len(after) != len(ea):
+        raise EffectError("counts and exposures must have the same length", key="interventions.error_effect",
+                          reason="length")
+    if alpha is None:
+        alpha = _dispersion_alpha(before, eb, after, ea)
+    return _ratio(before, eb, after, ea, alpha)
+
+
+def _ratio(yb, eb, ya, ea, alpha: float, method: str | None = None) -> RateRatio:
+    B, A = yb.sum(), ya.sum()
+    Eb, Ea = eb.sum(), ea.sum()
+    if Eb <= 0 or Ea <= 0:
+        return RateRatio(float("nan"), float("nan"), float("nan"), "none", B, A)
+    # Half a count added to empty totals keeps the log finite (a conservative interval).
+    Bc, Ac = max(B, 0.5), max(A, 0.5)
+    est = (Ac / Ea) / (Bc / Eb)
+    var = _var_log_total(Bc, eb, alpha) + _var_log_total(Ac, ea, alpha)
+    se = math.sqrt(var)
+    lo, hi = est * math.exp(-_Z * se), est * math.exp(_Z * se)
+    if A == 0 and B == 0:
+        est = float("nan")
+    name = method or ("negative_binomial" if alpha > 0 else "poisson")
+    return RateRatio(float(est), float(lo), float(hi), name, float(B), float(A))
+
+
+def _var_log_total(total: float, exposure: np.ndarray, alpha: float) -> float:
+    """Variance of log(total count) for periods with NB dispersion ``alpha``."""
+    e = np.asarray(exposure, float)
+    s = e.sum()
+    return 1.0 / total + (alpha * float((e ** 2).sum()) / (s * s) if alpha > 0 and s > 0 else 0.0)
+
+
+def _dispersion_alpha(yb, eb, ya, ea) -> float:
+    """Return the NB dispersion (0 when the before periods are not overdispersed)."""
+    full = eb >= PERIOD_DAYS * 0.5
+    y, e = yb[full], eb[full]
+    if len(y) < 4 or y.sum() == 0:
+        return 0.0
+    mu = e * y.sum() / e.sum()
+    pearson = float(((y - mu) ** 2 / mu).sum() / (len(y) - 1))
+    if pearson <= _DISPERSION_LIMIT:
+        return 0.0
+    return _nb_alpha(np.concatenate([y, ya]), np.concatenate([e, ea]), len(y))
+
+
+def _nb_alpha(y, e, n_before) -> float:
+    """Return the NB2 dispersion of a before/after model fitted by statsmodels."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    post = np.r_[np.zeros(n_before), np.ones(len(y) - n_before)]
+    X = np.column_stack([np.ones(len(y)), post]) if post.any() else np.ones((len(y), 1))
+    keep = e > 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = NegativeBinomial(y[keep], X[keep], offset=np.log(e[keep])).fit(disp=0, maxiter=100)
+        a = float(fit.params[-1])
+        if np.isfinite(a) and a > 0:
+            return min(a, 10.0)
+    except Exception:  # statsmodels may fail to converge on degenerate series
+        pass
+    mu = e * y.sum() / max(e.sum(), 1)
+    mu = np.where(mu > 0, mu, 1)
+    return float(max(0.0, (((y - mu) ** 2 - mu) / mu ** 2).mean()))
+
+
+# --------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Periods:
+    """Counts per 30-day period of the before and after windows."""
+
+    b_start: np.ndarray  # day index of each before period start (oldest first)
+    b_exp: np.ndarray
+    a_start: np.ndarray
+    a_exp: np.ndarray
+
+    def sums(self, cum: np.ndarray):
+        """Return (before counts, after counts) of a cumulative daily series."""
+        return (cum[self.b_start + self.b_exp] - cum[self.b_start],
+                cum[self.a_start + self.a_exp] - cum[self.a_start])
+
+
+def _periods(n_days: int, start: int, after_start: int, before_days: int) -> _Periods:
+    b_end = start
+    b_begin = max(0, start - before_days)
+    edges = np.arange(b_end, b_begin, -PERIOD_DAYS)[::-1]
+    b_start = np.maximum(edges - PERIOD_DAYS, b_begin)
+    b_exp = edges - b_start
+    a_edges = np.arange(after_start, n_days, PERIOD_DAYS)
+    a_exp = np.minimum(a_edges + PERIOD_DAYS, n_days) - a_edges
+    return _Periods(b_start, b_exp, a_edges, a_exp)
+
+
+def _cum(series: np.ndarray) -> np.ndarray:
+    return np.r_[0, np.cumsum(series, dtype=float)]
+
+
+# --------------------------------------------------------------------------
+# The evaluation
+# --------------------------------------------------------------------------
+
+
+def evaluate_counts(
+    treated: pd.Series,
+    start,
+    *,
+    implementation_end=None,
+    controls: pd.Series | None = None,
+    ring: pd.Series | None = None,
+    channels: pd.DataFrame | None = None,
+    satisfaction: pd.DataFrame | None = None,
+    before_months: int = 12,
+    min_before_months: int = 3,
+) -> EffectResult:
+    """Evaluate an intervention starting on ``start`` from daily counts.
+
+    Parameters
+    ----------
+    treated : Series
+        Problem counts per day at the treated place(s), indexed by consecutive
+        dates covering all the data (see :func:`daily_counts`).
+    start : date-like
+        First day of the intervention.
+    implementation_end : date-like, optional
+        Last day of the implementation period, left out of both windows.
+    controls : Series, optional
+        Pooled counts per day of the control units (same index).
+    ring : Series, optional
+        Counts per day in the spillover ring (same index).
+    channels : DataFrame, optional
+        Counts per day and channel (or channel group) at the treated place(s).
+    satisfaction : DataFrame, optional
+        Columns ``rated`` and ``unsatisfied``: rated follow-ups per day of receipt.
+    before_months, min_before_months : int
+        Length of the before window in 30-day periods, and the least accepted.
+
+    Returns
+    -------
+    EffectResult
+
+    Raises
+    ------
+    EffectError
+        When the dates fall outside the series or the history is too short.
+    """
+    idx = _check_series(treated, "treated")
+    start_ts = pd.Timestamp(start).normalize().tz_localize(None) if pd.Timestamp(start).tzinfo is None \
+        else pd.Timestamp(start).tz_localize(None).normalize()
+    impl = None if implementation_end is None or pd.isna(implementation_end) else \
+        pd.Timestamp(implementation_end).tz_localize(None).normalize() if pd.Timestamp(implementation_end).tzinfo \
+        else pd.Timestamp(implementation_end).normalize()
+    if impl is not None and impl < start_ts:
+        raise EffectError(
+            f"implementation_end {impl.date()} is before the start {start_ts.date()}; "
+            "give an implementation end on or after the start, or none",
+            key="interventions.error_impl_before_start", start=str(start_ts.date()), end=str(impl.date()))
+    first, last = idx[0], idx[-1]
+    s = int((start_ts - first).days)
+    a0 = s if impl is None else int((impl - first).days) + 1
+    n = len(idx)
+    if s - min_before_months * PERIOD_DAYS < 0:
+        raise EffectError(
+            f"only {max(s, 0)} days of history before the start {start_ts.date()} (data begin {first.date()}); "
+            f"at least {min_before_months * PERIOD_DAYS} days are needed. Pick a later intervention or load older tickets.",
+            key="interventions.error_short_history", days=max(s, 0), need=min_before_months * PERIOD_DAYS)
+    if a0 >= n:
+        raise EffectError(
+            f"no data after the implementation period (data end {last.date()}); "
+            "evaluate once tickets after the intervention are loaded",
+            key="interventions.error_no_after", end=str(last.date()))
+    for name, other in (("controls", controls), ("ring", ring)):
+        if other is not None:
+            _check_series(other, name, idx)
+    per = _periods(n, s, a0, before_months * PERIOD_DAYS)
+    y = treated.to_numpy(float)
+    cum = _cum(y)
+    yb, ya = per.sums(cum)
+    caveats: list[Caveat] = []
+
+    # Regression to the mean: is the last before period a peak?
+    reg, keep_b = _regression(yb, per, ya)
+    if reg.peak:
+        caveats.append(Caveat("effects.caveat_peak", {"share": f"{min(reg.predicted_share, 1.0) * 100:.0f}%"}))
+    yb_k, eb_k, bs_k = yb[keep_b], per.b_exp[keep_b], per.b_start[keep_b]
+    alpha = _dispersion_alpha(yb_k, eb_k, ya, per.a_exp)
+    if alpha > 0:
+        caveats.append(Caveat("effects.caveat_overdispersed", {"alpha": f"{alpha:.2f}"}))
+    naive = _ratio(yb_k, eb_k, ya, per.a_exp, alpha)
+
+    # Seasonality: month-matched expectation when the before window covers every month.
+    months = (idx[0] + pd.to_timedelta(np.arange(n), unit="D")).month.to_numpy()
+    seasonal = _seasonal(y, months, bs_k, eb_k, per.a_start, per.a_exp, alpha)
+    if seasonal is None:
+        caveats.append(Caveat("effects.caveat_no_season", {}))
+
+    did = None
+    cum_c = None
+    if controls is not None:
+        cum_c = _cum(controls.to_numpy(float))
+        cb, ca = per.sums(cum_c)
+        did = _did(yb_k, eb_k, ya, per.a_exp, cb[keep_b], ca, alpha)
+        if did is None:
+            caveats.append(Caveat("effects.caveat_controls_sparse", {"n": int(cb.sum())}))
+    else:
+        caveats.append(Caveat("effects.caveat_no_controls", {}))
+
+    if did is not None:
+        primary, kind = did, "did"
+    elif seasonal is not None:
+        primary, kind = seasonal, "seasonal"
+    else:
+        primary, kind = naive, "naive"
+
+    def primary_at(months_after: int) -> RateRatio:
+        k = min(months_after, len(per.a_start))
+        ya_h, ea_h = ya[:k], per.a_exp[:k]
+        if kind == "did":
+            cb, ca = per.sums(cum_c)
+            return _did(yb_k, eb_k, ya_h, ea_h, cb[keep_b], ca[:k], alpha) or naive
+        if kind == "seasonal":
+            return _seasonal(y, months, bs_k, eb_k, per.a_start[:k], ea_h, alpha) or naive
+        return _ratio(yb_k, eb_k, ya_h, ea_h, alpha)
+
+    horizons = [Horizon(m, primary_at(m)) for m in HORIZONS if len(per.a_start) >= m and per.a_exp[m - 1] == PERIOD_DAYS]
+
+    pretrend = _pretrend(yb_k, eb_k, bs_k, None if cum_c is None else per.sums(cum_c)[0][keep_b])
+    if pretrend["falling"]:
+        caveats.append(Caveat("effects.caveat_pretrend", {"slope": f"{pretrend['slope_per_year'] * 100:+.0f}%"}))
+
+    ring_rr = None
+    if ring is not None:
+        rb, ra = per.sums(_cum(ring.to_numpy(float)))
+        ring_rr = _ratio(rb[keep_b], eb_k, ra, per.a_exp, 0.0)
+        if ring_rr.verdict == "worse":
+            caveats.append(Caveat("effects.caveat_spillover", {"change": _pct(ring_rr.estimate)}))
+
+    channel_rows = _channels(channels, per, keep_b) if channels is not None else []
+    sat = _satisfaction(satisfaction, per, keep_b) if satisfaction is not None else None
+
+    relapse = None
+    verdict = primary.verdict
+    success = verdict == "improved" or any(h.ratio.verdict == "improved" for h in horizons if h.months in (3, 6))
+    if success:
+        relapse = _relapse(y, idx, per, yb_k.sum() / max(eb_k.sum(), 1))
+        if relapse.flagged:
+            caveats.append(Caveat("effects.caveat_relapse", {"date": str(relapse.date.date())}))
+    if yb_k.sum() < 10:
+        caveats.append(Caveat("effects.caveat_few", {"n": int(yb_k.sum())}))
+
+    b_win = Window(idx[0] + pd.Timedelta(days=int(per.b_start[0])), start_ts)
+    a_win = Window(idx[0] + pd.Timedelta(days=a0), last + pd.Timedelta(days=1))
+    impl_win = Window(start_ts, idx[0] + pd.Timedelta(days=a0)) if a0 > s else None
+    monthly = _monthly(idx, treated, controls, ring)
+    return EffectResult(
+        verdict=verdict, primary=primary, primary_kind=kind, naive=naive, seasonal=seasonal, did=did,
+        before=b_win, after=a_win, implementation=impl_win,
+        before_rate=float(yb_k.sum() / max(eb_k.sum(), 1) * PERIOD_DAYS),
+        after_rate=float(ya.sum() / max(per.a_exp.sum(), 1) * PERIOD_DAYS),
+        horizons=horizons, regression=reg, pretrend=pretrend, ring=ring_rr, channels=channel_rows,
+        satisfaction=sat, relapse=relapse, caveats=caveats, monthly=monthly,
+    )
+
+
+def _check_series(s, name, idx=None) -> pd.DatetimeIndex:
+    if not isinstance(s, pd.Series) or not isinstance(s.index, pd.DatetimeIndex):
+        raise EffectError(f"{name} must be a pandas Series indexed by dates (see daily_counts), got {type(s).__name__}",
+                          key="interventions.error_series", name=name)
+    if idx is not None and not s.index.equals(idx):
+        raise EffectError(f"{name} must have the same dates as the treated series", key="interventions.error_series",
+                          name=name)
+    if idx is None and (len(s) < 2 or (s.index[1:] - s.index[:-1] != pd.Timedelta(days=1)).any()):
+        raise EffectError(f"{name} must have one row per consecutive day", key="interventions.error_series", name=name)
+    return s.index
+
+
+def _regression(yb, per: _Periods, ya) -> tuple[Regression, np.ndarray]:
+    keep = np.ones(len(yb), bool)
+    full = per.b_exp >= PERIOD_DAYS * 0.5
+    if len(yb) >= 3 and full[-1]:
+        # Against the long-run rate and against the two periods just before, so a
+        # smooth seasonal rise is not taken for a peak.
+        rest, e_rest = yb[:-1].sum(), per.b_exp[:-1].sum()
+        near, e_near = yb[-3:-1].sum(), per.b_exp[-3:-1].sum()
+        expected = per.b_exp[-1] * rest / e_rest if e_rest else 0.0
+        expected_near = per.b_exp[-1] * near / e_near if e_near else 0.0
+        p = float(stats.poisson.sf(yb[-1] - 1, expected)) if expected > 0 else (0.0 if yb[-1] > 0 else 1.0)
+        peak = p < _PEAK_P and yb[-1] >= _PEAK_FACTOR * max(expected, expected_near, 1e-9)
+    else:
+        expected, p, peak = float("nan"), 1.0, False
+    naive_full = _ratio(yb, per.b_exp, ya, per.a_exp, 0.0)
+    share = 0.0
+    if peak:
+        keep[-1] = False
+        r_full = yb.sum() / per.b_exp.sum()
+        r_rest = yb[keep].sum() / per.b_exp[keep].sum()
+        predicted_drop = 1 - r_rest / r_full
+        observed_drop = 1 - naive_full.estimate
+        share = float(predicted_drop / observed_drop) if observed_drop > 0 else 1.0
+    return Regression(bool(peak), float(yb[-1]) if len(yb) else 0.0, float(expected), p, naive_full, share), keep
+
+
+def _seasonal(y, months, b_start, b_exp, a_start, a_exp, alpha) -> RateRatio | None:
+    """Observed after count over the count expected from the same months before."""
+    day_b = np.concatenate([np.arange(b, b + e) for b, e in zip(b_start, b_exp)]) if len(b_start) else np.array([], int)
+    if len(np.unique(months[day_b])) < 12:
+        return None
+    yb_m = np.bincount(months[day_b], weights=y[day_b], minlength=13)
+    eb_m = np.bincount(months[day_b], minlength=13).astype(float)
+    day_a = np.concatenate([np.arange(a, a + e) for a, e in zip(a_start, a_exp)])
+    ea_m = np.bincount(months[day_a], minlength=13).astype(float)
+    A = float(y[day_a].sum())
+    w = np.divide(ea_m, eb_m, out=np.zeros(13), where=eb_m > 0)
+    expected = float((w * yb_m).sum())
+    if expected <= 0:
+        return None
+    var_exp = float((w ** 2 * np.maximum(yb_m, 0.5)).sum()) / expected ** 2
+    var = var_exp + _var_log_total(max(A, 0.5), a_exp, alpha) + (alpha / max(len(b_start), 1) if alpha > 0 else 0)
+    est = max(A, 0.5) / expected
+    se = math.sqrt(var)
+    return RateRatio(float(est if A > 0 or expected > 0 else float("nan")), float(est * math.exp(-_Z * se)),
+                     float(est * math.exp(_Z * se)), "seasonal", expected, A)
+
+
+def _did(yb, eb, ya, ea, cb, ca, alpha) -> RateRatio | None:
+    if cb.sum() < _MIN_CONTROL_BEFORE or ca.sum() < _MIN_CONTROL_AFTER:
+        return None
+    t = _ratio(yb, eb, ya, ea, alpha)
+    c = _ratio(cb, eb, ca, ea, 0.0)
+    est = t.estimate / c.estimate
+    var = (math.log(t.high / t.estimate) / _Z) ** 2 + (math.log(c.high / c.estimate) / _Z) ** 2
+    se = math.sqrt(var)
+    return RateRatio(float(est), float(est * math.exp(-_Z * se)), float(est * math.exp(_Z * se)), "did",
+                     t.before, t.after)
+
+
+def _pretrend(yb, eb, b_start, cb) -> dict:
+    out = {"slope_per_year": float("nan"), "p_value": float("nan"), "falling": False}
+    full = eb > 0
+    if full.sum() < 4 or yb.sum() < 10:
+        return out
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    t_years = (b_start + eb / 2) / 365.25
+    offset = np.log(eb)
+    if cb is not None:
+        if (cb <= 0).any():
+            return out
+        offset = offset + np.log(cb / eb)
+    X = np.column_stack([np.ones(len(t_years)), t_years - t_years.mean()])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = GLM(yb, X, family=families.Poisson(), offset=offset).fit(scale="X2")
+        slope, p = float(fit.params[1]), float(fit.pvalues[1])
+    except Exception:
+        return out
+    change = math.exp(slope) - 1
+    out.update(slope_per_year=change, p_value=p, falling=bool(change < -_PRETREND_DROP and p < 0.05))
+    return out
+
+
+def _channels(channels: pd.DataFrame, per: _Periods, keep_b) -> list[ChannelRow]:
+    rows = []
+    for col in channels.columns:
+        cb, ca = per.sums(_cum(channels[col].to_numpy(float)))
+        rr = _ratio(cb[keep_b], per.b_exp[keep_b], ca, per.a_exp, 0.0)
+        rows.append(ChannelRow(str(col), float(cb[keep_b].sum() / per.b_exp[keep_b].sum() * PERIOD_DAYS),
+                               float(ca.sum() / per.a_exp.sum() * PERIOD_DAYS), rr))
+    return rows
+
+
+def _satisfaction(sat: pd.DataFrame, per: _Periods, keep_b) -> Satisfaction:
+    cr, cu = _cum(sat["rated"].to_numpy(float)), _cum(sat["unsatisfied"].to_numpy(float))
+    rb, ra = per.sums(cr)
+    ub, ua = per.sums(cu)
+    rb, ub = rb[keep_b], ub[keep_b]
+    split = min(2, len(ra))
+
+    def share(u, r):
+        return float(u / r) if r > 0 else float("nan")
+
+    return Satisfaction(share(ub.sum(), rb.sum()), share(ua.sum(), ra.sum()), share(ua[:split].sum(), ra[:split].sum()),
+                        share(ua[split:].sum(), ra[split:].sum()), int(rb.sum()), int(ra.sum()))
+
+
+def _relapse(y, idx, per: _Periods, baseline_per_day: float) -> Relapse:
+    """One-sided Poisson CUSUM from the after level towards half-way back to the baseline."""
+    a0 = int(per.a_start[0])
+    n = len(y)
+    cum = _cum(y)
+    days = np.arange(a0 + _RELAPSE_WINDOW, n + 1)
+    roll = cum[days] - cum[days - _RELAPSE_WINDOW]
+    rolling = pd.Series(roll / _RELAPSE_WINDOW * PERIOD_DAYS, index=idx[days - 1])
+    lvl_end = min(n, a0 + _RELAPSE_LEVEL_DAYS)
+    # The after level's upper 90 % bound, so a level that came out low by chance raises no flag.
+    k = cum[lvl_end] - cum[a0]
+    level = max(0.5 * stats.chi2.ppf(0.9, 2 * (k + 1)) / max(lvl_end - a0, 1), 0.5 / PERIOD_DAYS)
+    target = level + 0.5 * (baseline_per_day - level)
+    date = None
+    if target > level:
+        step = math.log(target / level)
+        drift = target - level
+        score = 0.0
+        for d in range(a0 + _RELAPSE_MIN_DAYS, n):
+            score = max(0.0, score + float(y[d]) * step - drift)
+            if score > _RELAPSE_H:
+                date = idx[d]
+                break
+    return Relapse(date is not None, date, float(level * PERIOD_DAYS), float(baseline_per_day * PERIOD_DAYS), rolling)
+
+
+def _monthly(idx, treated, controls, ring) -> pd.DataFrame:
+    frame = {"treated": treated.to_numpy()}
+    if controls is not None:
+        frame["controls"] = controls.to_numpy()
+    if ring is not None:
+        frame["ring"] = ring.to_numpy()
+    df = pd.DataFrame(frame, index=idx)
+    out = df.resample("MS").sum()
+    out["days"] = pd.Series(1, index=idx).resample("MS").sum()
+    out.index.name = "month"
+    return out.reset_index()

@@ -1,0 +1,155 @@
+"""The importer's subcommands: ``import``, ``quarantine list|export``, ``export tickets``, ``relink``."""
+
+from __future__ import annotations
+
+import sys
+
+from minqing.model import TICKET_COLUMNS
+
+
+def _open(args):
+    from minqing.store import open_store
+
+    return open_store(args.db)
+
+
+def _bar(desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=desc, unit="%", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+
+    def update(stage, frac):
+        bar.set_description(stage)
+        bar.n = int(round(min(max(frac, 0.0), 1.0) * 100))
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_import(args) -> int:
+    """Import a hotline export (CSV, XLSX, GeoJSON, Open311 JSON)."""
+    from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
+
+    options = ImportOptions(crs=args.crs, timezone=args.timezone, sheet=args.sheet, mapping_file=args.mapping,
+                            user=args.user, dry_run=args.dry_run, match_threshold=args.match_threshold)
+    if args.dry_run:
+        pv = preview_file(args.file, options)
+        print(f"file: {pv.source.path.name} ({pv.source.format}, encoding {pv.source.encoding}, "
+              f"delimiter {pv.source.delimiter!r})")
+        print("mapping (field <- column):")
+        for fld, col in pv.mapping.fields.items():
+            print(f"  {fld:16s} <- {col}")
+        if pv.mapping.unknown:
+            print("kept in extra: " + ", ".join(pv.mapping.unknown))
+        cols = [c for c in ("source_id", "received_at", "channel", "kind", "category", "lon", "lat", "location_source")
+                if c in pv.tickets.columns]
+        print(pv.tickets[cols].to_string(index=False) if len(pv.tickets) else "(no rows)")
+    with _open(args) as store:
+        bar, update = _bar("import")
+        try:
+            report = import_file(store, args.file, options, progress=update)
+        finally:
+            bar.close()
+    _print_report(report)
+    return 0
+
+
+def _print_report(r) -> None:
+    verb = "checked (dry run, nothing written)" if r.dry_run else "imported"
+    print(f"{r.file} {verb}: read {r.rows_read:,} = inserted {r.inserted:,} + updated {r.updated:,} + "
+          f"unchanged {r.unchanged:,} + quarantined {r.quarantined:,} + duplicates {r.duplicates:,}"
+          f"{'' if r.reconciles() else '  (DOES NOT RECONCILE)'}")
+    print(f"located by address {r.located_by_address:,}, unlocated {r.unlocated:,}, linked to a grid {r.linked:,}")
+    from minqing.ingest.errors import REASONS, WARNINGS
+
+    for title, counts, texts in (("quarantined", r.reasons, REASONS), ("warnings", r.warnings, WARNINGS)):
+        for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            ex = "; ".join(f"row {e['row']} {e['source_id']} {e['value'] or ''}".strip() for e in r.examples.get(code, []))
+            print(f"  {title}: {code} x{n:,} - {texts.get(code, '')}" + (f" (e.g. {ex})" if ex else ""))
+    for fld, values in r.unknown_values.items():
+        print(f"  unknown {fld} values: " + ", ".join(f"{k!r} x{v}" for k, v in values.items()))
+    if r.notes:
+        print("  notes: " + ", ".join(r.notes))
+    print("stage seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in r.seconds.items()))
+    print(f"import id: {r.import_id}")
+
+
+def cmd_quarantine(args) -> int:
+    """List or export quarantined rows."""
+    from minqing.ingest.export import quarantine_frame, write_export
+
+    with _open(args) as store:
+        if args.action == "list":
+            q = store.read_quarantine(args.import_id, args.all)
+            if q.empty:
+                print("no quarantined rows")
+                return 0
+            print(q[["import_id", "file_name", "row_number", "source_id", "reason", "detail"]].to_string(index=False))
+            return 0
+        df = quarantine_frame(store, args.import_id, args.all)
+    path = write_export(df, args.output, args.format)
+    print(f"{len(df):,} quarantined rows written to {path}; correct them and run `minqing import {path.name}`")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Export linked tickets."""
+    from minqing.ingest.export import tickets_for_export, write_export
+
+    with _open(args) as store:
+        df = tickets_for_export(store, unit=args.unit, start=args.start, end=args.end)
+    path = write_export(df, args.output, args.format)
+    print(f"{len(df):,} tickets written to {path}")
+    return 0
+
+
+def cmd_relink(args) -> int:
+    """Re-link stored tickets after a layer changed."""
+    from minqing.geo.link import apply_links, link_tickets
+    from minqing.store.base import TicketFilter
+
+    with _open(args) as store:
+        tickets = store.read_tickets(TicketFilter(columns=("source_id", "received_at", "lon", "lat")))
+        units, places = store.read_units(), store.read_places()
+        result = link_tickets(tickets, units, places if len(places) else None)
+        linked, place_links = apply_links(tickets, result)
+        n = store.write_relinked(linked, place_links)
+    print(f"{n:,} tickets re-linked ({int(linked['grid_code'].notna().sum()):,} in a grid, {len(place_links):,} place links)")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register the importer's subcommands on the ``minqing`` parser's subparsers."""
+    imp = sub.add_parser("import", help="import a hotline export (CSV, XLSX, GeoJSON, Open311 JSON)")
+    imp.add_argument("file")
+    imp.add_argument("--crs", choices=("wgs84", "gcj02", "bd09"), help="coordinate system of the file (default wgs84)")
+    imp.add_argument("--timezone", help="time zone of times without an offset (default Asia/Shanghai)")
+    imp.add_argument("--sheet", help="XLSX sheet name (default: the first)")
+    imp.add_argument("--mapping", help="TOML mapping file ([columns] field = \"header\", [options] crs = ...)")
+    imp.add_argument("--user", help="who runs the import (stored with the report)")
+    imp.add_argument("--match-threshold", type=float, default=85.0, help="address match score 0-100 (default 85)")
+    imp.add_argument("--dry-run", action="store_true", help="show the mapping and first rows, check all, write nothing")
+    imp.set_defaults(func=cmd_import)
+
+    q = sub.add_parser("quarantine", help="list or export quarantined rows")
+    q.add_argument("action", choices=("list", "export"))
+    q.add_argument("--import-id", help="only rows of this import")
+    q.add_argument("--all", action="store_true", help="include rows resolved by a later import")
+    q.add_argument("-o", "--output", default="quarantine.csv")
+    q.add_argument("--format", choices=("csv", "xlsx"))
+    q.set_defaults(func=cmd_quarantine)
+
+    ex = sub.add_parser("export", help="export tickets with their links (hex_id, unit codes, places)")
+    ex.add_argument("what", choices=("tickets",))
+    ex.add_argument("--unit", help="a unit code of any level")
+    ex.add_argument("--from", dest="start", help="first received date (inclusive)")
+    ex.add_argument("--to", dest="end", help="last received date (exclusive)")
+    ex.add_argument("--format", choices=("csv", "xlsx", "geojson"))
+    ex.add_argument("-o", "--output", default="tickets.csv")
+    ex.set_defaults(func=cmd_export)
+
+    rl = sub.add_parser("relink", help="re-link stored tickets to the current layers")
+    rl.set_defaults(func=cmd_relink)
+
+
+__all__ = ["add_commands", "TICKET_COLUMNS"]

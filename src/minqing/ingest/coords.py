@@ -1,0 +1,126 @@
+"""Coordinates from an export: numbers, swapped axes, coordinate systems, the region check.
+
+Conversion to WGS-84 goes through :func:`minqing.geo.crs.to_wgs84` (the
+sub-metre iterative inverse); nothing is re-implemented here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from minqing.geo.crs import CRS_NAMES, to_wgs84
+from minqing.ingest.aliases import CRS_ALIASES, norm_header
+
+DEFAULT_REGION_BUFFER_M = 500.0
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """Cleaned WGS-84 coordinates of a batch of rows.
+
+    Attributes
+    ----------
+    lon, lat : ndarray of float
+        WGS-84 degrees; NaN where the row has no usable point.
+    reason : ndarray of object
+        Quarantine reason code per row (``zero_coordinates``, ``outside_region``,
+        ``bad_crs``) or None.
+    swapped : ndarray of bool
+        Rows whose longitude and latitude were swapped (and fixed).
+    invalid : ndarray of bool
+        Rows whose coordinates were given but are not finite numbers.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    reason: np.ndarray
+    swapped: np.ndarray
+    invalid: np.ndarray
+
+
+def region_from_units(units: gpd.GeoDataFrame | None, buffer_m: float = DEFAULT_REGION_BUFFER_M):
+    """Return the (prepared) area a point must fall in: the loaded units, buffered; None when none are loaded."""
+    if units is None or len(units) == 0:
+        return None
+    top = units[units["level"] == "district"] if "level" in units.columns else units
+    top = top if len(top) else units
+    geom = shapely.union_all(shapely.make_valid(top.geometry.values))
+    geom = shapely.buffer(geom, float(buffer_m) / 111_000.0)
+    shapely.prepare(geom)
+    return geom
+
+
+def normalise_crs(values, default: str = "wgs84") -> tuple[np.ndarray, np.ndarray]:
+    """Return (crs code per row, unknown mask) from a raw 坐标系 column; blanks take ``default``."""
+    s = pd.Series(values, dtype=object)
+    blank = s.isna() | (s.astype(str).str.strip() == "")
+    keys = s.astype(str).map(norm_header)
+    codes = keys.map(lambda k: CRS_ALIASES.get(k, CRS_ALIASES.get(k.replace("坐标", "").replace("系", ""))))
+    codes = codes.where(~blank, default)
+    unknown = codes.isna().to_numpy(dtype=bool)
+    return codes.fillna(default).to_numpy(dtype=object), unknown
+
+
+def clean_coordinates(lon, lat, crs, region=None) -> Coordinates:
+    """Read, unswap, convert to WGS-84 and region-check a batch of coordinates.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        Raw values (strings or numbers); blanks, ``NaN`` and ``inf`` mean "no point".
+    crs : str or array-like of str
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` for the file, or one per row.
+    region : shapely geometry, optional
+        Prepared WGS-84 area from :func:`region_from_units`; points outside are quarantined.
+    """
+    x = pd.to_numeric(pd.Series(lon), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    y = pd.to_numeric(pd.Series(lat), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    crs_arr = np.full(len(x), crs, dtype=object) if isinstance(crs, str) else np.asarray(crs, dtype=object)
+    bad = set(pd.unique(crs_arr)) - set(CRS_NAMES)
+    if bad:
+        raise ValueError(f"unknown coordinate system(s) {sorted(map(str, bad))}; allowed: {', '.join(CRS_NAMES)}")
+    return _clean(x, y, crs_arr, region, _given(lon), _given(lat))
+
+
+def _given(values) -> np.ndarray:
+    s = pd.Series(values, dtype=object)
+    return (s.notna() & (s.astype(str).str.strip() != "")).to_numpy(dtype=bool)
+
+
+def _clean(x, y, crs_arr, region, given_x, given_y) -> Coordinates:
+    n = len(x)
+    reason = np.full(n, None, dtype=object)
+    finite = np.isfinite(x) & np.isfinite(y)
+    invalid = ~finite & (given_x | given_y)
+    x = np.where(finite, x, np.nan)
+    y = np.where(finite, y, np.nan)
+    zero = finite & (np.abs(x) < 1e-9) & (np.abs(y) < 1e-9)
+    reason[zero] = "zero_coordinates"
+    ok = finite & ~zero
+    swapped = np.zeros(n, dtype=bool)
+    if region is not None:
+        minx, miny, maxx, maxy = shapely.bounds(region)
+        pad = 0.05  # raw coordinates may be offset by GCJ-02/BD-09 (< 1 km)
+        inside = (x >= minx - pad) & (x <= maxx + pad) & (y >= miny - pad) & (y <= maxy + pad)
+        flipped = (y >= minx - pad) & (y <= maxx + pad) & (x >= miny - pad) & (x <= maxy + pad)
+        swapped = ok & ~inside & flipped
+    else:
+        swapped = ok & ((np.abs(y) > 90) & (np.abs(x) <= 90))
+    x, y = np.where(swapped, y, x), np.where(swapped, x, y)
+    out_x, out_y = x.copy(), y.copy()
+    for name in CRS_NAMES:
+        sel = ok & (crs_arr == name)
+        if name != "wgs84" and sel.any():
+            out_x[sel], out_y[sel] = to_wgs84(x[sel], y[sel], name)
+    if region is not None:
+        outside = ok & ~shapely.contains_xy(region, np.where(ok, out_x, 0.0), np.where(ok, out_y, 0.0))
+        reason[outside & (reason == None)] = "outside_region"  # noqa: E711
+    located = ok & (reason == None)  # noqa: E711
+    out_x[~located] = np.nan
+    out_y[~located] = np.nan
+    return Coordinates(lon=out_x, lat=out_y, reason=reason, swapped=swapped & located, invalid=invalid)

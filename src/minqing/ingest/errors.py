@@ -1,0 +1,58 @@
+"""Errors and row-level reasons of the importer.
+
+A file-level problem (cannot be read at all) raises an :class:`IngestError`
+and nothing is written. A row-level problem quarantines the row with one of
+the :data:`REASONS` codes; its text in both languages lives in the
+``[ingest]`` catalog table as ``ingest.reason_<code>``.
+"""
+
+from __future__ import annotations
+
+from minqing.errors import MinqingError
+
+
+class IngestError(MinqingError, ValueError):
+    """A file cannot be imported at all (unreadable, wrong format, bad mapping)."""
+
+    key = "ingest.error_generic"
+
+
+class ReadError(IngestError):
+    """The file cannot be read (truncated, not what its extension says, unknown format)."""
+
+    key = "ingest.error_read"
+
+
+class MappingError(IngestError):
+    """The column mapping is invalid or misses a required field."""
+
+    key = "ingest.error_mapping"
+
+
+#: Row-level quarantine reasons (code -> English text with the fix).
+REASONS = {
+    "missing_id": "the work-order id (工单编号) is empty; fill it in",
+    "missing_time": "the received time (受理时间) is empty; fill it in",
+    "bad_time": "a time could not be read; use e.g. 2025-04-03 14:05",
+    "time_before_2000": "a time is before 2000-01-01; check the year",
+    "time_in_future": "a time is in the future; check the date and the time zone",
+    "zero_coordinates": "the coordinates are 0,0; correct them or leave them blank to match the address",
+    "outside_region": "the point lies outside the loaded districts; check the coordinates and the coordinate system",
+    "duplicate_id_conflict": "the same work-order id appears more than once with different content; keep one row",
+    "bad_crs": "the coordinate system is unknown; use WGS84, GCJ02 or BD09",
+}
+
+#: Warnings: the row is stored, but the report counts and explains it.
+WARNINGS = {
+    "swapped_lat_lon": "longitude and latitude were swapped and have been fixed",
+    "invalid_coordinates": "the coordinates were not numbers (blank, NaN, inf); the address was used instead",
+    "far_from_address": "the point is far from the place its address names; the coordinate system may be wrong",
+    "address_matched": "located by matching the address against the gazetteer",
+    "unlocated": "no coordinates and no confident address match; stored without a location",
+    "unknown_channel": "unknown channel value, stored as 'other'",
+    "unknown_kind": "unknown kind value, stored as 'other'",
+    "unknown_category": "unknown category, stored as 'other'",
+    "unknown_satisfaction": "unknown satisfaction value, stored as empty",
+    "mixed_encoding": "the line was in a different text encoding than the rest of the file",
+    "text_truncated": "a very long text field was cut to the maximum length",
+}

@@ -1,0 +1,252 @@
+"""Turn one chunk of raw strings into tickets, quarantined rows and counted warnings.
+
+Pure functions, vectorised per column; no store access.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from minqing.ingest import aliases as al
+from minqing.ingest.coords import clean_coordinates, normalise_crs
+from minqing.ingest.mapping import ColumnMapping
+from minqing.ingest.times import parse_times
+from minqing.model import OTHER_CATEGORY, TICKET_COLUMNS
+
+MAX_TEXT = 10_000
+EXTRA_FIELDS = ("district", "subdistrict", "community", "grid")
+_CATEGORIES = al.category_lookup()
+_TIME_REASONS = (("bad", "bad_time"), ("too_early", "time_before_2000"), ("future", "time_in_future"))
+
+
+@dataclass
+class Normalised:
+    """The result of :func:`normalise_chunk`.
+
+    Attributes
+    ----------
+    tickets : DataFrame
+        Stored-ticket columns (no link columns) plus ``_row`` and ``_hash``.
+    quarantine : DataFrame
+        row_number, source_id, reason, detail, original, row_hash.
+    warnings : Counter
+        Warning code -> rows.
+    examples : dict
+        Reason or warning code -> up to three examples (row, source id, value).
+    unknown_values : dict
+        Field -> Counter of raw values that were not in the alias tables.
+    """
+
+    tickets: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: Counter = field(default_factory=Counter)
+    examples: dict = field(default_factory=dict)
+    unknown_values: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def originals(chunk: pd.DataFrame, mask: np.ndarray, columns) -> list[str]:
+    """Return the original rows selected by ``mask`` as JSON objects (header -> cell text)."""
+    part = chunk.loc[mask, list(columns)]
+    return [json.dumps(dict(zip(columns, r)), ensure_ascii=False) for r in part.itertuples(index=False, name=None)]
+
+
+def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz: str, region=None,
+                    default_channel: str = "hotline_12345", now=None) -> Normalised:
+    """Normalise one chunk of an export.
+
+    Parameters
+    ----------
+    chunk : DataFrame
+        Raw strings from :func:`minqing.ingest.readers.read_chunks` plus ``_hash``.
+    mapping : ColumnMapping
+    crs : str
+        The file's coordinate system (rows with a 坐标系 column may override it).
+    tz : str
+        Time zone of naive times.
+    region : shapely geometry, optional
+        Prepared area points must fall in.
+    """
+    n = len(chunk)
+    f = mapping.fields
+    src_cols = [c for c in chunk.columns if c not in ("_row", "_hash")]
+    out = pd.DataFrame(index=chunk.index)
+    reason = np.full(n, None, dtype=object)
+    detail = np.full(n, None, dtype=object)
+    warnings: Counter = Counter()
+    examples: dict = {}
+    unknown: dict = {}
+
+    def col(name) -> pd.Series | None:
+        return chunk[f[name]].astype("str").str.strip() if name in f else None
+
+    def flag(mask, code, value=None, quarantine=True, text=None):
+        mask = np.asarray(mask, dtype=bool)
+        if quarantine:
+            mask = mask & (reason == None)  # noqa: E711 - first reason wins
+        if not mask.any():
+            return
+        if quarantine:
+            reason[mask] = code
+            detail[mask] = text if text is not None else (value[mask] if value is not None else None)
+        else:
+            warnings[code] += int(mask.sum())
+        ex = examples.setdefault(code, [])
+        for i in np.flatnonzero(mask)[: 3 - len(ex)]:
+            ex.append({"row": int(chunk["_row"].iat[i]), "source_id": str(sid.iat[i]) if sid is not None else "",
+                       "value": None if value is None else str(value[i])})
+
+    sid = col("source_id")
+    out["source_id"] = sid if sid is not None else ""
+    flag((out["source_id"] == "").to_numpy(), "missing_id")
+
+    soft_raw = None
+    for name in al.TIME_FIELDS:
+        raw = col(name)
+        if raw is None:
+            out[name] = pd.Series(pd.NaT, index=chunk.index, dtype=f"datetime64[ns, {tz}]")
+            continue
+        parsed = parse_times(raw, tz=tz, now=now)
+        values = raw.to_numpy(dtype=object)
+        if name == "received_at":
+            flag(parsed.blank, "missing_time", values)
+        soft = name == "due_at"  # 办理时限 may be a duration ("5个工作日"): kept raw in extra
+        for attr, code in _TIME_REASONS:
+            mask = getattr(parsed, attr)
+            if soft:
+                continue
+            flag(mask, code, np.array([f"{f[name]}={v}" for v in values], dtype=object) if mask.any() else values)
+        ok = ~(parsed.bad | parsed.too_early | parsed.future)
+        out[name] = parsed.values.where(ok, pd.NaT)
+        if soft:
+            soft_raw = raw.where(~ok, "")
+
+    out["channel"] = _vocab(col("channel"), al.CHANNEL_VALUES, "other", default_channel, "unknown_channel", flag, unknown, "channel", chunk.index)
+    out["kind"] = _vocab(col("kind"), al.KIND_VALUES, "other", "other", "unknown_kind", flag, unknown, "kind", chunk.index)
+    out["satisfaction"] = _vocab(col("satisfaction"), al.SATISFACTION_VALUES, None, None, "unknown_satisfaction", flag, unknown, "satisfaction", chunk.index)
+    out["resolved"] = _vocab(col("resolved"), al.RESOLVED_VALUES, None, None, None, flag, unknown, "resolved", chunk.index)
+    status = _vocab(col("status"), al.STATUS_VALUES, None, None, None, flag, unknown, "status", chunk.index)
+    out["status"] = status.where(status.notna(), np.where(out["closed_at"].notna(), "closed", "open"))
+    out["category"] = _category(chunk, f, flag, unknown)
+
+    for name in ("text", "address", "handling_unit", "caller_name", "caller_phone", "repeat_of"):
+        raw = col(name)
+        if raw is None:
+            out[name] = None
+            continue
+        long = (raw.str.len() > MAX_TEXT).to_numpy(dtype=bool)
+        if long.any():
+            flag(long, "text_truncated", quarantine=False)
+            raw = raw.str.slice(0, MAX_TEXT)
+        out[name] = raw.where(raw != "", None)
+
+    t0 = time.perf_counter()
+    crs_codes, bad_crs = (normalise_crs(col("crs"), crs) if "crs" in f else (crs, np.zeros(n, dtype=bool)))
+    if "crs" in f:
+        flag(bad_crs, "bad_crs", col("crs").to_numpy(dtype=object))
+        crs_codes = np.where(bad_crs, crs, crs_codes)
+    lon_raw = col("lon") if "lon" in f else pd.Series([""] * n, index=chunk.index)
+    lat_raw = col("lat") if "lat" in f else pd.Series([""] * n, index=chunk.index)
+    coords = clean_coordinates(lon_raw.to_numpy(dtype=object), lat_raw.to_numpy(dtype=object), crs_codes, region)
+    pair = (lon_raw + "," + lat_raw).to_numpy(dtype=object)
+    for code in ("zero_coordinates", "outside_region"):
+        flag(coords.reason == code, code, pair)
+    flag(coords.swapped, "swapped_lat_lon", pair, quarantine=False)
+    flag(coords.invalid, "invalid_coordinates", pair, quarantine=False)
+    out["lon"] = coords.lon
+    out["lat"] = coords.lat
+    out["location_source"] = np.where(np.isfinite(coords.lon), "coordinates", "none")
+    seconds = {"convert": time.perf_counter() - t0}
+
+    out["extra"] = _extra(chunk, mapping, src_cols, soft_raw)
+    for c in TICKET_COLUMNS:
+        if c not in out.columns and c not in ("grid_uid", "grid_code", "community_code", "subdistrict_code",
+                                              "district_code", "h3_cell"):
+            out[c] = None
+    out["_row"] = chunk["_row"].to_numpy()
+    out["_hash"] = chunk["_hash"].to_numpy()
+    bad = reason != None  # noqa: E711
+    quarantine = pd.DataFrame({
+        "row_number": chunk["_row"].to_numpy()[bad],
+        "source_id": out["source_id"].to_numpy(dtype=object)[bad],
+        "reason": reason[bad],
+        "detail": detail[bad],
+        "original": originals(chunk, bad, src_cols) if bad.any() else [],
+        "row_hash": chunk["_hash"].to_numpy()[bad],
+    })
+    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples, unknown, seconds)
+
+
+def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, index) -> pd.Series:
+    if raw is None:
+        return pd.Series([blank_code] * len(index), index=index, dtype=object)
+    keys = _norm_unique(raw)
+    codes = keys.map(table).astype(object)
+    blank = (raw == "").to_numpy()
+    miss = codes.isna().to_numpy() & ~blank
+    if miss.any():
+        unknown[name] = Counter(raw[miss].tolist())
+        if warn:
+            flag(miss, warn, raw.to_numpy(dtype=object), quarantine=False)
+    codes[miss] = unknown_code
+    codes[blank] = blank_code
+    return codes
+
+
+def _norm_unique(raw: pd.Series) -> pd.Series:
+    uniq = pd.unique(raw.to_numpy(dtype=object))
+    return raw.map(dict(zip(uniq, (al._norm_value(u) for u in uniq))))
+
+
+def _category(chunk, f, flag, unknown) -> pd.Series:
+    n = len(chunk)
+    if "category" in f:
+        raw = chunk[f["category"]].astype("str").str.strip()
+    elif any(k in f for k in ("category_l1", "category_l2", "category_l3")):
+        parts = [chunk[f[k]].astype("str").str.strip() for k in ("category_l1", "category_l2", "category_l3") if k in f]
+        raw = parts[0]
+        for p in parts[1:]:
+            raw = raw.where(p == "", raw + ">" + p)
+    else:
+        return pd.Series(OTHER_CATEGORY, index=chunk.index, dtype=object)
+    uniq = pd.unique(raw.to_numpy(dtype=object))
+    lookup = {}
+    for u in uniq:
+        key = al.category_key(u)
+        code = _CATEGORIES.get(key)
+        if code is None and ">" in key:
+            code = _CATEGORIES.get(key.rsplit(">", 1)[-1])
+        lookup[u] = code
+    codes = raw.map(lookup)
+    miss = codes.isna().to_numpy()
+    if miss.any():
+        unknown["category"] = Counter(raw[miss].tolist())
+        flag(miss, "unknown_category", raw.to_numpy(dtype=object), quarantine=False)
+    return codes.astype(object).where(~miss, OTHER_CATEGORY) if n else codes.astype(object)
+
+
+def _json_values(s: pd.Series) -> pd.Series:
+    uniq = pd.unique(s.to_numpy(dtype=object))
+    return s.map(dict(zip(uniq, (json.dumps(u, ensure_ascii=False) for u in uniq))))
+
+
+def _extra(chunk, mapping: ColumnMapping, src_cols, soft_raw=None) -> pd.Series:
+    keep = list(mapping.unknown) + [mapping.fields[k] for k in EXTRA_FIELDS if k in mapping.fields]
+    keep = [c for c in dict.fromkeys(keep) if c in src_cols]
+    if soft_raw is not None and (soft_raw != "").any():
+        keep.append(mapping.fields["due_at"])
+    if not keep:
+        return pd.Series(None, index=chunk.index, dtype=object)
+    body = pd.Series("", index=chunk.index, dtype=object)
+    for c in keep:
+        s = soft_raw if (soft_raw is not None and c == mapping.fields.get("due_at")) else chunk[c].astype("str")
+        piece = (", " + json.dumps(c, ensure_ascii=False) + ": ") + _json_values(s).astype(object)
+        body = body + piece.where(s.str.strip() != "", "").astype(object)
+    extra = "{" + body.str.slice(2) + "}"
+    return extra.where(body != "", None).astype(object)

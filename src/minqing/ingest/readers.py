@@ -1,0 +1,317 @@
+"""Readers: CSV (any encoding and delimiter), XLSX, GeoJSON and Open311 GeoReport v2 JSON.
+
+Every reader yields chunks of strings (one DataFrame per chunk, every column
+``str``, blanks as ``""``) with a ``_row`` column holding the 1-based data-row
+number in the file, so a quarantined row can be found again. The format is
+decided by the file's content, not its extension.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from minqing.ingest.errors import ReadError
+
+FORMATS = ("csv", "xlsx", "geojson", "open311")
+DEFAULT_CHUNKSIZE = 200_000
+_SAMPLE = 1 << 20
+_FALLBACK = "minqing_gb18030_fallback"
+_fallback_hits = {"n": 0}
+
+
+def _gb_fallback(exc: UnicodeDecodeError):
+    """Decode bytes that are not UTF-8 as GB18030 (a file with mixed encodings)."""
+    data = exc.object
+    for width in (2, 4):
+        try:
+            ch = bytes(data[exc.start : exc.start + width]).decode("gb18030")
+        except UnicodeDecodeError:
+            continue
+        _fallback_hits["n"] += 1
+        return ch, exc.start + width
+    _fallback_hits["n"] += 1
+    return "\ufffd", exc.start + 1
+
+
+codecs.register_error(_FALLBACK, _gb_fallback)
+
+
+@dataclass
+class Source:
+    """What a file is and how to read it.
+
+    Attributes
+    ----------
+    path : Path
+    format : str
+        One of :data:`FORMATS`.
+    encoding, delimiter : str or None
+        For CSV files.
+    sheet : str or None
+        For XLSX files, the sheet read.
+    sha256 : str
+        Hash of the file's bytes.
+    size : int
+        Bytes.
+    notes : list of str
+        Things worth telling the user (e.g. the extension did not match the content).
+    """
+
+    path: Path
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sha256: str = ""
+    size: int = 0
+    notes: list = field(default_factory=list)
+    mixed_encoding_fixes: int = 0
+
+
+def open_source(path: Path | str, sheet: str | None = None) -> Source:
+    """Inspect a file: its format (by content), encoding, delimiter and hash.
+
+    Raises
+    ------
+    ReadError
+        If the file is missing, empty of bytes, or not CSV/XLSX/GeoJSON/Open311.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"file {path} does not exist; check the path", key="ingest.error_missing", path=str(path))
+    return _inspect(path, sheet)
+
+
+def _inspect(path: Path, sheet) -> Source:
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE)
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    src = Source(path=path, format="csv", sha256=digest.hexdigest(), size=path.stat().st_size, sheet=sheet)
+    ext = path.suffix.lower().lstrip(".")
+    if head.startswith(b"PK\x03\x04"):
+        src.format = "xlsx"
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(f"{path.name} is an old binary Excel (.xls) file; open it in Excel or WPS and save as .xlsx",
+                        key="ingest.error_xls", path=str(path))
+    else:
+        text_head = head.lstrip(b"\xef\xbb\xbf").lstrip()
+        if text_head[:1] in (b"{", b"["):
+            src.format = _json_kind(path)
+        elif b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ReadError(
+                f"{path.name} is neither CSV, XLSX, GeoJSON nor Open311 JSON (it holds binary data); "
+                "export the work orders as .xlsx or .csv",
+                key="ingest.error_format", path=str(path))
+        else:
+            src.encoding = _detect_encoding(head)
+            src.delimiter = _detect_delimiter(head, src.encoding)
+    expected = {"csv": ("csv", "txt", "tsv"), "xlsx": ("xlsx", "xlsm"), "geojson": ("geojson", "json"),
+                "open311": ("json",)}[src.format]
+    if ext and ext not in expected:
+        src.notes.append(f"extension_mismatch:{ext}->{src.format}")
+    return src
+
+
+def _json_kind(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            data = json.loads(fh.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReadError(f"{path.name} looks like JSON but cannot be parsed ({exc}); re-export it",
+                        key="ingest.error_json", path=str(path), reason=str(exc)) from exc
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        return "geojson"
+    if isinstance(data, list) and (not data or isinstance(data[0], dict)):
+        return "open311"
+    if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
+        return "open311"
+    raise ReadError(f"{path.name} is JSON but neither a GeoJSON FeatureCollection nor an Open311 list of requests",
+                    key="ingest.error_json", path=str(path), reason="unknown JSON shape")
+
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    lines = head.split(b"\n")[:-1] or [head]
+    utf8_lines = other_lines = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            other_lines += 1
+    if utf8_lines or not other_lines:
+        return "utf-8"  # bytes that are not UTF-8 are read as GB18030, line by line (mixed files)
+    try:
+        b"\n".join(lines).decode("gb18030")
+        return "gb18030"  # GB18030 is a superset of GBK and GB2312
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise ReadError("the text encoding of the file cannot be detected; save it as UTF-8 CSV",
+                        key="ingest.error_encoding")
+    enc = best.encoding.lower()
+    return "gb18030" if enc in ("gbk", "gb2312", "cp936", "hz") else enc
+
+
+def _detect_delimiter(head: bytes, encoding: str) -> str:
+    text = head.decode(encoding if encoding != "utf-8" else "utf-8", errors="ignore")
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        counts = {d: first.count(d) for d in ",\t;|"}
+        return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def read_chunks(src: Source, chunksize: int = DEFAULT_CHUNKSIZE,
+                progress: Callable[[int, int], None] | None = None) -> Iterator[pd.DataFrame]:
+    """Yield the file's rows as chunks of strings with a ``_row`` column.
+
+    Parameters
+    ----------
+    src : Source
+        From :func:`open_source`.
+    chunksize : int
+        Rows per chunk.
+    progress : callable, optional
+        Called with (bytes or rows done, total) after each chunk.
+    """
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be at least 1, got {chunksize}")
+    reader = {"csv": _csv_chunks, "xlsx": _xlsx_chunks, "geojson": _geojson_chunks, "open311": _open311_chunks}
+    yield from reader[src.format](src, chunksize, progress or (lambda done, total: None))
+
+
+def _csv_chunks(src: Source, chunksize, progress):
+    _fallback_hits["n"] = 0
+    errors = _FALLBACK if src.encoding in ("utf-8", "utf-8-sig") else "replace"
+    row = 0
+    try:
+        with open(src.path, "rb") as raw:
+            it = pd.read_csv(raw, sep=src.delimiter, dtype=str, na_filter=False, encoding=src.encoding,
+                             encoding_errors=errors, chunksize=chunksize, engine="c", skipinitialspace=False,
+                             on_bad_lines="error")
+            for chunk in it:
+                chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
+                chunk["_row"] = np.arange(row + 1, row + len(chunk) + 1)
+                row += len(chunk)
+                src.mixed_encoding_fixes = _fallback_hits["n"]
+                progress(raw.tell(), src.size)
+                yield chunk
+    except pd.errors.EmptyDataError:
+        return
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ReadError(f"{src.path.name} cannot be read as CSV near data row {row + 1}: {exc}; "
+                        "check the quoting of that row or re-export the file",
+                        key="ingest.error_csv", path=str(src.path), row=row + 1, reason=str(exc)) from exc
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    return str(v)
+
+
+def _xlsx_chunks(src: Source, chunksize, progress):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(src.path))
+        names = wb.sheet_names
+        if src.sheet is not None and src.sheet not in names:
+            raise ReadError(f"{src.path.name} has no sheet {src.sheet!r}; sheets are: {', '.join(names)}",
+                            key="ingest.error_sheet", sheet=str(src.sheet), sheets=", ".join(names))
+        src.sheet = src.sheet or names[0]
+        rows = wb.get_sheet_by_name(src.sheet).to_python(skip_empty_area=False)
+    except ReadError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for broken zips and XML
+        raise ReadError(f"{src.path.name} cannot be read as XLSX ({type(exc).__name__}: {exc}); "
+                        "the file may be truncated or damaged: export it again",
+                        key="ingest.error_xlsx", path=str(src.path), reason=str(exc)) from exc
+    if not rows:
+        return
+    header = [_cell(h).strip() for h in rows[0]]
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    body = rows[1:]
+    while body and all(_cell(v) == "" for v in body[-1]):
+        body.pop()
+    for lo in range(0, len(body), chunksize):
+        part = body[lo : lo + chunksize]
+        cols = list(zip(*[list(r) + [None] * (len(header) - len(r)) for r in part])) if part else [[]] * len(header)
+        chunk = pd.DataFrame({h: pd.array([_cell(v) for v in col], dtype="str") for h, col in zip(header, cols)})
+        chunk["_row"] = np.arange(lo + 1, lo + len(part) + 1)
+        progress(lo + len(part), len(body))
+        yield chunk
+
+
+def _records_to_chunks(records: list[dict], chunksize, progress):
+    for lo in range(0, len(records), chunksize):
+        part = records[lo : lo + chunksize]
+        df = pd.DataFrame(part)
+        chunk = pd.DataFrame({str(c): pd.array([_cell(v) if not isinstance(v, (dict, list)) else json.dumps(v, ensure_ascii=False)
+                                                 for v in df[c].tolist()], dtype="str") for c in df.columns})
+        chunk["_row"] = np.arange(lo + 1, lo + len(part) + 1)
+        progress(lo + len(part), len(records))
+        yield chunk
+
+
+def _geojson_chunks(src: Source, chunksize, progress):
+    import shapely.geometry
+
+    data = json.loads(src.path.read_bytes().decode("utf-8-sig"))
+    records = []
+    for feat in data.get("features", []):
+        props = dict(feat.get("properties") or {})
+        geom = feat.get("geometry")
+        if geom:
+            try:
+                pt = shapely.geometry.shape(geom)
+                pt = pt if pt.geom_type == "Point" else pt.representative_point()
+                props["lon"], props["lat"] = pt.x, pt.y
+            except Exception:  # noqa: BLE001 - a broken geometry leaves the row without a point
+                props.setdefault("lon", "")
+                props.setdefault("lat", "")
+        records.append(props)
+    yield from _records_to_chunks(records, chunksize, progress)
+
+
+def _open311_chunks(src: Source, chunksize, progress):
+    data = json.loads(src.path.read_bytes().decode("utf-8-sig"))
+    records = data["service_requests"] if isinstance(data, dict) else data
+    yield from _records_to_chunks(records, chunksize, progress)

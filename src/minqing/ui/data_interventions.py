@@ -1,0 +1,39 @@
+"""Cached wrappers for the effects and interventions pages (keyed on store URL and data version)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from minqing.ui.data import get_store
+
+
+@st.cache_data(max_entries=8, ttl=3600)
+def interventions(url: str, version: str):
+    """Return the intervention list."""
+    from minqing.interventions import list_interventions
+
+    return list_interventions(get_store(url))
+
+
+@st.cache_data(max_entries=16, ttl=3600)
+def history(url: str, version: str, intervention_id: int):
+    """Return one intervention's edit history."""
+    from minqing.interventions import intervention_history
+
+    return intervention_history(get_store(url), intervention_id)
+
+
+@st.cache_resource(max_entries=16, ttl=3600)
+def evaluation(url: str, version: str, intervention_id: int, ring_m: int):
+    """Return the evaluation of one intervention (read-only; shared between sessions)."""
+    from minqing.analysis.effect_inputs import evaluate_intervention
+
+    return evaluate_intervention(get_store(url), intervention_id, ring_m=ring_m)
+
+
+@st.cache_resource(max_entries=16, ttl=3600)
+def window_maps(url: str, version: str, intervention_id: int, ring_m: int, lang: str):
+    """Return the (before, after) folium maps of one evaluation."""
+    from minqing.ui.effect_maps import before_after_maps
+
+    return before_after_maps(evaluation(url, version, intervention_id, ring_m), lang)

@@ -1,0 +1,141 @@
+"""成效: before/after of one intervention — two maps, the monthly series, the verdict, the controls."""
+
+from __future__ import annotations
+
+import html
+from functools import partial
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from minqing.analysis.interventions import EffectError
+from minqing.i18n import fmt_date, t
+from minqing.model import CHANNELS
+from minqing.ui import data
+from minqing.ui import data_interventions as di
+from minqing.ui.components import empty_state, lang
+
+_ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
+
+
+def _iv_label(iid: int, names: dict) -> str:
+    return f"{iid} · {names.get(iid, '')}"
+
+
+def render() -> None:
+    """Draw the page."""
+    lg = lang()
+    store = data.current_store()
+    url, version = store.url, data.data_version(store)
+    st.title(t("effects.heading", lg))
+    ivs = di.interventions(url, version)
+    if ivs.empty:
+        empty_state("effects.none", "effects.none_hint", lg)
+        return
+    names = dict(zip(ivs["intervention_id"].astype(int), ivs["name"]))
+    c1, c2 = st.columns([3, 1])
+    iid = c1.selectbox(t("effects.choose", lg), list(names), format_func=partial(_iv_label, names=names),
+                       index=len(names) - 1, key="effects_iv")
+    ring = c2.selectbox(t("effects.ring", lg), (50, 100, 150), index=2, key="effects_ring")
+    try:
+        ev = di.evaluation(url, version, int(iid), int(ring))
+    except EffectError as exc:
+        st.warning(t("effects.error", lg, message=t(exc.key, lg, **exc.params)))
+        return
+    r = ev.result
+    _verdict(r, lg)
+    before_map, after_map = di.window_maps(url, version, int(iid), int(ring), lg)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**" + t("effects.map_before", lg, start=fmt_date(r.before.start, lg),
+                             end=fmt_date(r.before.end - pd.Timedelta(days=1), lg)) + "**")
+        st_folium(before_map, height=380, use_container_width=True, returned_objects=[], key=f"eb_{iid}_{ring}_{lg}")
+    with right:
+        st.markdown("**" + t("effects.map_after", lg, start=fmt_date(r.after.start, lg),
+                             end=fmt_date(r.after.end - pd.Timedelta(days=1), lg)) + "**")
+        st_folium(after_map, height=380, use_container_width=True, returned_objects=[], key=f"ea_{iid}_{ring}_{lg}")
+    st.subheader(t("effects.series", lg))
+    st.altair_chart(_chart(r, lg), use_container_width=True)
+    _details(ev, lg)
+
+
+def _verdict(r, lg: str) -> None:
+    label = t(f"effects.verdict_{r.verdict}", lg)
+    st.subheader(f"{_ICON[r.verdict]} {t('effects.verdict', lg)}: {label}")
+    st.markdown(html.escape(r.summary(lg)))
+    cols = st.columns(3)
+    cols[0].metric(t("effects.rate_before", lg), f"{r.before_rate:.1f}")
+    cols[1].metric(t("effects.rate_after", lg), f"{r.after_rate:.1f}")
+    if r.ring is not None:
+        cols[2].metric(t("effects.spillover", lg, ring=""), f"{r.ring.estimate:.2f}")
+    if r.caveats:
+        st.markdown("**" + t("effects.caveats", lg) + "**")
+        for text in r.caveat_texts(lg):
+            st.markdown("- " + html.escape(text))
+
+
+def _chart(r, lg: str) -> alt.Chart:
+    m = r.monthly.copy()
+    m["month"] = pd.to_datetime(m["month"])
+    labels = {"treated": t("effects.series_treated", lg), "controls": t("effects.series_controls", lg),
+              "ring": t("effects.series_ring", lg)}
+    long = m.melt(id_vars=["month"], value_vars=[c for c in labels if c in m.columns], var_name="series",
+                  value_name="tickets")
+    long["series"] = long["series"].map(labels)
+    line = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("month:T", title=None), y=alt.Y("tickets:Q", title=None), color=alt.Color("series:N", title=None))
+    start = pd.DataFrame({"x": [r.before.end], "label": [t("effects.start_marker", lg)]})
+    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x="x:T")
+    layers = [line, rule]
+    if r.implementation is not None:
+        band = pd.DataFrame({"x": [r.implementation.start], "x2": [r.implementation.end]})
+        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(x="x:T", x2="x2:T"))
+    return alt.layer(*layers).properties(height=300)
+
+
+def _details(ev, lg: str) -> None:
+    r = ev.result
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**" + t("effects.horizons", lg) + "**")
+        st.dataframe(pd.DataFrame({
+            " ": [t("effects.horizon", lg, months=h.months) for h in r.horizons],
+            t("effects.estimate", lg): [f"{(h.ratio.estimate - 1) * 100:+.0f}%" for h in r.horizons],
+            t("effects.interval", lg): [f"{(h.ratio.low - 1) * 100:+.0f}% … {(h.ratio.high - 1) * 100:+.0f}%"
+                                        for h in r.horizons],
+            t("effects.verdict", lg): [t(f"effects.verdict_{h.ratio.verdict}", lg) for h in r.horizons],
+        }), hide_index=True, use_container_width=True)
+        if r.satisfaction is not None:
+            s = r.satisfaction
+            st.markdown("**" + t("effects.satisfaction", lg) + "**")
+            st.dataframe(pd.DataFrame({
+                t("effects.sat_before", lg): [_share(s.before)], t("effects.sat_after", lg): [_share(s.after)],
+                t("effects.sat_early", lg): [_share(s.early)], t("effects.sat_later", lg): [_share(s.later)],
+            }), hide_index=True, use_container_width=True)
+    with c2:
+        st.markdown("**" + t("effects.channels", lg) + "**")
+        if ev.excluded_channels:
+            st.caption(t("effects.excluded_channels", lg,
+                         channels="、".join(CHANNELS[c].label(lg) if c in CHANNELS else c for c in ev.excluded_channels)))
+        st.dataframe(pd.DataFrame({
+            t("effects.channel", lg): [CHANNELS[c.channel].label(lg) if c.channel in CHANNELS else c.channel
+                                       for c in r.channels],
+            t("effects.rate_before", lg): [round(c.before_rate, 1) for c in r.channels],
+            t("effects.rate_after", lg): [round(c.after_rate, 1) for c in r.channels],
+        }), hide_index=True, use_container_width=True)
+        st.caption(t("effects.proactive_note", lg))
+    st.markdown("**" + t("effects.controls", lg) + "**")
+    st.caption(t("effects.control_rule", lg))
+    if ev.controls.empty:
+        st.info(t("effects.no_controls", lg))
+    else:
+        st.dataframe(ev.controls.rename(columns={
+            "unit_id": t("effects.control_unit", lg), "name": t("effects.control_name", lg),
+            "baseline": t("effects.control_baseline", lg), "score": t("effects.control_score", lg),
+        }).drop(columns="unit_type").round(2), hide_index=True, use_container_width=True)
+
+
+def _share(x: float) -> str:
+    return "—" if pd.isna(x) else f"{x * 100:.0f}%"
