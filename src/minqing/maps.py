@@ -91,9 +91,9 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         control_scale=True,
         prefer_canvas=True,
         zoom_snap=0.25,
-        max_zoom=18,
         zoom_delta=0.5,
     )
+    m.options["max_zoom"] = bm.max_zoom if url else 18  # clusters need a maxZoom even with no tiles
     if url:
         folium.TileLayer(
             url, attr=bm.attribution, name=bm.id, subdomains=bm.subdomains, max_zoom=bm.max_zoom, control=False
@@ -142,8 +142,9 @@ def unit_map(
     basemap: str = "none",
     key: str | None = None,
     selected: str | None = None,
+    tickets: pd.DataFrame | None = None,
 ) -> folium.Map:
-    """Return a choropleth of units of one level, with finer outlines and places on top.
+    """Return a choropleth of units of one level, with finer outlines, places and tickets on top.
 
     Parameters
     ----------
@@ -160,6 +161,8 @@ def unit_map(
         See :func:`base_map`.
     selected : str, optional
         Code of a unit to outline in bold.
+    tickets : DataFrame, optional
+        Tickets to draw as points (see :func:`add_ticket_points`; already masked).
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
@@ -200,6 +203,9 @@ def unit_map(
 
     if places is not None and len(places):
         add_places(m, to_display(places, basemap), lang)
+    if tickets is not None and len(tickets):
+        add_ticket_points(m, tickets, lang, basemap)
+    # the layer control goes last: its script refers to every layer defined before it
     folium.LayerControl(collapsed=False).add_to(m)
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
     Legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)

@@ -131,6 +131,9 @@ def test_click_into_a_grid_and_switch_language(page, app_url):
             raise AssertionError(f"clicking the map did not drill down to {param}")
         page.wait_for_timeout(1_000)
     page.wait_for_selector("text=最新工单", timeout=60_000)
+    _, frame = _map_frame(page)
+    frame.wait_for_selector(".marker-cluster, .leaflet-marker-pane svg, path.leaflet-interactive", timeout=30_000)
+    assert frame.query_selector_all(".marker-cluster"), "the grid's tickets are drawn as clusters"
     _shot(page, "grid_drilldown")
     page.get_by_text("English", exact=True).click()
     page.wait_for_selector("text=Latest work orders", timeout=60_000)

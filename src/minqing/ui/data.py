@@ -97,7 +97,8 @@ def ticket_places(url: str, version: str, source_ids: tuple[str, ...]):
 # folium Map rendered a second time emits JavaScript that references layers it no longer
 # defines (the frame stays blank). Building one from the cached layers takes ~0.1 s.
 def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, user: User,
-             level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None):
+             level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None,
+             tickets=None):
     """Return the drill-down map for one level (children of ``parent``), built once per arguments."""
     from minqing.maps import unit_map as build
 
@@ -111,4 +112,4 @@ def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, us
     if len(units_):
         pl = pl[pl.intersects(units_.union_all())]
     return build(units_, pl, level=level, outlines=outlines, lang=lang, measure=measure, basemap=basemap, key=key,
-                 selected=selected)
+                 selected=selected, tickets=tickets)

@@ -12,7 +12,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
-from minqing.maps import add_ticket_points
 from minqing.model import TIMEZONE
 from minqing.store import TicketFilter
 from minqing.ui import data
@@ -64,11 +63,11 @@ def render() -> None:
         format_func=partial(_measure_label, lang=lg), horizontal=True, key="overview_measure",
     )
     basemap = st.session_state.get("basemap", "none")
-    m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
-                      selected=path[2] if len(path) == 3 else None)
+    points = None
     if len(path) == 3:  # the chosen grid's own tickets as clustered points (masked as the role requires)
-        where = TicketFilter(unit_level="grid", unit_codes=(path[2],))
-        add_ticket_points(m, data.tickets_all(url, version, user, where), lg, basemap)
+        points = data.tickets_all(url, version, user, TicketFilter(unit_level="grid", unit_codes=(path[2],)))
+    m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
+                      selected=path[2] if len(path) == 3 else None, tickets=points)
     out = st_folium(
         m, height=620, use_container_width=True, returned_objects=["last_active_drawing"],
         key=f"map_{level}_{parent}_{measure}_{basemap}_{lg}",
