@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_offline_map import ARTIFACTS, CHROMIUM, REPO_ROOT, _free_port, _is_local, _wait_healthy
+from test_offline_map import ARTIFACTS, CHROMIUM, REPO_ROOT, _is_local, serve_streamlit
 
 pytestmark = pytest.mark.e2e
 
@@ -23,29 +21,9 @@ MAP_PAGES = {"map": "每千人工单数", "meeting": "工单数"}
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_store_url, tmp_path_factory):
-    port = _free_port()
-    env = dict(os.environ, MINQING_DATABASE_URL=demo_store_url)
-    log_path = tmp_path_factory.mktemp("app") / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless=true"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(f"{base}/_stcore/health", proc)
+def app_url(demo_store_url):
+    with serve_streamlit(REPO_ROOT, dict(os.environ, MINQING_DATABASE_URL=demo_store_url)) as base:
         yield base
-    except Exception:
-        print(log_path.read_text(encoding="utf-8", errors="replace"))
-        raise
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ and ``pip install playwright`` (no ``playwright install``: we use
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import contextmanager
 import shutil
 import socket
 import subprocess
@@ -115,23 +117,30 @@ def streamlit_app(tmp_path_factory):
     app_dir = tmp_path_factory.mktemp("offline_app")
     (app_dir / "app.py").write_text(APP_SOURCE, encoding="utf-8")
     shutil.copytree(STATIC_DIR, app_dir / "static")
-    port = _free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in [str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")] if p
     )
-    log_path = app_dir / "streamlit.log"
+    with serve_streamlit(app_dir, env, ["--server.enableStaticServing=true"]) as base:
+        yield base
+
+
+@contextmanager
+def serve_streamlit(cwd: Path, env: dict, extra_args: list[str] = ()):
+    """Run ``streamlit run app.py`` in ``cwd`` on a free localhost port; yield its base URL."""
+    port = _free_port()
+    log_path = Path(tempfile.mkstemp(prefix="streamlit_", suffix=".log")[1])
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
                 sys.executable, "-m", "streamlit", "run", "app.py",
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
-                "--server.enableStaticServing=true",
                 "--server.headless=true",
                 "--browser.gatherUsageStats=false",
+                *extra_args,
             ],
-            cwd=app_dir,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

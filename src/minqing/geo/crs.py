@@ -117,17 +117,7 @@ def gcj02_to_wgs84(lon, lat):
     lon_a, lat_a, scalar = _as_arrays(lon, lat)
     keep = _out_of_china(lon_a, lat_a)
     dlon, dlat = _gcj_delta(lon_a, lat_a)
-    w_lon = lon_a - dlon
-    w_lat = lat_a - dlat
-    for _ in range(_MAX_ITER):
-        dlon, dlat = _gcj_delta(w_lon, w_lat)
-        err_lon = (w_lon + dlon) - lon_a
-        err_lat = (w_lat + dlat) - lat_a
-        w_lon = w_lon - err_lon
-        w_lat = w_lat - err_lat
-        err = np.asarray(np.fmax(np.abs(err_lon), np.abs(err_lat)))
-        if not np.any(err[~keep] > _TOL):
-            break
+    w_lon, w_lat = _invert(_gcj_forward, lon_a, lat_a, lon_a - dlon, lat_a - dlat, skip=keep)
     out_lon = np.where(keep, lon_a, w_lon)
     out_lat = np.where(keep, lat_a, w_lat)
     return _finish(out_lon, out_lat, scalar)
@@ -174,16 +164,7 @@ def bd09_to_gcj02(lon, lat):
     y = lat_a - 0.006
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lon = z * np.cos(theta)
-    g_lat = z * np.sin(theta)
-    for _ in range(_MAX_ITER):
-        b_lon, b_lat = _bd_forward(g_lon, g_lat)
-        err_lon = b_lon - lon_a
-        err_lat = b_lat - lat_a
-        g_lon = g_lon - err_lon
-        g_lat = g_lat - err_lat
-        if not np.any(np.fmax(np.abs(err_lon), np.abs(err_lat)) > _TOL):
-            break
+    g_lon, g_lat = _invert(_bd_forward, lon_a, lat_a, z * np.cos(theta), z * np.sin(theta))
     return _finish(g_lon, g_lat, scalar)
 
 
@@ -362,6 +343,27 @@ def _gcj_delta(lon, lat):
     dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * np.pi)
     dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
     return dlon, dlat
+
+
+def _gcj_forward(lon, lat):
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _invert(forward, lon, lat, lon0, lat0, skip=None):
+    """Solve ``forward(x) == (lon, lat)`` by fixed-point iteration from ``(lon0, lat0)``.
+
+    Stops when every point (except those in ``skip``) moves less than ``_TOL`` degrees.
+    """
+    x_lon, x_lat = lon0, lat0
+    for _ in range(_MAX_ITER):
+        f_lon, f_lat = forward(x_lon, x_lat)
+        err_lon, err_lat = f_lon - lon, f_lat - lat
+        x_lon, x_lat = x_lon - err_lon, x_lat - err_lat
+        err = np.asarray(np.fmax(np.abs(err_lon), np.abs(err_lat)))
+        if not np.any(err[~skip] > _TOL if skip is not None else err > _TOL):
+            break
+    return x_lon, x_lat
 
 
 def _bd_forward(lon, lat):
