@@ -157,3 +157,39 @@ def test_every_page_renders_without_error(app, view, lang):
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert app.title, f"{view} has no title"
+
+
+def test_exports_are_masked_and_open_in_excel(demo_store_url):
+    import io
+
+    import pandas as pd
+
+    from minqing.auth import ScopedStore, User
+    from minqing.store import TicketFilter, open_store
+    from minqing.ui.tables import export_bytes
+
+    with open_store(demo_store_url) as store:
+        rows = ScopedStore(store, User("planner")).read_tickets(TicketFilter(limit=300))
+    csv = export_bytes(rows, "zh", "csv")
+    assert csv.startswith("\ufeff".encode("utf-8"))
+    back = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
+    assert len(back) == 300 and t("tickets.col_source_id", "zh") in back.columns
+    assert not back[t("tickets.col_text", "zh")].astype(str).str.contains(r"1[3-9]\d{9}").any()
+    xlsx = pd.read_excel(io.BytesIO(export_bytes(rows, "en", "xlsx")))
+    assert len(xlsx) == 300 and t("tickets.col_source_id", "en") in xlsx.columns
+
+
+def test_hotspots_tabs_each_render(app):
+    """Only the open tab is computed; each one renders its content without error."""
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    names = ("hex", "grid", "emerging", "rank", "class", "forecast", "channel")
+    labels = [t(f"hotspots.tab_{k}", "zh") for k in names]
+    assert [tb.label for tb in app.tabs] == labels
+    for label in labels:
+        app.session_state["hs_tab"] = label
+        app.run()
+        assert not app.exception and not app.error, (label, app.exception, [e.value for e in app.error])
+        filled = [tb.label for tb in app.tabs if len(tb.children)]
+        assert filled == [label], filled

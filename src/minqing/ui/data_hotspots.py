@@ -14,7 +14,7 @@ COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "h3_cell",
            "satisfaction", "status")
 
 
-@st.cache_data(max_entries=8, ttl=1800)
+@st.cache_resource(max_entries=4, ttl=1800)  # shared, not copied: callers must not modify it
 def tickets(url: str, version: str, where: TicketFilter, user: User) -> pd.DataFrame:
     """Return the analysis columns of the tickets matching ``where`` within ``user``'s scope (no personal data)."""
     from dataclasses import replace

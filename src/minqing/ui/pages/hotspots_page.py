@@ -69,22 +69,22 @@ def render() -> None:
         return
     links = hd.links(url, version)
     places = data.places(url, version)
-    tabs = st.tabs([t(f"hotspots.tab_{k}", lg) for k in
-                    ("hex", "grid", "emerging", "rank", "class", "forecast", "channel")])
-    with tabs[0]:
-        _hex(url, version, sel, res, places, lg)
-    with tabs[1]:
-        _grid(url, version, sel, lg)
-    with tabs[2]:
-        _emerging(url, version, every, res, t1, lg)
-    with tabs[3]:
-        _rank(sel, links, places, t0, t1, lg)
-    with tabs[4]:
-        _class(every, links, places, cat, lg)
-    with tabs[5]:
-        _forecast(every, links, places, t1, lg)
-    with tabs[6]:
-        _channels(every, lg)
+    names = ("hex", "grid", "emerging", "rank", "class", "forecast", "channel")
+    draw = {
+        "hex": partial(_hex, url, version, sel, res, places, lg),
+        "grid": partial(_grid, url, version, sel, lg),
+        "emerging": partial(_emerging, url, version, every, res, t1, lg),
+        "rank": partial(_rank, sel, links, places, t0, t1, lg),
+        "class": partial(_class, every, links, places, cat, lg),
+        "forecast": partial(_forecast, every, links, places, t1, lg),
+        "channel": partial(_channels, every, lg),
+    }
+    # Stateful tabs: only the open one is computed on a rerun.
+    tabs = st.tabs([t(f"hotspots.tab_{k}", lg) for k in names], key="hs_tab", on_change="rerun")
+    for name, tab in zip(names, tabs):
+        if tab.open is not False:
+            with tab:
+                draw[name]()
 
 
 def _gi_summary(g, lg):

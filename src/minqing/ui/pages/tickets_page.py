@@ -49,7 +49,7 @@ def render() -> None:
         ticket_detail(rows[rows["source_id"] == chosen].iloc[0], data.ticket_places(url, version, (chosen,)), lg)
 
     if total <= 50_000:
-        export_buttons(data.tickets_all(url, version, user, where), "tickets", lg)
+        export_buttons(partial(data.tickets_all, url, version, user, where), "tickets", lg)
     else:
         st.caption(t("tickets.export_too_many", lg, n=fmt_int(50_000, lg)))
 
