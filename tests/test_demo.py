@@ -334,7 +334,9 @@ def test_times_ordered(scenario):
     t = scenario.tickets
     assert (t["received_at"] <= t["dispatched_at"]).all()
     assert (t["dispatched_at"] <= t["responded_at"]).all()
-    assert (t["responded_at"] - t["received_at"] <= pd.Timedelta(days=1)).all()
+    lag = t["responded_at"] - t["received_at"]
+    assert (lag <= pd.Timedelta(days=3)).all()
+    assert 0.02 < (lag > pd.Timedelta(days=1)).mean() < 0.06  # a few answered late (weekend backlog)
     closed = t["closed_at"].notna()
     assert (t.loc[closed, "responded_at"] <= t.loc[closed, "closed_at"]).all()
     fu = t["followed_up_at"].notna()

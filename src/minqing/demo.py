@@ -1235,6 +1235,11 @@ def _finish(f: dict, w: _World, cal: _Calendar, rngs: dict):
     dispatched = t + (np.exp(rng.normal(np.log(40 * 60), 0.9, n))).astype(np.int64).clip(120, 10 * 3600)
     responded = dispatched + (np.exp(rng.normal(np.log(3 * 3600), 0.8, n))).astype(np.int64).clip(300, 20 * 3600)
     responded = np.minimum(responded, t + 86400 - 1)
+    # about 4 % are answered late (1-3 days: weekend backlog), so 响应率 is not a flat 100 %;
+    # drawn from a child seed so the handling stream itself is unchanged
+    late_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+    late = late_rng.random(n) < 0.04
+    responded = np.where(late, t + late_rng.integers(86400, 3 * 86400, n), responded)
     responded = np.maximum(responded, dispatched)
     due_days = np.full(n, 7)
     works = np.isin(cats, [c for c in np.unique(cats) if c.startswith(("03", "04.01", "04.02", "04.03.02"))])
