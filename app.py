@@ -37,6 +37,7 @@ pages = [
     page("effects", "effects.nav", ":material/trending_down:"),
     page("interventions", "interventions.nav", ":material/construction:"),
     page("tickets", "tickets.nav", ":material/list_alt:"),
+    page("import", "ingest.nav", ":material/upload_file:"),
     page("settings", "settings.nav", ":material/settings:"),
 ]
 page = st.navigation(pages)

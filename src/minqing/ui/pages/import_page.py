@@ -1,0 +1,162 @@
+"""导入: upload a 12345 export, see the mapping and the first rows, import with a progress bar,
+read the report (counts that add up), download the quarantined rows, see past imports."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from minqing.geo.crs import CRS_NAMES
+from minqing.i18n import fmt_int, t
+from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
+from minqing.privacy import mask_series, mask_tickets
+from minqing.ui import data
+from minqing.ui.components import current_user_state, lang
+from minqing.ui.tables import ticket_table
+
+TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
+
+
+def render() -> None:
+    """Draw the page."""
+    lg = lang()
+    user = current_user_state()
+    store = data.current_store()
+    st.title(t("ingest.heading", lg))
+
+    upload = st.file_uploader(t("ingest.upload", lg), type=TYPES, key="import_file")
+    c1, c2, c3 = st.columns(3)
+    crs = c1.selectbox(t("ingest.crs", lg), CRS_NAMES, format_func=partial(_crs_label, lang=lg), key="import_crs")
+    sheet = c2.text_input(t("ingest.sheet", lg), key="import_sheet").strip() or None
+    mapping_upload = c3.file_uploader(t("ingest.mapping_upload", lg), type=["toml"], key="import_mapping")
+
+    if upload is not None:
+        path = _saved(upload)
+        options = ImportOptions(crs=crs, sheet=sheet, user=user.role,
+                                mapping_file=_saved(mapping_upload) if mapping_upload is not None else None)
+        preview = preview_file(path, options, n=5)
+        _show_preview(preview, lg)
+        dry = st.checkbox(t("ingest.dry_run", lg), key="import_dry")
+        if st.button(t("ingest.run", lg), type="primary", key="import_run"):
+            bar = st.progress(0.0, text=t("ingest.progress", lg, stage=""))
+
+            def progress(stage: str, frac: float) -> None:
+                bar.progress(min(max(float(frac), 0.0), 1.0), text=t("ingest.progress", lg, stage=stage))
+
+            report = import_file(store, path, _with(options, dry_run=dry), progress)
+            bar.progress(1.0, text=t("ingest.progress", lg, stage="✓"))
+            st.session_state["import_report"] = report.to_dict()
+
+    if "import_report" in st.session_state:
+        _show_report(store, st.session_state["import_report"], user, lg)
+    _history(store, lg)
+
+
+def _saved(upload) -> str:
+    """Write an uploaded file to a private temporary folder, keeping its name (the reader sniffs the content)."""
+    folder = Path(tempfile.mkdtemp(prefix="minqing_upload_"))
+    path = folder / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    return str(path)
+
+
+def _with(options: ImportOptions, **changes) -> ImportOptions:
+    from dataclasses import replace
+
+    return replace(options, **changes)
+
+
+def _show_preview(preview, lg) -> None:
+    st.subheader(t("ingest.mapping_title", lg))
+    fields = preview.mapping.fields
+    st.dataframe(
+        {t("ingest.mapping_field", lg): list(fields), t("ingest.mapping_column", lg): list(fields.values())},
+        hide_index=True,
+    )
+    if preview.mapping.unknown:
+        st.caption(t("ingest.kept_columns", lg, columns="、".join(map(str, preview.mapping.unknown))))
+    st.subheader(t("ingest.preview_title", lg))
+    if len(preview.tickets):
+        # the first rows as they will be stored; personal data masked, text shown as text
+        ticket_table(mask_tickets(_complete(preview.tickets)), lg, key="import_preview")
+
+
+def _complete(tickets: pd.DataFrame) -> pd.DataFrame:
+    from minqing.model import TICKET_COLUMNS
+
+    out = tickets.copy()
+    for col in TICKET_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.NA
+    for col in ("received_at", "due_at", "closed_at"):
+        out[col] = pd.to_datetime(out[col])
+    return out
+
+
+def _show_report(store, report: dict, user, lg) -> None:
+    st.subheader(t("ingest.report_title", lg))
+    counts = {k: fmt_int(report.get(k, 0), lg) for k in
+              ("rows_read", "inserted", "updated", "unchanged", "quarantined", "duplicates")}
+    st.markdown("**" + t("ingest.report_counts", lg, read=counts["rows_read"], inserted=counts["inserted"],
+                         updated=counts["updated"], unchanged=counts["unchanged"],
+                         quarantined=counts["quarantined"], duplicates=counts["duplicates"]) + "**")
+    st.caption(t("ingest.report_location", lg, address=fmt_int(report.get("located_by_address", 0), lg),
+                 unlocated=fmt_int(report.get("unlocated", 0), lg), linked=fmt_int(report.get("linked", 0), lg)))
+    if report.get("dry_run"):
+        st.info(t("ingest.dry_run_done", lg))
+    for title, key, prefix in (("ingest.reasons_title", "reasons", "reason"), ("ingest.warnings_title", "warnings", "warning")):
+        items = report.get(key) or {}
+        if items:
+            st.markdown(f"**{t(title, lg)}**")
+            st.dataframe(
+                {t("ingest.col_reason", lg): [t(f"ingest.{prefix}_{code}", lg) for code in items],
+                 t("ingest.col_rows", lg): [fmt_int(n, lg) for n in items.values()]},
+                hide_index=True,
+            )
+    if report.get("quarantined") and not report.get("dry_run"):
+        q = store.read_quarantine(report["import_id"], include_resolved=True)
+        st.download_button(
+            t("ingest.download_quarantine", lg),
+            partial(_quarantine_csv, q, user.sees_personal_data, lg),
+            file_name=f"quarantine_{report['import_id']}.csv", mime="text/csv", key="import_quarantine_csv",
+            on_click="ignore",
+        )
+
+
+def _quarantine_csv(q: pd.DataFrame, personal: bool, lang: str) -> bytes:
+    """The quarantined rows as the original columns plus the reason, ready to fix and re-import."""
+    originals = pd.DataFrame([json.loads(o) for o in q["original"]]) if len(q) else pd.DataFrame()
+    if not personal and len(originals):
+        for col in originals.columns:
+            if originals[col].dtype == object or pd.api.types.is_string_dtype(originals[col].dtype):
+                originals[col] = mask_series(originals[col].astype("object"))
+    originals[t("ingest.col_reason", lang)] = [t(f"ingest.reason_{r}", lang) for r in q["reason"]]
+    return originals.to_csv(index=False).encode("utf-8-sig")
+
+
+def _history(store, lg) -> None:
+    st.subheader(t("ingest.history_title", lg))
+    reports = store.read_import_reports()
+    if not reports:
+        st.caption(t("ingest.no_imports", lg))
+        return
+    st.dataframe(
+        {
+            t("ingest.col_file", lg): [r["file"] for r in reports],
+            t("ingest.col_when", lg): [str(r.get("started_at", ""))[:16].replace("T", " ") for r in reports],
+            t("ingest.col_read", lg): [r["rows_read"] for r in reports],
+            t("ingest.col_inserted", lg): [r["inserted"] for r in reports],
+            t("ingest.col_updated", lg): [r["updated"] for r in reports],
+            t("ingest.col_quarantined", lg): [r["quarantined"] for r in reports],
+        },
+        hide_index=True,
+    )
+
+
+def _crs_label(crs: str, lang: str) -> str:
+    return t(f"ingest.crs_{crs}", lang)
