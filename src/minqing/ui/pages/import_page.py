@@ -58,11 +58,14 @@ def render() -> None:
 
 
 def _saved(upload) -> str:
-    """Write an uploaded file to a private temporary folder, keeping its name (the reader sniffs the content)."""
-    folder = Path(tempfile.mkdtemp(prefix="minqing_upload_"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
-    return str(path)
+    """Write an uploaded file once to a private temporary folder, keeping its name (the reader sniffs the content)."""
+    key = f"import_upload_{upload.file_id}"
+    if key not in st.session_state:
+        folder = Path(tempfile.mkdtemp(prefix="minqing_upload_"))
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        st.session_state[key] = str(path)
+    return st.session_state[key]
 
 
 def _with(options: ImportOptions, **changes) -> ImportOptions:
