@@ -292,3 +292,17 @@ def test_export_tickets_with_hex_id(store, tmp_path):
         assert out.stat().st_size > 0
     back = pd.read_csv(tmp_path / "out.csv", dtype=str)
     assert back["hex_id"].notna().sum() == 4  # A04 is unlocated
+
+
+def test_quarantine_export_masks_callers_unless_asked(store, tmp_path):
+    header = ["工单编号", "受理时间", "诉求内容", "经度", "纬度", "来电人", "联系电话"]
+    rows = [["Q01", "2025-04-03", "请回电13912345678", "0", "0", "王小明", "13912345678"]]
+    path = tmp_path / "q.csv"
+    pd.DataFrame(rows, columns=header).to_csv(path, index=False)
+    run(store, path)
+    masked = quarantine_frame(store)
+    assert masked["来电人"].tolist() == ["王**"]
+    assert masked["联系电话"].tolist() == ["139****5678"]
+    assert masked["诉求内容"].tolist() == ["请回电139****5678"]
+    plain = quarantine_frame(store, masked=False)
+    assert plain["来电人"].tolist() == ["王小明"] and plain["联系电话"].astype(str).tolist() == ["13912345678"]

@@ -86,7 +86,7 @@ def cmd_quarantine(args) -> int:
                 return 0
             print(q[["import_id", "file_name", "row_number", "source_id", "reason", "detail"]].to_string(index=False))
             return 0
-        df = quarantine_frame(store, args.import_id, args.all)
+        df = quarantine_frame(store, args.import_id, args.all, masked=not args.unmasked)
     path = write_export(df, args.output, args.format)
     print(f"{len(df):,} quarantined rows written to {path}; correct them and run `minqing import {path.name}`")
     return 0
@@ -137,6 +137,9 @@ def add_commands(sub) -> None:
     q.add_argument("--all", action="store_true", help="include rows resolved by a later import")
     q.add_argument("-o", "--output", default="quarantine.csv")
     q.add_argument("--format", choices=("csv", "xlsx"))
+    q.add_argument("--unmasked", action="store_true",
+                   help="export callers' names and phone numbers unmasked (personal data: only for the people "
+                        "handling these orders)")
     q.set_defaults(func=cmd_quarantine)
 
     ex = sub.add_parser("export", help="export tickets with their links (hex_id, unit codes, places)")

@@ -70,12 +70,42 @@ def write_export(df: pd.DataFrame, path: Path | str, fmt: str | None = None) -> 
     return path
 
 
-def quarantine_frame(store: Store, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
-    """Return quarantined rows as their original columns plus reason columns, ready to correct and re-import."""
+def quarantine_frame(store: Store, import_id: str | None = None, include_resolved: bool = False,
+                     masked: bool = True) -> pd.DataFrame:
+    """Return quarantined rows as their original columns plus reason columns, ready to correct and re-import.
+
+    Parameters
+    ----------
+    masked : bool
+        Mask callers' names and phone numbers (the columns the importer maps to
+        ``caller_name`` / ``caller_phone``, and phone or ID numbers inside any text),
+        as for anyone not handling the orders. Only the people handling them get
+        ``masked=False``.
+    """
     q = store.read_quarantine(import_id, include_resolved)
     if q.empty:
         return pd.DataFrame(columns=["quarantine_reason", "quarantine_detail", "quarantine_file", "quarantine_row"])
     orig = pd.DataFrame([json.loads(o) for o in q["original"]])
+    if masked:
+        orig = _mask_originals(orig)
     meta = pd.DataFrame({"quarantine_reason": q["reason"], "quarantine_detail": q["detail"],
                          "quarantine_file": q["file_name"], "quarantine_row": q["row_number"]})
     return pd.concat([orig, meta], axis=1)
+
+
+def _mask_originals(orig: pd.DataFrame) -> pd.DataFrame:
+    from minqing.ingest.mapping import infer_mapping
+    from minqing.privacy import mask_name, mask_phone, mask_series
+
+    fields = infer_mapping(list(orig.columns)).fields
+    out = orig.copy()
+    names = out[fields["caller_name"]] if "caller_name" in fields else None
+    for col in out.columns:
+        values = out[col].astype("object")
+        if col == fields.get("caller_name"):
+            out[col] = values.map(mask_name)
+        elif col == fields.get("caller_phone"):
+            out[col] = values.map(mask_phone)
+        else:
+            out[col] = mask_series(values.where(values.isna(), values.astype(str)), names)
+    return out

@@ -3,7 +3,6 @@ read the report (counts that add up), download the quarantined rows, see past im
 
 from __future__ import annotations
 
-import json
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -13,8 +12,9 @@ import streamlit as st
 
 from minqing.geo.crs import CRS_NAMES
 from minqing.i18n import fmt_int, t
+from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
-from minqing.privacy import mask_series, mask_tickets
+from minqing.privacy import mask_tickets
 from minqing.ui import data
 from minqing.ui.components import current_user_state, lang
 from minqing.ui.tables import ticket_table
@@ -122,24 +122,18 @@ def _show_report(store, report: dict, user, lg) -> None:
                 hide_index=True,
             )
     if report.get("quarantined") and not report.get("dry_run"):
-        q = store.read_quarantine(report["import_id"], include_resolved=True)
         st.download_button(
             t("ingest.download_quarantine", lg),
-            partial(_quarantine_csv, q, user.sees_personal_data, lg),
+            partial(_quarantine_csv, store, report["import_id"], not user.sees_personal_data),
             file_name=f"quarantine_{report['import_id']}.csv", mime="text/csv", key="import_quarantine_csv",
             on_click="ignore",
         )
 
 
-def _quarantine_csv(q: pd.DataFrame, personal: bool, lang: str) -> bytes:
-    """The quarantined rows as the original columns plus the reason, ready to fix and re-import."""
-    originals = pd.DataFrame([json.loads(o) for o in q["original"]]) if len(q) else pd.DataFrame()
-    if not personal and len(originals):
-        for col in originals.columns:
-            if originals[col].dtype == object or pd.api.types.is_string_dtype(originals[col].dtype):
-                originals[col] = mask_series(originals[col].astype("object"))
-    originals[t("ingest.col_reason", lang)] = [t(f"ingest.reason_{r}", lang) for r in q["reason"]]
-    return originals.to_csv(index=False).encode("utf-8-sig")
+def _quarantine_csv(store, import_id: str, masked: bool) -> bytes:
+    """The quarantined rows: original columns plus the reason, ready to fix and re-import."""
+    frame = quarantine_frame(store, import_id, include_resolved=True, masked=masked)
+    return frame.to_csv(index=False).encode("utf-8-sig")
 
 
 def _history(store, lg) -> None:
