@@ -118,6 +118,47 @@ def cmd_relink(args) -> int:
     return 0
 
 
+def cmd_units_import(args) -> int:
+    """Load one level of administrative units."""
+    from minqing.ingest.layers_import import import_units
+
+    cols = {k: v for k, v in (("code", args.code_col), ("name", args.name_col), ("parent_code", args.parent_col),
+                              ("population", args.population_col), ("valid_from", args.valid_from_col)) if v}
+    with _open(args) as store:
+        r = import_units(store, args.file, args.level, crs=args.crs, columns=cols, mapping_file=args.mapping,
+                         valid_from=args.valid_from, partial=args.partial)
+    _print_layer_report(r)
+    return 0
+
+
+def cmd_places_import(args) -> int:
+    """Load places."""
+    from minqing.ingest.layers_import import import_places
+
+    cols = {k: v for k, v in (("place_id", args.id_col), ("name", args.name_col), ("kind", args.kind_col)) if v}
+    with _open(args) as store:
+        r = import_places(store, args.file, crs=args.crs, kind=args.kind, columns=cols, mapping_file=args.mapping)
+    _print_layer_report(r)
+    return 0
+
+
+def _print_layer_report(r) -> None:
+    print(f"{r.file}: {r.read} read, {r.new} new, {r.new_versions} new versions, {r.unchanged} unchanged, "
+          f"{r.closed} old versions closed (valid_to {r.valid_from or '-'})")
+    if r.repaired:
+        print(f"  {r.repaired} invalid geometries repaired")
+    if r.overlaps:
+        print(f"  overlaps: {len(r.overlaps)} pairs, {r.overlap_m2:,.0f} m² in all, e.g. "
+              + "; ".join(f"{a}/{b} {m:,.0f} m²" for a, b, m in r.overlaps[:5]))
+    if r.gap_m2:
+        print(f"  gaps inside the layer: {r.gap_m2:,.0f} m²")
+    if r.orphans:
+        print(f"  {len(r.orphans)} unit(s) without a loaded parent, e.g. {', '.join(r.orphans[:5])}")
+    if r.absent:
+        print(f"  {len(r.absent)} current unit(s) missing from the file, e.g. {', '.join(r.absent[:5])}")
+    print("run `minqing relink` so stored tickets follow the new layers")
+
+
 def add_commands(sub) -> None:
     """Register the importer's subcommands on the ``minqing`` parser's subparsers."""
     imp = sub.add_parser("import", help="import a hotline export (CSV, XLSX, GeoJSON, Open311 JSON)")
@@ -141,6 +182,35 @@ def add_commands(sub) -> None:
                    help="export callers' names and phone numbers unmasked (personal data: only for the people "
                         "handling these orders)")
     q.set_defaults(func=cmd_quarantine)
+
+    units = sub.add_parser("units", help="load your own administrative layers")
+    units_sub = units.add_subparsers(dest="units_action", required=True)
+    ui = units_sub.add_parser("import", help="load one level from GeoJSON, GeoPackage or Shapefile (any CRS)")
+    ui.add_argument("file")
+    ui.add_argument("--level", required=True, choices=("district", "subdistrict", "community", "grid"))
+    ui.add_argument("--crs", choices=("wgs84", "gcj02", "bd09"), default="wgs84",
+                    help="declare GCJ-02 or BD-09 coordinates (a projected CRS in the file is reprojected anyway)")
+    ui.add_argument("--code-col")
+    ui.add_argument("--name-col")
+    ui.add_argument("--parent-col")
+    ui.add_argument("--population-col")
+    ui.add_argument("--valid-from-col")
+    ui.add_argument("--valid-from", help="date the layer takes effect (default today)")
+    ui.add_argument("--mapping", help="TOML file with a [units] table: field = column")
+    ui.add_argument("--partial", action="store_true", help="the file holds only some units: keep the others open")
+    ui.set_defaults(func=cmd_units_import)
+
+    places = sub.add_parser("places", help="load your own places (点位)")
+    places_sub = places.add_subparsers(dest="places_action", required=True)
+    pi = places_sub.add_parser("import", help="load places from GeoJSON, GeoPackage or Shapefile (any CRS)")
+    pi.add_argument("file")
+    pi.add_argument("--crs", choices=("wgs84", "gcj02", "bd09"), default="wgs84")
+    pi.add_argument("--kind", choices=("hospital_entrance", "road_stretch", "compound", "other"))
+    pi.add_argument("--id-col")
+    pi.add_argument("--name-col")
+    pi.add_argument("--kind-col")
+    pi.add_argument("--mapping", help="TOML file with a [places] table: field = column")
+    pi.set_defaults(func=cmd_places_import)
 
     ex = sub.add_parser("export", help="export tickets with their links (hex_id, unit codes, places)")
     ex.add_argument("what", choices=("tickets",))
