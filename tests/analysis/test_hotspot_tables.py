@@ -109,3 +109,17 @@ def test_to_matrix_fills_missing_months():
                       "tickets": [1, 2, 3]})
     ids, m = to_matrix(t, "place", ["2025-01", "2025-02", "2025-03"])
     assert ids.tolist() == ["A", "B"] and m.tolist() == [[1, 0, 2], [0, 3, 0]]
+
+
+def test_forecast_uses_seasonality_only_when_it_pays_on_held_out_months():
+    months = [str(p) for p in pd.period_range("2023-01", "2025-12", freq="M")]
+    moy = np.array([int(m[5:7]) for m in months])
+    rng = np.random.default_rng(3)
+    season = 1 + 0.8 * np.cos(2 * np.pi * (moy - 1) / 12)  # winter peak, summer trough
+    seasonal = rng.poisson(30 * season[None, :].repeat(40, axis=0)).astype(float)
+    f = forecast_counts(seasonal, [f"s{i}" for i in range(40)], months)
+    assert f.seasonal and f.skill > 0.2
+    # level shifts (an intervention halving some series mid-way) are not seasons
+    shifted = rng.poisson(np.where(np.arange(36) < 20, 30.0, 10.0)[None, :].repeat(40, axis=0)).astype(float)
+    g = forecast_counts(shifted, [f"x{i}" for i in range(40)], months)
+    assert not g.seasonal

@@ -3,7 +3,10 @@
 A pooled seasonal count model, vectorised over every series at once:
 
 - a month-of-year index ``s_m`` pooled over all series (the total's mean in
-  calendar month m over its overall mean; flat with under 12 months);
+  calendar month m over its overall mean), used only when it forecasts better
+  than no seasonality on the three months *before* the reported backtest (with
+  two years of history a seasonal index is noisy, and level shifts such as an
+  intervention's effect can masquerade as seasons); flat with under 12 months;
 - each series' level from its de-seasonalised history: half the mean of
   the last 3 months, half the mean of the last 12;
 - expected count ``mu = level * s_next``; an 80 % interval from a negative
@@ -49,6 +52,8 @@ class Forecast:
         1 − MAE / MAE of the naive forecast over the backtest (> 0 beats naive).
     coverage : float
         Share of backtest counts inside the interval (nominal :data:`LEVEL`).
+    seasonal : bool
+        Whether the month-of-year index was used (chosen on held-out months).
     """
 
     month: str
@@ -56,6 +61,7 @@ class Forecast:
     backtest: pd.DataFrame
     skill: float
     coverage: float
+    seasonal: bool = False
 
 
 def to_matrix(table: pd.DataFrame, key: str, months, value: str = "tickets") -> tuple[np.ndarray, np.ndarray]:
@@ -95,25 +101,39 @@ def forecast_counts(counts, ids, months, *, backtest_months: int = 3) -> Forecas
                              key="hotspots.error_history", value=str(len(months)))
     moy = np.array([int(m[5:7]) for m in months])
     nxt = str(pd.Period(months[-1], "M") + 1)
-    mu, lo, hi, rising = _predict(y, moy, int(nxt[5:7]))
+    seasonal = _choose_seasonal(y, months, backtest_months)
+    mu, lo, hi, rising = _predict(y, moy, int(nxt[5:7]), seasonal)
     table = pd.DataFrame({"id": np.asarray(ids), "last": y[:, -1], "expected": mu, "lower": lo, "upper": hi,
                           "rising": rising})
     table = table.sort_values(["expected", "id"], ascending=[False, True]).reset_index(drop=True)
-    bt = backtest(y, months, backtest_months)
+    bt = backtest(y, months, backtest_months, seasonal=seasonal)
     mae, naive = bt["mae"].mean() if len(bt) else np.nan, bt["mae_naive"].mean() if len(bt) else np.nan
     skill = float(1.0 - mae / naive) if naive and np.isfinite(naive) and naive > 0 else float("nan")
     cov = float((bt["coverage"] * bt["n"]).sum() / bt["n"].sum()) if len(bt) and bt["n"].sum() else float("nan")
-    return Forecast(nxt, table, bt, skill, cov)
+    return Forecast(nxt, table, bt, skill, cov, seasonal)
 
 
-def backtest(y: np.ndarray, months: list, n_months: int = 3) -> pd.DataFrame:
+def _choose_seasonal(y: np.ndarray, months: list, backtest_months: int) -> bool:
+    """Use the seasonal index only if it beat a flat one on the months before the reported backtest."""
+    T = y.shape[1]
+    held = T - backtest_months
+    if held < 12 + 3:  # a seasonal index needs a year, and we hold out three months before the backtest
+        return False
+    maes = {}
+    for seasonal in (True, False):
+        bt = backtest(y[:, :held], months[:held], 3, seasonal=seasonal)
+        maes[seasonal] = bt["mae"].mean()
+    return bool(maes[True] < maes[False])
+
+
+def backtest(y: np.ndarray, months: list, n_months: int = 3, *, seasonal: bool = True) -> pd.DataFrame:
     """Refit as of each of the last ``n_months`` and score the one-month-ahead forecast."""
     rows = []
     T = y.shape[1]
     moy = np.array([int(m[5:7]) for m in months])
     for h in range(min(n_months, T - 2), 0, -1):
         cut = T - h
-        mu, lo, hi, _ = _predict(y[:, :cut], moy[:cut], int(moy[cut]))
+        mu, lo, hi, _ = _predict(y[:, :cut], moy[:cut], int(moy[cut]), seasonal)
         actual = y[:, cut]
         rows.append({"month": months[cut], "mae": float(np.abs(mu - actual).mean()),
                      "mae_naive": float(np.abs(y[:, cut - 1] - actual).mean()),
@@ -137,8 +157,8 @@ def _season(y: np.ndarray, moy: np.ndarray) -> np.ndarray:
     return np.clip(s, 0.2, 5.0)
 
 
-def _predict(y: np.ndarray, moy: np.ndarray, next_moy: int):
-    s = _season(y, moy)
+def _predict(y: np.ndarray, moy: np.ndarray, next_moy: int, seasonal: bool = True):
+    s = _season(y, moy) if seasonal else np.ones(13)
     d = y / s[moy]
     l3 = d[:, -3:].mean(axis=1)
     l12 = d[:, -12:].mean(axis=1)

@@ -204,6 +204,7 @@ def _forecast(every, links, places, t1, lg):
     st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 2, lg),
                  naive=fmt_float(f.backtest["mae_naive"].mean(), 2, lg), skill=fmt_float(f.skill, 2, lg),
                  coverage=fmt_float(f.coverage * 100, 0, lg) + "%"))
+    st.caption(t("hotspots.forecast_seasonal" if f.seasonal else "hotspots.forecast_flat", lg))
     tab = f.table.copy()
     if level == "place":
         tab["id"] = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
