@@ -60,11 +60,12 @@ def page(browser):
     assert not outside, f"requests left localhost: {outside[:5]}"
 
 
-def _map_frame(page):
+def _map_frame(page, legend: bool = True):
     iframe = page.wait_for_selector('iframe[src*="streamlit_folium"]', state="visible", timeout=60_000)
     frame = iframe.content_frame()
     frame.wait_for_selector(".leaflet-container", timeout=30_000)
-    frame.wait_for_selector(".minqing-legend", state="visible", timeout=30_000)
+    if legend:
+        frame.wait_for_selector(".minqing-legend", state="visible", timeout=30_000)
     return iframe, frame
 
 
@@ -82,7 +83,10 @@ def test_every_page_renders(page, app_url):
         if name in MAP_PAGES:
             _, frame = _map_frame(page)
             assert MAP_PAGES[name] in frame.inner_text(".minqing-legend")
+        elif page.query_selector('iframe[src*="streamlit_folium"]'):
+            _map_frame(page, legend=False)  # every other map renders too (hotspots, effects)
         assert not page.query_selector('[data-testid="stException"]'), name
+        page.wait_for_timeout(1_500)  # let the map frames paint before the screenshot
         _shot(page, name)
 
 
