@@ -203,11 +203,11 @@ def test_rich_filters_and_paging(store, tiny_units, tiny_places):
 def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch):
     import minqing.store.sqlite as mod
 
-    monkeypatch.setattr(mod, "_REBUILD_MIN", 1)
-    before = {n for n, _ in mod._secondary_indexes(store._con, "tickets")}
+    monkeypatch.setattr(mod, "REBUILD_MIN", 1)
+    before = {n for n, _ in mod.secondary_indexes(store._con, "tickets")}
     tickets, pl = _linked(store, tiny_units, tiny_places)
     store.write_tickets(tickets, pl)
-    assert {n for n, _ in mod._secondary_indexes(store._con, "tickets")} == before
+    assert {n for n, _ in mod.secondary_indexes(store._con, "tickets")} == before
     assert {"tickets_received", "tickets_subdistrict", "tickets_grid", "tickets_cell"} <= before
     assert store.count_where(TicketFilter(unit_level="grid", unit_codes=("G1",))) == 1
     assert len(store.read_ticket_places()) == 3
@@ -216,10 +216,10 @@ def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch)
 def test_bulk_load_with_duplicate_ids_rolls_back(store, tiny_units, tiny_places, monkeypatch):
     import minqing.store.sqlite as mod
 
-    monkeypatch.setattr(mod, "_REBUILD_MIN", 1)
+    monkeypatch.setattr(mod, "REBUILD_MIN", 1)
     tickets, pl = _linked(store, tiny_units, tiny_places)
     tickets.loc[1, "source_id"] = "T0000"
     with pytest.raises(sqlite3.IntegrityError):
         store.write_tickets(tickets, pl)
     assert store.ticket_count() == 0
-    assert "tickets_source_id" in {n for n, _ in mod._secondary_indexes(store._con, "tickets", unique=True)}
+    assert "tickets_source_id" in {n for n, _ in mod.secondary_indexes(store._con, "tickets", unique=True)}

@@ -96,8 +96,22 @@ def place_footprints(places: gpd.GeoDataFrame, pad_m: float = 0.0) -> gpd.GeoSer
     return gpd.GeoSeries(buffered.values, index=places.index, crs=metric.crs).to_crs(4326)
 
 
+_METRIC_MEMO: dict = {}
+
+
 def _metric_places(places: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
-    """Return the places' geometries in their UTM zone and each one's reach in metres."""
+    """Return the places' geometries in their UTM zone and each one's reach in metres (memoised by content)."""
+    key = (tuple(shapely.to_wkb(places.geometry.values)), tuple(places.get("radius_m", pd.Series(dtype=float)).tolist()),
+           tuple(places.get("buffer_m", pd.Series(dtype=float)).tolist()), str(places.crs))
+    if key not in _METRIC_MEMO:
+        if len(_METRIC_MEMO) > 8:
+            _METRIC_MEMO.clear()
+        _METRIC_MEMO[key] = _metric_places_uncached(places)
+    metric, dist = _METRIC_MEMO[key]
+    return metric.set_axis(places.index), dist
+
+
+def _metric_places_uncached(places: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
     metric = places.geometry.to_crs(places.estimate_utm_crs())
     kind = metric.geom_type
     dist = np.where(

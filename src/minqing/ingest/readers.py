@@ -315,3 +315,97 @@ def _open311_chunks(src: Source, chunksize, progress):
     data = json.loads(src.path.read_bytes().decode("utf-8-sig"))
     records = data["service_requests"] if isinstance(data, dict) else data
     yield from _records_to_chunks(records, chunksize, progress)
+
+
+# -- CSV in byte blocks (parsed in worker processes) ------------------------------------
+_SPLITTABLE = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "ascii", "latin-1", "iso-8859-1", "cp1252", "big5")
+
+
+def csv_splittable(src: Source) -> bool:
+    """True when the CSV's encoding keeps ``"`` and newline bytes unambiguous, so it can be cut into blocks.
+
+    In UTF-8 and GB18030 the bytes 0x22 and 0x0A never occur inside a multi-byte
+    character, so a newline preceded by an even number of quote characters ends a record.
+    """
+    return src.format == "csv" and (src.encoding or "").lower().replace("_", "-") in _SPLITTABLE
+
+
+def _record_ends(buf: bytes, quote: int = 0x22) -> np.ndarray:
+    """Offsets just past each newline that ends a record (quote parity even) in ``buf``.
+
+    ``buf`` must start at the start of a record.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 0x0A)
+    if not len(nl):
+        return nl
+    quotes = np.flatnonzero(arr == quote)
+    if not len(quotes):
+        return nl + 1
+    return nl[(np.searchsorted(quotes, nl) & 1) == 0] + 1
+
+
+def csv_blocks(src: Source, block_bytes: int = 32 << 20,
+               progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[bytes, bytes]]:
+    """Yield ``(header, body)`` byte blocks of a splittable CSV, each body a whole number of records.
+
+    Parse each with :func:`parse_csv_block`. The header record is repeated with every body.
+    """
+    if block_bytes < 1:
+        raise ValueError(f"block_bytes must be positive, got {block_bytes}")
+    progress = progress or (lambda done, total: None)
+    with open(src.path, "rb") as fh:
+        carry = b""
+        header = None
+        done = 0
+        while True:
+            data = fh.read(block_bytes)
+            buf = carry + data
+            if header is None:
+                if not data and not buf:
+                    return
+                ends = _record_ends(buf)
+                if not len(ends) and data:
+                    carry = buf
+                    continue
+                cut = int(ends[0]) if len(ends) else len(buf)
+                header, buf = buf[:cut], buf[cut:]
+                done += cut
+            if not data:  # end of file: whatever is left is the last block
+                if buf.strip(b"\r\n"):
+                    yield header, buf
+                progress(src.size, src.size)
+                return
+            ends = _record_ends(buf)
+            if not len(ends):
+                carry = buf
+                continue
+            cut = int(ends[-1])
+            carry = buf[cut:]
+            done += cut
+            yield header, buf[:cut]
+            progress(done, src.size)
+
+
+def parse_csv_block(src: Source, header: bytes, body: bytes) -> tuple[pd.DataFrame, int]:
+    """Parse one block from :func:`csv_blocks` into strings; return the frame and its mixed-encoding fixes.
+
+    Rows are numbered ``_row`` 1..n within the block.
+    """
+    import io
+
+    _fallback_hits["n"] = 0
+    errors = _FALLBACK if src.encoding in ("utf-8", "utf-8-sig") else "replace"
+    try:
+        chunk = pd.read_csv(io.BytesIO(header + body), sep=src.delimiter, dtype=str, na_filter=False,
+                            encoding=src.encoding, encoding_errors=errors, engine="c", skipinitialspace=False,
+                            on_bad_lines="error")
+    except pd.errors.EmptyDataError:
+        chunk = pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ReadError(f"{src.path.name} cannot be read as CSV: {exc}; "
+                        "check the quoting of that row or re-export the file",
+                        key="ingest.error_csv", path=str(src.path), row=0, reason=str(exc)) from exc
+    chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
+    chunk["_row"] = np.arange(1, len(chunk) + 1)
+    return chunk, _fallback_hits["n"]

@@ -82,7 +82,11 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp) -> ParsedTimes:
         todo &= ~is_dt
         text = pd.Series(obj[todo].astype(str).to_numpy(), dtype="str").str.strip()
         pos = np.flatnonzero(todo)
-        num = pd.to_numeric(text, errors="coerce")
+        # Only number-like text can be an Excel serial (to_numeric on dates is slow).
+        num = pd.Series(np.nan, index=text.index)
+        numeric = text.str.fullmatch(r"\d+(?:\.\d*)?").to_numpy(dtype=bool)
+        if numeric.any():
+            num[numeric] = pd.to_numeric(text[numeric], errors="coerce")
         serial = (num.notna() & (num > 1) & (num < 200_000) & ~text.str.fullmatch(r"\d{8}")).to_numpy(dtype=bool)
         if serial.any():
             secs = (num[serial].astype("float64").to_numpy() * 86400).round()

@@ -212,8 +212,8 @@ class Store(ABC):
         """Return the stored tickets with these source ids."""
         raise NotImplementedError
 
-    def write_import(self, tickets, place_links, sources, quarantine, changes, report, *, resolve_ids=()) -> None:
-        """Write one import (tickets, links, hashes, quarantine, changes, report) in one transaction."""
+    def write_import_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
+        """Copy one import staged by :mod:`minqing.ingest.stage` into the store in one transaction."""
         raise NotImplementedError
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from minqing.model import (
 from minqing.store.base import Store, TicketFilter
 from minqing.store.convert import epoch_to_times, rows, times_to_epoch
 from minqing.store.sqlite_ingest import IngestMixin
+from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes
 
 _VOCABS = {
     "level": LEVELS,
@@ -50,15 +51,6 @@ _VOCABS = {
 }
 _BATCH = 50_000
 _NULLABLE_INTS = ("grid_uid", "h3_cell")
-_REBUILD_MIN = 50_000
-
-
-def _secondary_indexes(con, table: str, unique: bool = False) -> list[tuple[str, str]]:
-    """Return (name, CREATE statement) of a table's explicitly created indexes (unique ones only if asked)."""
-    found = con.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
-    ).fetchall()
-    return [(n, q) for n, q in found if unique or not q.upper().startswith("CREATE UNIQUE")]
 
 
 def _in(column: str, values, params: list) -> str:
@@ -276,8 +268,8 @@ class SQLiteStore(IngestMixin, Store):
         # A bulk load into a small table is faster with the indexes built once at the
         # end (sorting beats a million B-tree inserts); the unique index on source_id can
         # only go when the table is empty, since updates need it for ON CONFLICT.
-        rebuild = len(tickets) >= _REBUILD_MIN and len(tickets) >= existing
-        indexes = _secondary_indexes(con, "tickets", unique=existing == 0) if rebuild else []
+        rebuild = len(tickets) >= REBUILD_MIN and len(tickets) >= existing
+        indexes = secondary_indexes(con, "tickets", unique=existing == 0) if rebuild else []
         for name, _ in indexes:
             con.execute(f"DROP INDEX {name}")
         sql = insert if existing == 0 else upsert

@@ -1,0 +1,378 @@
+"""One chunk of an import, start to finish: parse, hash, normalise, locate, link, compare, stage.
+
+:func:`process_chunk` runs in a worker process (or in the importing process for
+small files). It never writes to the store: tickets, place links, source hashes
+and changes go to a scratch SQLite file per process (:func:`stage_path`), and
+the store copies them in one transaction at the end
+(:meth:`minqing.store.sqlite.SQLiteStore.write_import_staged`). Memory stays
+bounded by the chunk, whatever the size of the file.
+
+Rows are identified by a *key*, ``chunk_number << 32 | row_in_chunk``, because a
+worker does not know how many rows earlier chunks held; the importing process
+turns keys into file row numbers as results come back in order.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from minqing.geo.link import apply_links, link_tickets
+from minqing.ingest.geocode import match_addresses
+from minqing.ingest.normalise import normalise_chunk
+from minqing.ingest.readers import Source, parse_csv_block
+from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS
+from minqing.store.convert import rows
+
+FAR_FROM_ADDRESS_M = 500.0
+COMPARED = tuple(c for c in TICKET_COLUMNS if c not in LINK_COLUMNS and c != "source_id")
+KEY_BITS = 32
+
+# Row status codes returned per row.
+UNCHANGED_HASH, QUARANTINED, INSERTED, UPDATED, UNCHANGED_CONTENT = 0, 1, 2, 3, 4
+
+_STAGE_SQL = (
+    "CREATE TABLE IF NOT EXISTS t_tickets (_key INTEGER, {cols})",
+    "CREATE TABLE IF NOT EXISTS t_places (_key INTEGER, source_id TEXT, place_id TEXT)",
+    "CREATE TABLE IF NOT EXISTS t_sources (_key INTEGER, source_id TEXT, row_hash INTEGER)",
+    "CREATE TABLE IF NOT EXISTS t_changes (_key INTEGER, source_id TEXT, field TEXT, old_value TEXT, new_value TEXT)",
+)
+
+
+@dataclass
+class ChunkContext:
+    """What every chunk of one import needs (set once, shared with forked workers)."""
+
+    source: Source
+    mapping: object
+    crs: str
+    tz: str
+    region: object
+    default_channel: str
+    now: object
+    fingerprint: np.uint64
+    stored_index: pd.Index
+    stored_values: np.ndarray
+    gazetteer: object
+    threshold: float
+    units: object
+    places: object
+    store_url: str
+    stage_dir: Path
+    store: object = None  # the importing process's own store, used by chunks processed in that process
+    owner_pid: int = 0
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk did; rows are numbered 1..n within the chunk."""
+
+    number: int
+    n: int
+    ids: np.ndarray
+    hashes: np.ndarray
+    status: np.ndarray
+    by_address: np.ndarray
+    unlocated: np.ndarray
+    linked: np.ndarray
+    quarantine: pd.DataFrame
+    warnings: Counter = field(default_factory=Counter)
+    examples: dict = field(default_factory=dict)
+    unknown: dict = field(default_factory=dict)
+    seconds: Counter = field(default_factory=Counter)
+    encoding_fixes: int = 0
+
+
+_CTX: ChunkContext | None = None
+_LOCAL: dict = {"pid": None, "stage": None, "store": None}
+
+
+def set_context(ctx: ChunkContext | None) -> None:
+    """Set the context :func:`process_chunk` uses (before worker processes are forked)."""
+    global _CTX
+    _CTX = ctx
+    _LOCAL.update(pid=None, stage=None, store=None)
+
+
+def stage_path(stage_dir: Path, pid: int | None = None) -> Path:
+    """The scratch file of one process."""
+    return Path(stage_dir) / f"stage_{pid or os.getpid()}.sqlite"
+
+
+def stage_files(stage_dir: Path) -> list[Path]:
+    """All scratch files written under ``stage_dir``."""
+    return sorted(Path(stage_dir).glob("stage_*.sqlite"))
+
+
+def _local():
+    pid = os.getpid()
+    if _LOCAL["pid"] != pid:  # a new (forked) process: its own connections
+        con = sqlite3.connect(stage_path(_CTX.stage_dir, pid), isolation_level=None)
+        con.execute("PRAGMA journal_mode=OFF")
+        con.execute("PRAGMA synchronous=OFF")
+        cols = ", ".join(TICKET_COLUMNS)
+        for sql in _STAGE_SQL:
+            con.execute(sql.format(cols=cols))
+        store = _CTX.store
+        if store is None or _CTX.owner_pid != pid:  # never use a connection inherited across fork
+            from minqing.store import open_store
+
+            store = open_store(_CTX.store_url)
+        _LOCAL.update(pid=pid, stage=con, store=store)
+    return _LOCAL["stage"], _LOCAL["store"]
+
+
+def process_chunk(task: tuple) -> ChunkResult:
+    """Process one chunk: ``(number, "csv", (header, body))`` or ``(number, "frame", DataFrame)``."""
+    ctx = _CTX
+    number, kind, payload = task
+    secs: Counter = Counter()
+    t = time.perf_counter()
+    fixes = 0
+    if kind == "csv":
+        chunk, fixes = parse_csv_block(ctx.source, *payload)
+    else:
+        chunk = payload.copy()
+        chunk["_row"] = np.arange(1, len(chunk) + 1)
+    n = len(chunk)
+    cols = [c for c in chunk.columns if c != "_row"]
+    missing = [c for c in ctx.mapping.fields.values() if c not in cols]
+    if missing:  # a block whose header differs cannot happen with one file; guard anyway
+        raise ValueError(f"chunk {number} lacks columns {missing}")
+    h = (pd.util.hash_pandas_object(chunk[cols], index=False).to_numpy() ^ ctx.fingerprint).view("int64")
+    chunk["_hash"] = h
+    sid = chunk[ctx.mapping.fields["source_id"]].astype("str").str.strip().to_numpy(dtype=object)
+    if len(ctx.stored_index):
+        pos = ctx.stored_index.get_indexer(sid)
+        same = (pos >= 0) & (ctx.stored_values[np.where(pos >= 0, pos, 0)] == h)
+    else:
+        same = np.zeros(n, dtype=bool)
+    status = np.full(n, UNCHANGED_HASH, dtype=np.int8)
+    by_address = np.zeros(n, dtype=bool)
+    unlocated = np.zeros(n, dtype=bool)
+    linked = np.zeros(n, dtype=bool)
+    result = ChunkResult(number, n, sid, h, status, by_address, unlocated, linked, _empty_quarantine(),
+                         seconds=secs, encoding_fixes=fixes)
+    rest = chunk.loc[~same]
+    secs["read"] += time.perf_counter() - t
+    if not len(rest):
+        return result
+    t = time.perf_counter()
+    norm = normalise_chunk(rest, ctx.mapping, crs=ctx.crs, tz=ctx.tz, region=ctx.region,
+                           default_channel=ctx.default_channel, now=ctx.now)
+    for k, v in norm.seconds.items():
+        secs[k] += v
+    secs["normalise"] += time.perf_counter() - t - sum(norm.seconds.values())
+    result.quarantine = norm.quarantine
+    result.warnings.update(norm.warnings)
+    result.examples = {k: list(v) for k, v in norm.examples.items()}
+    result.unknown = {k: Counter(v) for k, v in norm.unknown_values.items()}
+    status[norm.quarantine["row_number"].to_numpy(dtype="int64") - 1] = QUARANTINED
+    tickets = norm.tickets
+    if not len(tickets):
+        return result
+    t = time.perf_counter()
+    tickets = _locate(ctx, tickets, result)
+    secs["convert"] += time.perf_counter() - t
+    t = time.perf_counter()
+    tickets, place_links = _link(ctx, tickets)
+    secs["link"] += time.perf_counter() - t
+    t = time.perf_counter()
+    stage, store = _local()
+    local = tickets["_row"].to_numpy(dtype="int64")
+    exists = ctx.stored_index.get_indexer(tickets["source_id"].to_numpy(dtype=object)) >= 0 if len(ctx.stored_index) \
+        else np.zeros(len(tickets), dtype=bool)
+    changed, changes = _diff(store, tickets, exists, ctx.tz)
+    status[local - 1] = np.where(~exists, INSERTED, np.where(changed, UPDATED, UNCHANGED_CONTENT))
+    by_address[local - 1] = (tickets["location_source"] == "address_match").to_numpy()
+    unlocated[local - 1] = (tickets["location_source"] == "none").to_numpy()
+    linked[local - 1] = tickets["grid_code"].notna().to_numpy()
+    secs["compare"] += time.perf_counter() - t
+    t = time.perf_counter()
+    base = np.int64(number) << KEY_BITS
+    tickets["_key"] = base + local
+    write = ~exists | changed
+    to_write = tickets.loc[write]
+    stage.execute("BEGIN")
+    stage.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 1))})",
+                      rows(to_write, ["_key", *TICKET_COLUMNS]))
+    if len(place_links):
+        key_of = pd.Series(tickets["_key"].to_numpy(), index=tickets["source_id"].to_numpy(dtype=object))
+        key_of = key_of[~key_of.index.duplicated()]
+        pl = place_links[place_links["source_id"].isin(set(to_write["source_id"]))].copy()
+        pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
+        stage.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(pl, ["_key", "source_id", "place_id"]))
+    stage.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(tickets, ["_key", "source_id", "_hash"]))
+    if len(changes):
+        changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")
+        stage.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",
+                          rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]))
+    stage.execute("COMMIT")
+    secs["stage"] += time.perf_counter() - t
+    return result
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in
+                         ("row_number", "source_id", "reason", "detail", "original", "row_hash")})
+
+
+def _example(result: ChunkResult, code: str, row, source_id, value) -> None:
+    ex = result.examples.setdefault(code, [])
+    if len(ex) < 3:
+        ex.append({"row": None if row is None else int(row), "source_id": str(source_id), "value": value})
+
+
+def _locate(ctx: ChunkContext, tickets: pd.DataFrame, result: ChunkResult) -> pd.DataFrame:
+    """Locate tickets without coordinates by their address (or an exact mention in the text); flag far ones."""
+    gaz = ctx.gazetteer
+    unlocated = (tickets["location_source"] == "none").to_numpy()
+    address = tickets["address"].astype(object).where(tickets["address"].notna(), "").astype(str)
+    if unlocated.any() and gaz is not None and gaz.names:
+        idx = np.flatnonzero(unlocated)
+        m = match_addresses(address.to_numpy()[idx], gaz, ctx.threshold)
+        ok = np.isfinite(m.lon)
+        if (~ok).any():  # try the complaint text (exact mentions only)
+            text = tickets["text"].astype(object).where(tickets["text"].notna(), "").astype(str).to_numpy()[idx[~ok]]
+            m2 = match_addresses(text, gaz, 100.0, fuzzy=False)
+            for arr, arr2 in ((m.lon, m2.lon), (m.lat, m2.lat), (m.score, m2.score), (m.name, m2.name)):
+                arr[~ok] = np.where(np.isfinite(m2.lon), arr2, arr[~ok])
+            ok = np.isfinite(m.lon)
+        hit = idx[ok]
+        tickets.loc[hit, "lon"] = m.lon[ok]
+        tickets.loc[hit, "lat"] = m.lat[ok]
+        tickets.loc[hit, "location_source"] = "address_match"
+        note = pd.Series([f'"_address_match": {{"name": "{n}", "score": {s:.0f}}}' for n, s in zip(m.name[ok], m.score[ok])],
+                         index=hit, dtype=object)
+        old = tickets.loc[hit, "extra"]
+        tickets.loc[hit, "extra"] = np.where(old.isna(), "{" + note + "}", old.astype(str).str.slice(0, -1) + ", " + note + "}")
+    _far_check(tickets, address, gaz, result)
+    return tickets
+
+
+def _haversine_m(lon1, lat1, lon2, lat2):
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * np.arcsin(np.sqrt(a))
+
+
+def _far_check(tickets, address, gaz, result: ChunkResult) -> None:
+    """Warn about points far from the known place their address names (e.g. BD-09 data labelled WGS-84)."""
+    has = (tickets["location_source"] == "coordinates").to_numpy() & (address != "").to_numpy()
+    if not has.any() or gaz is None or not gaz.names:
+        return
+    idx = np.flatnonzero(has)
+    m = match_addresses(address.to_numpy()[idx], gaz, 100.0, fuzzy=False)
+    ok = np.isfinite(m.lon) & m.pointlike
+    if not ok.any():
+        return
+    lon = tickets["lon"].to_numpy(dtype="float64")[idx[ok]]
+    lat = tickets["lat"].to_numpy(dtype="float64")[idx[ok]]
+    d = _haversine_m(lon, lat, m.lon[ok], m.lat[ok])
+    far = d > FAR_FROM_ADDRESS_M
+    if far.any():
+        result.warnings["far_from_address"] += int(far.sum())
+        rows_ = tickets["_row"].to_numpy()[idx[ok]][far]
+        sids = tickets["source_id"].to_numpy()[idx[ok]][far]
+        for r, s, dist, name in list(zip(rows_, sids, d[far], m.name[ok][far]))[:3]:
+            _example(result, "far_from_address", r, s, f"{name}: {dist:.0f} m")
+
+
+def _link(ctx: ChunkContext, tickets: pd.DataFrame):
+    units, places = ctx.units, ctx.places
+    empty = pd.DataFrame({"source_id": pd.Series([], dtype=object), "place_id": pd.Series([], dtype=object)})
+    if units is None or units.empty or not (units["level"] == "grid").any():
+        for c in LINK_COLUMNS:
+            tickets[c] = None
+        return tickets, empty
+    result = link_tickets(tickets, units, places if places is not None and len(places) else None)
+    return apply_links(tickets, result)
+
+
+def _comparable(df: pd.DataFrame, col: str) -> np.ndarray:
+    s = df[col]
+    if col in TICKET_TIME_COLUMNS:
+        s = pd.to_datetime(s)
+        v = (s.dt.tz_convert("UTC").dt.tz_localize(None) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+        return np.array([None if pd.isna(x) else int(x) for x in v], dtype=object)
+    if col in ("lon", "lat"):
+        v = pd.to_numeric(s, errors="coerce").round(7)
+        return np.array([None if pd.isna(x) else float(x) for x in v], dtype=object)
+    return np.array([None if (x is None or (not isinstance(x, str) and pd.isna(x))) else str(x) for x in s], dtype=object)
+
+
+def _diff(store, tickets: pd.DataFrame, exists: np.ndarray, tz: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Compare tickets already stored with their new version; return which changed and the changes."""
+    changed_all = np.zeros(len(tickets), dtype=bool)
+    empty = pd.DataFrame(columns=["_row", "source_id", "field", "old_value", "new_value"])
+    if not exists.any():
+        return changed_all, empty
+    new = tickets.loc[exists].reset_index(drop=True)
+    old = store.read_tickets_by_ids(new["source_id"]).set_index("source_id").reindex(new["source_id"]).reset_index()
+    changed = np.zeros(len(new), dtype=bool)
+    parts = []
+    for col in COMPARED:
+        a, b = _comparable(old, col), _comparable(new, col)
+        diff = np.array([x != y for x, y in zip(a, b)], dtype=bool)
+        if diff.any():
+            changed |= diff
+            parts.append(pd.DataFrame({"_row": new["_row"].to_numpy()[diff],
+                                       "source_id": new["source_id"].to_numpy(dtype=object)[diff], "field": col,
+                                       "old_value": [None if v is None else str(v) for v in a[diff]],
+                                       "new_value": [None if v is None else str(v) for v in b[diff]]}))
+    changes = pd.concat(parts, ignore_index=True) if parts else empty
+    is_time = changes["field"].isin(TICKET_TIME_COLUMNS)
+    if is_time.any():  # times as readable local times, not epoch seconds
+        for col in ("old_value", "new_value"):
+            vals = pd.to_numeric(changes.loc[is_time, col], errors="coerce")
+            changes.loc[is_time, col] = [None if pd.isna(v) else pd.Timestamp(int(v), unit="s", tz="UTC").tz_convert(tz).isoformat()
+                                         for v in vals]
+    changed_all[np.flatnonzero(exists)] = changed
+    return changed_all, changes
+
+
+class QuarantineStage:
+    """Quarantined rows of one import, kept on disk (file row numbers) until the store copies them."""
+
+    COLUMNS = ("row_number", "source_id", "reason", "detail", "original", "row_hash")
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.con = sqlite3.connect(self.path, isolation_level=None)
+        self.con.execute("PRAGMA journal_mode=OFF")
+        self.con.execute("PRAGMA synchronous=OFF")
+        self.con.execute("CREATE TABLE IF NOT EXISTS t_quarantine (row_number INTEGER, source_id TEXT, reason TEXT,"
+                         " detail TEXT, original TEXT, row_hash INTEGER)")
+
+    def append(self, frame: pd.DataFrame) -> None:
+        self.con.execute("BEGIN")
+        self.con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(self.COLUMNS)))
+        self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        self.con.close()
+
+    @staticmethod
+    def reasons(path: Path, dup_rows) -> dict:
+        """Reason -> (rows, up to three examples), exact repeats left out."""
+        con = sqlite3.connect(path)
+        try:
+            con.execute("CREATE TEMP TABLE _dup (r INTEGER PRIMARY KEY)")
+            con.executemany("INSERT INTO _dup VALUES (?)", ((int(r),) for r in dup_rows))
+            keep = "row_number NOT IN (SELECT r FROM _dup)"
+            out = {}
+            for reason, n in con.execute(f"SELECT reason, COUNT(*) FROM t_quarantine WHERE {keep} GROUP BY reason"):
+                ex = con.execute(f"SELECT row_number, source_id, detail FROM t_quarantine WHERE {keep} AND reason = ? "
+                                 "ORDER BY row_number LIMIT 3", (reason,)).fetchall()
+                out[reason] = (n, [{"row": int(a), "source_id": str(b), "value": None if c is None else str(c)}
+                                   for a, b, c in ex])
+            return out
+        finally:
+            con.close()
