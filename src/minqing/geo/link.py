@@ -8,6 +8,8 @@ projected CRS for place footprints.
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -101,8 +103,13 @@ _METRIC_MEMO: dict = {}
 
 def _metric_places(places: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
     """Return the places' geometries in their UTM zone and each one's reach in metres (memoised by content)."""
-    key = (tuple(shapely.to_wkb(places.geometry.values)), tuple(places.get("radius_m", pd.Series(dtype=float)).tolist()),
-           tuple(places.get("buffer_m", pd.Series(dtype=float)).tolist()), str(places.crs))
+    digest = hashlib.sha1(str(places.crs).encode())
+    for wkb in shapely.to_wkb(places.geometry.values):
+        digest.update(wkb)
+    for col in ("radius_m", "buffer_m"):
+        digest.update(pd.to_numeric(places.get(col, pd.Series(np.nan, index=places.index)), errors="coerce")
+                      .to_numpy(dtype="float64").tobytes())
+    key = digest.hexdigest()
     if key not in _METRIC_MEMO:
         if len(_METRIC_MEMO) > 8:
             _METRIC_MEMO.clear()

@@ -59,8 +59,12 @@ def normalise_crs(values, default: str = "wgs84") -> tuple[np.ndarray, np.ndarra
     """Return (crs code per row, unknown mask) from a raw 坐标系 column; blanks take ``default``."""
     s = pd.Series(values, dtype=object)
     blank = s.isna() | (s.astype(str).str.strip() == "")
-    keys = s.astype(str).map(norm_header)
-    codes = keys.map(lambda k: CRS_ALIASES.get(k, CRS_ALIASES.get(k.replace("坐标", "").replace("系", ""))))
+    text = s.astype(str)
+    lookup = {}
+    for raw in pd.unique(text.to_numpy(dtype=object)):  # a handful of distinct values per file
+        k = norm_header(raw)
+        lookup[raw] = CRS_ALIASES.get(k, CRS_ALIASES.get(k.replace("坐标", "").replace("系", "")))
+    codes = text.map(lookup).astype(object)
     codes = codes.where(~blank, default)
     unknown = codes.isna().to_numpy(dtype=bool)
     return codes.fillna(default).to_numpy(dtype=object), unknown

@@ -206,7 +206,11 @@ def process_chunk(task: tuple) -> ChunkResult:
     if len(place_links):
         key_of = pd.Series(tickets["_key"].to_numpy(), index=tickets["source_id"].to_numpy(dtype=object))
         key_of = key_of[~key_of.index.duplicated()]
-        pl = place_links[place_links["source_id"].isin(set(to_write["source_id"]))].copy()
+        pl_ids = place_links["source_id"].to_numpy(dtype=object)
+        if write.all():
+            pl = place_links.copy()
+        else:
+            pl = place_links[pd.Index(to_write["source_id"].to_numpy(dtype=object)).get_indexer(pl_ids) >= 0].copy()
         pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
         stage.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(pl, ["_key", "source_id", "place_id"]))
     stage.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(tickets, ["_key", "source_id", "_hash"]))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pandas as pd
 
 from minqing.model import TIMEZONE
@@ -69,7 +71,9 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp) -> ParsedTimes:
     else:
         obj = s.astype(object)
         if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
-            blank = (s.isna() | s.str.strip().isin(_BLANKS)).to_numpy(dtype=bool)
+            stripped = pa.array(s.str.strip().array)
+            in_blanks = pc.fill_null(pc.is_in(stripped, value_set=pa.array(list(_BLANKS))), True)
+            blank = s.isna().to_numpy(dtype=bool) | np.asarray(in_blanks, dtype=bool)
             is_dt = np.zeros(n, dtype=bool)
         else:
             blank = obj.map(_is_blank).to_numpy(dtype=bool)

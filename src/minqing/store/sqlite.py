@@ -36,7 +36,7 @@ from minqing.model import (
 from minqing.store.base import Store, TicketFilter
 from minqing.store.convert import epoch_to_times, rows, times_to_epoch
 from minqing.store.sqlite_ingest import IngestMixin
-from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes
+from minqing.store.sqlite_util import CACHE_KIB, REBUILD_MIN, secondary_indexes
 
 _VOCABS = {
     "level": LEVELS,
@@ -88,7 +88,7 @@ class SQLiteStore(IngestMixin, Store):
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA foreign_keys=ON")
             self._con.execute("PRAGMA synchronous=NORMAL")
-            self._con.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache for bulk writes
+            self._con.execute(f"PRAGMA cache_size={CACHE_KIB}")
             self._con.execute("PRAGMA temp_store=MEMORY")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(

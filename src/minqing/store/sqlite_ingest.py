@@ -7,13 +7,14 @@ by ``sql/sqlite/002_ingest.sql``.
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import numpy as np
 import pandas as pd
 
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
-from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes
+from minqing.store.sqlite_util import CACHE_KIB, REBUILD_MIN, secondary_indexes
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
                       "row_hash", "quarantined_at")
@@ -64,6 +65,7 @@ class IngestMixin:
         Any exception rolls everything back, so a failed import leaves the store as it was.
         """
         iid, at = report["import_id"], int(report["finished_epoch"])
+        bulk = False
         names = [f"stage{i}" for i in range(len(stages))]
         with self._lock:
             con = self._con
@@ -81,8 +83,9 @@ class IngestMixin:
                 con.execute("DELETE FROM _dup_rows")
                 con.executemany("INSERT OR IGNORE INTO _drop_keys VALUES (?)", ((int(k),) for k in drop_keys))
                 con.executemany("INSERT OR IGNORE INTO _dup_rows VALUES (?)", ((int(r),) for r in dup_rows))
+                bulk = self._bulk_mode(con, names)
                 with self.transaction() as con:
-                    written = self._copy_staged(con, names, iid, at)
+                    written = self._copy_staged(con, names, iid, at, bulk)
                     if quarantine_stage is not None:
                         cols = ", ".join(QUARANTINE_COLUMNS)
                         con.execute(
@@ -104,17 +107,42 @@ class IngestMixin:
                 con.execute("DELETE FROM _dup_rows")
                 for name in attached:
                     con.execute(f"DETACH DATABASE {name}")
+                if bulk:
+                    con.execute("PRAGMA foreign_keys=ON")
+                    con.execute("PRAGMA threads=0")
+                    con.execute(f"PRAGMA cache_size={CACHE_KIB}")
+                    con.execute("PRAGMA journal_mode=WAL")
 
-    def _copy_staged(self, con, names: list[str], iid: str, at: int) -> int:
+    def _bulk_mode(self, con, names: list[str]) -> bool:
+        """Prepare a large load into an empty store; return True if prepared (undo after the transaction).
+
+        The load then skips the write-ahead log (new pages need no journal, the WAL would
+        write them twice) and builds every index, the unique one included, once at the end.
+        Foreign keys are off meanwhile: place links come from the linker, which only
+        names stored places, and the unique index rebuild still rejects a repeated id.
+        """
+        staged = sum(con.execute(f"SELECT COUNT(*) FROM {n}.t_tickets").fetchone()[0] for n in names)
+        if staged < REBUILD_MIN or con.execute("SELECT EXISTS (SELECT 1 FROM tickets)").fetchone()[0]:
+            return False
+        try:  # only possible while no other connection has the store open; else the WAL stays
+            con.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass
+        con.execute("PRAGMA foreign_keys=OFF")
+        con.execute("PRAGMA threads=4")  # index builds sort with helper threads
+        con.execute("PRAGMA cache_size=-1048576")  # 1 GiB while the table and its indexes are built
+        return True
+
+    def _copy_staged(self, con, names: list[str], iid: str, at: int, bulk: bool) -> int:
         """Copy staged tickets, place links, source hashes and changes; return the tickets written."""
         cols = ", ".join(TICKET_COLUMNS)
         keep = "_key NOT IN (SELECT k FROM _drop_keys)"
         staged = sum(con.execute(f"SELECT COUNT(*) FROM {n}.t_tickets WHERE {keep}").fetchone()[0] for n in names)
         existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
         # As in a bulk load: with the indexes built once at the end, sorting beats a million B-tree inserts.
-        # The unique source_id index stays: ticket_places' foreign key needs it.
+        # The unique source_id index stays unless in bulk mode: ticket_places' foreign key needs it.
         rebuild = staged >= REBUILD_MIN and staged >= existing
-        indexes = secondary_indexes(con, "tickets") if rebuild else []
+        indexes = secondary_indexes(con, "tickets", unique=bulk) if rebuild else []
         for name, _ in indexes:
             con.execute(f"DROP INDEX {name}")
         update = ", ".join(f"{c} = excluded.{c}" for c in TICKET_COLUMNS if c != "source_id")
@@ -127,7 +155,7 @@ class IngestMixin:
                 con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep} "
                             f"ON CONFLICT (source_id) DO UPDATE SET {update}")
             else:
-                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep} ORDER BY _key")
+                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep}")
         for _, create in indexes:
             con.execute(create)
         for n in names:

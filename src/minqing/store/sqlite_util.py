@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+CACHE_KIB = -262144
+"""The page cache (negative: KiB), 256 MiB, for bulk writes."""
 REBUILD_MIN = 50_000
 """Bulk loads of at least this many rows drop the ticket indexes and build them once at the end."""
 
