@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import re
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter, deque
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
 from minqing.ingest.errors import MappingError, ReadError
@@ -78,8 +78,8 @@ class ImportOptions:
     now : Timestamp, optional
         The present, for the future-time check (tests).
     workers : int, optional
-        Worker processes (default: one per core, up to 4, for files over 8 MiB
-        when the importing process runs no other threads; 1 = in-process).
+        Worker processes (default: one per core, up to 4, for files over 8 MiB;
+        1 = in-process). Processes are forked: a multi-threaded caller (the app) passes 1.
     block_bytes : int
         Bytes of CSV per chunk handed to a worker.
     """
@@ -251,7 +251,7 @@ class _Run:
             started_epoch=int(started.timestamp()), dry_run=options.dry_run, notes=list(src.notes))
         self.warnings, self.examples, self.unknown = Counter(), {}, {}
         self.rows = 0
-        self.parts: dict[str, list] = {k: [] for k in ("ids", "hashes", "rows", "keys", "status", "by_address",
+        self.parts: dict[str, list] = {k: [] for k in ("ids", "id_hash", "blank_id", "hashes", "rows", "keys", "status", "by_address",
                                                        "unlocated", "linked")}
 
     # -- the run ------------------------------------------------------------------------
@@ -287,7 +287,7 @@ class _Run:
                 self._merge(result, quarantine)
             if self.src.mixed_encoding_fixes:
                 self.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
-            p = {k: np.concatenate(v) for k, v in self.parts.items()}
+            p = {k: (v if k == "ids" else np.concatenate(v)) for k, v in self.parts.items()}
             drop, dup_rows = self._duplicates(p, mapping, quarantine)
             quarantine.close()
             return self._finish(p, Path(tmp), drop, dup_rows, wall)
@@ -310,8 +310,7 @@ class _Run:
     def _workers(self) -> int:
         if self.options.workers is not None:
             return max(1, int(self.options.workers))
-        # Forking a process that runs other threads (the app's server) is unsafe: work in-process there.
-        if self.src.size < PARALLEL_MIN_BYTES or threading.active_count() > 1:
+        if self.src.size < PARALLEL_MIN_BYTES:
             return 1
         return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
@@ -357,7 +356,8 @@ class _Run:
     def _merge(self, res: ChunkResult, quarantine: QuarantineStage) -> None:
         off = self.rows
         local = np.arange(1, res.n + 1, dtype="int64")
-        for k, v in (("ids", res.ids), ("hashes", res.hashes), ("rows", off + local),
+        for k, v in (("ids", res.ids), ("id_hash", res.id_hash), ("blank_id", res.blank_id), ("hashes", res.hashes),
+                     ("rows", off + local),
                      ("keys", (np.int64(res.number) << KEY_BITS) + local), ("status", res.status),
                      ("by_address", res.by_address), ("unlocated", res.unlocated), ("linked", res.linked)):
             self.parts[k].append(v)
@@ -381,8 +381,14 @@ class _Run:
 
         Returns the keys of rows not to store and the row numbers of exact repeats.
         """
-        df = pd.DataFrame({"id": p["ids"], "h": p["hashes"], "row": p["rows"]})
-        df = df[df["id"] != ""]
+        # Only ids whose hash occurs more than once can repeat; compare their text (few rows) exactly.
+        idh = p["id_hash"]
+        present = ~p["blank_id"]
+        _, inverse, counts = np.unique(idh[present], return_inverse=True, return_counts=True)
+        candidates = np.flatnonzero(present)[counts[inverse] > 1]
+        ids = pa.concat_arrays(p["ids"]).take(pa.array(candidates)).to_numpy(zero_copy_only=False) if len(candidates) \
+            else np.array([], dtype=object)
+        df = pd.DataFrame({"id": ids, "h": p["hashes"][candidates], "row": p["rows"][candidates]})
         counts = df.groupby("id")["h"].agg(["size", "nunique"])
         multi = counts[counts["size"] > 1]
         conflict_ids = set(multi.index[multi["nunique"] > 1])

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from minqing.geo.link import apply_links, link_tickets
 from minqing.ingest.geocode import match_addresses
@@ -39,7 +40,7 @@ KEY_BITS = 32
 UNCHANGED_HASH, QUARANTINED, INSERTED, UPDATED, UNCHANGED_CONTENT = 0, 1, 2, 3, 4
 
 _STAGE_SQL = (
-    "CREATE TABLE IF NOT EXISTS t_tickets (_key INTEGER, {cols})",
+    "CREATE TABLE IF NOT EXISTS t_tickets (_key INTEGER, _hash INTEGER, {cols})",
     "CREATE TABLE IF NOT EXISTS t_places (_key INTEGER, source_id TEXT, place_id TEXT)",
     "CREATE TABLE IF NOT EXISTS t_sources (_key INTEGER, source_id TEXT, row_hash INTEGER)",
     "CREATE TABLE IF NOT EXISTS t_changes (_key INTEGER, source_id TEXT, field TEXT, old_value TEXT, new_value TEXT)",
@@ -76,7 +77,9 @@ class ChunkResult:
 
     number: int
     n: int
-    ids: np.ndarray
+    ids: pa.Array  # compact: a million ids as Python strings would weigh ~70 MB in the importing process
+    id_hash: np.ndarray
+    blank_id: np.ndarray
     hashes: np.ndarray
     status: np.ndarray
     by_address: np.ndarray
@@ -158,7 +161,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     by_address = np.zeros(n, dtype=bool)
     unlocated = np.zeros(n, dtype=bool)
     linked = np.zeros(n, dtype=bool)
-    result = ChunkResult(number, n, sid, h, status, by_address, unlocated, linked, _empty_quarantine(),
+    result = ChunkResult(number, n, pa.array(sid, type=pa.string()), pd.util.hash_array(sid), sid == "", h, status, by_address, unlocated, linked, _empty_quarantine(),
                          seconds=secs, encoding_fixes=fixes)
     rest = chunk.loc[~same]
     secs["read"] += time.perf_counter() - t
@@ -201,8 +204,8 @@ def process_chunk(task: tuple) -> ChunkResult:
     write = ~exists | changed
     to_write = tickets.loc[write]
     stage.execute("BEGIN")
-    stage.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 1))})",
-                      rows(to_write, ["_key", *TICKET_COLUMNS]))
+    stage.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 2))})",
+                      rows(to_write, ["_key", "_hash", *TICKET_COLUMNS]))
     if len(place_links):
         key_of = pd.Series(tickets["_key"].to_numpy(), index=tickets["source_id"].to_numpy(dtype=object))
         key_of = key_of[~key_of.index.duplicated()]
@@ -213,7 +216,8 @@ def process_chunk(task: tuple) -> ChunkResult:
             pl = place_links[pd.Index(to_write["source_id"].to_numpy(dtype=object)).get_indexer(pl_ids) >= 0].copy()
         pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
         stage.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(pl, ["_key", "source_id", "place_id"]))
-    stage.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(tickets, ["_key", "source_id", "_hash"]))
+    if not write.all():  # the source hash of tickets written travels with them; here the ones unchanged in content
+        stage.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(tickets.loc[~write], ["_key", "source_id", "_hash"]))
     if len(changes):
         changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")
         stage.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",

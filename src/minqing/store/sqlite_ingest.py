@@ -14,7 +14,7 @@ import pandas as pd
 
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
-from minqing.store.sqlite_util import CACHE_KIB, REBUILD_MIN, secondary_indexes
+from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
                       "row_hash", "quarantined_at")
@@ -109,8 +109,6 @@ class IngestMixin:
                     con.execute(f"DETACH DATABASE {name}")
                 if bulk:
                     con.execute("PRAGMA foreign_keys=ON")
-                    con.execute("PRAGMA threads=0")
-                    con.execute(f"PRAGMA cache_size={CACHE_KIB}")
                     con.execute("PRAGMA journal_mode=WAL")
 
     def _bulk_mode(self, con, names: list[str]) -> bool:
@@ -129,8 +127,6 @@ class IngestMixin:
         except sqlite3.OperationalError:
             pass
         con.execute("PRAGMA foreign_keys=OFF")
-        con.execute("PRAGMA threads=4")  # index builds sort with helper threads
-        con.execute("PRAGMA cache_size=-1048576")  # 1 GiB while the table and its indexes are built
         return True
 
     def _copy_staged(self, con, names: list[str], iid: str, at: int, bulk: bool) -> int:
@@ -149,8 +145,9 @@ class IngestMixin:
         for n in names:
             if existing:
                 # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
-                con.execute("UPDATE quarantine SET resolved_by = ? WHERE resolved_by IS NULL AND source_id IN "
-                            f"(SELECT source_id FROM {n}.t_sources WHERE {keep})", (iid,))
+                for table in ("t_tickets", "t_sources"):
+                    con.execute("UPDATE quarantine SET resolved_by = ? WHERE resolved_by IS NULL AND source_id IN "
+                                f"(SELECT source_id FROM {n}.{table} WHERE {keep})", (iid,))
                 con.execute(f"DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM {n}.t_tickets WHERE {keep})")
                 con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep} "
                             f"ON CONFLICT (source_id) DO UPDATE SET {update}")
@@ -161,8 +158,9 @@ class IngestMixin:
         for n in names:
             con.execute(f"INSERT OR IGNORE INTO ticket_places (source_id, place_id) "
                         f"SELECT source_id, place_id FROM {n}.t_places WHERE {keep}")
-            con.execute(f"INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) "
-                        f"SELECT source_id, row_hash, ? FROM {n}.t_sources WHERE {keep}", (iid,))
+            for table, column in (("t_tickets", "_hash"), ("t_sources", "row_hash")):
+                con.execute(f"INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) "
+                            f"SELECT source_id, {column}, ? FROM {n}.{table} WHERE {keep}", (iid,))
             con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) "
                         f"SELECT source_id, ?, ?, field, old_value, new_value FROM {n}.t_changes WHERE {keep}", (iid, at))
         return staged

@@ -37,7 +37,8 @@ def render() -> None:
 
     if upload is not None:
         path = _saved(upload)
-        options = ImportOptions(crs=crs, sheet=sheet, user=user.role,
+        # In-process: forking the app server's process (it runs many threads) is unsafe.
+        options = ImportOptions(crs=crs, sheet=sheet, user=user.role, workers=1,
                                 mapping_file=_saved(mapping_upload) if mapping_upload is not None else None)
         preview = preview_file(path, options, n=5)
         _show_preview(preview, lg)
