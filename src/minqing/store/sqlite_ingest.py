@@ -83,9 +83,10 @@ class IngestMixin:
                 con.execute("DELETE FROM _dup_rows")
                 con.executemany("INSERT OR IGNORE INTO _drop_keys VALUES (?)", ((int(k),) for k in drop_keys))
                 con.executemany("INSERT OR IGNORE INTO _dup_rows VALUES (?)", ((int(r),) for r in dup_rows))
-                bulk = self._bulk_mode(con, names)
+                written = int(report["inserted"]) + int(report["updated"])
+                bulk = self._bulk_mode(con, written)
                 with self.transaction() as con:
-                    written = self._copy_staged(con, names, iid, at, bulk)
+                    self._copy_staged(con, names, iid, at, bulk, written)
                     if quarantine_stage is not None:
                         cols = ", ".join(QUARANTINE_COLUMNS)
                         con.execute(
@@ -111,7 +112,7 @@ class IngestMixin:
                     con.execute("PRAGMA foreign_keys=ON")
                     con.execute("PRAGMA journal_mode=WAL")
 
-    def _bulk_mode(self, con, names: list[str]) -> bool:
+    def _bulk_mode(self, con, staged: int) -> bool:
         """Prepare a large load into an empty store; return True if prepared (undo after the transaction).
 
         The load then skips the write-ahead log (new pages need no journal, the WAL would
@@ -119,7 +120,6 @@ class IngestMixin:
         Foreign keys are off meanwhile: place links come from the linker, which only
         names stored places, and the unique index rebuild still rejects a repeated id.
         """
-        staged = sum(con.execute(f"SELECT COUNT(*) FROM {n}.t_tickets").fetchone()[0] for n in names)
         if staged < REBUILD_MIN or con.execute("SELECT EXISTS (SELECT 1 FROM tickets)").fetchone()[0]:
             return False
         try:  # only possible while no other connection has the store open; else the WAL stays
@@ -129,11 +129,10 @@ class IngestMixin:
         con.execute("PRAGMA foreign_keys=OFF")
         return True
 
-    def _copy_staged(self, con, names: list[str], iid: str, at: int, bulk: bool) -> int:
-        """Copy staged tickets, place links, source hashes and changes; return the tickets written."""
+    def _copy_staged(self, con, names: list[str], iid: str, at: int, bulk: bool, staged: int) -> None:
+        """Copy ``staged`` tickets, their place links, source hashes and changes."""
         cols = ", ".join(TICKET_COLUMNS)
         keep = "_key NOT IN (SELECT k FROM _drop_keys)"
-        staged = sum(con.execute(f"SELECT COUNT(*) FROM {n}.t_tickets WHERE {keep}").fetchone()[0] for n in names)
         existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
         # As in a bulk load: with the indexes built once at the end, sorting beats a million B-tree inserts.
         # The unique source_id index stays unless in bulk mode: ticket_places' foreign key needs it.
@@ -163,7 +162,6 @@ class IngestMixin:
                             f"SELECT source_id, {column}, ? FROM {n}.{table} WHERE {keep}", (iid,))
             con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) "
                         f"SELECT source_id, ?, ?, field, old_value, new_value FROM {n}.t_changes WHERE {keep}", (iid, at))
-        return staged
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
         """Return quarantined rows (newest import first), unresolved ones unless ``include_resolved``."""
