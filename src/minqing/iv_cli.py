@@ -73,8 +73,19 @@ def cmd_show(args, store) -> int:
 
 
 def cmd_evaluate(args, store) -> int:
-    from minqing.analysis.effect_inputs import evaluate_intervention
+    from minqing.analysis.effect_inputs import evaluate_all, evaluate_intervention
+    from minqing.i18n import t
 
+    if args.all == (args.id is not None):
+        raise SystemExit("give one intervention id or --all")
+    if args.all:  # one line per intervention, from one read of the store
+        for iid, ev in evaluate_all(store, ring_m=args.ring).items():
+            if isinstance(ev, Exception):
+                print(f"{iid}\t-\t{t(ev.key, args.lang, **ev.params) if getattr(ev, 'key', None) else ev}")
+                continue
+            p = ev.result.primary
+            print(f"{iid}\t{ev.result.verdict}\t{p.estimate:.2f} [{p.low:.2f}, {p.high:.2f}]\t{ev.intervention.name}")
+        return 0
     ev = evaluate_intervention(store, args.id, ring_m=args.ring)
     r = ev.result
     lang = args.lang
@@ -132,8 +143,9 @@ def add_intervention_parser(sub, open_store) -> None:
     show = isub.add_parser("show", help="show one intervention and its edit history")
     show.add_argument("id", type=int)
     show.set_defaults(func=wrap(cmd_show))
-    ev = isub.add_parser("evaluate", help="before/after verdict with controls")
-    ev.add_argument("id", type=int)
+    ev = isub.add_parser("evaluate", help="before/after verdict with controls (one id, or --all)")
+    ev.add_argument("id", type=int, nargs="?")
+    ev.add_argument("--all", action="store_true", help="one line per intervention: verdict, rate ratio, interval")
     ev.add_argument("--ring", type=int, default=150, choices=(50, 100, 150))
     ev.add_argument("--lang", default="zh", choices=("zh", "en"))
     ev.set_defaults(func=wrap(cmd_evaluate))

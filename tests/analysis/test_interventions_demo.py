@@ -85,3 +85,37 @@ def test_controls_are_listed_and_outside_the_ring(demo):
     ev = _last(stories, results, "a_hospital_entrance")
     assert ev.control_type == "place" and 1 <= len(ev.controls) <= 5
     assert stories["a_hospital_entrance"]["places"][0]["place_id"] not in set(ev.controls["unit_id"])
+
+
+def test_evaluate_all_from_one_read_matches_one_by_one(demo, demo_store_url):
+    from minqing.analysis.effect_inputs import evaluate_all
+
+    _, results = demo
+    with open_store(demo_store_url) as store:
+        every = evaluate_all(store)
+    assert set(results) <= set(every)
+    for iid, single in results.items():
+        shared = every[iid]
+        if isinstance(single, Exception):
+            assert type(shared) is type(single)
+            continue
+        a, b = single.result, shared.result
+        assert (a.verdict, a.primary.estimate, a.primary.low, a.primary.high) == \
+            (b.verdict, b.primary.estimate, b.primary.low, b.primary.high), iid
+        pd.testing.assert_frame_equal(single.controls, shared.controls)
+        assert len(single.points) == len(shared.points)
+
+
+def test_cli_evaluates_all_in_one_table(demo, demo_store_url, capsys):
+    from minqing.cli import main
+
+    _, results = demo
+    assert main(["--db", demo_store_url, "intervention", "evaluate", "--all", "--lang", "en"]) == 0
+    lines = [ln.split("\t") for ln in capsys.readouterr().out.strip().splitlines()]
+    by_id = {int(ln[0]): ln for ln in lines}
+    for iid, single in results.items():
+        if isinstance(single, Exception):
+            assert by_id[iid][1] == "-"
+        else:
+            assert by_id[iid][1] == single.result.verdict
+            assert by_id[iid][2].startswith(f"{single.result.primary.estimate:.2f} [")

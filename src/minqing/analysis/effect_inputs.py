@@ -36,7 +36,8 @@ from minqing.interventions import Intervention, get_intervention
 from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, category_at_level
 from minqing.store.base import Store, TicketFilter
 
-__all__ = ["InterventionEvaluation", "evaluate_intervention", "RING_METRES", "METRIC_CRS"]
+__all__ = ["InterventionEvaluation", "EffectData", "evaluate_intervention", "evaluate_all", "load_effect_data",
+           "RING_METRES", "METRIC_CRS"]
 
 METRIC_CRS = "EPSG:32651"
 RING_METRES = (50, 100, 150)
@@ -76,8 +77,66 @@ class InterventionEvaluation:
     ring_m: int
 
 
+@dataclass
+class EffectData:
+    """What evaluations read from the store, loaded once and shared (see :func:`evaluate_all`).
+
+    Attributes
+    ----------
+    tickets : DataFrame
+        source_id, received_at, channel, kind, category, satisfaction, lon, lat, h3_cell,
+        grid_code, repeat_of, plus ``day`` (local calendar day) and ``mx``/``my`` (metres, UTM 51N).
+    links : DataFrame
+        place_id and ``row``, the position of the linked ticket in ``tickets``.
+    first, last : Timestamp
+        The store's first and last received times.
+    places, grids : GeoDataFrame
+        Places, and the grids valid on the last day.
+    targets : DataFrame
+        Every intervention's targets (intervention_id, target_type, target_id).
+    """
+
+    tickets: pd.DataFrame
+    links: pd.DataFrame
+    first: pd.Timestamp
+    last: pd.Timestamp
+    places: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    targets: pd.DataFrame
+
+    def subset(self, leaves: tuple[str, ...] | None, day0: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Tickets of these exact categories (all when None) from ``day0`` on, and their links (rows renumbered)."""
+        tk = self.tickets
+        keep = (tk["day"] >= day0).to_numpy().copy()
+        if leaves:
+            keep &= tk["category"].isin(leaves).to_numpy()
+        if keep.all():
+            return tk, self.links
+        new_pos = np.cumsum(keep) - 1
+        lk = self.links[keep[self.links["row"].to_numpy()]]
+        lk = pd.DataFrame({"place_id": lk["place_id"].to_numpy(), "row": new_pos[lk["row"].to_numpy()]})
+        return tk[keep].reset_index(drop=True), lk
+
+
+def load_effect_data(store: Store, categories: tuple[str, ...] | None = None, start=None) -> EffectData:
+    """Read what evaluations need: tickets from ``start`` in ``categories`` (all when None), links, layers."""
+    first, last = store.received_range()
+    if first is None:
+        raise EffectError("the store holds no tickets; import tickets first", key="interventions.error_no_tickets")
+    tk, links = store.read_effect_tickets(categories, first if start is None else start)
+    tk["day"] = tk["received_at"].dt.tz_localize(None).dt.normalize()
+    xy = _metric_xy(tk)
+    tk["mx"], tk["my"] = xy[:, 0], xy[:, 1]
+    rows = pd.Index(tk["source_id"].to_numpy(dtype=object)).get_indexer(links["source_id"].to_numpy(dtype=object))
+    links = pd.DataFrame({"place_id": links["place_id"].to_numpy(dtype=object)[rows >= 0], "row": rows[rows >= 0]})
+    day_end = last.tz_localize(None).normalize()
+    _, targets = store.read_interventions()
+    return EffectData(tk, links, first, last, store.read_places(), store.read_units("grid", at=str(day_end.date())),
+                      targets)
+
+
 def evaluate_intervention(store: Store, intervention_id: int, *, ring_m: int = 150,
-                          before_months: int = 12) -> InterventionEvaluation:
+                          before_months: int = 12, data: EffectData | None = None) -> InterventionEvaluation:
     """Evaluate a stored intervention against its controls; see the module notes for the rules.
 
     Parameters
@@ -88,30 +147,62 @@ def evaluate_intervention(store: Store, intervention_id: int, *, ring_m: int = 1
         Width of the spillover ring around the targets in metres.
     before_months : int
         Before window in 30-day periods (at least 3 are required).
+    data : EffectData, optional
+        Preloaded store data (all categories, all days) shared by many evaluations;
+        read for this intervention alone when None.
     """
     if ring_m not in RING_METRES:
         raise EffectError(f"ring width {ring_m!r} m is not offered; allowed: {RING_METRES}",
                           key="interventions.error_ring", value=str(ring_m))
     iv = get_intervention(store, intervention_id)
-    first, last = store.received_range()
-    if first is None:
-        raise EffectError("the store holds no tickets; import tickets first", key="interventions.error_no_tickets")
-    return _evaluate(store, iv, first, last, ring_m, before_months)
+    if data is None:
+        first, _ = store.received_range()
+        if first is None:
+            raise EffectError("the store holds no tickets; import tickets first", key="interventions.error_no_tickets")
+        data = load_effect_data(store, _leaves(iv), _day0(iv, first, before_months))
+    return _evaluate(iv, data, ring_m, before_months)
 
 
-def _evaluate(store, iv: Intervention, first, last, ring_m, before_months) -> InterventionEvaluation:
+def evaluate_all(store: Store, *, ring_m: int = 150, before_months: int = 12) -> dict:
+    """Evaluate every registered intervention from one read of the store.
+
+    Returns
+    -------
+    dict
+        intervention_id -> InterventionEvaluation, or the EffectError that explains why there is none.
+    """
+    from minqing.interventions import list_interventions
+
+    data = load_effect_data(store)
+    out = {}
+    for iid in list_interventions(store)["intervention_id"].astype(int):
+        try:
+            out[int(iid)] = evaluate_intervention(store, int(iid), ring_m=ring_m, before_months=before_months, data=data)
+        except EffectError as exc:
+            out[int(iid)] = exc
+    return out
+
+
+def _leaves(iv: Intervention) -> tuple[str, ...] | None:
+    cats = tuple(iv.target_categories)
+    return tuple(c for c in CATEGORIES if cats and any(c == k or c.startswith(k + ".") for k in cats)) or None
+
+
+def _day0(iv: Intervention, first: pd.Timestamp, before_months: int) -> pd.Timestamp:
     start = pd.Timestamp(iv.start_date)
-    day0 = max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=before_months * PERIOD_DAYS))
-    day_end = last.tz_localize(None).normalize()
+    return max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=before_months * PERIOD_DAYS))
+
+
+def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months) -> InterventionEvaluation:
+    start = pd.Timestamp(iv.start_date)
+    day0 = _day0(iv, data.first, before_months)
+    day_end = data.last.tz_localize(None).normalize()
     cats = tuple(iv.target_categories) or None
-    leaves = tuple(c for c in CATEGORIES if cats and any(c == k or c.startswith(k + ".") for k in cats)) or None
-    tk, links = store.read_effect_tickets(leaves, day0)
-    day = tk["received_at"].dt.tz_localize(None).dt.normalize()
-    t_idx = ((day - day0).dt.days).to_numpy()
+    tk, links = data.subset(_leaves(iv), day0)
+    t_idx = ((tk["day"] - day0).dt.days).to_numpy()
     n_days = int((day_end - day0).days) + 1
 
-    places = store.read_places()
-    grids = store.read_units("grid", at=str(day_end.date()))
+    places, grids = data.places, data.grids
     target_geom = _target_geometry(iv, places, grids)
     ring_geom = target_geom.buffer(ring_m).difference(target_geom)
 
@@ -128,11 +219,15 @@ def _evaluate(store, iv: Intervention, first, last, ring_m, before_months) -> In
         counts = np.bincount(t_idx[mask], minlength=n_days)[:n_days]
         return pd.Series(counts, index=pd.date_range(day0, periods=n_days, freq="D"))
 
-    xy = _metric_xy(tk)
-    in_ring = shapely.contains_xy(ring_geom, xy[:, 0], xy[:, 1]) & ~treated if not ring_geom.is_empty else \
-        np.zeros(len(tk), bool)
+    mx, my = tk["mx"].to_numpy(), tk["my"].to_numpy()
+    in_ring = np.zeros(len(tk), bool)
+    if not ring_geom.is_empty:
+        x0, y0, x1, y1 = ring_geom.bounds
+        near = np.flatnonzero((mx >= x0) & (mx <= x1) & (my >= y0) & (my <= y1))
+        in_ring[near] = shapely.contains_xy(ring_geom, mx[near], my[near])
+        in_ring &= ~treated
 
-    ctype, controls, cmask = _controls(iv, store, tk, links, problem & before, treated, target_geom, ring_m,
+    ctype, controls, cmask = _controls(iv, data.targets, tk, links, problem & before, treated, target_geom, ring_m,
                                        places, grids, cats)
     ch_mask = treated & base
     channels = pd.DataFrame({c: series(ch_mask & (tk["channel"] == c).to_numpy())
@@ -183,8 +278,7 @@ def _treated_mask(iv: Intervention, tk: pd.DataFrame, links: pd.DataFrame) -> np
     mask = np.zeros(len(tk), bool)
     pl = _targets(iv, "place")
     if pl:
-        ids = set(links.loc[links["place_id"].isin(pl), "source_id"])
-        mask |= tk["source_id"].isin(ids).to_numpy()
+        mask[links.loc[links["place_id"].isin(pl), "row"].to_numpy()] = True
     gr = _targets(iv, "grid")
     if gr:
         mask |= tk["grid_code"].isin(gr).to_numpy()
@@ -248,9 +342,8 @@ def _mix(keys: pd.Series, cats: pd.Series, levels) -> pd.DataFrame:
     return pd.crosstab(keys, cats).reindex(columns=levels, fill_value=0)
 
 
-def _controls(iv, store, tk, links, base_before, treated, target_geom, ring_m, places, grids, cats):
+def _controls(iv, all_targets, tk, links, base_before, treated, target_geom, ring_m, places, grids, cats):
     """Pick the controls; return (type, table, ticket mask)."""
-    all_iv, all_targets = store.read_interventions()
     ctype = "place" if _targets(iv, "place") else "grid" if _targets(iv, "grid") else "cell"
     n_targets = max(1, len(_targets(iv, ctype)))
     k = max(5, n_targets)
@@ -264,10 +357,7 @@ def _controls(iv, store, tk, links, base_before, treated, target_geom, ring_m, p
         cand = [p for p in geoms.index if p not in taken and not geoms[p].intersects(zone)]
         names = dict(zip(places["place_id"].astype(str), places["name"]))
         lk = links[links["place_id"].isin(cand)]
-        pos = pd.Series(np.arange(len(tk)), index=tk["source_id"].values)
-        rows = pos.reindex(lk["source_id"]).to_numpy()
-        ok = ~np.isnan(rows)
-        rows, unit = rows[ok].astype(int), lk["place_id"].to_numpy()[ok]
+        rows, unit = lk["row"].to_numpy(), lk["place_id"].to_numpy()
     elif ctype == "grid":
         gm = grids.to_crs(METRIC_CRS)
         cand = [c for c, g in zip(gm["code"], gm.geometry) if c not in taken and not g.intersects(zone)]
