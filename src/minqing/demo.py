@@ -28,7 +28,8 @@ Stories (keys of :attr:`DemoScenario.stories` and of ``truth.story``)
     ``c_truck_parking``  trucks parked along a road stretch (军工路 if present),
         about 20 a month all along the line, no intervention: a hotspot.
     ``d_streetlights``  bursts of streetlight failures along 6-8 road stretches,
-        more in winter; a category-wide works campaign in 2026-03.  ``improved``.
+        more in winter; a category-wide works campaign in 2025-11, before the
+        dark season, so the after window holds a winter to compare.  ``improved``.
     ``e_elevator_relapse``  a compound's elevator fixed on 2025-05-01 (-70 %);
         from 2026-03-01 counts climb back to baseline by 2026-06-01 (回潮).
     ``f_regression_to_mean``  a compound with stationary fumes complaints, a
@@ -38,7 +39,8 @@ Stories (keys of :attr:`DemoScenario.stories` and of ``truth.story``)
         tickets via ``qr_code`` for minor issues; other channels unchanged.
         ``no_clear_change`` in problems.
     ``h_fumes_shop_row``  fumes at a shop row in one grid of 殷行街道, fixed by a
-        joint meeting (2025-03-15, in place 2025-04-30): -75 %.  ``improved``.
+        joint meeting (2025-09-15, in place 2025-10-31; ten months of history
+        before it): -75 %.  ``improved``.
 
 How story places are chosen (no place ids are assumed)
     a: the ``hospital_entrance`` named 安图医院门口, else one whose name contains
@@ -896,8 +898,8 @@ def _plant_stories(acc: _Accumulator, sel: dict, cal: _Calendar, rng, rng_sel):
     d_places = sel["d"]
     bursts = []
     winter = 1 + 0.8 * np.cos(2 * np.pi * (cal.doy - 15) / 365.25)
-    after = np.where(np.arange(cal.n) < cal.day("2026-03-01"), 1.0,
-                     np.where(np.arange(cal.n) <= cal.day("2026-03-31"), 0.5, 0.1))
+    after = np.where(np.arange(cal.n) < cal.day("2025-11-01"), 1.0,
+                     np.where(np.arange(cal.n) <= cal.day("2025-11-30"), 0.5, 0.1))
     burst_rate = 0.5 * winter * after / _DAYS_PER_MONTH
     for i in d_places:
         line = w.p_metric[i]
@@ -921,22 +923,22 @@ def _plant_stories(acc: _Accumulator, sel: dict, cal: _Calendar, rng, rng_sel):
             bursts.append({"place_id": str(w.p_id[i]), "start": str(cal.start + pd.Timedelta(days=int(day0)))[:10],
                            "tickets": int(k)})
     ivs.append(dict(key="d1", story="d_streetlights", name="路灯集中整治", type="facility_works",
-                    start_date="2026-03-01", end_date="2026-03-31", implementation_end="2026-03-31",
+                    start_date="2025-11-01", end_date="2025-11-30", implementation_end="2025-11-30",
                     units_involved="杨浦区建管委、杨浦区市政和水务管理事务中心、各街道办事处",
                     description="依据12345工单定位路灯故障路段，集中更换老化灯具和线缆，一类问题一并解决。",
                     target_categories=["03.01.01"], targets=[("place", str(w.p_id[i])) for i in d_places]))
     stories["d_streetlights"] = {
         "places": [place_ref(i) for i in d_places], "categories": ["03.01.01"], "interventions": ["d1"],
-        "dates": {"start": "2026-03-01", "implementation_end": "2026-03-31"},
+        "dates": {"start": "2025-11-01", "implementation_end": "2025-11-30"},
         "planted_effect": {"burst_rate_per_stretch_per_month": "0.5 x (1 + 0.8 cos(season, peak mid-January))",
                            "tickets_per_burst": "3 + Poisson(3) over up to 3 weeks",
                            "after_factor": 0.1, "during_factor": 0.5,
-                           "compare": "2026-04..2026-10 against the same months of 2025 (seasonality)"},
+                           "compare": "2025-12..2026-10 against the same months a year earlier (seasonality)"},
         "bursts": bursts,
         "expected_verdict": "improved",
-        "description_zh": "路灯不亮：多条路段冬季集中爆发故障，2026年3月路灯集中整治后明显减少。",
-        "description_en": "Streetlights out along several road stretches, in bursts and more in winter; the March 2026 "
-                          "campaign cut them sharply.",
+        "description_zh": "路灯不亮：多条路段冬季集中爆发故障，2025年11月入冬前路灯集中整治后明显减少。",
+        "description_en": "Streetlights out along several road stretches, in bursts and more in winter; the November "
+                          "2025 campaign, before the dark season, cut them sharply.",
     }
 
     # (e) elevator relapse ------------------------------------------------------------------
@@ -1032,11 +1034,11 @@ def _plant_stories(acc: _Accumulator, sel: dict, cal: _Calendar, rng, rng_sel):
     h_fp = len(w.footprints) - 1
     lon_c, lat_c = w.to_wgs.transform(px, py)
     cell = h3.latlng_to_cell(lat_c, lon_c, model.H3_RESOLUTION)
-    add_rate(cal.ramp([("2025-03-15", 8.0), ("2025-04-30", 2.0)]), "01.03.01", story="h_fumes_shop_row",
+    add_rate(cal.ramp([("2025-09-15", 8.0), ("2025-10-31", 2.0)]), "01.03.01", story="h_fumes_shop_row",
              fp=h_fp, kinds={"complaint": 0.8, "report": 0.2})
     h_sd_name = w.sd_name.get(str(w.g_sd[gi]), str(w.g_sd[gi]))
     ivs.append(dict(key="h1", story="h_fumes_shop_row", name=f"{h_sd_name}沿街商铺油烟治理联席会议", type="joint_meeting",
-                    start_date="2025-03-15", end_date=None, implementation_end="2025-04-30",
+                    start_date="2025-09-15", end_date=None, implementation_end="2025-10-31",
                     units_involved=f"{_office(h_sd_name)}、网格工作站、杨浦区城管执法局、杨浦区生态环境局、沿街商户",
                     description="网格工作站召集联席会议，商户统一加装油烟净化器并定期清洗，城管和网格员每周巡查。",
                     target_categories=["01.03.01"],
@@ -1046,7 +1048,7 @@ def _plant_stories(acc: _Accumulator, sel: dict, cal: _Calendar, rng, rng_sel):
         "cell": str(cell), "centre": [round(float(lon_c), 6), round(float(lat_c), 6)],
         "footprint": "100 m x 24 m shop row around centre, clipped to the grid",
         "categories": ["01.03.01"], "interventions": ["h1"],
-        "dates": {"start": "2025-03-15", "implementation_end": "2025-04-30"},
+        "dates": {"start": "2025-09-15", "implementation_end": "2025-10-31"},
         "planted_effect": {"baseline_per_month": 8.0, "after_per_month": 2.0, "change": -0.75},
         "expected_verdict": "improved",
         "description_zh": "殷行街道沿街商铺油烟：网格工作站召开联席会议治理后，油烟投诉下降约七成五。",

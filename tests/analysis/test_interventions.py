@@ -133,6 +133,38 @@ def test_relapse_flagged_near_planted_date():
     assert relapse_start <= r.relapse.date <= pd.Timestamp("2026-07-31")  # ramp ends 2026-06-01
 
 
+def _bursts(rng, burst_rate_per_day: np.ndarray) -> np.ndarray:
+    """Daily counts arriving in bursts: each burst brings 3 + Poisson(3) calls over the following weeks."""
+    y = np.zeros(len(burst_rate_per_day), int)
+    for day in np.flatnonzero(rng.poisson(burst_rate_per_day)):
+        k = 3 + rng.poisson(3)
+        np.add.at(y, np.minimum(day + np.minimum(rng.exponential(6.0, k), 21).astype(int), len(y) - 1), 1)
+    return y
+
+
+def test_bursts_after_a_real_drop_are_not_a_relapse():
+    """A 90 % drop that holds, in bursty counts: relapse flags stay rare (they were common with a plain Poisson CUSUM)."""
+    flagged = improved = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        rate = np.where(DAYS < START, 4.0, 0.4) / 30  # bursts per day
+        r = evaluate_counts(series(_bursts(rng, rate)), START)
+        improved += r.verdict == "improved"
+        flagged += bool(r.relapse is not None and r.relapse.flagged)
+    assert improved >= 180
+    assert flagged <= 20
+
+
+def test_bursty_relapse_is_still_flagged():
+    rng = np.random.default_rng(11)
+    relapse_start = pd.Timestamp("2026-03-01")
+    ramp = np.clip((DAYS - relapse_start).days.to_numpy() / 92, 0, 1)
+    rate = np.where(DAYS < START, 4.0, np.where(DAYS >= relapse_start, 0.4 + 3.6 * ramp, 0.4)) / 30
+    r = evaluate_counts(series(_bursts(rng, rate)), START)
+    assert r.relapse is not None and r.relapse.flagged
+    assert relapse_start <= r.relapse.date <= pd.Timestamp("2026-08-31")
+
+
 def test_spillover_and_channels_and_satisfaction():
     rng = np.random.default_rng(8)
     n = len(DAYS)

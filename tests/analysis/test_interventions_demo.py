@@ -32,7 +32,8 @@ def _last(stories, results, key):
     return results[stories[key]["interventions"][-1]]
 
 
-@pytest.mark.parametrize("key", ["a_hospital_entrance", "b_bike_shed", "h_fumes_shop_row", "e_elevator_relapse"])
+@pytest.mark.parametrize("key", ["a_hospital_entrance", "b_bike_shed", "d_streetlights", "h_fumes_shop_row",
+                                 "e_elevator_relapse"])
 def test_improved_stories(demo, key):
     stories, results = demo
     ev = _last(stories, results, key)
@@ -54,9 +55,17 @@ def test_relapse_flagged_near_planted_date(demo):
     ev = _last(stories, results, "e_elevator_relapse")
     assert ev.result.relapse is not None and ev.result.relapse.flagged
     assert pd.Timestamp("2026-03-01") <= ev.result.relapse.date <= pd.Timestamp("2026-06-30")
-    for key in ("a_hospital_entrance", "b_bike_shed", "h_fumes_shop_row"):
+    for key in ("a_hospital_entrance", "b_bike_shed", "d_streetlights", "h_fumes_shop_row"):
         r = _last(stories, results, key).result
         assert r.relapse is None or not r.relapse.flagged, key
+
+
+def test_streetlights_judged_against_the_same_months_a_year_earlier(demo):
+    """Bursty, winter-heavy counts: the seasonal comparison decides, and the interval excludes no change."""
+    stories, results = demo
+    r = _last(stories, results, "d_streetlights").result
+    assert r.seasonal is not None and r.seasonal.high < 1
+    assert r.verdict == "improved"
 
 
 def test_qr_code_channel_is_no_change_in_problems(demo):

@@ -34,7 +34,9 @@ The rules, stated once:
 - Relapse (回潮): after a success (the verdict, or the 3- or 6-month horizon,
   is ``improved``), a one-sided Poisson CUSUM from the level of the first 180
   days after (its upper 90 % bound) towards half-way back to the baseline runs from day 90 of the
-  after window; the day it passes 5 is the relapse date.
+  after window; the day it passes 5 is the relapse date.  When the before window's weekly
+  counts are significantly overdispersed (bursts), each step is divided by their dispersion
+  (quasi-Poisson), so one burst is not read as a relapse.
 - Controls with fewer than 20 tickets before or 10 after are too sparse for a
   difference-in-differences; the seasonal or naive estimate is used instead.
 """
@@ -81,6 +83,7 @@ _RELAPSE_WINDOW = 30
 _RELAPSE_LEVEL_DAYS = 180
 _RELAPSE_MIN_DAYS = 90
 _RELAPSE_H = 5.0
+_BLOCK = 14  # days per block of the dispersion check: most of a burst falls in one
 _MIN_CONTROL_BEFORE = 20
 _MIN_CONTROL_AFTER = 10
 
@@ -581,7 +584,7 @@ def evaluate_counts(
     verdict = primary.verdict
     success = verdict == "improved" or any(h.ratio.verdict == "improved" for h in horizons if h.months in (3, 6))
     if success:
-        relapse = _relapse(y, idx, per, yb_k.sum() / max(eb_k.sum(), 1))
+        relapse = _relapse(y, idx, per, yb_k.sum() / max(eb_k.sum(), 1), _weekly_dispersion(y, per, keep_b))
         if relapse.flagged:
             caveats.append(Caveat("effects.caveat_relapse", {"date": str(relapse.date.date())}))
     if yb_k.sum() < 10:
@@ -724,8 +727,32 @@ def _satisfaction(sat: pd.DataFrame, per: _Periods, keep_b) -> Satisfaction:
                         share(ua[split:].sum(), ra[split:].sum()), int(rb.sum()), int(ra.sum()))
 
 
-def _relapse(y, idx, per: _Periods, baseline_per_day: float) -> Relapse:
-    """One-sided Poisson CUSUM from the after level towards half-way back to the baseline."""
+def _weekly_dispersion(y, per: _Periods, keep_b) -> float:
+    """Quasi-Poisson dispersion of the before window's 14-day counts: 1 unless significantly overdispersed.
+
+    Tickets that come in bursts (one broken streetlight, a week of calls) make single
+    weeks jump; a CUSUM that treats each call as independent would read one burst as a
+    relapse. Counts per 14 days are compared with their own mean (Pearson statistic,
+    chi-square test at p < 0.01); only a clear excess scales the CUSUM down.
+    """
+    weeks = []
+    for b, e in zip(per.b_start[keep_b], per.b_exp[keep_b]):
+        for w0 in range(int(b), int(b + e) - _BLOCK + 1, _BLOCK):
+            weeks.append(float(y[w0 : w0 + _BLOCK].sum()))
+    w = np.asarray(weeks)
+    if len(w) < 6 or w.mean() <= 0:
+        return 1.0
+    pearson = float(((w - w.mean()) ** 2).sum() / w.mean())
+    if stats.chi2.sf(pearson, len(w) - 1) >= 0.01:
+        return 1.0
+    return max(1.0, pearson / (len(w) - 1))
+
+
+def _relapse(y, idx, per: _Periods, baseline_per_day: float, dispersion: float = 1.0) -> Relapse:
+    """One-sided (quasi-)Poisson CUSUM from the after level towards half-way back to the baseline.
+
+    ``dispersion`` (see :func:`_weekly_dispersion`) divides each day's log-likelihood-ratio step.
+    """
     a0 = int(per.a_start[0])
     n = len(y)
     cum = _cum(y)
@@ -735,7 +762,9 @@ def _relapse(y, idx, per: _Periods, baseline_per_day: float) -> Relapse:
     lvl_end = min(n, a0 + _RELAPSE_LEVEL_DAYS)
     # The after level's upper 90 % bound, so a level that came out low by chance raises no flag.
     k = cum[lvl_end] - cum[a0]
-    level = max(0.5 * stats.chi2.ppf(0.9, 2 * (k + 1)) / max(lvl_end - a0, 1), 0.5 / PERIOD_DAYS)
+    # Bursty counts carry fewer independent events than calls: the bound uses k / dispersion of them.
+    level = max(dispersion * 0.5 * stats.chi2.ppf(0.9, 2 * (k / dispersion + 1)) / max(lvl_end - a0, 1),
+                0.5 / PERIOD_DAYS)
     target = level + 0.5 * (baseline_per_day - level)
     date = None
     if target > level:
@@ -743,7 +772,7 @@ def _relapse(y, idx, per: _Periods, baseline_per_day: float) -> Relapse:
         drift = target - level
         score = 0.0
         for d in range(a0 + _RELAPSE_MIN_DAYS, n):
-            score = max(0.0, score + float(y[d]) * step - drift)
+            score = max(0.0, score + (float(y[d]) * step - drift) / dispersion)
             if score > _RELAPSE_H:
                 date = idx[d]
                 break
