@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -81,7 +82,10 @@ def test_measure_switch(app):
     assert not app.exception
 
 
-def test_tickets_page_filters_and_masks(app):
+def test_tickets_page_filters_and_masks(app, demo_store_url):
+    from minqing.privacy import mask_name, mask_phone
+    from minqing.store import open_store
+
     app.run()
     app.switch_page(_page("tickets"))
     app.run()
@@ -91,16 +95,32 @@ def test_tickets_page_filters_and_masks(app):
     assert 0 < len(table) <= 100
     caller_col = t("tickets.col_text", "zh")
     assert not table[caller_col].astype(str).str.contains(r"1[3-9]\d{9}").any(), "phone numbers must be masked"
-    app.selectbox(key="tickets_detail").set_value(table[t("tickets.col_source_id", "zh")].iloc[0]).run()
+    sid = table[t("tickets.col_source_id", "zh")].iloc[0]
+    app.selectbox(key="tickets_detail").set_value(sid).run()
     assert not app.exception
-    assert any(t("tickets.col_caller", "zh") in x.value for x in app.text)
-    assert all("****" in x.value or x.value.endswith("：") for x in app.text if x.value.startswith(t("tickets.col_caller", "zh")))
+    lines = [x.value for x in app.text if x.value.startswith(t("tickets.col_caller", "zh"))]
+    assert lines
+    with open_store(demo_store_url) as store:
+        raw = store.read_tickets_by_ids([sid]).iloc[0]
+    for value, masked in ((raw["caller_name"], mask_name(raw["caller_name"])),
+                          (raw["caller_phone"], mask_phone(raw["caller_phone"]))):
+        if isinstance(value, str) and value:
+            assert masked in lines[0]
+            assert value not in lines[0] or value == masked
 
 
-def test_grid_leader_sees_only_own_grid(app):
+def test_grid_leader_sees_only_own_grid(app, demo_store_url):
+    from minqing.store import open_store
+
+    with open_store(demo_store_url) as store:  # a grid with recent tickets, so the list is not empty
+        recent = store.read_tickets()
+        recent = recent[recent["received_at"] >= recent["received_at"].max() - pd.Timedelta(days=30)]
+        busiest = recent["grid_code"].value_counts().index[0]
     app.run()
     app.sidebar.selectbox(key="role").set_value("grid_leader").run()
+    app.sidebar.selectbox(key="my_grid").set_value(busiest).run()
     grid = app.sidebar.selectbox(key="my_grid").value
+    assert grid == busiest
     app.switch_page(_page("mygrid"))
     app.run()
     assert not app.exception
