@@ -100,6 +100,10 @@ _LOCAL: dict = {"pid": None, "stage": None, "store": None}
 def set_context(ctx: ChunkContext | None) -> None:
     """Set the context :func:`process_chunk` uses (before worker processes are forked)."""
     global _CTX
+    if _LOCAL["pid"] == os.getpid():  # close what this process opened for the previous import
+        _LOCAL["stage"].close()
+        if _CTX is not None and _LOCAL["store"] is not _CTX.store:
+            _LOCAL["store"].close()
     _CTX = ctx
     _LOCAL.update(pid=None, stage=None, store=None)
 
