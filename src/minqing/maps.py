@@ -7,7 +7,6 @@ own layers must read well on a plain background.
 
 from __future__ import annotations
 
-import html
 import json
 
 import folium
@@ -15,10 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement, Template
 
 from minqing.basemaps import to_display
 from minqing.i18n import fmt_float, fmt_int, t
+from minqing.map_layers import DataLayer, DataLegend, feature_collection, labelled_lines, text_lines
 from minqing.model import PLACE_KINDS
 
 # ColorBrewer YlOrRd, 6 classes: calm on a projector, readable in grey print.
@@ -56,13 +55,23 @@ def color_for(value, breaks: list[float]) -> str:
 
 
 def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0) -> dict:
+    """Return ``gdf`` as a FeatureCollection with the given columns as (raw, unescaped) properties.
+
+    The result is data for :class:`minqing.map_layers.DataLayer`, which never
+    parses a property as markup; nothing here is escaped, because nothing needs to be.
+    """
     geom = gdf.geometry.simplify(simplify, preserve_topology=True) if simplify else gdf.geometry
     geom = geom.set_precision(10 ** -COORD_DECIMALS)
     out = gpd.GeoDataFrame(gdf[properties].copy(), geometry=geom.values, crs=gdf.crs)
-    for col in properties:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].map(lambda v: html.escape(str(v)) if v is not None and not pd.isna(v) else "")
-    return json.loads(out.to_json(drop_id=True))
+    fc = json.loads(out.to_json(drop_id=True, na="null"))
+    return fc
+
+
+def _with(fc: dict, key: str, values) -> dict:
+    """Set property ``key`` of every feature of ``fc`` from ``values`` (same order)."""
+    for f, v in zip(fc["features"], values):
+        f["properties"][key] = v
+    return fc
 
 
 def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Map:
@@ -177,27 +186,24 @@ def unit_map(
     sd["label"] = sd["name"] if lang == "zh" else names_en.fillna(sd["name"])
     sd["sel"] = sd["code"] == selected
 
-    folium.GeoJson(
-        _geojson(sd, ["code", "label", "fill", "sel", "tickets_fmt", "rate_fmt", "population_fmt"], simplify=0.00002),
+    aliases = [t(f"map.tooltip_{k}", lang) for k in ("name", "tickets", "rate", "population")]
+    fc = _geojson(sd, ["code"], simplify=0.00002)
+    _with(fc, "_style", [{"fillColor": fill, "color": "#000000" if sel else "#444444", "weight": 4 if sel else 1.5}
+                         for fill, sel in zip(sd["fill"], sd["sel"])])
+    _with(fc, "_tip", [labelled_lines(zip(aliases, vals)) for vals in
+                       zip(sd["label"], sd["tickets_fmt"], sd["rate_fmt"], sd["population_fmt"])])
+    DataLayer(
+        fc,
         name=t(f"map.{level}s", lang) if level in ("subdistrict", "grid") else t("map.units", lang),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.75,
-            "color": "#000000" if f["properties"]["sel"] else "#444444",
-            "weight": 4 if f["properties"]["sel"] else 1.5,
-        },
-        highlight_function=lambda f: {"weight": 4, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["label", "tickets_fmt", "rate_fmt", "population_fmt"],
-            aliases=[t(f"map.tooltip_{k}", lang) for k in ("name", "tickets", "rate", "population")],
-        ),
+        style={"fillOpacity": 0.75},
+        highlight={"weight": 4, "color": "#000000"},
     ).add_to(m)
 
     if outlines is not None and len(outlines):
-        folium.GeoJson(
-            _geojson(to_display(outlines, basemap), ["code", "name"], simplify=0.00002),
+        DataLayer(
+            _geojson(to_display(outlines, basemap), ["code"], simplify=0.00002),
             name=t({"subdistrict": "map.communities", "community": "map.grids"}.get(level, "map.units"), lang),
-            style_function=lambda f: {"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
+            style={"fill": False, "color": "#555555", "weight": 0.6, "opacity": 0.7},
             interactive=False,  # clicks go through to the unit below (drill-down)
         ).add_to(m)
 
@@ -208,78 +214,69 @@ def unit_map(
     # the layer control goes last: its script refers to every layer defined before it
     folium.LayerControl(collapsed=False).add_to(m)
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
-    Legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)
+    legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)
     return m
 
 
 def add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str = "zh") -> folium.FeatureGroup:
-    """Draw places on ``m``: entrances as circles of their radius, stretches as lines, compounds as polygons."""
+    """Draw places on ``m``: entrances as circles of their radius, stretches as lines, compounds as polygons.
+
+    Names come from users' files: they reach the map only as data (see :mod:`minqing.map_layers`).
+    """
     group = folium.FeatureGroup(name=t("map.places", lang))
+    features = []
     for row in places.itertuples(index=False):
         color = PLACE_COLORS.get(row.kind, PLACE_COLORS["other"])
         name = row.name if lang == "zh" else (getattr(row, "name_en", None) or row.name)
-        tip = html.escape(f"{name} · {PLACE_KINDS[row.kind].label(lang) if row.kind in PLACE_KINDS else row.kind}")
-        geom = row.geometry
+        kind = PLACE_KINDS[row.kind].label(lang) if row.kind in PLACE_KINDS else row.kind
+        geom = shapely.set_precision(row.geometry, 10 ** -COORD_DECIMALS)
+        props = {"_tip": text_lines(f"{_text(name)} · {_text(kind)}")}
         if geom.geom_type == "Point":
-            radius = float(row.radius_m) if row.radius_m and np.isfinite(row.radius_m) else 50.0
-            folium.Circle(
-                [round(geom.y, COORD_DECIMALS), round(geom.x, COORD_DECIMALS)],
-                radius=radius, color=color, weight=2, fill=True, fill_opacity=0.5, tooltip=tip,
-            ).add_to(group)
+            radius = getattr(row, "radius_m", None)
+            props["_r"] = float(radius) if radius is not None and np.isfinite(radius) and radius > 0 else 50.0
+            props["_style"] = {"color": color, "weight": 2, "fill": True, "fillColor": color, "fillOpacity": 0.5}
         elif geom.geom_type in ("LineString", "MultiLineString"):
-            lines = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
-            for line in lines:
-                folium.PolyLine(
-                    [(round(y, COORD_DECIMALS), round(x, COORD_DECIMALS)) for x, y in line.coords],
-                    color=color, weight=5, opacity=0.9, tooltip=tip,
-                ).add_to(group)
+            props["_style"] = {"color": color, "weight": 5, "opacity": 0.9}
         else:
-            folium.GeoJson(
-                geom.__geo_interface__,
-                style_function=lambda f, c=color: {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.45},
-                tooltip=tip,
-            ).add_to(group)
+            props["_style"] = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.45}
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+    DataLayer(feature_collection(features), name=t("map.places", lang), point="circle", control=False).add_to(group)
     group.add_to(m)
     return group
 
 
-class Legend(MacroElement):
-    """A fixed legend box: the colour classes and the place kinds, all text escaped."""
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}
-        <div class="minqing-legend" style="position: absolute; bottom: 24px; left: 12px; z-index: 9999;
-             background: rgba(255,255,255,0.95); padding: 8px 10px; border: 1px solid #999; border-radius: 4px;
-             font: 13px/1.4 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif;">
-          {{ this.body }}
-        </div>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}{% endmacro %}
-        """
-    )
 
-    def __init__(self, title: str, breaks: list[float], lang: str = "zh", places_title: str | None = None):
-        super().__init__()
-        self._name = "Legend"
-        parts = [f"<b>{html.escape(title)}</b><br>"]
-        for i in range(max(len(breaks) - 1, 0)):
-            color = color_for(breaks[i], breaks)
-            label = f"{fmt_float(breaks[i], 1, lang)} – {fmt_float(breaks[i + 1], 1, lang)}"
-            parts.append(
-                f'<i style="display:inline-block;width:14px;height:14px;background:{color};'
-                f'border:1px solid #777;margin-right:6px;vertical-align:middle"></i>{html.escape(label)}<br>'
-            )
-        if places_title:
-            parts.append(f"<b>{html.escape(places_title)}</b><br>")
-            for kind, color in PLACE_COLORS.items():
-                if kind == "other":
-                    continue
-                parts.append(
-                    f'<i style="display:inline-block;width:12px;height:12px;border-radius:6px;background:{color};'
-                    f'margin-right:6px;vertical-align:middle"></i>{html.escape(PLACE_KINDS[kind].label(lang))}<br>'
-                )
-        self.body = "".join(parts)
+def _swatch(color: str, text: str, round_: bool = False) -> dict:
+    return {"text": text, "swatch": color, "round": round_}
+
+
+def legend(title: str, breaks: list[float], lang: str = "zh", places_title: str | None = None,
+           extra: list[dict] | None = None) -> DataLegend:
+    """Return the legend box: the colour classes and the place kinds, every line set as text.
+
+    Parameters
+    ----------
+    title : str
+    breaks : list of float
+        The class breaks of :func:`class_breaks`; one line per class.
+    places_title : str, optional
+        When given, a section listing the place kinds and their colours.
+    extra : list of dict, optional
+        More lines (see :class:`minqing.map_layers.DataLegend`).
+    """
+    items = [{"text": title, "bold": True}]
+    for i in range(max(len(breaks) - 1, 0)):
+        items.append(_swatch(color_for(breaks[i], breaks),
+                             f"{fmt_float(breaks[i], 1, lang)} – {fmt_float(breaks[i + 1], 1, lang)}"))
+    items += extra or []
+    if places_title:
+        items.append({"text": places_title, "bold": True})
+        items += [_swatch(color, PLACE_KINDS[kind].label(lang), round_=True)
+                  for kind, color in PLACE_COLORS.items() if kind != "other"]
+    return DataLegend(items)
 
 
 # --------------------------------------------------------------------------
@@ -290,17 +287,9 @@ GI_COLORS = {3: "#d7301f", 2: "#fc8d59", 1: "#fdcc8a", 0: "#f7f7f7", -1: "#c6dbe
 """Gi* bin colours: reds hot, blues cold, 99 / 95 / 90 % darkest to lightest."""
 
 
-def _gi_legend(lang: str) -> "Legend":
-    legend = Legend(t("hotspots.legend_title", lang), [], lang)
-    parts = [legend.body]
-    for b in (3, 2, 1, 0, -1, -2, -3):
-        parts.append(
-            f'<i style="display:inline-block;width:14px;height:14px;background:{GI_COLORS[b]};'
-            f'border:1px solid #777;margin-right:6px;vertical-align:middle"></i>'
-            f'{html.escape(t(f"hotspots.bin_{b}".replace("-", "m"), lang))}<br>'
-        )
-    legend.body = "".join(parts)
-    return legend
+def _gi_legend(lang: str) -> DataLegend:
+    extra = [_swatch(GI_COLORS[b], t(f"hotspots.bin_{b}".replace("-", "m"), lang)) for b in (3, 2, 1, 0, -1, -2, -3)]
+    return legend(t("hotspots.legend_title", lang), [], lang, extra=extra)
 
 
 def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
@@ -330,16 +319,13 @@ def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDat
     shown = to_display(units, basemap)
     m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
     gdf = shown[["bin", "value", "geometry"]].copy()
-    gdf["label"] = [f"{html.escape(value_label)} {fmt_float(v, 0, lang)} · "
-                    f"{html.escape(t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang))}"
-                    for b, v in zip(gdf["bin"], gdf["value"])]
-    folium.GeoJson(
-        _geojson(gdf, ["bin", "label"]),
-        name=t("hotspots.layer_bins", lang),
-        style_function=lambda f: {"fillColor": GI_COLORS.get(int(f["properties"]["bin"]), NO_DATA),
-                                  "color": "#999", "weight": 0.4, "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-    ).add_to(m)
+    fc = _geojson(gdf, ["bin"])
+    _with(fc, "_tip", [text_lines(f"{value_label} {fmt_float(v, 0, lang)} · "
+                                  f"{t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang)}")
+                       for b, v in zip(gdf["bin"], gdf["value"])])
+    _with(fc, "_style", [{"fillColor": GI_COLORS.get(int(b), NO_DATA)} for b in gdf["bin"]])
+    DataLayer(fc, name=t("hotspots.layer_bins", lang), style={"color": "#999", "weight": 0.4, "fillOpacity": 0.75},
+              ).add_to(m)
     if places is not None and len(places):
         add_places(m, to_display(places, basemap), lang)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -361,11 +347,9 @@ def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str 
     m = base_map(bounds, basemap, key)
     if len(cg):
         cg = to_display(cg, basemap)
-        cg["label"] = [fmt_int(v, lang) for v in cg["tickets"]]
-        folium.GeoJson(_geojson(cg, ["label"]), name=t("hotspots.layer_cells", lang),
-                       style_function=lambda f: {"fillColor": "#fd8d3c", "color": "#bd0026", "weight": 0.6,
-                                                 "fillOpacity": 0.5},
-                       tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
+        fc = _with(_geojson(cg, ["tickets"]), "_tip", [text_lines(fmt_int(v, lang)) for v in cg["tickets"]])
+        DataLayer(fc, name=t("hotspots.layer_cells", lang),
+                  style={"fillColor": "#fd8d3c", "color": "#bd0026", "weight": 0.6, "fillOpacity": 0.5}).add_to(m)
     if len(pl):
         add_places(m, to_display(pl, basemap), lang)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -390,7 +374,7 @@ def add_ticket_points(
     tickets : DataFrame
         With ``lon``, ``lat``, ``source_id``, ``received_at``, ``category``,
         ``text`` and ``h3_cell``; personal data must already be masked.
-        Popups escape every value.
+        Popup text is data: set with textContent in the browser, never parsed (see map_layers).
     max_markers : int
         Above this many located tickets, draw counts per H3 cell (resolution 9) instead.
     """
@@ -413,25 +397,24 @@ def add_ticket_points(
             crs=4326,
         )
         breaks = class_breaks(hexes["tickets"])
-        hexes["fill"] = [color_for(v, breaks) for v in hexes["tickets"].astype("float64")]
-        folium.GeoJson(
-            _geojson(to_display(hexes, basemap), ["code", "tickets", "fill"]),
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.7, "weight": 0.5,
-                                      "color": "#666666"},
-            tooltip=folium.GeoJsonTooltip(fields=["tickets"], aliases=[t("map.tooltip_tickets", lang)]),
-        ).add_to(group)
+        fc = _geojson(to_display(hexes, basemap), ["code", "tickets"])
+        _with(fc, "_style", [{"fillColor": color_for(v, breaks)} for v in hexes["tickets"].astype("float64")])
+        _with(fc, "_tip", [labelled_lines([(t("map.tooltip_tickets", lang), fmt_int(v, lang))])
+                           for v in hexes["tickets"]])
+        DataLayer(fc, style={"fillOpacity": 0.7, "weight": 0.5, "color": "#666666"}, control=False).add_to(group)
     else:
         pts = to_display(gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=4326), basemap)
-        cluster = MarkerCluster(name=t("map.tickets", lang)).add_to(group)
+        cluster = MarkerCluster(name=t("map.tickets", lang), control=False).add_to(group)
+        features = []
         for p, sid, when, cat, text in zip(pts, located["source_id"], located["received_at"], located["category"],
                                            located["text"]):
-            body = (
-                f"<b>{html.escape(str(sid))}</b><br>{html.escape(when.strftime('%Y-%m-%d %H:%M'))}<br>"
-                f"{html.escape(category_path(cat, lang))}<br>{html.escape(str(text or '')[:200])}"
-            )
-            folium.CircleMarker(
-                [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS)], radius=5, color="#08519c", weight=1,
-                fill=True, fill_opacity=0.8, popup=folium.Popup(body, max_width=320),
-            ).add_to(cluster)
+            popup = text_lines((_text(sid), True), when.strftime("%Y-%m-%d %H:%M") if not pd.isna(when) else "",
+                               category_path(cat, lang) if isinstance(cat, str) else "", _text(text)[:200])
+            features.append({"type": "Feature",
+                             "geometry": {"type": "Point", "coordinates": [round(p.x, COORD_DECIMALS),
+                                                                           round(p.y, COORD_DECIMALS)]},
+                             "properties": {"_popup": popup}})
+        DataLayer(feature_collection(features), control=False,
+                  style={"color": "#08519c", "weight": 1, "fill": True, "fillOpacity": 0.8}).add_to(cluster)
     group.add_to(m)
     return group

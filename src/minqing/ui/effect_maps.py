@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import folium
+import folium  # noqa: F401  (the maps returned are folium maps)
 import h3
 import numpy as np
 import shapely
 
 from minqing.i18n import t
+from minqing.map_layers import DataLayer, feature_collection, text_lines
 
 _COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 _RES = 9
@@ -30,14 +31,19 @@ def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
     maps = []
     for w in ("before", "after"):
         m = base_map(bounds)
+        features = []
         for cell, v in rates[w].items():
             k = min(int(v / top * len(_COLOURS)), len(_COLOURS) - 1)
-            folium.Polygon([list(p) for p in h3.cell_to_boundary(cell)], color=_COLOURS[k], weight=0,
-                           fill=True, fill_opacity=0.8, tooltip=f"{v:.1f}").add_to(m)
-        folium.GeoJson(shapely.geometry.mapping(ev.ring_geometry), name="ring",
-                       style_function=_ring_style, tooltip=t("effects.series_ring", lang)).add_to(m)
-        folium.GeoJson(shapely.geometry.mapping(ev.target_geometry), name="target",
-                       style_function=_target_style, tooltip=t("effects.series_treated", lang)).add_to(m)
+            ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+            features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+                             "properties": {"_style": {"fillColor": _COLOURS[k]}, "_tip": text_lines(f"{v:.1f}")}})
+        DataLayer(feature_collection(features), name="cells", control=False,
+                  style={"weight": 0, "fill": True, "fillOpacity": 0.8}).add_to(m)
+        for geom, name, style in ((ev.ring_geometry, "effects.series_ring", _ring_style(None)),
+                                  (ev.target_geometry, "effects.series_treated", _target_style(None))):
+            feature = {"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                       "properties": {"_tip": text_lines(t(name, lang))}}
+            DataLayer(feature_collection([feature]), name=t(name, lang), style=style, control=False).add_to(m)
         maps.append(m)
     return maps[0], maps[1]
 
