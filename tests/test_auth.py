@@ -53,3 +53,36 @@ def test_bad_roles():
         User("admin")
     with pytest.raises(ScopeError, match="needs at least one grid"):
         User("grid_leader")
+
+
+@pytest.mark.parametrize("query", ["1234", "3812345", "13812345678", "张三", "138*1234", "12345678"])
+def test_search_is_no_oracle_for_masked_data(store, query):
+    """A planner sees 138****5678 and 张*: searching the hidden digits or the name finds nothing."""
+    planner = ScopedStore(store, User("planner"))
+    where = TicketFilter(search=query)
+    assert planner.count_where(where) == 0
+    assert planner.read_tickets(where).empty
+    # the people handling the ticket search the real text
+    leader = ScopedStore(store, User("grid_leader", ("G1",)))
+    assert leader.count_where(where) == 1
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("138****5678", ["T0000"]), ("5678", ["T0000"]), ("张*", ["T0000"]), ("反映", ["T0000", "T0001", "T0002"]),
+    ("t0001", ["T0001"]), ("李四", []),
+])
+def test_search_matches_what_the_viewer_sees(store, query, expected):
+    planner = ScopedStore(store, User("planner"))
+    where = TicketFilter(search=query)
+    assert sorted(planner.read_tickets(where)["source_id"]) == expected
+    assert planner.count_where(where) == len(expected)
+
+
+def test_masked_search_pages_and_keeps_asked_columns(store):
+    planner = ScopedStore(store, User("planner"))
+    page = planner.read_tickets(TicketFilter(search="反映", limit=2, offset=1))
+    assert len(page) == 2
+    # asking for the text alone still masks the caller's name inside it
+    text = planner.read_tickets(TicketFilter(columns=("source_id", "text")))
+    assert list(text.columns) == ["source_id", "text"]
+    assert not text["text"].str.contains("张三|13812345678").any()

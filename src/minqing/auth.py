@@ -16,6 +16,7 @@ from minqing.privacy import mask_tickets
 from minqing.store.base import Store, TicketFilter
 
 ROLES = ("meeting", "planner", "grid_leader")
+_MASK_INPUTS = ("source_id", "text", "address", "caller_name", "caller_phone", "extra")
 
 
 class ScopeError(MinqingError, PermissionError):
@@ -87,13 +88,53 @@ class ScopedStore:
         return self._store.data_version()
 
     def read_tickets(self, where: TicketFilter | None = None) -> pd.DataFrame:
-        """Return the tickets in scope, personal data masked unless the user handles them."""
-        df = self._store.read_tickets(scoped_filter(self.user, where))
-        return df if self.user.sees_personal_data else mask_tickets(df)
+        """Return the tickets in scope, personal data masked unless the user handles them.
+
+        For someone who sees masked data, a text search runs against the masked
+        text, so it can't be used to recover a masked phone number or to confirm a
+        name (see :meth:`_masked_search`).
+        """
+        where = scoped_filter(self.user, where)
+        if self.user.sees_personal_data:
+            return self._store.read_tickets(where)
+        if where.search:
+            hits = self._masked_search(where)
+            stop = None if where.limit is None else where.offset + where.limit
+            return hits.iloc[where.offset:stop].reset_index(drop=True)
+        return self._masked(where)
 
     def count_where(self, where: TicketFilter | None = None) -> int:
         """Return the number of tickets in scope matching ``where``."""
-        return self._store.count_where(scoped_filter(self.user, where))
+        where = scoped_filter(self.user, where)
+        if where.search and not self.user.sees_personal_data:
+            return len(self._masked_search(where))
+        return self._store.count_where(where)
+
+    def _masked(self, where: TicketFilter) -> pd.DataFrame:
+        # Names inside the text are masked by the caller's name: read it even when not asked for.
+        wanted = where.columns
+        if wanted is not None:
+            need = tuple(dict.fromkeys((*wanted, *(c for c in _MASK_INPUTS if c not in wanted))))
+            where = replace(where, columns=need)
+        out = mask_tickets(self._store.read_tickets(where))
+        return out[list(wanted)] if wanted is not None else out
+
+    def _masked_search(self, where: TicketFilter) -> pd.DataFrame:
+        """Return every ticket whose source id, masked text or masked address contains the search.
+
+        The store's search (``*`` matches any run of characters) finds a superset:
+        masking only replaces characters by ``*``; the rows are then masked and
+        matched again, so a masked digit or name is never matched.
+        """
+        query = where.search.casefold()
+        rows = self._masked(replace(where, limit=None, offset=0))
+        if rows.empty:
+            return rows
+        hit = rows["source_id"].astype(str).str.casefold().str.contains(query, regex=False)
+        for col in ("text", "address"):
+            if col in rows.columns:
+                hit |= rows[col].fillna("").astype(str).str.casefold().str.contains(query, regex=False)
+        return rows[hit.to_numpy()].reset_index(drop=True)
 
     def count_tickets(self, level: str, where: TicketFilter | None = None) -> pd.DataFrame:
         """Return counts per unit of ``level`` within scope."""

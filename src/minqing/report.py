@@ -11,7 +11,6 @@ Chromium (Debian's ``chromium``, installed with the CJK font
 
 from __future__ import annotations
 
-import html
 import math
 import os
 import shutil
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minqing.htmlsafe import escape_html
 from minqing.analysis.kpis import KpiBoard
 from minqing.errors import MinqingError
 from minqing.i18n import fmt_int, fmt_month, t
@@ -105,7 +105,7 @@ def meeting_report(
 
 
 def _page(board, top, units, scope_label, theme_label, has_unplaced, lang, generated_at) -> str:
-    e = html.escape
+    e = escape_html
     title = t("meeting.report_title", lang)
     month = fmt_month(pd.Period(board.month, "M").start_time, lang)
     theme = (
@@ -135,7 +135,7 @@ def _page(board, top, units, scope_label, theme_label, has_unplaced, lang, gener
 
 def kpi_cards_html(board: KpiBoard, lang: str = "zh") -> str:
     """Return the KPI cards as an HTML fragment (value, change vs last month and last year)."""
-    e = html.escape
+    e = escape_html
     cards = []
     for k in board.kpis:
         extra = ""
@@ -152,7 +152,7 @@ def kpi_cards_html(board: KpiBoard, lang: str = "zh") -> str:
 
 def _change_span(change, lang) -> str:
     cls = "na" if change is None else ("up" if change > 0 else "down" if change < 0 else "flat")
-    return f'<span class="{cls}">{html.escape(fmt_change(change, lang))}</span>'
+    return f'<span class="{cls}">{escape_html(fmt_change(change, lang))}</span>'
 
 
 def top_table_html(top: pd.DataFrame, lang: str = "zh", short_category: bool = False) -> str:
@@ -161,7 +161,7 @@ def top_table_html(top: pd.DataFrame, lang: str = "zh", short_category: bool = F
     With ``short_category`` only the last level of each category is shown
     (when a monthly theme already names the parent).
     """
-    e = html.escape
+    e = escape_html
     if top.empty:
         return f'<p class="empty">{e(t("meeting.top_empty", lang))}</p>'
     head = "".join(
@@ -187,7 +187,7 @@ def unit_svg(units: gpd.GeoDataFrame, lang: str = "zh", width: float = _SVG_W, h
     Coordinates are projected equirectangularly around the units' centre
     (fine at city scale) and simplified to about a pixel.
     """
-    e = html.escape
+    e = escape_html
     if units is None or units.empty:
         return f'<p class="empty">{e(t("meeting.map_empty", lang))}</p>'
     minx, miny, maxx, maxy = units.total_bounds
@@ -238,7 +238,7 @@ def unit_svg(units: gpd.GeoDataFrame, lang: str = "zh", width: float = _SVG_W, h
 
 
 def _svg_legend(breaks: list[float], y: float, lang: str) -> str:
-    e = html.escape
+    e = escape_html
     items = [f'<text x="4" y="{y + 10:.0f}" class="lt">{e(t("meeting.legend_title", lang))}</text>']
     if len(breaks) < 2:
         items.append(f'<rect x="4" y="{y + 16:.0f}" width="22" height="12" fill="{PALETTE[0] if breaks else NO_DATA}"/>')

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from functools import partial
 
 import altair as alt
@@ -10,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from minqing.htmlsafe import escape_markdown
 from minqing.analysis.interventions import EffectError
 from minqing.i18n import fmt_date, t
 from minqing.model import CHANNELS
@@ -64,7 +64,7 @@ def render() -> None:
 def _verdict(r, lg: str) -> None:
     label = t(f"effects.verdict_{r.verdict}", lg)
     st.subheader(f"{_ICON[r.verdict]} {t('effects.verdict', lg)}: {label}")
-    st.markdown(html.escape(r.summary(lg)))
+    st.markdown(escape_markdown(r.summary(lg)))
     cols = st.columns(3)
     cols[0].metric(t("effects.rate_before", lg), f"{r.before_rate:.1f}")
     cols[1].metric(t("effects.rate_after", lg), f"{r.after_rate:.1f}")
@@ -73,7 +73,7 @@ def _verdict(r, lg: str) -> None:
     if r.caveats:
         st.markdown("**" + t("effects.caveats", lg) + "**")
         for text in r.caveat_texts(lg):
-            st.markdown("- " + html.escape(text))
+            st.markdown("- " + escape_markdown(text))
 
 
 def _chart(r, lg: str) -> alt.Chart:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.model import TIMEZONE
 from minqing.store import TicketFilter
@@ -84,7 +85,7 @@ def render() -> None:
 
 
 def _grid_tickets(url, version, user, grid, names, lg):
-    st.subheader(t("drill.grid_tickets", lg, name=names.get(grid, grid)))
+    st.subheader(t("drill.grid_tickets", lg, name=escape_markdown(names.get(grid, grid))))
     where = TicketFilter(unit_level="grid", unit_codes=(grid,), limit=200, newest_first=True)
     total, rows = data.tickets_page(url, version, user, where)
     st.caption(t("tickets.found", lg, n=fmt_int(total, lg)))

@@ -152,9 +152,9 @@ def _kpi_cards(board, lg) -> None:
 
 
 def _esc(text: str) -> str:
-    import html
+    from minqing.htmlsafe import escape_html
 
-    return html.escape(text)
+    return escape_html(text)
 
 
 def _names(frame, lg) -> dict:

@@ -7,6 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from minqing.htmlsafe import escape_markdown
 from minqing.analysis.grid_brief import grid_brief
 from minqing.auth import User
 from minqing.i18n import fmt_float, fmt_int, t
@@ -37,7 +38,7 @@ def render() -> None:
         codes = grids["code"].tolist()
         code = st.selectbox(t("mygrid.pick", lg), codes, format_func=partial(_label, names=names), key="mygrid_pick")
         user = User("planner")  # previewing: masked, and the grid filter below keeps it to one grid
-    st.subheader(f"{names.get(code, code)} · {code}")
+    st.subheader(escape_markdown(f"{names.get(code, code)} · {code}"))
 
     tickets = data.tickets_all(url, version, user, TicketFilter(unit_level="grid", unit_codes=(code,)))
     if tickets.empty:
