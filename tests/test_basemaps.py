@@ -1,11 +1,10 @@
-import json
-import re
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
 from minqing.basemaps import BASEMAPS, BasemapError, tile_url, to_display
+from minqing.map_layers import page_payloads
 from minqing.maps import base_map, overview_map
 
 # googollee/eviltransform python/test.py: WGS-84 (121.5272106, 31.1774276) is
@@ -34,8 +33,10 @@ def test_known_point_lands_on_the_amap_spot(tiny_units, tiny_places):
     places.loc[0, "geometry"] = Point(*WGS)
     sub = tiny_units[tiny_units["level"] == "subdistrict"].assign(tickets=1, rate=1.0, population=1000)
     html = overview_map(sub, tiny_units[tiny_units["level"] == "grid"], places, basemap="amap").get_root().render()
-    centres = [tuple(map(float, c)) for c in re.findall(r"L\.circle\(\s*\[([\d.]+),\s*([\d.]+)\]", html)]
-    assert any(abs(lat - GCJ[1]) < 2e-6 and abs(lon - GCJ[0]) < 2e-6 for lat, lon in centres), centres
+    centres = [tuple(f["geometry"]["coordinates"]) for kind, p in page_payloads(html) if kind == "DataLayer"
+               and p["options"]["point"] == "circle" for f in p["data"]["features"]
+               if f["geometry"]["type"] == "Point"]
+    assert any(abs(lat - GCJ[1]) < 2e-6 and abs(lon - GCJ[0]) < 2e-6 for lon, lat in centres), centres
     assert "autonavi.com" in html
     html_none = overview_map(sub, tiny_units[tiny_units["level"] == "grid"], places).get_root().render()
     assert "autonavi" not in html_none and "tile.openstreetmap" not in html_none
@@ -72,9 +73,14 @@ def test_ticket_points_are_escaped_and_aggregate_beyond_the_limit():
     m = base_map((121.5, 31.27, 121.54, 31.29))
     add_ticket_points(m, tickets)
     html_ = m.get_root().render()
-    assert "<script>alert(1)</script>" not in html_ and "&lt;script&gt;" in html_
-    assert html_.count("L.circleMarker") == n and "markerClusterGroup" in html_
+    # the text goes as data (set with textContent in the browser), never as markup
+    assert "<script>alert(1)</script>" not in html_ and "markerClusterGroup" in html_
+    layers = [p for kind, p in page_payloads(html_) if kind == "DataLayer"]
+    points = [f for p in layers for f in p["data"]["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == n and all("<script>alert(1)</script>路灯不亮" in f["properties"]["_popup"] for f in points)
     m2 = base_map((121.5, 31.27, 121.54, 31.29))
     add_ticket_points(m2, tickets, max_markers=5)
     html2 = m2.get_root().render()
-    assert "L.circleMarker" not in html2 and '"tickets": ' in html2
+    layers = [p for kind, p in page_payloads(html2) if kind == "DataLayer"]
+    assert all(f["geometry"]["type"] == "Polygon" for p in layers for f in p["data"]["features"])
+    assert sum(f["properties"]["tickets"] for p in layers for f in p["data"]["features"]) == n

@@ -20,9 +20,14 @@ from payloads import ALL, EVAL_RESULT, PWN_FILE
 from shapely.geometry import LineString, Point, box
 
 from minqing import maps
-from minqing.map_layers import RUNTIME_JS, DataLayer, decode_payload, encode_payload, feature_collection
-
-_PAYLOAD_CALL = re.compile(r'minqing(?:DataLayer|Legend)\("([A-Za-z0-9+/=]*)"\)')
+from minqing.map_layers import (
+    RUNTIME_JS,
+    DataLayer,
+    decode_payload,
+    encode_payload,
+    feature_collection,
+    page_payloads,
+)
 
 
 def _units(names):
@@ -65,8 +70,8 @@ def _strings(obj):
 def _render(m) -> tuple[str, set[str]]:
     page = m.get_root().render()
     carried = set()
-    for data in _PAYLOAD_CALL.findall(page):
-        carried.update(_strings(decode_payload(data)))
+    for _, payload in page_payloads(page):
+        carried.update(_strings(payload))
     return page, carried
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import sqlite3
 import sys
 
 from minqing.errors import MinqingError
@@ -20,7 +22,7 @@ def cmd_demo(args) -> int:
 
     with _open(args) as store:
         if args.if_missing and store.ticket_count() > 0:
-            print(f"demo store already filled ({store.ticket_count():,} tickets): {store.url}")
+            print(f"demo store already filled ({store.ticket_count():,} tickets): {_shown(store.url)}")
             return 0
 
         def progress(stage, frac):
@@ -28,7 +30,7 @@ def cmd_demo(args) -> int:
 
         report = build_demo(store, seed=args.seed, n_tickets=args.tickets, progress=progress)
     print(
-        f"demo built in {store.url}: {report.units} units, {report.places} places, "
+        f"demo built in {_shown(store.url)}: {report.units} units, {report.places} places, "
         f"{report.tickets:,} tickets ({report.located:,} linked to a grid, {report.place_links:,} place links), "
         f"{report.interventions} interventions"
     )
@@ -36,11 +38,18 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _shown(url: str) -> str:
+    """The store URL as printed: any password as ``***``."""
+    from minqing.privacy import redact_url
+
+    return redact_url(url)
+
+
 def cmd_info(args) -> int:
     """Print what the store holds."""
     with _open(args) as store:
         units = store.read_units()
-        print(f"store: {store.url} (schema version {store.schema_version()})")
+        print(f"store: {_shown(store.url)} (schema version {store.schema_version()})")
         for level, n in units.groupby("level").size().items():
             print(f"  {level}: {n} unit versions")
         print(f"  places: {len(store.read_places())}")
@@ -77,13 +86,98 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    A failure ends with one line on standard error saying what went wrong and
+    what to do, and exit code 2 (130 when interrupted), never a traceback. An
+    unexpected error is logged without personal data (:mod:`minqing.errlog`)
+    and the line gives its reference.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except MinqingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        _eprint("interrupted; the write in progress was rolled back (an import is all or nothing)")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place every failure becomes a message
+        _eprint(f"error: {_explain(exc, args)}")
         return 2
+
+
+def _eprint(text: str) -> None:
+    """Print to standard error, whatever the terminal's encoding."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except UnicodeEncodeError:
+        enc = getattr(sys.stderr, "encoding", None) or "ascii"
+        print(text.encode(enc, "backslashreplace").decode(enc, "replace"), file=sys.stderr, flush=True)
+
+
+def _explain(exc: Exception, args) -> str:
+    """The message for a failure: ours as they are, the environment's in plain words, the rest by reference."""
+    command = f"`minqing {args.command}`"
+    if isinstance(exc, MinqingError):
+        return str(exc)
+    from minqing.store.sqlite_util import is_store_condition, store_error
+
+    if isinstance(exc, sqlite3.Error) and is_store_condition(exc):
+        return str(store_error(exc, _store_path(args), "write"))
+    if isinstance(exc, OSError):
+        return _os_message(exc, args, command)
+    if isinstance(exc, UnicodeEncodeError):
+        enc = getattr(sys.stdout, "encoding", None) or "?"
+        return (f"the terminal's encoding ({enc}) cannot show Chinese text; use a UTF-8 terminal or set "
+                "PYTHONIOENCODING=utf-8, then retry")
+    if isinstance(exc, UnicodeDecodeError):
+        file = getattr(args, "file", None) or getattr(args, "mapping", None)
+        return (f"text could not be decoded as {exc.encoding} (byte {exc.start}){f' while reading {file}' if file else ''}; "
+                "save the file as UTF-8 and retry")
+    if isinstance(exc, MemoryError):
+        return (f"out of memory while running {command}; close other programs, split the file into smaller ones, "
+                "or run it on a machine with more memory")
+    from minqing.errlog import log_unexpected
+
+    ref, where = log_unexpected(exc, where=f"cli {args.command}", store_url=getattr(args, "db", None))
+    if isinstance(exc, RecursionError):
+        return (f"the data is nested too deeply to process in {command} (reference {ref}); simplify or re-export it. "
+                f"The administrator can find the details in {where}")
+    return f"unexpected error (reference {ref}); the administrator can find it in {where}"
+
+
+def _store_path(args) -> str:
+    from minqing.config import database_url, sqlite_path
+    from minqing.privacy import redact_url
+
+    try:
+        url = getattr(args, "db", None) or database_url()
+        return str(sqlite_path(url)) if url.startswith("sqlite:") else redact_url(url)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "the store"
+
+
+def _os_message(exc: OSError, args, command: str) -> str:
+    """A file-system failure in plain words, naming the file and the fix."""
+    output = getattr(args, "output", None)
+    name = exc.filename or output
+    where = f" {name}" if name else ""
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return (f"the disk is full (no space left while writing{where or ' in ' + command}); nothing more was written: "
+                "free some space or write to another disk (-o), then retry")
+    if code == errno.EROFS:
+        return f"the file system holding{where} is read-only; choose a writable folder (-o) and retry"
+    if isinstance(exc, PermissionError):
+        return (f"permission denied for{where or ' a file'}; check that you may read or write it and its folder, "
+                "or choose another path (-o)")
+    if isinstance(exc, FileNotFoundError):
+        return (f"no such file or folder:{where}; check the path (the folder of an output file must exist "
+                "already) and retry")
+    if isinstance(exc, IsADirectoryError):
+        return f"{name} is a folder; give a file name (e.g. -o {name}/tickets.csv)"
+    if isinstance(exc, NotADirectoryError):
+        return f"a part of the path{where} is a file, not a folder; check the path and retry"
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason}{':' + where if where else ''} while running {command}; check the path, the disk and permissions"
 
 
 if __name__ == "__main__":

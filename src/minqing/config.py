@@ -38,11 +38,14 @@ def database_url(secrets_file: Path | str | None = None) -> str:
     url = url or DEFAULT_DATABASE_URL
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     if scheme not in SCHEMES:
+        from minqing.privacy import redact_url
+
+        shown = redact_url(url)  # a password in the URL is never echoed
         raise ConfigError(
-            f"{ENV_KEY}={url!r} has scheme {scheme!r}; allowed: {', '.join(SCHEMES)}. "
+            f"{ENV_KEY}={shown!r} has scheme {scheme!r}; allowed: {', '.join(SCHEMES)}. "
             "Use e.g. sqlite:///data/minqing.sqlite",
             key="error.bad_url",
-            url=url,
+            url=shown,
         )
     return url
 
@@ -80,7 +83,10 @@ def sqlite_path(url: str) -> Path:
     """Return the file path of a ``sqlite:///`` URL (``sqlite:////abs`` for absolute)."""
     prefix = "sqlite:///"
     if not url.startswith(prefix):
-        raise ConfigError(f"not a sqlite URL: {url!r}; expected {prefix}path", key="error.bad_url", url=url)
+        from minqing.privacy import redact_url
+
+        shown = redact_url(url)
+        raise ConfigError(f"not a sqlite URL: {shown!r}; expected {prefix}path", key="error.bad_url", url=shown)
     return Path(url[len(prefix):])
 
 

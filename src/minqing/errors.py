@@ -30,6 +30,14 @@ class MinqingError(Exception):
             self.key = key
         self.params = params
 
+    def __reduce__(self):
+        # keep the key and parameters when the error travels from a worker process
+        return (_rebuild, (type(self), str(self), self.key, dict(self.params)))
+
+
+def _rebuild(cls, message, key, params):
+    return cls(message, key=key, **params)
+
 
 class ConfigError(MinqingError, ValueError):
     """A setting (database URL, secrets file, option) is invalid."""
@@ -59,3 +67,27 @@ class CRSError(MinqingError, ValueError):
     """An unknown coordinate reference system was named."""
 
     key = "error.crs"
+
+
+class StoreReadOnlyError(StoreError):
+    """The store file or its folder cannot be written (``attempt to write a readonly database``)."""
+
+    key = "error.store_readonly"
+
+
+class StoreFullError(StoreError):
+    """The disk holding the store (or its temporary files) is full."""
+
+    key = "error.store_full"
+
+
+class StoreLockedError(StoreError):
+    """Another program holds the store's write lock for too long."""
+
+    key = "error.store_locked"
+
+
+class StoreCorruptError(StoreError):
+    """The store file is not an SQLite database or is damaged."""
+
+    key = "error.store_corrupt"

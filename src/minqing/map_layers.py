@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Sequence
 
 from branca.element import MacroElement, Template
@@ -53,6 +54,18 @@ def encode_payload(obj) -> str:
 def decode_payload(data: str):
     """Return the object :func:`encode_payload` encoded (for tests and debugging)."""
     return json.loads(base64.b64decode(data.encode("ascii")).decode("utf-8"))
+
+
+_PAYLOAD_CALL = re.compile(r'minqing(DataLayer|Legend)\("([A-Za-z0-9+/=]*)"\)')
+
+
+def page_payloads(page: str) -> list[tuple[str, dict]]:
+    """Return the (kind, payload) of every data layer and legend in a rendered map page.
+
+    ``kind`` is ``"DataLayer"`` (payload ``{"data": FeatureCollection, "options": ...}``) or
+    ``"Legend"`` (payload ``{"items": [...]}``). For tests and debugging: what the browser will draw.
+    """
+    return [(kind, decode_payload(data)) for kind, data in _PAYLOAD_CALL.findall(page)]
 
 
 def _json_default(value):

@@ -55,6 +55,14 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _shown(value, limit: int = 60) -> str:
+    """A raw value as printed in a report: phone and ID numbers masked, one line, cut short."""
+    from minqing.privacy import mask_text
+
+    text = " ".join(str(mask_text(str(value)) or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _print_report(r) -> None:
     verb = "checked (dry run, nothing written)" if r.dry_run else "imported"
     print(f"{r.file} {verb}: read {r.rows_read:,} = inserted {r.inserted:,} + updated {r.updated:,} + "
@@ -65,10 +73,11 @@ def _print_report(r) -> None:
 
     for title, counts, texts in (("quarantined", r.reasons, REASONS), ("warnings", r.warnings, WARNINGS)):
         for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-            ex = "; ".join(f"row {e['row']} {e['source_id']} {e['value'] or ''}".strip() for e in r.examples.get(code, []))
+            ex = "; ".join(f"row {e['row']} {_shown(e['source_id'])} {_shown(e['value'] or '')}".strip()
+                           for e in r.examples.get(code, []))
             print(f"  {title}: {code} x{n:,} - {texts.get(code, '')}" + (f" (e.g. {ex})" if ex else ""))
     for fld, values in r.unknown_values.items():
-        print(f"  unknown {fld} values: " + ", ".join(f"{k!r} x{v}" for k, v in values.items()))
+        print(f"  unknown {fld} values: " + ", ".join(f"{_shown(k)!r} x{v}" for k, v in values.items()))
     if r.notes:
         print("  notes: " + ", ".join(r.notes))
     print("stage seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in r.seconds.items()))
@@ -77,6 +86,8 @@ def _print_report(r) -> None:
 
 def cmd_quarantine(args) -> int:
     """List or export quarantined rows."""
+    import pandas as pd
+
     from minqing.ingest.export import quarantine_frame, write_export
 
     with _open(args) as store:
@@ -85,7 +96,9 @@ def cmd_quarantine(args) -> int:
             if q.empty:
                 print("no quarantined rows")
                 return 0
-            print(q[["import_id", "file_name", "row_number", "source_id", "reason", "detail"]].to_string(index=False))
+            q = q[["import_id", "file_name", "row_number", "source_id", "reason", "detail"]].copy()
+            q["detail"] = [None if pd.isna(v) else _shown(v) for v in q["detail"]]
+            print(q.to_string(index=False))
             return 0
         df = quarantine_frame(store, args.import_id, args.all, masked=not args.unmasked)
     path = write_export(df, args.output, args.format)
@@ -98,7 +111,7 @@ def cmd_export(args) -> int:
     from minqing.ingest.export import tickets_for_export, write_export
 
     with _open(args) as store:
-        df = tickets_for_export(store, unit=args.unit, start=args.start, end=args.end)
+        df = tickets_for_export(store, unit=args.unit, start=args.start, end=args.end, masked=not args.unmasked)
     path = write_export(df, args.output, args.format)
     print(f"{len(df):,} tickets written to {path}")
     return 0
@@ -222,6 +235,9 @@ def add_commands(sub) -> None:
     ex.add_argument("--to", dest="end", help="last received date (exclusive)")
     ex.add_argument("--format", choices=("csv", "xlsx", "geojson"))
     ex.add_argument("-o", "--output", default="tickets.csv")
+    ex.add_argument("--unmasked", action="store_true",
+                    help="export phone numbers, ID numbers and callers' names inside text and address unmasked "
+                         "(personal data: only for the people handling these orders)")
     ex.set_defaults(func=cmd_export)
 
     rl = sub.add_parser("relink", help="re-link stored tickets to the current layers")

@@ -40,6 +40,7 @@ REASONS = {
     "outside_region": "the point lies outside the loaded districts; check the coordinates and the coordinate system",
     "duplicate_id_conflict": "the same work-order id appears more than once with different content; keep one row",
     "bad_crs": "the coordinate system is unknown; use WGS84, GCJ02 or BD09",
+    "not_a_record": "this JSON item is not an object with fields (it is a number, text or a list); make it an object",
 }
 
 #: Warnings: the row is stored, but the report counts and explains it.

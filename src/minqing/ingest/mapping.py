@@ -27,6 +27,11 @@ from minqing.ingest.aliases import HEADER_ALIASES, norm_header
 from minqing.ingest.errors import MappingError
 
 _BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
+_GENERATED = re.compile(r"^(?:column_\d+|Unnamed: \d+)$")  # names the readers give blank headers
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{7,}$")
+_DATE_LIKE = re.compile(r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b)")
+SHOWN_COLUMN_CHARS = 40
+SHOWN_COLUMNS = 30
 REQUIRED_FIELDS = ("source_id", "received_at")
 OPTIONS = ("crs", "timezone", "sheet", "region_buffer_m", "match_threshold")
 
@@ -52,6 +57,41 @@ class ColumnMapping:
     def missing_required(self) -> list[str]:
         """Return the required fields with no column."""
         return [f for f in REQUIRED_FIELDS if f not in self.fields]
+
+
+def looks_like_data(columns) -> bool:
+    """True when a header row looks like a row of data: a phone-like or date-like cell, or mostly numbers.
+
+    A file without a header row has its first record read as column names; its
+    cells must then not be echoed (they hold a caller's name and phone number).
+    """
+    cells = [str(c).strip() for c in columns]
+    cells = [c for c in cells if c and not _GENERATED.match(c)]
+    if not cells:
+        return False
+    numeric = 0
+    for c in cells:
+        digits = sum(ch.isdigit() for ch in c)
+        if _PHONE_LIKE.match(c) and digits >= 7 or _DATE_LIKE.match(c):
+            return True
+        try:
+            float(c.replace(",", ""))
+            numeric += 1
+        except ValueError:
+            pass
+    return numeric * 2 >= len(cells)
+
+
+def shown_columns(columns, limit: int = SHOWN_COLUMNS) -> str:
+    """Column names fit for an error message: phone and ID numbers masked, each cut to ~40 characters."""
+    from minqing.privacy import mask_text
+
+    names = []
+    for c in list(columns)[:limit]:
+        name = mask_text(str(c)) or ""
+        names.append(name if len(name) <= SHOWN_COLUMN_CHARS else name[: SHOWN_COLUMN_CHARS - 1] + "…")
+    more = len(list(columns)) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
 def load_mapping_file(path: Path | str) -> dict:
@@ -115,9 +155,9 @@ def _infer(columns, user_cols, options) -> ColumnMapping:
         col = header if header in columns else by_norm.get(norm_header(header))
         if col is None:
             raise MappingError(
-                f"the mapping file maps {fld!r} to column {header!r}, which the file does not have; "
-                f"columns are: {', '.join(columns)}",
-                key="ingest.error_mapping_column", field=fld, column=header)
+                f"the mapping file maps {fld!r} to column {shown_columns([header])!r}, which the file does not have; "
+                f"columns are: {shown_columns(columns)}",
+                key="ingest.error_mapping_column", field=fld, column=shown_columns([header]))
         fields[fld] = col
         used.add(col)
     for fld, aliases in HEADER_ALIASES.items():

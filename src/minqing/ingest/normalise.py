@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from minqing.export_writer import restore_series
 from minqing.ingest import aliases as al
 from minqing.ingest.coords import clean_coordinates, normalise_crs
 from minqing.ingest.mapping import ColumnMapping
+from minqing.ingest.readers import INVALID, ORIGINAL
 from minqing.ingest.times import parse_times
 from minqing.model import OTHER_CATEGORY, TICKET_COLUMNS
 
@@ -75,7 +77,7 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     """
     n = len(chunk)
     f = mapping.fields
-    src_cols = [c for c in chunk.columns if c not in ("_row", "_hash")]
+    src_cols = [c for c in chunk.columns if c not in ("_row", "_hash", INVALID, ORIGINAL)]
     out = pd.DataFrame(index=chunk.index)
     reason = np.full(n, None, dtype=object)
     detail = np.full(n, None, dtype=object)
@@ -84,7 +86,7 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     unknown: dict = {}
 
     def col(name) -> pd.Series | None:
-        return chunk[f[name]].astype("str").str.strip() if name in f else None
+        return restore_series(chunk[f[name]].astype("str").str.strip()) if name in f else None
 
     def flag(mask, code, value=None, quarantine=True, text=None):
         mask = np.asarray(mask, dtype=bool)
@@ -104,6 +106,10 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
 
     sid = col("source_id")
     out["source_id"] = sid if sid is not None else ""
+    not_record = None
+    if INVALID in chunk.columns:  # a JSON item that is not an object: nothing else can be read from it
+        not_record = (chunk[INVALID].astype("str") != "").to_numpy(dtype=bool)
+        flag(not_record, "not_a_record", chunk[INVALID].astype("str").to_numpy(dtype=object))
     flag((out["source_id"] == "").to_numpy(), "missing_id")
 
     soft_raw = None
@@ -172,12 +178,16 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     out["_row"] = chunk["_row"].to_numpy()
     out["_hash"] = chunk["_hash"].to_numpy()
     bad = reason != None  # noqa: E711
+    original = originals(chunk, bad, src_cols) if bad.any() else []
+    if not_record is not None and not_record.any():
+        kept = chunk[ORIGINAL].astype("str").to_numpy(dtype=object)[bad]
+        original = [o if k == "" else k for o, k in zip(original, kept)]
     quarantine = pd.DataFrame({
         "row_number": chunk["_row"].to_numpy()[bad],
         "source_id": out["source_id"].to_numpy(dtype=object)[bad],
         "reason": reason[bad],
         "detail": detail[bad],
-        "original": originals(chunk, bad, src_cols) if bad.any() else [],
+        "original": original,
         "row_hash": chunk["_hash"].to_numpy()[bad],
     })
     return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples, unknown, seconds)
@@ -207,7 +217,7 @@ def _norm_unique(raw: pd.Series) -> pd.Series:
 def _category(chunk, f, flag, unknown) -> pd.Series:
     n = len(chunk)
     if "category" in f:
-        raw = chunk[f["category"]].astype("str").str.strip()
+        raw = restore_series(chunk[f["category"]].astype("str").str.strip())
     elif any(k in f for k in ("category_l1", "category_l2", "category_l3")):
         parts = [chunk[f[k]].astype("str").str.strip() for k in ("category_l1", "category_l2", "category_l3") if k in f]
         raw = parts[0]

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,13 +29,39 @@ import pyarrow as pa
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
 from minqing.ingest.errors import MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
-from minqing.ingest.mapping import ColumnMapping, infer_mapping, load_mapping_file
+from minqing.ingest.mapping import (
+    ColumnMapping,
+    infer_mapping,
+    load_mapping_file,
+    looks_like_data,
+    shown_columns,
+)
 from minqing.ingest.normalise import normalise_chunk, originals
-from minqing.ingest.readers import (DEFAULT_CHUNKSIZE, Source, csv_blocks, csv_splittable, open_source,
-                                    parse_csv_block, read_chunks)
-from minqing.ingest.stage import (INSERTED, KEY_BITS, QUARANTINED, UNCHANGED_CONTENT, UNCHANGED_HASH, UPDATED,
-                                  ChunkContext, ChunkResult, QuarantineStage, process_chunk, set_context,
-                                  stage_files)
+from minqing.ingest.readers import (
+    DEFAULT_CHUNKSIZE,
+    READER_COLUMNS,
+    Source,
+    csv_blocks,
+    csv_splittable,
+    open_source,
+    parse_csv_block,
+    read_chunks,
+)
+from minqing.ingest.stage import (
+    INSERTED,
+    KEY_BITS,
+    QUARANTINED,
+    UNCHANGED_CONTENT,
+    UNCHANGED_HASH,
+    UPDATED,
+    ChunkContext,
+    ChunkResult,
+    QuarantineStage,
+    process_chunk,
+    scratch_errors,
+    set_context,
+    stage_files,
+)
 from minqing.model import TIMEZONE
 from minqing.store.base import Store
 
@@ -190,7 +217,7 @@ def preview_file(path: str | Path, options: ImportOptions | None = None, n: int 
     user_map = _user_mapping(options)
     crs, tz = _crs_tz(options, user_map)
     for chunk in read_chunks(src, chunksize=max(n, 1)):
-        mapping = _mapping(chunk.columns, user_map)
+        mapping = _mapping(chunk.columns, user_map, src.path.name)
         chunk = chunk.head(n).copy()
         chunk["_hash"] = np.zeros(len(chunk), dtype="int64")
         norm = normalise_chunk(chunk, mapping, crs=crs, tz=tz, now=options.now)
@@ -212,14 +239,20 @@ def _crs_tz(options, user_map) -> tuple[str, str]:
     return _check_crs(crs), options.timezone or opts.get("timezone") or TIMEZONE
 
 
-def _mapping(columns, user_map: dict) -> ColumnMapping:
-    columns = [c for c in columns if c != "_row"]
+def _mapping(columns, user_map: dict, name: str = "the file") -> ColumnMapping:
+    columns = [c for c in columns if c not in READER_COLUMNS]
     mapping = infer_mapping(columns, user_map)
     missing = mapping.missing_required()
     if missing:
+        if looks_like_data(columns):  # no header row: its "names" are a caller's name, phone, ... never echo them
+            raise MappingError(
+                f"the first row of {name} looks like data, not column names; add a header row with the column "
+                "names (e.g. 工单编号,受理时间,...) and import again (and a mapping file if the names differ "
+                "from the usual ones)",
+                key="ingest.error_no_header", path=name)
         raise MappingError(
             f"no column for required field(s) {missing}; the file's columns are: "
-            f"{', '.join(columns)}. Add them to a mapping file "
+            f"{shown_columns(columns)}. Add them to a mapping file "
             "([columns] source_id = \"...\") and pass it with --mapping",
             key="ingest.error_required", fields=", ".join(missing))
     return mapping
@@ -271,10 +304,13 @@ class _Run:
         if first is None:  # 0-row or header-only file
             self.report.notes.append("empty_file")
             return self._finish(None, None, np.array([], dtype="int64"), set(), wall)
-        mapping = _mapping(self._columns(first), self.user_map)
+        mapping = _mapping(self._columns(first), self.user_map, self.src.path.name)
         self.report.mapping = dict(mapping.fields)
         self.report.unknown_columns = list(mapping.unknown)
-        with tempfile.TemporaryDirectory(prefix="minqing-import-") as tmp:
+        # The scratch folder goes whatever happens (ignore_cleanup_errors: a failed clean-up must not hide the error).
+        with scratch_errors(Path(tempfile.gettempdir()) / "minqing-import"):
+            scratch = tempfile.TemporaryDirectory(prefix="minqing-import-", ignore_cleanup_errors=True)
+        with scratch as tmp:
             ctx = ChunkContext(
                 source=self.src, mapping=mapping, crs=self.crs, tz=self.tz, region=region,
                 default_channel=self.options.default_channel, now=self.options.now,
@@ -283,13 +319,17 @@ class _Run:
                 units=units, places=places, store_url=self.store.url, stage_dir=Path(tmp), store=self.store,
                 owner_pid=os.getpid())
             quarantine = QuarantineStage(Path(tmp) / "quarantine.sqlite")
-            for result in self._results(ctx, itertools.chain([first], tasks)):
-                self._merge(result, quarantine)
-            if self.src.mixed_encoding_fixes:
-                self.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
-            p = {k: (v if k == "ids" else np.concatenate(v)) for k, v in self.parts.items()}
-            drop, dup_rows = self._duplicates(p, mapping, quarantine)
-            quarantine.close()
+            try:
+                # closing(): on a failure the workers stop and the scratch connections close before the folder goes
+                with closing(self._results(ctx, itertools.chain([first], tasks))) as results:
+                    for result in results:
+                        self._merge(result, quarantine)
+                if self.src.mixed_encoding_fixes:
+                    self.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
+                p = {k: (v if k == "ids" else np.concatenate(v)) for k, v in self.parts.items()}
+                drop, dup_rows = self._duplicates(p, mapping, quarantine)
+            finally:
+                quarantine.close()
             return self._finish(p, Path(tmp), drop, dup_rows, wall)
 
     def _tasks(self):
@@ -409,7 +449,8 @@ class _Run:
                     quarantine.append(pd.DataFrame({
                         "row_number": chunk.loc[sel, "_row"].to_numpy(), "source_id": sid.to_numpy(dtype=object),
                         "reason": "duplicate_id_conflict", "detail": sid.to_numpy(dtype=object),
-                        "original": originals(chunk, sel, cols), "row_hash": h ^ np.int64(0x5EED)}))
+                        "original": originals(chunk, sel, [c for c in cols if c not in READER_COLUMNS]),
+                        "row_hash": h ^ np.int64(0x5EED)}))
                     self.conflicts += int(sel.sum())
             ex = self.examples.setdefault("duplicate_id_conflict", [])
             for sid in sorted(conflict_ids)[:3]:

@@ -24,6 +24,12 @@ import pandas as pd
 from minqing.ingest.errors import ReadError
 
 FORMATS = ("csv", "xlsx", "geojson", "open311")
+INVALID, ORIGINAL = "_invalid", "_original"
+READER_COLUMNS = ("_row", INVALID, ORIGINAL)
+"""Columns the readers add: the row number and, for a JSON item that is not an object, why and what it was."""
+RAW_ITEM = "raw_item"
+"""Column of a quarantined JSON item that is not an object (its JSON text)."""
+_MAX_INT_DIGITS = 4000  # Python refuses longer integer strings; such numbers are kept as text
 DEFAULT_CHUNKSIZE = 200_000
 _SAMPLE = 1 << 20
 _FALLBACK = "minqing_gb18030_fallback"
@@ -108,10 +114,14 @@ def _inspect(path: Path, sheet) -> Source:
         raise ReadError(f"{path.name} is an old binary Excel (.xls) file; open it in Excel or WPS and save as .xlsx",
                         key="ingest.error_xls", path=str(path))
     else:
-        text_head = head.lstrip(b"\xef\xbb\xbf").lstrip()
-        if text_head[:1] in (b"{", b"["):
+        first = _first_char(head)
+        if first in ("{", "["):
             src.format = _json_kind(path)
-        elif b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        elif ext in ("json", "geojson") and first and (kind := _json_scalar(path, src.size)):
+            raise ReadError(f"{path.name} holds a single JSON value ({kind}), not a list of requests or a GeoJSON "
+                            "FeatureCollection; export it again", key="ingest.error_json_scalar", path=str(path),
+                            kind=kind)
+        elif _looks_binary(head[:4096]):
             raise ReadError(
                 f"{path.name} is neither CSV, XLSX, GeoJSON nor Open311 JSON (it holds binary data); "
                 "export the work orders as .xlsx or .csv",
@@ -126,19 +136,95 @@ def _inspect(path: Path, sheet) -> Source:
     return src
 
 
-def _json_kind(path: Path) -> str:
+def _looks_binary(head: bytes) -> bool:
+    """True when the sample is binary: many NUL bytes (a stray NUL inside a text cell is not enough)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    return head.count(b"\x00") > max(len(head) // 32, 2)
+
+
+def _first_char(head: bytes) -> str:
+    """The first character that is not white space, in UTF-8 (with or without BOM) or BOM-marked UTF-16."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head[:256].decode("utf-16", errors="ignore").lstrip("\ufeff \t\r\n")[:1]
+    return head.lstrip(b"\xef\xbb\xbf").lstrip()[:1].decode("ascii", errors="ignore")
+
+
+def _json_scalar(path: Path, size: int) -> str | None:
+    """The JSON type of a small .json file that holds a single value (a number, a string, true, null), else None."""
+    if size > _SAMPLE:
+        return None
     try:
-        with path.open("rb") as fh:
-            data = json.loads(fh.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = _load_json(path)
+    except ReadError:
+        return None  # not JSON at all: read it as what it is (CSV), with an extension note
+    return None if isinstance(data, (dict, list)) else _json_type(data)
+
+
+def _parse_int(text: str):
+    return int(text) if len(text) <= _MAX_INT_DIGITS else text
+
+
+def _load_json(path: Path):
+    """Parse a JSON file (UTF-8 with or without BOM, UTF-16/32); every failure is a :class:`ReadError`."""
+    try:
+        raw = path.read_bytes()
+        return json.loads(raw, parse_int=_parse_int)
+    except RecursionError:
+        raise ReadError(f"{path.name} is JSON nested too deeply to read; export it again as CSV or flat JSON",
+                        key="ingest.error_json_nested", path=str(path)) from None
+    except MemoryError:
+        raise ReadError(f"{path.name} is too large to read as JSON in memory; split it or export CSV",
+                        key="ingest.error_json_large", path=str(path)) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ReadError(f"{path.name} looks like JSON but cannot be parsed ({exc}); re-export it",
                         key="ingest.error_json", path=str(path), reason=str(exc)) from exc
+
+
+def _json_type(value) -> str:
+    """The JSON type of a value, for messages (never the value itself: it may be personal)."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _check_items(path: Path, items: list, what: str) -> None:
+    if items and not any(isinstance(x, dict) for x in items):
+        kinds = sorted({_json_type(x) for x in items})
+        raise ReadError(f"none of the {len(items):,} {what} in {path.name} is an object ({', '.join(kinds)}), so "
+                        "none can be read as a work order; export it again",
+                        key="ingest.error_json_no_records", path=str(path), count=f"{len(items):,}")
+
+
+def _json_kind(path: Path) -> str:
+    data = _load_json(path)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list):
+            kind = "missing" if "features" not in data else _json_type(features)
+            raise ReadError(f"{path.name} is a GeoJSON FeatureCollection but its \"features\" is {kind}, not a list "
+                            "of features; export it again", key="ingest.error_geojson_features", path=str(path),
+                            kind=kind)
+        _check_items(path, features, "features")
         return "geojson"
-    if isinstance(data, list) and (not data or isinstance(data[0], dict)):
+    if isinstance(data, list):
+        _check_items(path, data, "items")
         return "open311"
     if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
+        _check_items(path, data["service_requests"], "service requests")
         return "open311"
+    if not isinstance(data, dict):
+        kind = _json_type(data)
+        raise ReadError(f"{path.name} holds a single JSON value ({kind}), not a list of requests or a GeoJSON "
+                        "FeatureCollection; export it again", key="ingest.error_json_scalar", path=str(path), kind=kind)
     raise ReadError(f"{path.name} is JSON but neither a GeoJSON FeatureCollection nor an Open311 list of requests",
                     key="ingest.error_json", path=str(path), reason="unknown JSON shape")
 
@@ -280,12 +366,50 @@ def _xlsx_chunks(src: Source, chunksize, progress):
         yield chunk
 
 
-def _records_to_chunks(records: list[dict], chunksize, progress):
+@dataclass
+class _NotARecord:
+    """A JSON item that cannot be a row (not an object): quarantined as ``not_a_record`` with why and what."""
+
+    detail: str
+    original: str
+
+
+def _not_a_record(item, detail: str) -> _NotARecord:
+    try:
+        text = json.dumps(item, ensure_ascii=False)
+    except (RecursionError, ValueError):
+        text = _json_type(item)
+    return _NotARecord(detail, json.dumps({RAW_ITEM: text}, ensure_ascii=False))
+
+
+def _field_text(v) -> str:
+    """A field's text: scalars as :func:`_cell`, nested objects and lists as their JSON text."""
+    if isinstance(v, (dict, list)):
+        try:
+            return json.dumps(v, ensure_ascii=False)
+        except (RecursionError, ValueError):
+            return json.dumps(_json_type(v))
+    return _cell(v)
+
+
+def _records_to_chunks(records: list, chunksize, progress):
+    """Chunks of objects (dicts) and :class:`_NotARecord` items; every chunk has the same columns."""
+    names: dict = {}  # key -> column, in order of first appearance in the whole file
+    for r in records:
+        if isinstance(r, dict):
+            for k in r:
+                if k not in names:
+                    name = str(k)
+                    names[k] = name + "_field" if name in READER_COLUMNS else name
+    invalid = any(isinstance(r, _NotARecord) for r in records)
     for lo in range(0, len(records), chunksize):
         part = records[lo : lo + chunksize]
-        df = pd.DataFrame(part)
-        chunk = pd.DataFrame({str(c): pd.array([_cell(v) if not isinstance(v, (dict, list)) else json.dumps(v, ensure_ascii=False)
-                                                 for v in df[c].tolist()], dtype="str") for c in df.columns})
+        data = {name: pd.array([_field_text(r.get(k)) if isinstance(r, dict) else "" for r in part], dtype="str")
+                for k, name in names.items()}
+        if invalid:
+            data[INVALID] = pd.array([r.detail if isinstance(r, _NotARecord) else "" for r in part], dtype="str")
+            data[ORIGINAL] = pd.array([r.original if isinstance(r, _NotARecord) else "" for r in part], dtype="str")
+        chunk = pd.DataFrame(data, index=pd.RangeIndex(len(part)))
         chunk["_row"] = np.arange(lo + 1, lo + len(part) + 1)
         progress(lo + len(part), len(records))
         yield chunk
@@ -294,10 +418,20 @@ def _records_to_chunks(records: list[dict], chunksize, progress):
 def _geojson_chunks(src: Source, chunksize, progress):
     import shapely.geometry
 
-    data = json.loads(src.path.read_bytes().decode("utf-8-sig"))
-    records = []
-    for feat in data.get("features", []):
-        props = dict(feat.get("properties") or {})
+    data = _load_json(src.path)
+    records: list = []
+    for i, feat in enumerate(data.get("features") or [], start=1):  # a non-list "features" is refused by open_source
+        if not isinstance(feat, dict):
+            records.append(_not_a_record(feat, f"feature {i} is a JSON {_json_type(feat)}, not an object"))
+            continue
+        props = feat.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            records.append(_not_a_record(feat, f"the properties of feature {i} are a JSON {_json_type(props)}, "
+                                               "not an object"))
+            continue
+        props = dict(props)
         geom = feat.get("geometry")
         if geom:
             try:
@@ -312,8 +446,10 @@ def _geojson_chunks(src: Source, chunksize, progress):
 
 
 def _open311_chunks(src: Source, chunksize, progress):
-    data = json.loads(src.path.read_bytes().decode("utf-8-sig"))
-    records = data["service_requests"] if isinstance(data, dict) else data
+    data = _load_json(src.path)
+    items = data["service_requests"] if isinstance(data, dict) else data
+    records = [r if isinstance(r, dict) else _not_a_record(r, f"item {i} is a JSON {_json_type(r)}, not an object")
+               for i, r in enumerate(items, start=1)]
     yield from _records_to_chunks(records, chunksize, progress)
 
 

@@ -18,6 +18,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.geo.link import apply_links, link_tickets
+from minqing.ingest.errors import IngestError
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.readers import Source, parse_csv_block
@@ -93,6 +95,29 @@ class ChunkResult:
     encoding_fixes: int = 0
 
 
+@contextmanager
+def scratch_errors(folder):
+    """Turn a full disk or an unwritable folder while writing the import's scratch files into an :class:`IngestError`.
+
+    Parameters
+    ----------
+    folder : path
+        The import's scratch folder (the message names the temporary folder holding it).
+    """
+    from minqing.store.sqlite_util import is_store_condition
+
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, sqlite3.Error) and not is_store_condition(exc):
+            raise
+        where = str(Path(folder).parent)
+        raise IngestError(
+            f"the import's temporary folder {where} is full or not writable ({exc}); the import was cancelled and "
+            "the store is unchanged: free some space there, or set TMPDIR to a folder with room, and retry",
+            key="ingest.error_scratch", path=where, reason=str(exc)) from exc
+
+
 _CTX: ChunkContext | None = None
 _LOCAL: dict = {"pid": None, "stage": None, "store": None}
 
@@ -121,12 +146,13 @@ def stage_files(stage_dir: Path) -> list[Path]:
 def _local():
     pid = os.getpid()
     if _LOCAL["pid"] != pid:  # a new (forked) process: its own connections
-        con = sqlite3.connect(stage_path(_CTX.stage_dir, pid), isolation_level=None)
-        con.execute("PRAGMA journal_mode=OFF")
-        con.execute("PRAGMA synchronous=OFF")
-        cols = ", ".join(TICKET_COLUMNS)
-        for sql in _STAGE_SQL:
-            con.execute(sql.format(cols=cols))
+        with scratch_errors(_CTX.stage_dir):
+            con = sqlite3.connect(stage_path(_CTX.stage_dir, pid), isolation_level=None)
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("PRAGMA synchronous=OFF")
+            cols = ", ".join(TICKET_COLUMNS)
+            for sql in _STAGE_SQL:
+                con.execute(sql.format(cols=cols))
         store = _CTX.store
         if store is None or _CTX.owner_pid != pid:  # never use a connection inherited across fork
             from minqing.store import open_store
@@ -207,6 +233,14 @@ def process_chunk(task: tuple) -> ChunkResult:
     tickets["_key"] = base + local
     write = ~exists | changed
     to_write = tickets.loc[write]
+    with scratch_errors(ctx.stage_dir):
+        _stage_rows(stage, tickets, to_write, write, place_links, changes, base)
+    secs["stage"] += time.perf_counter() - t
+    return result
+
+
+def _stage_rows(stage, tickets, to_write, write, place_links, changes, base) -> None:
+    """Write one chunk's tickets, place links, source hashes and changes to the process's scratch file."""
     stage.execute("BEGIN")
     stage.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 2))})",
                       rows(to_write, ["_key", "_hash", *TICKET_COLUMNS]))
@@ -227,8 +261,6 @@ def process_chunk(task: tuple) -> ChunkResult:
         stage.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",
                           rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]))
     stage.execute("COMMIT")
-    secs["stage"] += time.perf_counter() - t
-    return result
 
 
 def _empty_quarantine() -> pd.DataFrame:
@@ -357,16 +389,18 @@ class QuarantineStage:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.con = sqlite3.connect(self.path, isolation_level=None)
-        self.con.execute("PRAGMA journal_mode=OFF")
-        self.con.execute("PRAGMA synchronous=OFF")
-        self.con.execute("CREATE TABLE IF NOT EXISTS t_quarantine (row_number INTEGER, source_id TEXT, reason TEXT,"
-                         " detail TEXT, original TEXT, row_hash INTEGER)")
+        with scratch_errors(self.path.parent):
+            self.con = sqlite3.connect(self.path, isolation_level=None)
+            self.con.execute("PRAGMA journal_mode=OFF")
+            self.con.execute("PRAGMA synchronous=OFF")
+            self.con.execute("CREATE TABLE IF NOT EXISTS t_quarantine (row_number INTEGER, source_id TEXT, reason TEXT,"
+                             " detail TEXT, original TEXT, row_hash INTEGER)")
 
     def append(self, frame: pd.DataFrame) -> None:
-        self.con.execute("BEGIN")
-        self.con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(self.COLUMNS)))
-        self.con.execute("COMMIT")
+        with scratch_errors(self.path.parent):
+            self.con.execute("BEGIN")
+            self.con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(self.COLUMNS)))
+            self.con.execute("COMMIT")
 
     def close(self) -> None:
         self.con.close()

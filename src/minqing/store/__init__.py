@@ -20,10 +20,13 @@ def open_store(url: str | None = None) -> Store:
         from minqing.store.sqlite import SQLiteStore
 
         return SQLiteStore(url)
+    from minqing.privacy import redact_url
+
+    shown = redact_url(url)  # a password in the URL is never echoed
     raise ConfigError(
-        f"no store for {url!r} yet; this version supports sqlite:/// URLs",
+        f"no store for {shown!r} yet; this version supports sqlite:/// URLs",
         key="error.store_unsupported",
-        url=url,
+        url=shown,
     )
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +19,7 @@ from minqing.model import (
     CATEGORIES,
     CHANNELS,
     INTERVENTION_COLUMNS,
+    INTERVENTION_TYPES,
     KINDS,
     LEVELS,
     LOCATION_SOURCES,
@@ -31,12 +32,18 @@ from minqing.model import (
     TICKET_TIME_COLUMNS,
     UNIT_COLUMNS,
     UNIT_LEVELS,
-    INTERVENTION_TYPES,
 )
 from minqing.store.base import Store, TicketFilter
 from minqing.store.convert import epoch_to_times, rows, times_to_epoch
 from minqing.store.sqlite_ingest import IngestMixin
-from minqing.store.sqlite_util import CACHE_KIB, REBUILD_MIN, secondary_indexes
+from minqing.store.sqlite_util import (
+    CACHE_KIB,
+    REBUILD_MIN,
+    is_store_condition,
+    secondary_indexes,
+    sql_errors,
+    store_error,
+)
 
 _VOCABS = {
     "level": LEVELS,
@@ -51,6 +58,12 @@ _VOCABS = {
 }
 _BATCH = 50_000
 _NULLABLE_INTS = ("grid_uid", "h3_cell")
+
+
+def search_pattern(search: str) -> str:
+    """Return the LIKE pattern (``ESCAPE '\\'``) of a search: a substring, where ``*`` matches any run of characters."""
+    pieces = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in re.split(r"\*+", search)]
+    return "%" + "%".join(p for p in pieces if p) + "%"
 
 
 def _in(column: str, values, params: list) -> str:
@@ -91,6 +104,8 @@ class SQLiteStore(IngestMixin, Store):
             self._con.execute(f"PRAGMA cache_size={CACHE_KIB}")
             self._con.execute("PRAGMA temp_store=MEMORY")
         except (sqlite3.Error, OSError) as exc:
+            if is_store_condition(exc):
+                raise store_error(exc, self.path, "open") from exc
             raise StoreError(
                 f"cannot open the SQLite store at {self.path}: {exc}. "
                 "Check the path in MINQING_DATABASE_URL and that the folder is writable.",
@@ -104,19 +119,39 @@ class SQLiteStore(IngestMixin, Store):
     # -- plumbing ----------------------------------------------------------------------
     @contextmanager
     def transaction(self):
-        """Run the block in one transaction; roll back on any exception."""
+        """Run the block in one transaction; roll back on any exception.
+
+        A read-only file, a full disk, a lock held too long or a damaged file
+        raise a :class:`~minqing.errors.StoreError` subclass that says what to do.
+        """
         with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
+            with sql_errors(self.path, "write"):
+                self._con.execute("BEGIN IMMEDIATE")
             try:
                 yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback()
+                if is_store_condition(exc):
+                    raise store_error(exc, self.path, "write") from exc
                 raise
             else:
-                self._con.execute("COMMIT")
+                with sql_errors(self.path, "write"):
+                    try:
+                        self._con.execute("COMMIT")
+                    except BaseException:
+                        self._rollback()
+                        raise
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is open (SQLite may have rolled back already, e.g. on a full disk)."""
+        if self._con.in_transaction:
+            try:
+                self._con.execute("ROLLBACK")
+            except sqlite3.Error:  # the error that led here is the one to report
+                pass
 
     def _query(self, sql: str, params=()) -> pd.DataFrame:
-        with self._lock:
+        with self._lock, sql_errors(self.path, "read"):
             cur = self._con.execute(sql, params)
             cols = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=cols)
@@ -144,7 +179,10 @@ class SQLiteStore(IngestMixin, Store):
                 try:
                     self._con.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
                 except sqlite3.Error as exc:
-                    self._con.execute("ROLLBACK") if self._con.in_transaction else None
+                    self._rollback()
+                    err = store_error(exc, self.path, "upgrade")
+                    if err.key not in ("error.store_io", "error.store_open"):  # read-only, full, locked, damaged
+                        raise err from exc
                     raise StoreError(
                         f"migration {version} failed on {self.path}: {exc}",
                         key="error.store_migrate",
@@ -330,7 +368,7 @@ class SQLiteStore(IngestMixin, Store):
             sub = _in("place_id", where.place_ids, params)
             clauses.append(f"{p}source_id IN (SELECT source_id FROM ticket_places WHERE {sub})")
         if where.search:
-            like = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            like = search_pattern(where.search)
             clauses.append(
                 f"({p}source_id LIKE ? ESCAPE '\\' OR {p}text LIKE ? ESCAPE '\\' OR {p}address LIKE ? ESCAPE '\\')"
             )

@@ -14,7 +14,7 @@ import pandas as pd
 
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
-from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes
+from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes, sql_errors
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
                       "row_hash", "quarantined_at")
@@ -67,7 +67,7 @@ class IngestMixin:
         iid, at = report["import_id"], int(report["finished_epoch"])
         bulk = False
         names = [f"stage{i}" for i in range(len(stages))]
-        with self._lock:
+        with self._lock, sql_errors(self.path, "write"):
             con = self._con
             attached = []
             try:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 import streamlit as st
 
 from minqing.errors import MinqingError
+from minqing.htmlsafe import markdown_params
 from minqing.i18n import DEFAULT_LANG, LANGS, t
 from minqing.model import TIMEZONE
 
-log = logging.getLogger("minqing")
 _LANG_NAMES = {"zh": "中文", "en": "English"}
 
 
@@ -42,16 +40,40 @@ def language_switch() -> str:
 
 
 def show_error(exc: Exception, lang_: str) -> None:
-    """Turn an exception into a readable message and a next step (nothing personal is logged)."""
+    """Turn an exception into a readable message and a next step.
+
+    Our own errors (and the store's file or disk conditions) say what to do; any
+    other error is logged without personal data and shown as a short reference
+    the administrator can look up (:func:`minqing.errlog.log_unexpected`).
+    """
+    from minqing.store.sqlite_util import is_store_condition, store_error
+
+    if is_store_condition(exc):  # raised outside the store's own translation
+        exc = store_error(exc, _store_path(), "read")
     if isinstance(exc, MinqingError):
-        text = t(exc.key, lang_, message=str(exc), **exc.params)
+        # the message and its values may quote the data (a file's column, a unit code): shown as text
+        params = markdown_params({**exc.params, "message": str(exc)})
+        text = t(exc.key, lang_, **params)
         if text == exc.key:
-            text = t("error.generic", lang_, message=str(exc))
-    else:
-        log.exception("unexpected error")
-        text = t("error.generic", lang_, message=type(exc).__name__)
-    st.error(text)
-    st.info(t("error.next_step", lang_))
+            text = t("error.generic", lang_, message=params["message"])
+        st.error(text)
+        st.info(t("error.next_step", lang_))
+        return
+    from minqing.errlog import log_unexpected
+
+    ref, where = log_unexpected(exc, where="app")
+    st.error(t("error.unexpected", lang_, ref=ref, path=where))
+
+
+def _store_path() -> str:
+    from minqing.config import database_url, sqlite_path
+    from minqing.privacy import redact_url
+
+    try:
+        url = database_url()
+        return str(sqlite_path(url)) if url.startswith("sqlite:") else redact_url(url)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "?"
 
 
 def empty_state(message_key: str, hint_key: str, lang_: str) -> None:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import io
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
+from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
 from minqing.geo.h3cells import cells_to_str
+from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, t
-from minqing.model import CHANNELS, KINDS, LOCATION_SOURCES, RESOLVED, SATISFACTION, STATUSES, category_path
+from minqing.model import (
+    CHANNELS,
+    KINDS,
+    LOCATION_SOURCES,
+    RESOLVED,
+    SATISFACTION,
+    STATUSES,
+    category_path,
+)
 
 _VOCAB_COLUMNS = {
     "channel": CHANNELS,
@@ -49,7 +58,7 @@ def ticket_table(rows: pd.DataFrame, lang: str, key: str | None = None) -> None:
 
 def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str) -> None:
     """Show one ticket's fields; free text goes through st.text so nothing in it is rendered."""
-    st.subheader(t("tickets.detail", lang, id=row["source_id"]))
+    st.subheader(t("tickets.detail", lang, id=escape_markdown(row["source_id"])))
     c1, c2 = st.columns(2)
     fields = [
         ("col_received", fmt_date(row["received_at"], lang) + row["received_at"].strftime(" %H:%M")),
@@ -101,13 +110,14 @@ def export_buttons(fetch, stem: str, lang: str) -> None:
 
 
 def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
-    """Return the labelled table of ``rows`` as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
+    """Return the labelled table of ``rows`` as CSV (UTF-8 with BOM, for Excel) or XLSX bytes.
+
+    Written by :mod:`minqing.export_writer`: no cell runs as a formula in Excel or WPS.
+    """
     table = labelled(rows, lang)
     if fmt == "csv":
-        return table.to_csv(index=False).encode("utf-8-sig")
-    buf = io.BytesIO()
-    table.to_excel(buf, index=False, engine="openpyxl")
-    return buf.getvalue()
+        return to_csv_bytes(table)
+    return to_xlsx_bytes(table)
 
 
 def _export_bytes(fetch, lang: str, fmt: str) -> bytes:

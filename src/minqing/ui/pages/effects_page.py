@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from minqing.htmlsafe import escape_markdown
 from minqing.analysis.interventions import EffectError
+from minqing.htmlsafe import escape_markdown, markdown_params
 from minqing.i18n import fmt_date, t
 from minqing.model import CHANNELS
 from minqing.ui import data
@@ -42,7 +42,7 @@ def render() -> None:
     try:
         ev = di.evaluation(url, version, int(iid), int(ring))
     except EffectError as exc:
-        st.warning(t("effects.error", lg, message=t(exc.key, lg, **exc.params)))
+        st.warning(t("effects.error", lg, message=t(exc.key, lg, **markdown_params(exc.params))))
         return
     r = ev.result
     _verdict(r, lg)

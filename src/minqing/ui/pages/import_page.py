@@ -3,14 +3,18 @@ read the report (counts that add up), download the quarantined rows, see past im
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from minqing.export_writer import to_csv_bytes
 from minqing.geo.crs import CRS_NAMES
+from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_int, t
 from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
@@ -36,37 +40,48 @@ def render() -> None:
     mapping_upload = c3.file_uploader(t("ingest.mapping_upload", lg), type=["toml"], key="import_mapping")
 
     if upload is not None:
-        path = _saved(upload)
-        # In-process: forking the app server's process (it runs many threads) is unsafe.
-        options = ImportOptions(crs=crs, sheet=sheet, user=user.role, workers=1,
-                                mapping_file=_saved(mapping_upload) if mapping_upload is not None else None)
-        preview = preview_file(path, options, n=5)
-        _show_preview(preview, lg)
-        dry = st.checkbox(t("ingest.dry_run", lg), key="import_dry")
-        if st.button(t("ingest.run", lg), type="primary", key="import_run"):
-            bar = st.progress(0.0, text=t("ingest.progress", lg, stage=""))
+        with _saved(upload, mapping_upload) as (path, mapping_path):
+            # In-process: forking the app server's process (it runs many threads) is unsafe.
+            options = ImportOptions(crs=crs, sheet=sheet, user=user.role, workers=1, mapping_file=mapping_path)
+            preview = preview_file(path, options, n=5)
+            _show_preview(preview, lg)
+            dry = st.checkbox(t("ingest.dry_run", lg), key="import_dry")
+            if st.button(t("ingest.run", lg), type="primary", key="import_run"):
+                bar = st.progress(0.0, text=t("ingest.progress", lg, stage=""))
 
-            def progress(stage: str, frac: float) -> None:
-                bar.progress(min(max(float(frac), 0.0), 1.0), text=t("ingest.progress", lg, stage=stage))
+                def progress(stage: str, frac: float) -> None:
+                    bar.progress(min(max(float(frac), 0.0), 1.0), text=t("ingest.progress", lg, stage=stage))
 
-            report = import_file(store, path, _with(options, dry_run=dry), progress)
-            bar.progress(1.0, text=t("ingest.progress", lg, stage="✓"))
-            st.session_state["import_report"] = report.to_dict()
+                report = import_file(store, path, _with(options, dry_run=dry), progress)
+                bar.progress(1.0, text=t("ingest.progress", lg, stage="✓"))
+                st.session_state["import_report"] = report.to_dict()
 
     if "import_report" in st.session_state:
         _show_report(store, st.session_state["import_report"], user, lg)
     _history(store, lg)
 
 
-def _saved(upload) -> str:
-    """Write an uploaded file once to a private temporary folder, keeping its name (the reader sniffs the content)."""
-    key = f"import_upload_{upload.file_id}"
-    if key not in st.session_state:
-        folder = Path(tempfile.mkdtemp(prefix="minqing_upload_"))
-        path = folder / Path(upload.name).name
+@contextmanager
+def _saved(upload, mapping_upload=None):
+    """Write the uploaded file (and mapping file) to a private temporary folder for this run only.
+
+    Yields the two paths (the mapping's None when there is none), keeping the
+    names (the reader sniffs the content). The folder and its files go when the
+    block ends, also on a failure or when Streamlit stops the run: uploads hold
+    personal data and must not pile up in the temporary folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="minqing_upload_"))
+    try:
+        path = folder / (Path(upload.name).name or "upload")
         path.write_bytes(upload.getvalue())
-        st.session_state[key] = str(path)
-    return st.session_state[key]
+        mapping_path = None
+        if mapping_upload is not None:
+            (folder / "mapping").mkdir()
+            mapping_path = folder / "mapping" / (Path(mapping_upload.name).name or "mapping.toml")
+            mapping_path.write_bytes(mapping_upload.getvalue())
+        yield str(path), (str(mapping_path) if mapping_path is not None else None)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _with(options: ImportOptions, **changes) -> ImportOptions:
@@ -83,7 +98,7 @@ def _show_preview(preview, lg) -> None:
         hide_index=True,
     )
     if preview.mapping.unknown:
-        st.caption(t("ingest.kept_columns", lg, columns="、".join(map(str, preview.mapping.unknown))))
+        st.caption(t("ingest.kept_columns", lg, columns=escape_markdown("、".join(map(str, preview.mapping.unknown)))))
     st.subheader(t("ingest.preview_title", lg))
     if len(preview.tickets):
         # the first rows as they will be stored; personal data masked, text shown as text
@@ -134,7 +149,7 @@ def _show_report(store, report: dict, user, lg) -> None:
 def _quarantine_csv(store, import_id: str, masked: bool) -> bytes:
     """The quarantined rows: original columns plus the reason, ready to fix and re-import."""
     frame = quarantine_frame(store, import_id, include_resolved=True, masked=masked)
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return to_csv_bytes(frame)
 
 
 def _history(store, lg) -> None:

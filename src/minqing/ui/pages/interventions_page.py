@@ -8,8 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from minqing.errors import MinqingError
+from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
-from minqing.interventions import Intervention, add_intervention, close_intervention, edit_intervention, get_intervention
+from minqing.interventions import (
+    Intervention,
+    add_intervention,
+    close_intervention,
+    edit_intervention,
+    get_intervention,
+)
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
 from minqing.ui import data
 from minqing.ui import data_interventions as di
@@ -130,6 +137,6 @@ def _run(action, message: str | None, lg: str) -> None:
     try:
         result = action()
     except MinqingError as exc:
-        st.error(t(exc.key, lg, **getattr(exc, "params", {})))
+        st.error(t(exc.key, lg, **markdown_params(getattr(exc, "params", {}))))
         return
     st.success(message or t("interventions.saved", lg, id=result))

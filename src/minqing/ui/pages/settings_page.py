@@ -9,6 +9,7 @@ import streamlit as st
 from minqing.basemaps import BASEMAPS
 from minqing.config import setting
 from minqing.i18n import fmt_int, t
+from minqing.privacy import redact_url
 from minqing.ui import data
 from minqing.ui.components import caveat, lang
 
@@ -34,7 +35,7 @@ def render() -> None:
     st.subheader(t("settings.store", lg))
     store = data.current_store()
     version = data.data_version(store)
-    st.text(f"{t('settings.store_url', lg)}：{store.url}")
+    st.text(f"{t('settings.store_url', lg)}：{redact_url(store.url)}")
     st.text(f"{t('settings.schema', lg)}：{store.schema_version()}")
     c = st.columns(3)
     c[0].metric(t("overview.total", lg), fmt_int(data.ticket_total(store.url, version), lg))
