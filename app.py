@@ -11,7 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from minqing.i18n import t
-from minqing.ui.components import current_user, lang, language_switch, show_error
+from minqing.ui.components import lang, language_switch, show_error
+from minqing.ui.nav import allowed_pages, home_page
 
 st.set_page_config(page_title="民情地图 Minqing Map", page_icon="🗺️", layout="wide")
 
@@ -29,20 +30,17 @@ def page(view: str, title_key: str, icon: str, **kw) -> st.Page:
     return st.Page(str(VIEWS / f"{view}.py"), title=t(title_key, lg), icon=icon, url_path=view, **kw)
 
 
-pages = [
-    page("meeting", "nav.overview", ":material/groups:", default=True),
-    page("map", "nav.map", ":material/map:"),
-    page("mygrid", "mygrid.nav", ":material/holiday_village:"),
-    page("hotspots", "hotspots.nav", ":material/local_fire_department:"),
-    page("effects", "effects.nav", ":material/trending_down:"),
-    page("interventions", "interventions.nav", ":material/construction:"),
-    page("tickets", "tickets.nav", ":material/list_alt:"),
-    page("import", "ingest.nav", ":material/upload_file:"),
-    page("settings", "settings.nav", ":material/settings:"),
-]
-page = st.navigation(pages)
 try:  # the one error boundary: our errors become a readable message and a next step
-    st.session_state["user"] = current_user(lg)
-    page.run()
+    # Nothing but the sign-in form runs before someone has signed in: no page is even registered.
+    from minqing.ui.signin import sign_out_box, signed_in_user
+
+    user = signed_in_user(lg)
+    st.session_state["user"] = user
+    sign_out_box(user, lg)
+    home = home_page(user)  # a grid leader starts at their own grid
+    nav = st.navigation([page(v, k, i, default=(v == home)) for v, k, i in allowed_pages(user)])
+    nav.run()
 except Exception as exc:
+    if type(exc).__name__ in ("StopException", "RerunException"):  # st.stop() / st.rerun(): not errors
+        raise
     show_error(exc, lg)

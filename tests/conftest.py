@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -90,3 +92,46 @@ def demo_store_url(tmp_path_factory):
     with open_store(url) as store:
         build_demo(store, n_tickets=DEMO_TEST_TICKETS)
     return url
+
+
+# --------------------------------------------------------------------------
+# Accounts (sign-in): one per role in the shared demo store, and signing an AppTest in.
+# Signing in sets the session's account name as the sign-in form does after a successful
+# accounts.authenticate; who that is (role, scope) is still read from the store on every run.
+# The form itself is tested in tests/ui/test_signin.py and in the browser.
+# --------------------------------------------------------------------------
+
+PASSWORD = "correct-horse-battery-staple"
+ROLE_USERS = {"admin": "t_admin", "planner": "t_planner", "grid_leader": "t_leader", "meeting": "t_meeting"}
+
+
+def busiest_grid(url: str) -> str:
+    """A grid with recent tickets, so a grid leader's lists are not empty."""
+    from minqing.store import open_store
+
+    with open_store(url) as store:
+        recent = store.read_tickets()
+    recent = recent[recent["received_at"] >= recent["received_at"].max() - pd.Timedelta(days=30)]
+    return recent["grid_code"].value_counts().index[0]
+
+
+@pytest.fixture(scope="session")
+def ui_accounts(demo_store_url):
+    """Create the test accounts once per session; return role -> (name, scope grid or None)."""
+    from minqing.accounts import add_user, get_account
+    from minqing.store import open_store
+
+    grid = busiest_grid(demo_store_url)
+    with open_store(demo_store_url) as store:
+        for role, name in ROLE_USERS.items():
+            if get_account(store, name) is None:
+                add_user(store, name, role, PASSWORD, grid_codes=(grid,) if role == "grid_leader" else (),
+                         actor="tests")
+    return {role: (name, grid if role == "grid_leader" else None) for role, name in ROLE_USERS.items()}
+
+
+def sign_in(at, name: str):
+    """Put ``at``'s session in the signed-in state of account ``name``; return ``at``."""
+    now = time.time()
+    at.session_state["auth"] = {"name": name, "signed_in_at": now, "last_seen": now}
+    return at

@@ -49,10 +49,34 @@ def test_scope_narrowing_composes():
 
 
 def test_bad_roles():
-    with pytest.raises(ScopeError, match="allowed: meeting, planner, grid_leader"):
-        User("admin")
+    with pytest.raises(ScopeError, match="allowed: admin, planner, grid_leader, meeting"):
+        User("root")
     with pytest.raises(ScopeError, match="needs at least one grid"):
         User("grid_leader")
+    with pytest.raises(ScopeError, match="only a grid leader"):
+        User("planner", ("G1",))
+
+
+def test_permissions_are_decided_in_one_place():
+    from minqing.auth import PermissionDenied, can, require
+
+    admin, planner, leader, meeting = (User("admin"), User("planner"), User("grid_leader", ("G1",)),
+                                       User("meeting"))
+    assert can(admin, "users") and not can(planner, "users")
+    assert can(planner, "interventions_edit") and not can(leader, "interventions_edit")
+    assert can(leader, "personal_data") and not can(planner, "personal_data")
+    assert not can(meeting, "tickets") and not can(meeting, "export") and can(meeting, "meeting")
+    assert not can(None, "meeting")
+    with pytest.raises(PermissionDenied, match="'meeting' may not do 'tickets'"):
+        require(meeting, "tickets")
+
+
+def test_community_scope(store):
+    """A leader of community C1 sees its grids' tickets (G1, G2), and a ticket known only by its community."""
+    leader = ScopedStore(store, User("grid_leader", community_codes=("C1",)))
+    assert sorted(leader.read_tickets()["grid_code"]) == ["G1", "G2"]
+    both = ScopedStore(store, User("grid_leader", ("G3",), community_codes=("C1",)))
+    assert both.count_where() == 3
 
 
 @pytest.mark.parametrize("query", ["1234", "3812345", "13812345678", "张三", "138*1234", "12345678"])

@@ -383,5 +383,5 @@ def test_bad_inputs_are_named():
     units, places = fake_layers()
     with pytest.raises(Exception, match="places is missing"):
         generate_demo(units, places.drop(columns="kind"), n_target=N)
-    with pytest.raises(ValueError, match="n_target"):
+    with pytest.raises(ValueError, match="at least 10000"):
         generate_demo(units, places, n_target=100)

@@ -533,7 +533,14 @@ def test_import_page_deletes_uploads(demo_store_url, tmp_path, monkeypatch):
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     root = Path(__file__).resolve().parents[1]
+    import time
+
+    from minqing.accounts import add_user
+
+    with open_store(f"sqlite:///{copy}") as s:
+        add_user(s, "uploader", "planner", "a-long-enough-password", actor="tests")
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    at.session_state["auth"] = {"name": "uploader", "signed_in_at": time.time(), "last_seen": time.time()}
     at.run()
     at.switch_page(str(root / "views" / "import.py"))
     at.run()

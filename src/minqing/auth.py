@@ -15,8 +15,24 @@ from minqing.errors import MinqingError
 from minqing.privacy import mask_tickets
 from minqing.store.base import Store, TicketFilter
 
-ROLES = ("meeting", "planner", "grid_leader")
+ROLES = ("admin", "planner", "grid_leader", "meeting")
 _MASK_INPUTS = ("source_id", "text", "address", "caller_name", "caller_phone", "extra")
+
+#: What each role may do. Every page, download, map layer and CLI command asks :func:`can` or
+#: :func:`require`; nothing else decides. Scope (which tickets) is :func:`scoped_filter`'s job.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"tickets", "export", "hotspots", "effects", "interventions_edit", "import", "users",
+                        "audit", "settings", "meeting", "map"}),
+    "planner": frozenset({"tickets", "export", "hotspots", "effects", "interventions_edit", "import", "meeting",
+                          "map"}),
+    "grid_leader": frozenset({"tickets", "export", "effects", "mygrid", "map", "meeting", "personal_data"}),
+    # aggregates only: counts per unit down to grids, the meeting view and its handout
+    "meeting": frozenset({"meeting", "map"}),
+}
+"""Permissions: ``tickets`` (ticket rows and text, masked unless ``personal_data``), ``export``,
+``hotspots`` (H3-cell statistics, finer than a grid), ``effects``, ``interventions_edit``,
+``import``, ``users``, ``audit``, ``settings`` (the store in use), ``meeting``, ``map``, ``mygrid``,
+``personal_data`` (callers' names and phones of the tickets in scope, which they handle)."""
 
 
 class ScopeError(MinqingError, PermissionError):
@@ -25,48 +41,88 @@ class ScopeError(MinqingError, PermissionError):
     key = "auth.error_scope"
 
 
+class PermissionDenied(ScopeError):
+    """The user's role does not allow this action."""
+
+    key = "auth.error_permission"
+
+
 @dataclass(frozen=True)
 class User:
     """A signed-in user.
 
     Attributes
     ----------
-    role : {"meeting", "planner", "grid_leader"}
-    grid_codes : tuple of str
-        The grids a grid leader works; empty for other roles.
+    role : {"admin", "planner", "grid_leader", "meeting"}
+    grid_codes, community_codes : tuple of str
+        A grid leader's scope: their grids, and whole communities; empty for other roles.
     name : str
+        The account name (for the audit log).
     """
 
     role: str
     grid_codes: tuple[str, ...] = ()
     name: str = ""
+    community_codes: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.role not in ROLES:
             raise ScopeError(f"unknown role {self.role!r}; allowed: {', '.join(ROLES)}", role=str(self.role))
-        if self.role == "grid_leader" and not self.grid_codes:
-            raise ScopeError("a grid leader needs at least one grid code", role=self.role)
+        if self.role == "grid_leader" and not (self.grid_codes or self.community_codes):
+            raise ScopeError("a grid leader needs at least one grid or community code", role=self.role)
+        if self.role != "grid_leader" and (self.grid_codes or self.community_codes):
+            raise ScopeError(f"only a grid leader has a scope of grids or communities, not {self.role!r}",
+                             role=self.role)
 
     @property
     def sees_personal_data(self) -> bool:
         """True when this user handles the tickets in their scope (grid leaders)."""
+        return can(self, "personal_data")
+
+    @property
+    def scoped(self) -> bool:
+        """True when this user sees only some units (grid leaders)."""
         return self.role == "grid_leader"
+
+
+def can(user: User | None, permission: str) -> bool:
+    """Return True when ``user``'s role grants ``permission`` (nobody signed in: nothing)."""
+    return user is not None and permission in PERMISSIONS.get(user.role, frozenset())
+
+
+def require(user: User | None, permission: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``user`` may ``permission``."""
+    if not can(user, permission):
+        role = getattr(user, "role", "-")
+        raise PermissionDenied(f"the role {role!r} may not do {permission!r}; ask an administrator",
+                               role=str(role), permission=permission)
 
 
 def scoped_filter(user: User, where: TicketFilter | None = None) -> TicketFilter:
     """Return ``where`` narrowed to what ``user`` may see.
 
     A grid leader's filter keeps whatever the page asked for and adds their
-    grids as a condition the store always applies: asking for another grid or
-    a whole sub-district yields only their own grid's tickets.
+    grids and communities as a condition the store always applies: asking for
+    another grid or a whole sub-district yields only their own tickets.
     """
     where = where or TicketFilter()
-    if user.role != "grid_leader":
+    if not user.scoped:
         return where
-    own = set(user.grid_codes)
-    if where.scope_grid_codes is not None:
-        own &= set(where.scope_grid_codes)
-    return replace(where, scope_grid_codes=tuple(sorted(own)))
+    grids, communities = set(user.grid_codes), set(user.community_codes)
+    if where.scope_grid_codes is not None or where.scope_community_codes is not None:
+        # a scope already applied (a page's own narrowing): only ever narrow it further
+        grids &= set(where.scope_grid_codes or ())
+        communities &= set(where.scope_community_codes or ())
+    return replace(where, scope_grid_codes=tuple(sorted(grids)), scope_community_codes=tuple(sorted(communities)))
+
+
+def scope_grids(user: User, units: pd.DataFrame) -> tuple[str, ...]:
+    """Return the grid codes of ``user``'s scope: their grids and the grids of their communities."""
+    grids = set(user.grid_codes)
+    if user.community_codes and len(units):
+        g = units[units["level"] == "grid"]
+        grids |= set(g.loc[g["parent_code"].isin(user.community_codes), "code"])
+    return tuple(sorted(grids))
 
 
 class ScopedStore:

@@ -23,19 +23,31 @@ def cmd_demo(args) -> int:
     with _open(args) as store:
         if args.if_missing and store.ticket_count() > 0:
             print(f"demo store already filled ({store.ticket_count():,} tickets): {_shown(store.url)}")
+            _demo_accounts(store)
             return 0
 
         def progress(stage, frac):
             print(f"[{frac:4.0%}] {stage}", file=sys.stderr, flush=True)
 
         report = build_demo(store, seed=args.seed, n_tickets=args.tickets, progress=progress)
-    print(
-        f"demo built in {_shown(store.url)}: {report.units} units, {report.places} places, "
-        f"{report.tickets:,} tickets ({report.located:,} linked to a grid, {report.place_links:,} place links), "
-        f"{report.interventions} interventions"
-    )
-    print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
+        print(
+            f"demo built in {_shown(store.url)}: {report.units} units, {report.places} places, "
+            f"{report.tickets:,} tickets ({report.located:,} linked to a grid, {report.place_links:,} place links), "
+            f"{report.interventions} interventions"
+        )
+        print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
+        _demo_accounts(store)
     return 0
+
+
+def _demo_accounts(store) -> None:
+    """Create the missing demo accounts, keep their passwords in demo_users.txt (0600) and print them once."""
+    from minqing.accounts import demo_users, write_demo_users_file
+    from minqing.accounts_cli import print_demo_users
+
+    created = demo_users(store)
+    path = write_demo_users_file(store, created)
+    print_demo_users(store, created, path)
 
 
 def _shown(url: str) -> str:
@@ -78,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     from minqing.iv_cli import add_intervention_parser
 
     add_intervention_parser(sub, _open)
+
+    from minqing.accounts_cli import add_account_commands
+
+    add_account_commands(sub, _open)
 
     from minqing.ingest.commands import add_commands as add_ingest_commands
 

@@ -79,7 +79,7 @@ import shapely.ops
 from pyproj import Transformer
 
 from minqing import model
-from minqing.errors import GeodataError
+from minqing.errors import ConfigError, GeodataError
 
 __all__ = ["DemoScenario", "generate_demo", "write_truth", "STORY_KEYS"]
 
@@ -384,9 +384,11 @@ def _check_inputs(units, places, start, end, n_target) -> None:
         raise GeodataError("units have no grid level; the demo samples tickets in grids", key="error.no_grids")
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     if t1 <= t0 + pd.Timedelta(days=60):
-        raise ValueError(f"end ({end}) must be at least 60 days after start ({start})")
+        raise ConfigError(f"end ({end}) must be at least 60 days after start ({start})", key="error.demo_span",
+                          start=str(start), end=str(end))
     if int(n_target) < 10_000:
-        raise ValueError(f"n_target must be at least 10000 (the stories alone need a few thousand), got {n_target}")
+        raise ConfigError(f"the demo needs at least 10000 tickets (its stories alone need a few thousand), "
+                          f"got {n_target}; use --tickets 10000 or more", key="error.demo_tickets", n=str(n_target))
 
 
 class _Calendar:

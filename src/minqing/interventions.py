@@ -136,7 +136,11 @@ def _save(store: Store, iv: Intervention, before: dict | None, by: str | None, a
     after = iv.record()
     after.pop("intervention_id", None)
     change = json.dumps({"action": action, "before": before, "after": after}, ensure_ascii=False)
-    return store.save_intervention(row, targets, by, change)
+    iid = store.save_intervention(row, targets, by, change)
+    from minqing.accounts import audit
+
+    audit(store, by or "cli", f"intervention_{action}", target=str(iid), detail={"name": iv.name, "type": iv.type})
+    return iid
 
 
 def add_intervention(store: Store, iv: Intervention, *, by: str | None = None) -> int:
@@ -218,6 +222,44 @@ def list_interventions(store: Store) -> pd.DataFrame:
     out["n_targets"] = out["intervention_id"].map(n).fillna(0).astype("int64")
     out["status"] = out["end_date"].map(lambda v: "ongoing" if v is None or pd.isna(v) else "closed")
     return out
+
+
+def interventions_in_scope(store: Store, user) -> set[int]:
+    """Return the ids of the interventions ``user`` may see: all, or those touching a scoped user's units.
+
+    An intervention touches a grid leader's scope when one of its targets is a
+    grid of the scope, or a place or H3 cell that intersects one of its grids.
+    """
+    import h3
+    import shapely
+
+    from minqing.auth import scope_grids
+
+    ivs, targets = store.read_interventions()
+    if not getattr(user, "scoped", False):
+        return set(ivs["intervention_id"].astype(int))
+    units = store.read_units()
+    grids = set(scope_grids(user, units))
+    polys = units.loc[(units["level"] == "grid") & units["code"].isin(grids), "geometry"]
+    area = shapely.union_all(polys.to_numpy()) if len(polys) else shapely.Polygon()
+    places = store.read_places().set_index("place_id")
+    seen = set()
+    for iid, kind, tid in targets[["intervention_id", "target_type", "target_id"]].itertuples(index=False):
+        if kind == "grid":
+            hit = tid in grids
+        elif kind == "place":
+            hit = tid in places.index and places.loc[tid, "geometry"].intersects(area)
+        elif kind == "cell":
+            try:
+                cell = h3.int_to_str(int(tid)) if str(tid).isdigit() else str(tid)
+                hit = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]).intersects(area)
+            except (ValueError, TypeError):
+                hit = False
+        else:
+            hit = False
+        if hit:
+            seen.add(int(iid))
+    return seen
 
 
 def intervention_history(store: Store, intervention_id: int) -> pd.DataFrame:

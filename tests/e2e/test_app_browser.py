@@ -12,16 +12,47 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 from test_offline_map import ARTIFACTS, CHROMIUM, REPO_ROOT, _is_local, serve_streamlit
+
+from minqing.i18n import t
+from minqing.ui.nav import PAGES as NAV
 
 pytestmark = pytest.mark.e2e
 
-PAGES = sorted(p.stem for p in (REPO_ROOT / "views").glob("*.py"))
+PAGES = [v for v, _, _, _ in NAV]
+TITLES = {v: t(k, "zh") for v, k, _, _ in NAV}
 MAP_PAGES = {"map": "每千人工单数", "meeting": "工单数"}
 
 
+def sign_in_browser(page, url: str, name: str, password: str = PASSWORD) -> None:
+    """Open ``url`` (a new session: the sign-in page) and sign in through the form."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_label("账号").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("text=退出登录", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+
+
+def open_page(page, title: str) -> None:
+    """Go to a page through the sidebar menu (the session, and so the sign-in, stays)."""
+    link = page.locator('[data-testid="stSidebarNav"] a').filter(
+        has_text=re.compile(rf"{re.escape(title)}\s*$"))  # the link's text: its icon's name, then the title
+    before = page.evaluate("() => (document.querySelector('h1') || {}).textContent || ''")
+    link.click()
+    try:  # the page's own title replaces the previous one (unless it is the page already shown)
+        page.wait_for_function("t => ((document.querySelector('h1') || {}).textContent || '') !== t", arg=before,
+                               timeout=15_000)
+    except Exception:  # noqa: BLE001 - the same page again
+        pass
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
 @pytest.fixture(scope="module")
-def app_url(demo_store_url):
+def app_url(demo_store_url, ui_accounts):
     with serve_streamlit(REPO_ROOT, dict(os.environ, MINQING_DATABASE_URL=demo_store_url)) as base:
         yield base
 
@@ -74,12 +105,10 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"app_{name}.png"), full_page=True)
 
 
-def test_every_page_renders(page, app_url):
+def test_every_page_renders(page, app_url, ui_accounts):
+    sign_in_browser(page, app_url, ui_accounts["admin"][0])  # the role with every page
     for name in PAGES:
-        # the default page (the meeting view) lives at the root
-        page.goto(f"{app_url}/{'' if name == 'meeting' else name}", wait_until="domcontentloaded")
-        page.wait_for_selector("h1", timeout=60_000)
-        page.wait_for_load_state("networkidle")
+        open_page(page, TITLES[name])
         if name in MAP_PAGES:
             _, frame = _map_frame(page)
             assert MAP_PAGES[name] in frame.inner_text(".minqing-legend")
@@ -90,11 +119,11 @@ def test_every_page_renders(page, app_url):
         _shot(page, name)
 
 
-def test_click_into_a_grid_and_switch_language(page, app_url):
-    page.goto(f"{app_url}/map", wait_until="domcontentloaded")
+def test_click_into_a_grid_and_switch_language(page, app_url, ui_accounts):
+    sign_in_browser(page, f"{app_url}/map", ui_accounts["planner"][0])
     for param in ("sd", "cm", "g"):
         for dx, dy in ((0, 0), (40, 30), (-40, -30), (60, -50), (-60, 50), (90, 0)):
-            page.wait_for_load_state("networkidle")
+            page.wait_for_load_state("networkidle", timeout=90_000)
             iframe, frame = _map_frame(page)
             # hide the places layer so the click lands on a unit, then click near the map's middle
             places_toggle = frame.locator(".leaflet-control-layers-overlays label").filter(

@@ -18,7 +18,7 @@ import re
 import shutil
 
 import pytest
-from test_app_browser import _map_frame, _shot, browser  # noqa: F401  (fixture)
+from test_app_browser import _map_frame, _shot, browser, open_page, sign_in_browser  # noqa: F401  (fixture)
 from test_offline_map import REPO_ROOT, _is_local, serve_streamlit
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ _RESOURCE_404 = "Failed to load resource: the server responded with a status of 
 
 
 @pytest.fixture(scope="module")
-def hostile(demo_store_url, tmp_path_factory):
+def hostile(demo_store_url, ui_accounts, tmp_path_factory):
     """A copy of the demo store with one grid's worth of payload tickets and a payload place."""
     from minqing.cli import main
     from minqing.store import open_store
@@ -156,10 +156,10 @@ _POPUPS_JS = """() => {
 }"""
 
 
-def test_payloads_on_the_map_are_text(watched, hostile_app, hostile):
+def test_payloads_on_the_map_are_text(watched, hostile_app, hostile, ui_accounts):
     page = watched
-    page.goto(f"{hostile_app}/map?sd={hostile['subdistrict']}&cm={hostile['community']}&g={hostile['grid']}",
-              wait_until="domcontentloaded")
+    sign_in_browser(page, f"{hostile_app}/map?sd={hostile['subdistrict']}&cm={hostile['community']}"
+                          f"&g={hostile['grid']}", ui_accounts["planner"][0])
     _settle(page)
     _, frame = _map_frame(page)
     frame.wait_for_selector(".marker-cluster, path.leaflet-interactive", timeout=30_000)
@@ -181,9 +181,9 @@ def test_payloads_on_the_map_are_text(watched, hostile_app, hostile):
     _assert_clean(page, "map")
 
 
-def test_payloads_in_search_and_detail_are_text(watched, hostile_app):
+def test_payloads_in_search_and_detail_are_text(watched, hostile_app, ui_accounts):
     page = watched
-    page.goto(f"{hostile_app}/tickets", wait_until="domcontentloaded")
+    sign_in_browser(page, f"{hostile_app}/tickets", ui_accounts["planner"][0])
     _settle(page)
     page.get_by_label("搜索（工单编号、内容、地址）").fill("pwned")
     page.get_by_role("button", name="查询").click()
@@ -200,12 +200,15 @@ def test_payloads_in_search_and_detail_are_text(watched, hostile_app):
     _assert_clean(page, "tickets")
 
 
-@pytest.mark.parametrize("path", ["", "mygrid", "hotspots", "import"])
-def test_other_pages_with_payloads_stay_clean(watched, hostile_app, path):
+@pytest.mark.parametrize("path", ["meeting", "mygrid", "hotspots", "import", "admin"])
+def test_other_pages_with_payloads_stay_clean(watched, hostile_app, ui_accounts, path):
+    from test_app_browser import TITLES
+
     page = watched
-    page.goto(f"{hostile_app}/{path}", wait_until="domcontentloaded")
+    sign_in_browser(page, hostile_app, ui_accounts["admin"][0])
+    open_page(page, TITLES[path])
     _settle(page)
     if page.query_selector('iframe[src*="streamlit_folium"]'):
         _map_frame(page, legend=False)
     page.wait_for_timeout(1_000)
-    _assert_clean(page, path or "meeting")
+    _assert_clean(page, path)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import sign_in
 from streamlit.testing.v1 import AppTest
 
 from minqing.i18n import t
@@ -12,9 +13,10 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
-def app(demo_store_url, monkeypatch):
+def app(demo_store_url, ui_accounts, monkeypatch):
+    """The app, signed in as a planner (all units, masked data)."""
     monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
-    return AppTest.from_file(APP, default_timeout=90)
+    return sign_in(AppTest.from_file(APP, default_timeout=90), ui_accounts["planner"][0])
 
 
 def _texts(at):
@@ -109,22 +111,13 @@ def test_tickets_page_filters_and_masks(app, demo_store_url):
             assert value not in lines[0] or value == masked
 
 
-def test_grid_leader_sees_only_own_grid(app, demo_store_url):
-    from minqing.store import open_store
-
-    with open_store(demo_store_url) as store:  # a grid with recent tickets, so the list is not empty
-        recent = store.read_tickets()
-        recent = recent[recent["received_at"] >= recent["received_at"].max() - pd.Timedelta(days=30)]
-        busiest = recent["grid_code"].value_counts().index[0]
-    app.run()
-    app.sidebar.selectbox(key="role").set_value("grid_leader").run()
-    app.sidebar.selectbox(key="my_grid").set_value(busiest).run()
-    grid = app.sidebar.selectbox(key="my_grid").value
-    assert grid == busiest
-    app.switch_page(_page("mygrid"))
+def test_grid_leader_sees_only_own_grid(app, ui_accounts):
+    name, grid = ui_accounts["grid_leader"]
+    sign_in(app, name)
+    app.query_params["grid"] = "310110001001001"  # a URL can't pick another identity (the old ?grid=)
     app.run()
     assert not app.exception
-    assert grid in app.subheader[0].value
+    assert grid in app.subheader[0].value  # a grid leader starts at their own grid
     app.switch_page(_page("tickets"))
     app.run()
     grids = set(app.dataframe[0].value[t("tickets.col_grid", "zh")].dropna())
@@ -148,6 +141,15 @@ def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("MINQING_DATABASE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
+    assert at.title[0].value == t("signin.title", "zh"), "nothing but the sign-in page"
+    assert any("minqing user add" in i.value for i in at.info), "a store with no accounts says how to add one"
+    from minqing.accounts import add_user
+    from minqing.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path}/empty.sqlite") as store:
+        add_user(store, "first", "admin", "a-long-enough-password", actor="tests")
+    sign_in(at, "first").run()
+    assert not at.exception
     assert at.info, "an empty store must say so"
     assert any("minqing demo" in m.value for m in at.markdown), "and say what to do"
     at.switch_page(_page("map"))
@@ -169,7 +171,8 @@ def _page(name: str) -> str:
 
 @pytest.mark.parametrize("view", sorted(p.stem for p in (Path(APP).parent / "views").glob("*.py")))
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_renders_without_error(app, view, lang):
+def test_every_page_renders_without_error(app, ui_accounts, view, lang):
+    sign_in(app, ui_accounts["admin"][0])  # the role that has every page
     app.query_params["lang"] = lang
     app.run()
     app.switch_page(_page(view))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import sign_in
 from streamlit.testing.v1 import AppTest
 
 from minqing.config import sqlite_path
@@ -36,11 +37,11 @@ def _csv_bytes() -> bytes:
     return pd.DataFrame(rows, columns=header).to_csv(index=False).encode("gbk")
 
 
-def test_upload_preview_import_report(store_copy, monkeypatch):
+def test_upload_preview_import_report(ui_accounts, store_copy, monkeypatch):
     monkeypatch.setenv("MINQING_DATABASE_URL", store_copy)
     with open_store(store_copy) as s:
         before = s.ticket_count()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120), ui_accounts["planner"][0])
     at.run()
     at.switch_page(str(ROOT / "views" / "import.py"))
     at.run()

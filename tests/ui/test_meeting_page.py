@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import sign_in
 from streamlit.testing.v1 import AppTest
 
 from minqing.i18n import t
@@ -14,9 +15,9 @@ KPIS = ("response", "resolution", "satisfaction", "on_time", "proactive")
 
 
 @pytest.fixture
-def app(demo_store_url, monkeypatch):
+def app(demo_store_url, ui_accounts, monkeypatch):
     monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), ui_accounts["meeting"][0])
     at.switch_page(PAGE)
     return at
 
@@ -64,9 +65,9 @@ def test_meeting_view_in_english(app):
     assert app.metric[2].label == "Satisfaction rate"
 
 
-def test_grid_leader_sees_only_their_grid(app):
+def test_grid_leader_sees_only_their_grid(app, ui_accounts):
+    sign_in(app, ui_accounts["grid_leader"][0])
     app.run()
-    app.sidebar.selectbox(key="role").set_value("grid_leader").run()
     assert not app.exception and not app.error
     assert any(i.value == t("meeting.grid_leader_scope", "zh") for i in app.info)
     assert app.selectbox(key="meeting_sd").options == [t("meeting.scope_all", "zh")]

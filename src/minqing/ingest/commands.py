@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sys
 
 from minqing.model import TICKET_COLUMNS
@@ -28,10 +30,11 @@ def _bar(desc: str):
 
 def cmd_import(args) -> int:
     """Import a hotline export (CSV, XLSX, GeoJSON, Open311 JSON)."""
+    from minqing.accounts_cli import cli_actor
     from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 
     options = ImportOptions(crs=args.crs, timezone=args.timezone, sheet=args.sheet, mapping_file=args.mapping,
-                            user=args.user, dry_run=args.dry_run, match_threshold=args.match_threshold,
+                            user=args.user or cli_actor(), dry_run=args.dry_run, match_threshold=args.match_threshold,
                             workers=args.workers)
     if args.dry_run:
         pv = preview_file(args.file, options)
@@ -101,7 +104,8 @@ def cmd_quarantine(args) -> int:
             print(q.to_string(index=False))
             return 0
         df = quarantine_frame(store, args.import_id, args.all, masked=not args.unmasked)
-    path = write_export(df, args.output, args.format)
+        path = write_export(df, args.output, args.format)
+        _audit_export(store, "quarantine", path, len(df), not args.unmasked)
     print(f"{len(df):,} quarantined rows written to {path}; correct them and run `minqing import {path.name}`")
     return 0
 
@@ -112,9 +116,18 @@ def cmd_export(args) -> int:
 
     with _open(args) as store:
         df = tickets_for_export(store, unit=args.unit, start=args.start, end=args.end, masked=not args.unmasked)
-    path = write_export(df, args.output, args.format)
+        path = write_export(df, args.output, args.format)
+        _audit_export(store, "tickets", path, len(df), not args.unmasked)
     print(f"{len(df):,} tickets written to {path}")
     return 0
+
+
+def _audit_export(store, what: str, path, rows: int, masked: bool) -> None:
+    """Record an export in the audit log: what, how many rows, masked or not, by whom (the login)."""
+    from minqing.accounts import audit
+    from minqing.accounts_cli import cli_actor
+
+    audit(store, cli_actor(), "export", target=f"{what}:{Path(path).name}", rows=rows, masked=masked)
 
 
 def cmd_relink(args) -> int:

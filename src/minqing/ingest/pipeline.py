@@ -197,7 +197,14 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
     """
     options = options or ImportOptions()
     src = open_source(path, options.sheet)
-    return _Run(store, src, options, progress or (lambda stage, frac: None)).run()
+    report = _Run(store, src, options, progress or (lambda stage, frac: None)).run()
+    if not options.dry_run:
+        from minqing.accounts import audit
+
+        audit(store, options.user or "cli", "import", target=report.file, rows=report.rows_read,
+              detail={k: getattr(report, k) for k in ("import_id", "inserted", "updated", "unchanged", "quarantined",
+                                                     "duplicates")})
+    return report
 
 
 @dataclass

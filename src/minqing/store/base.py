@@ -29,9 +29,9 @@ class TicketFilter:
         Keep tickets linked to any of these places.
     search : str, optional
         Substring of the source id, text or address.
-    scope_grid_codes : tuple of str, optional
-        The grids a user may see; applied on top of every other condition
-        (see :func:`minqing.auth.scoped_filter`).
+    scope_grid_codes, scope_community_codes : tuple of str, optional
+        The grids and communities a user may see; a ticket in either is in scope.
+        Applied on top of every other condition (see :func:`minqing.auth.scoped_filter`).
     columns : tuple of str, optional
         Columns to read; all when omitted.
     limit, offset : int, optional
@@ -52,6 +52,7 @@ class TicketFilter:
     place_ids: tuple[str, ...] | None = None
     search: str | None = None
     scope_grid_codes: tuple[str, ...] | None = None
+    scope_community_codes: tuple[str, ...] | None = None
     columns: tuple[str, ...] | None = None
     limit: int | None = None
     offset: int = 0
@@ -202,6 +203,43 @@ class Store(ABC):
         links = self.read_ticket_places()
         ids = self.read_tickets(TicketFilter(**{**(where.__dict__ if where else {}), "columns": ("source_id",)}))
         return links[links["source_id"].isin(ids["source_id"])]
+
+    # -- accounts and the audit log (minqing.accounts; not ticket data: no data_version bump) --
+    @abstractmethod
+    def read_users(self) -> pd.DataFrame:
+        """Return every account with all its columns, ``password_hash`` included, ordered by name.
+
+        Times (``locked_until``, ``password_changed_at``, ``created_at``,
+        ``last_sign_in_at``) come back as local timestamps. Only
+        :mod:`minqing.accounts` needs the hash; never show or log it.
+        """
+
+    @abstractmethod
+    def write_user(self, row: dict) -> None:
+        """Insert or replace one account (keys: the ``users`` columns; times as epoch seconds or timestamps)."""
+
+    @abstractmethod
+    def update_user(self, name: str, **fields) -> None:
+        """Set ``fields`` (``users`` columns) of the account ``name`` in one transaction."""
+
+    @abstractmethod
+    def write_audit(self, row: dict) -> None:
+        """Append one audit row (keys: at, actor, action, target, rows, masked, detail)."""
+
+    @abstractmethod
+    def read_audit(self, limit: int | None = 1000, actor: str | None = None, action: str | None = None,
+                   since=None) -> pd.DataFrame:
+        """Return audit rows, newest first, with ``at`` as a local timestamp.
+
+        Parameters
+        ----------
+        limit : int or None, default 1000
+            At most this many rows (None: all).
+        actor, action : str, optional
+            Keep only rows of this actor / action.
+        since : str or Timestamp, optional
+            Keep only rows at or after this time (naive times are local).
+        """
 
     # -- imports (minqing.ingest) -------------------------------------------------------
     def read_source_hashes(self) -> pd.Series:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from minqing.errors import MinqingError
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import DEFAULT_LANG, LANGS, t
-from minqing.model import TIMEZONE
 
 _LANG_NAMES = {"zh": "中文", "en": "English"}
 
@@ -88,49 +86,26 @@ def caveat(lang_: str) -> None:
         st.markdown(t("caveat.body", lang_))
 
 
-def current_user(lang_: str) -> "User":
-    """Draw the identity picker in the sidebar and return the user (role, and grid for a grid leader).
-
-    The demo signs in by choosing a role; a deployment puts its sign-in here
-    (e.g. a reverse proxy's header). Whatever the UI shows, the data layer
-    enforces the scope (:class:`minqing.auth.ScopedStore`).
-    """
-    from functools import partial
-
-    from minqing.auth import ROLES, User
-    from minqing.ui import data
-
-    store = data.current_store()
-    role = st.sidebar.selectbox(
-        t("auth.role", lang_), ROLES, format_func=partial(_role_label, lang=lang_), key="role"
-    )
-    if role != "grid_leader":
-        return User(role)
-    grids = data.units(store.url, data.data_version(store), "grid", str(pd.Timestamp.now(tz=TIMEZONE).date()))
-    if grids.empty:
-        st.sidebar.warning(t("empty.no_units", lang_))
-        return User("planner")
-    codes = grids["code"].tolist()
-    names = dict(zip(grids["code"], grids["name"]))
-    wanted = st.query_params.get("grid")
-    index = codes.index(wanted) if wanted in codes else 0
-    code = st.sidebar.selectbox(
-        t("auth.my_grid", lang_), codes, index=index, format_func=partial(_grid_label, names=names), key="my_grid"
-    )
-    st.query_params["grid"] = code
-    return User("grid_leader", (code,))
-
-
-def _role_label(role: str, lang: str) -> str:
-    return t(f"auth.role_{role}", lang)
-
-
-def _grid_label(code: str, names: dict) -> str:
-    return f"{names.get(code, code)} ({code})"
-
-
 def current_user_state() -> "User":
-    """Return the user chosen in the sidebar this run (planner if none yet)."""
-    from minqing.auth import User
+    """Return the signed-in user of this run (set by ``app.py`` from :mod:`minqing.ui.signin` only).
 
-    return st.session_state.get("user") or User("planner")
+    Raises
+    ------
+    minqing.auth.PermissionDenied
+        If nobody has signed in (a page run outside the app's sign-in).
+    """
+    from minqing.auth import PermissionDenied
+
+    user = st.session_state.get("user")
+    if user is None:
+        raise PermissionDenied("nobody has signed in; sign in first", role="-", permission="sign_in")
+    return user
+
+
+def guard(permission: str) -> "User":
+    """Return the signed-in user if their role grants ``permission``; else raise (the page shows why)."""
+    from minqing.auth import require
+
+    user = current_user_state()
+    require(user, permission)
+    return user

@@ -15,6 +15,14 @@ def interventions(url: str, version: str):
     return list_interventions(get_store(url))
 
 
+@st.cache_data(max_entries=32, ttl=3600)
+def visible_ids(url: str, version: str, user) -> frozenset[int]:
+    """Return the ids of the interventions ``user`` may see (a grid leader: those touching their scope)."""
+    from minqing.interventions import interventions_in_scope
+
+    return frozenset(interventions_in_scope(get_store(url), user))
+
+
 @st.cache_data(max_entries=16, ttl=3600)
 def history(url: str, version: str, intervention_id: int):
     """Return one intervention's edit history."""

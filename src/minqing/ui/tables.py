@@ -99,11 +99,11 @@ def export_buttons(fetch, stem: str, lang: str) -> None:
     """
     c1, c2 = st.columns(2)
     c1.download_button(
-        t("tickets.export_csv", lang), partial(_export_bytes, fetch, lang, "csv"),
+        t("tickets.export_csv", lang), partial(_export_bytes, fetch, lang, "csv", stem),
         file_name=f"{stem}.csv", mime="text/csv", key=f"{stem}_csv", on_click="ignore",
     )
     c2.download_button(
-        t("tickets.export_xlsx", lang), partial(_export_bytes, fetch, lang, "xlsx"),
+        t("tickets.export_xlsx", lang), partial(_export_bytes, fetch, lang, "xlsx", stem),
         file_name=f"{stem}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{stem}_xlsx", on_click="ignore",
     )
@@ -120,8 +120,18 @@ def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
     return to_xlsx_bytes(table)
 
 
-def _export_bytes(fetch, lang: str, fmt: str) -> bytes:
-    return export_bytes(fetch(), lang, fmt)
+def _export_bytes(fetch, lang: str, fmt: str, stem: str = "tickets") -> bytes:
+    from minqing.accounts import audit
+    from minqing.auth import require
+    from minqing.ui import data
+    from minqing.ui.components import current_user_state
+
+    user = current_user_state()
+    require(user, "export")
+    rows = fetch()
+    audit(data.current_store(), user.name, "export", target=f"{stem}.{fmt}", rows=len(rows),
+          masked=not user.sees_personal_data)
+    return export_bytes(rows, lang, fmt)
 
 
 def _label(column: str, value, lang: str) -> str:

@@ -15,7 +15,7 @@ from minqing.i18n import fmt_date, t
 from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import empty_state, lang
+from minqing.ui.components import empty_state, guard, lang
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
 
@@ -27,10 +27,13 @@ def _iv_label(iid: int, names: dict) -> str:
 def render() -> None:
     """Draw the page."""
     lg = lang()
+    user = guard("effects")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("effects.heading", lg))
     ivs = di.interventions(url, version)
+    # a grid leader sees the interventions touching their own units only (controls appear as counts)
+    ivs = ivs[ivs["intervention_id"].astype(int).isin(di.visible_ids(url, version, user))]
     if ivs.empty:
         empty_state("effects.none", "effects.none_hint", lg)
         return

@@ -22,7 +22,7 @@ from minqing.model import CATEGORIES, CHANNELS, TIMEZONE, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import current_user_state, empty_state, lang
+from minqing.ui.components import empty_state, guard, lang
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -40,6 +40,7 @@ def _key_label(prefix: str, code: str, lang: str) -> str:
 def render() -> None:
     """Draw the page."""
     lg = lang()
+    user = guard("hotspots")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("hotspots.heading", lg))
@@ -62,7 +63,7 @@ def render() -> None:
     t0 = pd.Timestamp(start, tz=TIMEZONE)
     t1 = pd.Timestamp(end, tz=TIMEZONE) + pd.Timedelta(days=1)
     where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
-    every = hd.tickets(url, version, where_all, current_user_state())
+    every = hd.tickets(url, version, where_all, user)
     sel = every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
     if sel.empty:
         st.info(t("hotspots.no_tickets", lg))

@@ -20,7 +20,7 @@ from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.privacy import mask_tickets
 from minqing.ui import data
-from minqing.ui.components import current_user_state, lang
+from minqing.ui.components import guard, lang
 from minqing.ui.tables import ticket_table
 
 TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
@@ -29,7 +29,7 @@ TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
 def render() -> None:
     """Draw the page."""
     lg = lang()
-    user = current_user_state()
+    user = guard("import")
     store = data.current_store()
     st.title(t("ingest.heading", lg))
 
@@ -42,7 +42,8 @@ def render() -> None:
     if upload is not None:
         with _saved(upload, mapping_upload) as (path, mapping_path):
             # In-process: forking the app server's process (it runs many threads) is unsafe.
-            options = ImportOptions(crs=crs, sheet=sheet, user=user.role, workers=1, mapping_file=mapping_path)
+            options = ImportOptions(crs=crs, sheet=sheet, user=user.name or user.role, workers=1,
+                                    mapping_file=mapping_path)
             preview = preview_file(path, options, n=5)
             _show_preview(preview, lg)
             dry = st.checkbox(t("ingest.dry_run", lg), key="import_dry")
@@ -140,15 +141,18 @@ def _show_report(store, report: dict, user, lg) -> None:
     if report.get("quarantined") and not report.get("dry_run"):
         st.download_button(
             t("ingest.download_quarantine", lg),
-            partial(_quarantine_csv, store, report["import_id"], not user.sees_personal_data),
+            partial(_quarantine_csv, store, report["import_id"], not user.sees_personal_data, user.name),
             file_name=f"quarantine_{report['import_id']}.csv", mime="text/csv", key="import_quarantine_csv",
             on_click="ignore",
         )
 
 
-def _quarantine_csv(store, import_id: str, masked: bool) -> bytes:
+def _quarantine_csv(store, import_id: str, masked: bool, actor: str = "") -> bytes:
     """The quarantined rows: original columns plus the reason, ready to fix and re-import."""
+    from minqing.accounts import audit
+
     frame = quarantine_frame(store, import_id, include_resolved=True, masked=masked)
+    audit(store, actor or "app", "export", target=f"quarantine:{import_id}", rows=len(frame), masked=masked)
     return to_csv_bytes(frame)
 
 

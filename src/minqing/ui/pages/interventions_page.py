@@ -20,7 +20,7 @@ from minqing.interventions import (
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import lang
+from minqing.ui.components import guard, lang
 
 
 def _type_label(code: str, lang: str) -> str:
@@ -42,10 +42,10 @@ def _place_label(pid: str, names: dict) -> str:
 def render() -> None:
     """Draw the page."""
     lg = lang()
+    user = guard("interventions_edit")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
-    user = st.session_state.get("user")
-    by = getattr(user, "name", None) or getattr(user, "user_id", None) or "app"
+    by = user.name or user.role
     st.title(t("interventions.heading", lg))
     ivs = di.interventions(url, version)
     st.subheader(t("interventions.list", lg))

@@ -11,12 +11,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from minqing.auth import can
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.model import TIMEZONE
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import caveat, current_user_state, empty_state, lang
+from minqing.ui.components import caveat, empty_state, guard, lang
 from minqing.ui.tables import ticket_table
 
 LEVEL_OF = {0: "subdistrict", 1: "community", 2: "grid"}
@@ -26,7 +27,7 @@ PARAMS = ("sd", "cm", "g")
 def render() -> None:
     """Draw the page."""
     lg = lang()
-    user = current_user_state()
+    user = guard("map")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("overview.heading", lg))
@@ -65,7 +66,9 @@ def render() -> None:
     )
     basemap = st.session_state.get("basemap", "none")
     points = None
-    if len(path) == 3:  # the chosen grid's own tickets as clustered points (masked as the role requires)
+    # the chosen grid's own tickets as clustered points (masked as the role requires); a meeting viewer
+    # sees counts only, nothing finer than a grid
+    if len(path) == 3 and can(user, "tickets"):
         points = data.tickets_all(url, version, user, TicketFilter(unit_level="grid", unit_codes=(path[2],)))
     m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
                       selected=path[2] if len(path) == 3 else None, tickets=points)
@@ -78,8 +81,10 @@ def render() -> None:
         _go(path[:depth] + [clicked])
     st.caption(t("overview.map_caption", lg) + " " + t("drill.click_hint", lg))
 
-    if len(path) == 3:
+    if len(path) == 3 and can(user, "tickets"):
         _grid_tickets(url, version, user, path[2], names, lg)
+    elif len(path) == 3:
+        st.info(t("drill.counts_only", lg))
     else:
         _table(counts, level, lg)
 

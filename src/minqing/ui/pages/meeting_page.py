@@ -13,13 +13,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from minqing.auth import scope_grids
 from minqing.analysis.kpis import default_month
 from minqing.i18n import fmt_int, fmt_month, t
 from minqing.model import CATEGORIES, TIMEZONE, category_path
 from minqing.report import FONT_FAMILY, find_chromium, fmt_change, fmt_pct, meeting_pdf, top_table_html
 from minqing.ui import data
 from minqing.ui import data_meeting as dm
-from minqing.ui.components import current_user_state, empty_state, lang
+from minqing.ui.components import empty_state, guard, lang
 
 THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and not c.code.startswith("99"))
 
@@ -43,7 +44,7 @@ _CSS = f"""<style>
 def render() -> None:
     """Draw the page."""
     lg = lang()
-    user = current_user_state()
+    user = guard("meeting")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     months = dm.months(url, version)
@@ -63,7 +64,7 @@ def render() -> None:
         if theme_label:
             st.html(f'<div class="mq-focus">{_esc(t("meeting.theme_focus", lg, theme=theme_label))}</div>')
         st.caption(t("meeting.as_of", lg, as_of=as_of[:16].replace("T", " "), n=fmt_int(board.tickets, lg)))
-        if user.role == "grid_leader":
+        if user.scoped:
             st.info(t("meeting.grid_leader_scope", lg))
         _kpi_cards(board, lg)
 
@@ -105,7 +106,7 @@ def _controls(lg, url, version, months, default, user):
     q = st.query_params
     subdistricts = data.units(url, version, "subdistrict", None).drop_duplicates("code", keep="last")
     names = _names(subdistricts, lg)
-    sd_options = ("",) if user.role == "grid_leader" else ("",) + tuple(subdistricts["code"])
+    sd_options = ("",) if user.scoped else ("",) + tuple(subdistricts["code"])
     c1, c2, c3 = st.columns([1, 1, 2])
     want = q.get("month", default if default in months else months[0])
     month = c1.selectbox(t("meeting.month", lg), months, index=months.index(want) if want in months else 0,
@@ -127,10 +128,11 @@ def _controls(lg, url, version, months, default, user):
 
 def _scope(lg, url, version, user, sd, theme):
     """Return (Scope, map level, map parent, scope label) for the chosen sub-district."""
-    if user.role == "grid_leader":
+    if user.scoped:
         grids = data.units(url, version, "grid", None).drop_duplicates("code", keep="last")
-        label = "、".join(_names(grids, lg).get(c, c) for c in user.grid_codes)
-        return dm.Scope("grid", tuple(user.grid_codes), theme or None), "grid", None, label
+        own = scope_grids(user, data.units(url, version, None, None))
+        label = "、".join(_names(grids, lg).get(c, c) for c in own)
+        return dm.Scope("grid", own, theme or None), "grid", None, label
     if sd:
         subdistricts = data.units(url, version, "subdistrict", None).drop_duplicates("code", keep="last")
         return dm.Scope("subdistrict", (sd,), theme or None), "grid", sd, _names(subdistricts, lg).get(sd, sd)

@@ -9,19 +9,19 @@ import streamlit as st
 
 from minqing.htmlsafe import escape_markdown
 from minqing.analysis.grid_brief import grid_brief
-from minqing.auth import User
+from minqing.auth import User, scope_grids
 from minqing.i18n import fmt_float, fmt_int, t
 from minqing.model import TIMEZONE, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import current_user_state, empty_state, lang
+from minqing.ui.components import empty_state, guard, lang
 from minqing.ui.tables import export_buttons, ticket_table
 
 
 def render() -> None:
     """Draw the page."""
     lg = lang()
-    user = current_user_state()
+    user = guard("tickets")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("mygrid.heading", lg))
@@ -31,8 +31,13 @@ def render() -> None:
         empty_state("empty.no_units", "empty.no_units_hint", lg)
         return
     names = dict(zip(grids["code"], grids["name"]))
-    if user.role == "grid_leader":
-        code = user.grid_codes[0]
+    if user.scoped:
+        own = [c for c in scope_grids(user, data.units(url, version, None, today)) if c in names]
+        if not own:
+            empty_state("mygrid.no_tickets", "empty.no_tickets_hint", lg)
+            return
+        code = own[0] if len(own) == 1 else st.selectbox(
+            t("mygrid.pick", lg), own, format_func=partial(_label, names=names), key="mygrid_pick")
     else:
         st.info(t("mygrid.preview_hint", lg))
         codes = grids["code"].tolist()

@@ -6,12 +6,13 @@ from functools import partial
 
 import streamlit as st
 
+from minqing.auth import can
 from minqing.basemaps import BASEMAPS
 from minqing.config import setting
 from minqing.i18n import fmt_int, t
 from minqing.privacy import redact_url
 from minqing.ui import data
-from minqing.ui.components import caveat, lang
+from minqing.ui.components import caveat, current_user_state, lang
 
 
 def render() -> None:
@@ -32,6 +33,9 @@ def render() -> None:
     if not has_key:
         st.caption(t("settings.tianditu_no_key", lg))
 
+    if not can(current_user_state(), "settings"):  # the store in use is for administrators
+        caveat(lg)
+        return
     st.subheader(t("settings.store", lg))
     store = data.current_store()
     version = data.data_version(store)

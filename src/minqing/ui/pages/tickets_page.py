@@ -11,7 +11,7 @@ import streamlit as st
 from minqing.i18n import fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import current_user_state, empty_state, lang
+from minqing.ui.components import empty_state, guard, lang
 from minqing.ui.tables import export_buttons, ticket_detail, ticket_table
 
 PAGE_SIZE = 100
@@ -20,7 +20,7 @@ PAGE_SIZE = 100
 def render() -> None:
     """Draw the page."""
     lg = lang()
-    user = current_user_state()
+    user = guard("tickets")
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("tickets.heading", lg))

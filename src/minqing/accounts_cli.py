@@ -1,0 +1,203 @@
+"""The ``minqing user add|passwd|disable|enable|list`` and ``minqing audit list|export`` subcommands.
+
+Passwords are read from a hidden prompt (twice) or one line of standard input
+(``--password-stdin``), never from the command line, and never printed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from minqing.accounts import AccountError
+
+__all__ = ["add_account_commands", "cli_actor", "print_demo_users", "read_password"]
+
+
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: ``cli:<login name>`` (``cli`` when unknown)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+def read_password(from_stdin: bool, prompt: str = "password: ") -> str:
+    """Return a new password from one line of standard input, or typed twice at a hidden prompt.
+
+    Raises
+    ------
+    AccountError
+        Empty standard input, or the two typed passwords differ.
+    """
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n")
+        password = password.removesuffix("\r")
+        if not password:
+            raise AccountError("no password on standard input (--password-stdin reads one line)",
+                               key="accounts.error_password_stdin")
+        return password
+    first = getpass.getpass(prompt)
+    second = getpass.getpass("again: ")
+    if first != second:
+        raise AccountError("the two passwords differ; nothing was changed, run the command again",
+                           key="accounts.error_password_mismatch")
+    return first
+
+
+def _scope(a) -> str:
+    parts = []
+    if a.grid_codes:
+        parts.append("grid:" + ",".join(a.grid_codes))
+    if a.community_codes:
+        parts.append("community:" + ",".join(a.community_codes))
+    return " ".join(parts) or "all"
+
+
+def _status(a) -> str:
+    if a.disabled:
+        return "disabled"
+    if a.is_locked():
+        return f"locked until {a.locked_until:%Y-%m-%d %H:%M}"
+    return "active"
+
+
+def _when(ts) -> str:
+    return "-" if ts is None else f"{ts:%Y-%m-%d %H:%M}"
+
+
+def cmd_user_add(args, store) -> int:
+    from minqing.accounts import add_user
+
+    password = read_password(args.password_stdin, f"password for {args.name}: ")
+    a = add_user(store, args.name, args.role, password, grid_codes=args.grid or (),
+                 community_codes=args.community or (), actor=cli_actor())
+    print(f"added user {a.name} ({a.role}, {_scope(a)})")
+    return 0
+
+
+def cmd_user_passwd(args, store) -> int:
+    from minqing.accounts import _require, set_password
+
+    _require(store, args.name)  # say "no such account" before asking for a password
+    password = read_password(args.password_stdin, f"new password for {args.name}: ")
+    set_password(store, args.name, password, actor=cli_actor())
+    print(f"password of {args.name} changed")
+    return 0
+
+
+def cmd_user_disable(args, store) -> int:
+    from minqing.accounts import disable_user
+
+    disable_user(store, args.name, actor=cli_actor())
+    print(f"user {args.name} disabled")
+    return 0
+
+
+def cmd_user_enable(args, store) -> int:
+    from minqing.accounts import enable_user
+
+    enable_user(store, args.name, actor=cli_actor())
+    print(f"user {args.name} enabled (any lockout cleared)")
+    return 0
+
+
+def cmd_user_list(args, store) -> int:
+    from minqing.accounts import list_users
+
+    print("name\trole\tscope\tstatus\tlast sign-in")
+    for a in list_users(store):
+        print(f"{a.name}\t{a.role}\t{_scope(a)}\t{_status(a)}\t{_when(a.last_sign_in_at)}")
+    return 0
+
+
+def _cell(v) -> str:
+    import pandas as pd
+
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def cmd_audit_list(args, store) -> int:
+    from minqing.accounts import read_audit
+
+    df = read_audit(store, limit=args.limit, action=args.action, actor=args.actor)
+    print("at\tactor\taction\ttarget\trows\tmasked\tdetail")
+    for r in df.itertuples():
+        print(f"{r.at:%Y-%m-%d %H:%M:%S}\t{_cell(r.actor)}\t{r.action}\t{_cell(r.target)}\t{_cell(r.rows)}\t"
+              f"{_cell(r.masked)}\t{_cell(r.detail)}")
+    return 0
+
+
+def cmd_audit_export(args, store) -> int:
+    from minqing.accounts import audit, read_audit
+    from minqing.export_writer import write_table
+
+    df = read_audit(store, limit=None, action=args.action)
+    out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S%z"))
+    path = write_table(out, args.output, fmt=args.format, sheet_name="audit")
+    audit(store, cli_actor(), "export", target="audit_log", rows=len(df), masked=True,
+          detail={"file": path.name, "format": (args.format or path.suffix.lstrip(".") or "csv").lower()})
+    print(f"wrote {len(df):,} audit rows to {path}")
+    return 0
+
+
+def print_demo_users(store, created, path) -> None:
+    """Print the demo accounts created now (the one time their passwords are shown) and where they are kept."""
+    from minqing.privacy import redact_url
+
+    shown = redact_url(store.url)
+    if created:
+        print(f"演示账号 / demo users ({shown}) — shown once, keep them:")
+        for name, role, password in created:
+            print(f"  {name} / {password}    ({role})")
+        if path is not None:
+            print(f"saved to {path} (readable only by you); change them with `minqing user passwd NAME`")
+    elif path is not None and path.exists():
+        print(f"演示账号 / demo users exist already; their first passwords are in {path}")
+
+
+def add_account_commands(sub, open_store) -> None:
+    """Add the ``user`` and ``audit`` commands to the ``minqing`` subparsers."""
+    from minqing.accounts import ROLES
+
+    def wrap(fn):
+        def run(args):
+            with open_store(args) as store:
+                return fn(args, store)
+        return run
+
+    p = sub.add_parser("user", help="manage sign-in accounts (账号)")
+    usub = p.add_subparsers(dest="user_action", required=True)
+    add = usub.add_parser("add", help="add an account; the password is asked for (or read with --password-stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--grid", action="append", metavar="CODE", help="a grid leader's grid (repeatable)")
+    add.add_argument("--community", action="append", metavar="CODE", help="a grid leader's community (repeatable)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    add.set_defaults(func=wrap(cmd_user_add))
+    pw = usub.add_parser("passwd", help="set a new password (also clears a lockout)")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    pw.set_defaults(func=wrap(cmd_user_passwd))
+    dis = usub.add_parser("disable", help="refuse further sign-ins of an account")
+    dis.add_argument("name")
+    dis.set_defaults(func=wrap(cmd_user_disable))
+    en = usub.add_parser("enable", help="allow an account to sign in again (clears a lockout)")
+    en.add_argument("name")
+    en.set_defaults(func=wrap(cmd_user_enable))
+    lst = usub.add_parser("list", help="list accounts: name, role, scope, status, last sign-in")
+    lst.set_defaults(func=wrap(cmd_user_list))
+
+    a = sub.add_parser("audit", help="read or export the audit log (审计日志)")
+    asub = a.add_subparsers(dest="audit_action", required=True)
+    al = asub.add_parser("list", help="the newest audit rows")
+    al.add_argument("--limit", type=int, default=50)
+    al.add_argument("--action", help="only this action, e.g. sign_in_failed")
+    al.add_argument("--actor", help="only this user")
+    al.set_defaults(func=wrap(cmd_audit_list))
+    ax = asub.add_parser("export", help="write the whole audit log to CSV or XLSX")
+    ax.add_argument("-o", "--output", required=True)
+    ax.add_argument("--format", choices=("csv", "xlsx"))
+    ax.add_argument("--action", help="only this action")
+    ax.set_defaults(func=wrap(cmd_audit_export))
