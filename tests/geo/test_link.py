@@ -87,9 +87,40 @@ def test_apply_links_keys_by_source_id(tiny_units, tiny_places):
     assert pl.to_dict("records") == [{"source_id": "T0000", "place_id": "H1"}]
 
 
-def test_no_grids_is_a_clear_error(tiny_units):
-    with pytest.raises(GeodataError, match="no grid layer"):
-        link_tickets(make_tickets([(X0, Y0)], ["2025-01-01"]), tiny_units[tiny_units["level"] != "grid"])
+def test_no_units_at_all_is_a_clear_error(tiny_units):
+    with pytest.raises(GeodataError, match="no units loaded"):
+        link_tickets(make_tickets([(X0, Y0)], ["2025-01-01"]), tiny_units.iloc[0:0])
+
+
+def test_a_city_without_grids_links_to_its_communities(tiny_units):
+    """Communities are the finest level: tickets get community, sub-district and district codes."""
+    t = make_tickets([(X0 + 0.005, Y0 + 0.005), (X0 + 0.015, Y0 + 0.015)], ["2025-01-01"] * 2)
+    links = link_tickets(t, tiny_units[tiny_units["level"] != "grid"]).links
+    assert links["community_code"].tolist() == ["C1", "C2"]
+    assert links["subdistrict_code"].tolist() == ["S", "S"] and links["district_code"].tolist() == ["D", "D"]
+    assert links["grid_code"].isna().all() and links["grid_uid"].isna().all()
+
+
+def test_a_grids_only_city_links_every_located_row(tiny_units):
+    """Only grids loaded (e.g. census tracts), with no parent codes: each ticket gets its grid, nothing above."""
+    grids = tiny_units[(tiny_units["level"] == "grid")].assign(parent_code=None)
+    t = make_tickets([(X0 + 0.005, Y0 + 0.005), (X0 + 0.015, Y0 + 0.005), (X0 + 0.005, Y0 + 0.015)],
+                     ["2025-01-01"] * 3)
+    links = link_tickets(t, grids).links
+    assert links["grid_code"].tolist() == ["G1", "G3", "G2"]
+    assert links["community_code"].isna().all() and links["district_code"].isna().all()
+
+
+def test_missing_parents_are_inferred_by_containment(tiny_units):
+    """Grids without parent codes, communities and a district loaded: parents come from containment."""
+    units = tiny_units.copy()
+    units.loc[units["level"] == "grid", "parent_code"] = None
+    units = units[units["level"] != "subdistrict"]  # a level may be missing in between, too
+    t = make_tickets([(X0 + 0.005, Y0 + 0.005), (X0 + 0.016, Y0 + 0.016)], ["2025-01-01", "2025-08-01"])
+    links = link_tickets(t, units).links
+    assert links["grid_code"].tolist() == ["G1", "G4B"]
+    assert links["community_code"].tolist() == ["C1", "C2"]
+    assert links["subdistrict_code"].isna().all() and links["district_code"].tolist() == ["D", "D"]
 
 
 def test_place_reach_is_exact_at_round_ends(tiny_units, tiny_places):

@@ -122,3 +122,34 @@ def test_a_hole_between_units_is_reported(store, tmp_path):
     hole = gpd.GeoSeries([box(X0 + d, Y0 + d, X0 + 2 * d, Y0 + 2 * d)], crs=4326).to_crs(32651).area.iloc[0]
     assert r.gap_m2 == pytest.approx(hole, rel=1e-3)
     assert r.overlaps == []
+
+
+def test_grids_without_parents_get_them_by_containment_and_a_first_layer_is_valid_for_all_time(tmp_path):
+    """A city loading communities, then grids that name no parent: each grid gets the community it lies
+    in (reported), and with no --valid-from both layers are valid for every order, however old."""
+    from conftest import make_tickets
+
+    s = open_store(f"sqlite:///{tmp_path / 'city.sqlite'}")
+    comm = gpd.GeoDataFrame({"code": ["K1", "K2"], "name": ["甲社区", "乙社区"]},
+                            geometry=[box(X0, Y0, X0 + 0.01, Y0 + 0.01), box(X0 + 0.01, Y0, X0 + 0.02, Y0 + 0.01)],
+                            crs=4326)
+    comm.to_file(tmp_path / "c.geojson")
+    assert import_units(s, tmp_path / "c.geojson", "community").valid_from == "1900-01-01"
+    grids = gpd.GeoDataFrame({"code": ["T1", "T2"], "name": ["一", "二"]},
+                             geometry=[box(X0, Y0, X0 + 0.01, Y0 + 0.01), box(X0 + 0.01, Y0, X0 + 0.02, Y0 + 0.01)],
+                             crs=4326)
+    grids.to_file(tmp_path / "g.geojson")
+    r = import_units(s, tmp_path / "g.geojson", "grid")
+    assert r.parents_inferred == 2 and r.orphans == []
+    assert dict(zip(s.read_units("grid")["code"], s.read_units("grid")["parent_code"])) == {"T1": "K1", "T2": "K2"}
+    t = make_tickets([(X0 + 0.005, Y0 + 0.005)], ["1975-06-01 08:00"])
+    links = link_tickets(t, s.read_units()).links
+    assert links["grid_code"].tolist() == ["T1"] and links["community_code"].tolist() == ["K1"]
+    s.close()
+
+
+def test_a_code_of_another_level_is_refused(store, tmp_path):
+    clash = gpd.GeoDataFrame({"code": ["D"], "name": ["同名"]}, geometry=[box(X0, Y0, X0 + 0.01, Y0 + 0.01)], crs=4326)
+    clash.to_file(tmp_path / "x.geojson")
+    with pytest.raises(IngestError, match="already codes of another level"):
+        import_units(store, tmp_path / "x.geojson", "grid", partial=True)

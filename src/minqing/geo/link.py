@@ -1,5 +1,8 @@
 """Link located tickets to their grid (and so community, sub-district, district), H3 cell and places.
 
+A city may have only some of the levels: tickets link to the finest one loaded (see
+:func:`unit_hierarchy`).
+
 All steps are vectorised: an STRtree query for point-in-polygon, a validity
 filter on time so a ticket links to the unit version valid when it was
 received, bit arithmetic for H3 parents, and metric buffers computed in a
@@ -39,39 +42,102 @@ class LinkResult:
     place_links: pd.DataFrame
 
 
+LEVELS = ("district", "subdistrict", "community", "grid")
+"""The administrative levels, coarsest first."""
+
+
 def unit_hierarchy(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the grid versions with their community, sub-district and district codes.
+    """Return the versions of the finest loaded level with the codes of every level above them.
+
+    A city may load any subset of district / sub-district / community / grid:
+    tickets link to the finest level there is, and through it to every coarser
+    level that is loaded. A unit whose ``parent_code`` is missing or unknown gets
+    the parent that contains it (its representative point, in a version valid at
+    the same time) when the parent level is loaded; codes of levels not loaded
+    stay empty.
 
     Parameters
     ----------
     units : GeoDataFrame
         All unit levels with ``unit_uid``, ``code``, ``level``, ``parent_code``,
         ``valid_from`` and ``valid_to`` (as returned by ``Store.read_units``).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per version of the finest level: ``unit_uid``, ``geometry``,
+        ``valid_from``, ``valid_to``, ``level`` and ``grid_code``,
+        ``community_code``, ``subdistrict_code``, ``district_code``.
     """
     need = {"unit_uid", "code", "level", "parent_code", "valid_from", "valid_to"}
     missing = need - set(units.columns)
     if missing:
         raise GeodataError(f"units are missing column(s) {sorted(missing)}", key="error.geodata_columns",
                            columns=", ".join(sorted(missing)))
-    parent_of = {}
-    for level in ("community", "subdistrict"):
-        lv = units[units["level"] == level]
-        parent_of[level] = dict(zip(lv["code"], lv["parent_code"]))
-    grids = units[units["level"] == "grid"].copy()
-    if grids.empty:
-        raise GeodataError("no grid layer loaded: load grids before linking tickets", key="error.no_grids")
-    grids["community_code"] = grids["parent_code"]
-    grids["subdistrict_code"] = grids["community_code"].map(parent_of["community"])
-    grids["district_code"] = grids["subdistrict_code"].map(parent_of["subdistrict"])
-    orphans = grids[grids["subdistrict_code"].isna() | grids["district_code"].isna()]
-    if len(orphans):
-        raise GeodataError(
-            f"{len(orphans)} grid(s) have no community/sub-district/district parent, e.g. {orphans['code'].iloc[0]}",
-            key="error.orphan_units",
-            count=len(orphans),
-            example=str(orphans["code"].iloc[0]),
-        )
-    return grids.rename(columns={"code": "grid_code"}).reset_index(drop=True)
+    loaded = [lv for lv in LEVELS if (units["level"] == lv).any()]
+    if not loaded:
+        raise GeodataError("no units loaded: load at least one layer (grids, communities, sub-districts or a "
+                           "district) before linking tickets", key="error.no_grids")
+    parents = {lv: resolve_parents(units, lv, loaded) for lv in loaded[1:]}  # per version, index as units
+    finest = loaded[-1]
+    out = units[units["level"] == finest].copy()
+    out[f"{finest}_code"] = out["code"]
+    child = finest
+    for lv in reversed(loaded[:-1]):
+        if child == finest:
+            out[f"{lv}_code"] = parents[finest].reindex(out.index)
+        else:
+            out[f"{lv}_code"] = out[f"{child}_code"].map(_code_parents(units, parents[child]))
+        child = lv
+    for lv in LEVELS:
+        if f"{lv}_code" not in out.columns:
+            out[f"{lv}_code"] = None
+    return out.drop(columns=["code"]).reset_index(drop=True)
+
+
+def resolve_parents(units: gpd.GeoDataFrame, level: str, loaded: list[str] | None = None) -> pd.Series:
+    """Return each unit version's parent code at the next loaded coarser level (index as ``units``).
+
+    The file's ``parent_code`` when it names a unit of that level; else the unit of that
+    level containing the unit's representative point (preferring a version valid at the
+    unit's ``valid_from``); None when there is no coarser level or nothing contains it.
+    """
+    loaded = loaded or [lv for lv in LEVELS if (units["level"] == lv).any()]
+    rows = units[units["level"] == level]
+    above = [lv for lv in loaded if LEVELS.index(lv) < LEVELS.index(level)]
+    if not above:
+        return pd.Series(None, index=rows.index, dtype=object)
+    parent_level = above[-1]
+    pool = units[units["level"] == parent_level].reset_index(drop=True)
+    given = rows["parent_code"].where(rows["parent_code"].isin(set(pool["code"])))
+    out = given.astype(object).where(given.notna(), None)
+    todo = out.isna().to_numpy()
+    if todo.any() and len(pool):
+        pts = rows.geometry.values[todo]
+        pts = shapely.point_on_surface(pts)
+        row_i, pool_i = shapely.STRtree(pool.geometry.values).query(pts, predicate="intersects")
+        vf = pd.to_datetime(pool["valid_from"]).to_numpy(dtype="datetime64[D]")
+        vt = pd.to_datetime(pool["valid_to"].fillna("2262-01-01")).to_numpy(dtype="datetime64[D]")
+        day = pd.to_datetime(rows["valid_from"]).to_numpy(dtype="datetime64[D]")[todo]
+        valid = (vf[pool_i] <= day[row_i]) & (day[row_i] < vt[pool_i])
+        # a version valid at the unit's start first, then any other; the first match per unit
+        order = np.lexsort((pool_i, ~valid, row_i))
+        row_i, pool_i = row_i[order], pool_i[order]
+        first = np.ones(len(row_i), dtype=bool)
+        first[1:] = row_i[1:] != row_i[:-1]
+        found = np.full(int(todo.sum()), None, dtype=object)
+        found[row_i[first]] = pool["code"].to_numpy(dtype=object)[pool_i[first]]
+        values = out.to_numpy(dtype=object).copy()
+        values[todo] = found
+        out = pd.Series(values, index=rows.index, dtype=object)
+    return out
+
+
+def _code_parents(units: gpd.GeoDataFrame, parents: pd.Series) -> dict:
+    """code -> parent code of one level: the latest version's parent that is known."""
+    rows = units.loc[parents.index, ["code", "valid_from"]].assign(parent=parents.to_numpy())
+    rows = rows[rows["parent"].notna()].sort_values("valid_from", kind="stable")
+    return dict(zip(rows["code"], rows["parent"]))
 
 
 def place_footprints(places: gpd.GeoDataFrame, pad_m: float = 0.0) -> gpd.GeoSeries:
@@ -186,7 +252,8 @@ def _link(tickets, grids, places, res) -> LinkResult:
     n = len(tickets)
     links = pd.DataFrame(index=tickets.index)
     uid = np.full(n, -1, dtype="int64")
-    uid[row_idx] = grids["unit_uid"].to_numpy(dtype="int64")[grid_idx]
+    if len(grids) and (grids["level"] == "grid").all():  # the grid version; other levels have only codes
+        uid[row_idx] = grids["unit_uid"].to_numpy(dtype="int64")[grid_idx]
     links["grid_uid"] = pd.array(np.where(uid >= 0, uid, 0), dtype="Int64")
     links.loc[uid < 0, "grid_uid"] = pd.NA
     for col in ("grid_code", "community_code", "subdistrict_code", "district_code"):

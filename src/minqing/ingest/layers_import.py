@@ -43,6 +43,8 @@ PLACE_FIELDS = {
     "buffer_m": ("buffer_m", "缓冲", "缓冲米"),
     "subdistrict_code": ("subdistrict_code", "街道代码"),
 }
+ALL_TIME = "1900-01-01"
+"""``valid_from`` of a level's first layer when none is given: valid for every order."""
 TOLERANCE_M2 = 10.0  # slivers below this come from coordinate rounding and reprojection, not drawing
 
 
@@ -62,6 +64,7 @@ class LayerReport:
     overlap_m2: float = 0.0
     gap_m2: float = 0.0
     orphans: list = field(default_factory=list)
+    parents_inferred: int = 0  # units whose parent was found by containment (the file named none, or an unknown one)
     absent: list = field(default_factory=list)  # current units missing from the new layer (closed unless partial)
     valid_from: str = ""
 
@@ -97,7 +100,8 @@ def import_units(
     mapping_file : path, optional
         TOML with a ``[units]`` table of the same form.
     valid_from : str, optional
-        Date the layer takes effect (YYYY-MM-DD) when the file has no such column; default today.
+        Date the layer takes effect (YYYY-MM-DD) when the file has no such column; default: the
+        first layer of a level is valid for all time, a new version of a loaded level from today.
     partial : bool
         The file holds only some units of the level: current units missing from it stay
         open. By default a layer is whole, and units missing from it are closed.
@@ -109,7 +113,11 @@ def import_units(
     cols = _columns(gdf, UNIT_FIELDS, {**_mapping(mapping_file, "units"), **(columns or {})}, ("code", "name"), path)
     report = LayerReport(file=str(path), level=level, read=len(gdf))
     gdf, report.repaired = _repair(gdf)
-    day = str(pd.Timestamp(valid_from or pd.Timestamp.now(tz="Asia/Shanghai")).date())
+    # The first layer of a level is valid for all time (older orders link to it too); a new version
+    # of a level already loaded takes effect today unless --valid-from says when.
+    first_layer = store.read_units(level).empty
+    default_day = ALL_TIME if first_layer else pd.Timestamp.now(tz="Asia/Shanghai")
+    day = str(pd.Timestamp(valid_from or default_day).date())
     report.valid_from = day
     new = gpd.GeoDataFrame(
         {
@@ -128,6 +136,7 @@ def import_units(
         crs=4326,
     )
     _check_level(new, report)
+    _check_code_clash(store, new, level)
     _check_parents(store, new, level, report)
     to_write = _versions(store.read_units(level), new, report, close_absent=not partial, day=day)
     if len(to_write):
@@ -272,12 +281,48 @@ def _check_level(units: gpd.GeoDataFrame, report: LayerReport) -> None:
 
 
 def _check_parents(store, units, level, report) -> None:
-    parent = PARENT_LEVEL.get(level)
-    if parent is None:
+    """Fill in missing parents by containment and report the units left without one.
+
+    The parent level is the next coarser level that is loaded (a city may skip levels);
+    with none loaded, a unit needs no parent.
+    """
+    from minqing.geo.link import LEVELS, resolve_parents
+
+    stored = store.read_units()
+    coarser = [lv for lv in LEVELS[: LEVELS.index(level)] if (stored["level"] == lv).any()]
+    if not coarser:
         return
-    known = set(store.read_units(parent)["code"])
-    orphan = units["parent_code"].isna() | ~units["parent_code"].isin(known)
-    report.orphans = units.loc[orphan, "code"].tolist()
+    parent_level = coarser[-1]
+    known = set(stored.loc[stored["level"] == parent_level, "code"])
+    blank = units["parent_code"].isna() | units["parent_code"].astype(str).str.strip().isin(("", "None", "nan", "NaN"))
+    units.loc[blank, "parent_code"] = None
+    given = units["parent_code"].where(units["parent_code"].isin(known))
+    if blank.any():  # the file names no parent: the coarser unit that contains it (an unknown code stays an orphan)
+        pool = stored[stored["level"] == parent_level]
+        both = pd.concat([pool, units.assign(unit_uid=-1)], ignore_index=True)
+        found = resolve_parents(both, level, [parent_level, level]).to_numpy(dtype=object)
+        inferred = blank.to_numpy() & pd.notna(found)
+        report.parents_inferred = int(inferred.sum())
+        units.loc[inferred, "parent_code"] = found[inferred]
+        given = units["parent_code"].where(units["parent_code"].isin(known))
+    report.orphans = units.loc[given.isna(), "code"].tolist()
+
+
+def _check_code_clash(store, units, level) -> None:
+    """Codes are unique per level, and a code may not stand for units of two levels."""
+    stored = store.read_units()
+    other = stored[stored["level"] != level]
+    clash = sorted(set(units["code"]) & set(other["code"]))
+    if clash:
+        levels = ", ".join(sorted(set(other.loc[other["code"].isin(clash), "level"])))
+        raise IngestError(
+            f"{len(clash)} code(s) of this {level} layer are already codes of another level ({levels}), e.g. "
+            f"{clash[0]!r}; a code must name one unit: give this layer its own codes (e.g. a prefix)",
+            key="ingest.error_code_clash", count=len(clash), example=str(clash[0]), levels=levels, level=level)
+    dup = units["code"][units["code"].duplicated()]
+    if len(dup):
+        raise IngestError(f"the code {dup.iloc[0]!r} appears twice in the file; every unit needs its own code",
+                          key="ingest.error_code_twice", example=str(dup.iloc[0]))
 
 
 def _versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, report: LayerReport, *, close_absent: bool,
