@@ -98,13 +98,14 @@ def ticket_places(url: str, version: str, source_ids: tuple[str, ...]):
 # defines (the frame stays blank). Building one from the cached layers takes ~0.1 s.
 def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, user: User,
              level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None,
-             tickets=None):
+             tickets=None, finer: str | None = "default"):
     """Return the drill-down map for one level (children of ``parent``), built once per arguments."""
     from minqing.maps import unit_map as build
 
     units_ = scoped_unit_counts(url, version, level, at, user, parent)
     outlines = None
-    finer = {"subdistrict": "community", "community": "grid"}.get(level)
+    if finer == "default":  # the next level down (a city may skip one: the page says which it has)
+        finer = {"subdistrict": "community", "community": "grid"}.get(level)
     if finer:
         f = units(url, version, finer, at)
         outlines = f[f["parent_code"].isin(units_["code"])]

@@ -20,8 +20,9 @@ from minqing.ui import data
 from minqing.ui.components import caveat, empty_state, guard, lang
 from minqing.ui.tables import ticket_table
 
-LEVEL_OF = {0: "subdistrict", 1: "community", 2: "grid"}
-PARAMS = ("sd", "cm", "g")
+LEVELS = ("subdistrict", "community", "grid")
+PARAM_OF = {"subdistrict": "sd", "community": "cm", "grid": "g"}
+PARAMS = tuple(PARAM_OF.values())
 
 
 def render() -> None:
@@ -34,8 +35,9 @@ def render() -> None:
     caveat(lg)
     today = str(pd.Timestamp.now(tz=TIMEZONE).date())
 
-    subdistricts = data.units(url, version, "subdistrict", today)
-    if subdistricts.empty:
+    # a city may have any of the levels: the drill-down runs over those it has
+    levels = [lv for lv in LEVELS if not data.units(url, version, lv, today).empty]
+    if not levels:
         empty_state("empty.no_units", "empty.no_units_hint", lg)
         return
     first, last = data.ticket_span(url, version)
@@ -44,14 +46,16 @@ def render() -> None:
     else:
         st.caption(t("overview.period", lg, start=fmt_date(first, lg), end=fmt_date(last, lg)))
 
-    path = [st.query_params.get(p) for p in PARAMS]
+    params = [PARAM_OF[lv] for lv in levels]
+    path = [st.query_params.get(p) for p in params]
     path = path[: next((i for i, v in enumerate(path) if not v), len(path))]
     names = _names(url, version, today, lg)
-    _breadcrumb(path, names, lg)
+    _breadcrumb(path, names, lg, params)
 
-    depth = min(len(path), 2)
-    level = LEVEL_OF[depth]
+    depth = min(len(path), len(levels) - 1)
+    level = levels[depth]
     parent = path[depth - 1] if depth else None
+    leaf = len(path) == len(levels)  # one unit of the finest level chosen: its own tickets
     counts = data.scoped_unit_counts(url, version, level, today, user, parent)
 
     cols = st.columns(4)
@@ -68,30 +72,35 @@ def render() -> None:
     points = None
     # the chosen grid's own tickets as clustered points (masked as the role requires); a meeting viewer
     # sees counts only, nothing finer than a grid
-    if len(path) == 3 and can(user, "tickets"):
-        points = data.tickets_all(url, version, user, TicketFilter(unit_level="grid", unit_codes=(path[2],)))
+    if leaf and can(user, "tickets"):
+        points = data.tickets_all(url, version, user, TicketFilter(unit_level=level, unit_codes=(path[-1],)))
     m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
-                      selected=path[2] if len(path) == 3 else None, tickets=points)
+                      selected=path[-1] if leaf else None, tickets=points, finer=_finer(levels, level))
     out = st_folium(
         m, height=620, use_container_width=True, returned_objects=["last_active_drawing"],
         key=f"map_{level}_{parent}_{measure}_{basemap}_{lg}",
     )
     clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
     if clicked and clicked in set(counts["code"]) and (len(path) <= depth or path[depth] != clicked):
-        _go(path[:depth] + [clicked])
+        _go(path[:depth] + [clicked], params)
     st.caption(t("overview.map_caption", lg) + " " + t("drill.click_hint", lg))
 
-    if len(path) == 3 and can(user, "tickets"):
-        _grid_tickets(url, version, user, path[2], names, lg)
-    elif len(path) == 3:
+    if leaf and can(user, "tickets"):
+        _grid_tickets(url, version, user, path[-1], names, lg, level)
+    elif leaf:
         st.info(t("drill.counts_only", lg))
     else:
         _table(counts, level, lg)
 
 
-def _grid_tickets(url, version, user, grid, names, lg):
+def _finer(levels: list[str], level: str) -> str | None:
+    i = levels.index(level)
+    return levels[i + 1] if i + 1 < len(levels) else None
+
+
+def _grid_tickets(url, version, user, grid, names, lg, level: str = "grid"):
     st.subheader(t("drill.grid_tickets", lg, name=escape_markdown(names.get(grid, grid))))
-    where = TicketFilter(unit_level="grid", unit_codes=(grid,), limit=200, newest_first=True)
+    where = TicketFilter(unit_level=level, unit_codes=(grid,), limit=200, newest_first=True)
     total, rows = data.tickets_page(url, version, user, where)
     st.caption(t("tickets.found", lg, n=fmt_int(total, lg)))
     if total:
@@ -125,19 +134,22 @@ def _names(url, version, today, lg) -> dict:
     return out
 
 
-def _breadcrumb(path, names, lg):
+def _breadcrumb(path, names, lg, params):
     crumbs = [t("drill.district", lg)] + [names.get(c, c) for c in path]
     cols = st.columns(len(crumbs) + 1)
     for i, label in enumerate(crumbs):
         if i < len(crumbs) - 1:
-            if cols[i].button(label, key=f"crumb_{i}", type="tertiary"):
-                _go(path[:i])
+            if cols[i].button(escape_markdown(label), key=f"crumb_{i}", type="tertiary"):  # names come from files
+                _go(path[:i], params)
         else:
-            cols[i].markdown(f"**{label}**")
+            cols[i].markdown(f"**{escape_markdown(label)}**")
 
 
-def _go(path):
-    for i, p in enumerate(PARAMS):
+def _go(path, params=None):
+    for p in set(PARAMS) - set(params or PARAMS):  # parameters of levels this city does not have
+        if p in st.query_params:
+            del st.query_params[p]
+    for i, p in enumerate(params or PARAMS):
         if i < len(path):
             st.query_params[p] = path[i]
         elif p in st.query_params:
