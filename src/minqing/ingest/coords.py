@@ -47,10 +47,18 @@ def region_from_units(units: gpd.GeoDataFrame | None, buffer_m: float = DEFAULT_
     """Return the (prepared) area a point must fall in: the loaded units, buffered; None when none are loaded."""
     if units is None or len(units) == 0:
         return None
-    top = units[units["level"] == "district"] if "level" in units.columns else units
-    top = top if len(top) else units
+    top = units
+    if "level" in units.columns:  # the coarsest level loaded (a city may have no district layer)
+        for level in ("district", "subdistrict", "community", "grid"):
+            if (units["level"] == level).any():
+                top = units[units["level"] == level]
+                break
     geom = shapely.union_all(shapely.make_valid(top.geometry.values))
-    geom = shapely.buffer(geom, float(buffer_m) / 111_000.0)
+    # A detailed outline (tens of thousands of vertices) makes buffering slow; simplified by a tenth
+    # of the buffer first and buffered by that much more, the area still holds every point it held.
+    dist = float(buffer_m) / 111_000.0
+    geom = shapely.simplify(geom, dist / 10, preserve_topology=False)
+    geom = shapely.buffer(shapely.make_valid(geom), dist * 1.1, quad_segs=4)
     shapely.prepare(geom)
     return geom
 
