@@ -78,6 +78,18 @@ def make_tickets(points, times) -> pd.DataFrame:
     )
 
 
+@pytest.fixture
+def city_store(tmp_path, tiny_units, tiny_places):
+    """An empty store of the tiny city: its units and places, no tickets."""
+    from minqing.store import open_store
+
+    s = open_store(f"sqlite:///{tmp_path / 'city.sqlite'}")
+    s.write_units(tiny_units.drop(columns="unit_uid"))
+    s.write_places(tiny_places)
+    yield s
+    s.close()
+
+
 DEMO_TEST_TICKETS = 30_000
 
 

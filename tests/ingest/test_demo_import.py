@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from minqing.config import geodata_dir
 from minqing.demo import generate_demo

@@ -15,12 +15,8 @@ from minqing.store import TicketFilter, open_store
 
 
 @pytest.fixture
-def store(tmp_path, tiny_units, tiny_places):
-    s = open_store(f"sqlite:///{tmp_path / 'layers.sqlite'}")
-    s.write_units(tiny_units.drop(columns="unit_uid"))
-    s.write_places(tiny_places)
-    yield s
-    s.close()
+def store(city_store):
+    return city_store
 
 
 def _grids(cells, crs=4326):
@@ -153,3 +149,30 @@ def test_a_code_of_another_level_is_refused(store, tmp_path):
     clash.to_file(tmp_path / "x.geojson")
     with pytest.raises(IngestError, match="already codes of another level"):
         import_units(store, tmp_path / "x.geojson", "grid", partial=True)
+
+
+def test_an_import_that_stores_nothing_exits_non_zero(store, tmp_path, capsys):
+    """Every row quarantined (here: coordinates 0,0): the command says so and exits 3, not 0."""
+    path = tmp_path / "bad.csv"
+    path.write_text("工单编号,受理时间,经度,纬度\nZ1,2025-04-03 10:00,0,0\nZ2,2025-04-03 11:00,0,0\n", encoding="utf-8")
+    assert main(["--db", store.url, "import", str(path)]) == 3
+    assert "nothing was stored" in capsys.readouterr().err
+
+
+def test_region_of_a_detailed_outline_holds_points_near_the_edge():
+    """The outline is simplified before it is widened, but still holds every point within the buffer."""
+    import numpy as np
+    import shapely
+
+    from minqing.ingest.coords import region_from_units
+
+    ang = np.linspace(0, 2 * np.pi, 40_000, endpoint=False)
+    r = 0.05 * (1 + 0.05 * np.sin(ang * 300))
+    poly = shapely.Polygon(np.c_[X0 + r * np.cos(ang), Y0 + r * np.sin(ang)])
+    region = region_from_units(gpd.GeoDataFrame({"level": ["district"]}, geometry=[poly], crs=4326), buffer_m=500)
+    edge = poly.exterior.interpolate(np.linspace(0, poly.exterior.length, 500, endpoint=False))
+    normal_out = [shapely.Point(X0 + (p.x - X0) * 1.0, Y0 + (p.y - Y0) * 1.0) for p in edge]
+    assert all(region.contains(p) for p in normal_out)
+    assert all(region.contains(shapely.buffer(p, 480 / 111_000).exterior.interpolate(0.3, normalized=True))
+               for p in edge[::25])
+    assert not region.contains(shapely.Point(X0 + 0.2, Y0))

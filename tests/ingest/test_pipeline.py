@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +12,6 @@ from minqing.ingest.errors import IngestError, ReadError
 from minqing.ingest.export import quarantine_frame, tickets_for_export, write_export
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.ingest.readers import open_source, read_chunks
-from minqing.store import open_store
 
 NOW = pd.Timestamp("2026-01-01 12:00", tz="Asia/Shanghai")
 HEADER = ["工单编号", "受理时间", "诉求渠道", "诉求类型", "问题分类", "诉求内容", "诉求地址", "经度", "纬度", "办结时间",
@@ -33,7 +31,7 @@ def base_rows():
         ["A05", "2025-04-03", "12345", "投诉", "噪声扰民", "吵", "", "0", "0", "", "", ""],  # quarantine zero_coordinates
         ["A06", "2025-04-03", "12345", "投诉", "噪声扰民", "吵", "", "120.0", "30.0", "", "", ""],  # quarantine outside_region
         ["A07", "2099-01-01", "12345", "投诉", "噪声扰民", "吵", "", "121.505", "31.285", "", "", ""],  # quarantine future
-        ["A08", "1999-05-01", "12345", "投诉", "噪声扰民", "吵", "", "121.505", "31.285", "", "", ""],  # quarantine before 2000
+        ["A08", "1985-05-01", "12345", "投诉", "噪声扰民", "吵", "", "121.505", "31.285", "", "", ""],  # insert (no floor), warning before 1990
         ["", "2025-04-03", "12345", "投诉", "噪声扰民", "吵", "", "121.505", "31.285", "", "", ""],  # quarantine missing id
         ["A09", "2025-04-03", "12345", "投诉", "噪声扰民", "x" * 20_000, "", f"{gx}", f"{gy}", "", "", ""],  # GCJ row? no: file is wgs84 -> G3 area anyway
         ["A10", "2025-04-04", "12345", "投诉", "噪声扰民", "第一版", "", "121.505", "31.295", "", "", ""],  # conflict
@@ -48,12 +46,8 @@ def write_csv(path, rows, encoding="utf-8", sep=","):
 
 
 @pytest.fixture
-def store(tmp_path, tiny_units, tiny_places):
-    s = open_store(f"sqlite:///{tmp_path / 'ingest.sqlite'}")
-    s.write_units(tiny_units.drop(columns="unit_uid"))
-    s.write_places(tiny_places)
-    yield s
-    s.close()
+def store(city_store):
+    return city_store
 
 
 def run(store, path, **kw):
@@ -65,15 +59,16 @@ def test_tiny_import_every_row_accounted_for(store, tmp_path):
     r = run(store, write_csv(tmp_path / "a.csv", base_rows(), encoding="gbk"))
     assert r.encoding == "gb18030"
     assert r.rows_read == 13
-    assert (r.inserted, r.updated, r.unchanged, r.quarantined, r.duplicates) == (5, 0, 0, 7, 1)
+    assert (r.inserted, r.updated, r.unchanged, r.quarantined, r.duplicates) == (6, 0, 0, 6, 1)
     assert r.reconciles()
-    assert r.reasons == {"zero_coordinates": 1, "outside_region": 1, "time_in_future": 1, "time_before_2000": 1,
+    assert r.reasons == {"zero_coordinates": 1, "outside_region": 1, "time_in_future": 1,
                          "missing_id": 1, "duplicate_id_conflict": 2}
     assert r.warnings["swapped_lat_lon"] == 1
     assert r.warnings["unknown_channel"] == 1 and r.unknown_values["channel"] == {"火星渠道": 1}
     assert r.warnings["unknown_category"] == 1
     assert r.warnings["invalid_coordinates"] == 1
     assert r.warnings["text_truncated"] == 1
+    assert r.warnings["time_before_1990"] == 1  # A08, stored: no floor by default
     assert r.located_by_address == 1 and r.unlocated == 1
     t = store.read_tickets().set_index("source_id")
     assert t.loc["A01", "grid_code"] == "G1" and t.loc["A01", "channel"] == "hotline_12345"
@@ -89,7 +84,7 @@ def test_tiny_import_every_row_accounted_for(store, tmp_path):
     assert len(t.loc["A09", "text"]) == 10_000
     assert set(store.read_ticket_places()["source_id"]) >= {"A01", "A03"}
     q = store.read_quarantine()
-    assert len(q) == 7
+    assert len(q) == 6
     orig = json.loads(q.loc[q["reason"] == "zero_coordinates", "original"].iloc[0])
     assert orig["工单编号"] == "A05" and orig["经度"] == "0"
     assert len(store.read_import_reports()) == 1
@@ -101,10 +96,10 @@ def test_reimport_changes_nothing(store, tmp_path):
     before = store.read_tickets()
     version = store.data_version()
     r = run(store, path)
-    assert (r.inserted, r.updated, r.quarantined, r.duplicates) == (0, 0, 7, 1)
-    assert r.unchanged == 5 and r.reconciles()
+    assert (r.inserted, r.updated, r.quarantined, r.duplicates) == (0, 0, 6, 1)
+    assert r.unchanged == 6 and r.reconciles()
     pd.testing.assert_frame_equal(store.read_tickets(), before)
-    assert len(store.read_quarantine()) == 7  # not quarantined twice
+    assert len(store.read_quarantine()) == 6  # not quarantined twice
     assert store.data_version() == version
 
 
@@ -150,8 +145,8 @@ def test_quarantine_export_correct_and_reimport(store, tmp_path):
     r = run(store, path)
     assert r.inserted == 2 and r.quarantined == 0
     assert {"A05", "A07"} <= set(store.read_tickets()["source_id"])
-    assert len(store.read_quarantine()) == 5
-    assert len(store.read_quarantine(include_resolved=True)) == 7
+    assert len(store.read_quarantine()) == 4
+    assert len(store.read_quarantine(include_resolved=True)) == 6
 
 
 def test_bd09_labelled_wgs84_is_flagged(store, tmp_path):
@@ -272,7 +267,7 @@ def test_open311_and_geojson(store, tmp_path):
 def test_dry_run_writes_nothing_and_preview(store, tmp_path):
     path = write_csv(tmp_path / "a.csv", base_rows())
     r = run(store, path, dry_run=True)
-    assert r.inserted == 5 and r.reconciles()
+    assert r.inserted == 6 and r.reconciles()
     assert store.ticket_count() == 0 and store.read_import_reports() == []
     pv = preview_file(path, ImportOptions(now=NOW), n=3)
     assert pv.mapping.fields["source_id"] == "工单编号" and len(pv.raw) == 3
@@ -291,7 +286,7 @@ def test_export_tickets_with_hex_id(store, tmp_path):
         out = write_export(tickets_for_export(store), tmp_path / f"out.{fmt}")
         assert out.stat().st_size > 0
     back = pd.read_csv(tmp_path / "out.csv", dtype=str)
-    assert back["hex_id"].notna().sum() == 4  # A04 is unlocated
+    assert back["hex_id"].notna().sum() == 5  # A04 is unlocated (A08, 1985, is stored too)
 
 
 def test_quarantine_export_masks_callers_unless_asked(store, tmp_path):

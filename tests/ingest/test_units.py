@@ -31,11 +31,13 @@ def test_times_every_supported_form():
 
 
 def test_times_blank_bad_early_future():
-    r = parse_times(pd.Series(["", "garbage", "1999-12-31 23:00", "2026-03-01", None], dtype=object), now=NOW)
+    raw = pd.Series(["", "garbage", "1999-12-31 23:00", "2026-03-01", None], dtype=object)
+    r = parse_times(raw, now=NOW, earliest="2000-01-01")
     assert r.blank.tolist() == [True, False, False, False, True]
     assert r.bad.tolist() == [False, True, False, False, False]
     assert r.too_early.tolist() == [False, False, True, False, False]
     assert r.future.tolist() == [False, False, False, True, False]
+    assert not parse_times(raw, now=NOW).too_early.any()  # no floor by default
 
 
 def test_times_other_timezone():

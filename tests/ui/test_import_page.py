@@ -66,3 +66,23 @@ def test_upload_preview_import_report(ui_accounts, store_copy, monkeypatch):
     labels = [m.label for m in at.metric]
     total = at.metric[labels.index(t("overview.total", "zh"))].value
     assert int(total.replace(",", "")) == before + 2
+
+
+def test_report_shows_date_order_and_unreadable_times_table():
+    def page():
+        from minqing.ui.pages.import_page import _show_report
+
+        _show_report(None, {"rows_read": 2, "inserted": 2, "quarantined": 0, "date_order": "MDY",
+                            "unreadable": {"closed_at": 222}, "unreadable_examples": {"closed_at": "NA 13812345678"}},
+                     None, "en")
+
+    at = AppTest.from_function(page, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert t("ingest.report_date_order", "en", order="MDY") in [c.value for c in at.caption]
+    assert t("ingest.unreadable_title", "en") in " ".join(m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert table[t("ingest.unreadable_field", "en")].tolist() == ["closed_at"]
+    assert table[t("ingest.unreadable_count", "en")].tolist() == ["222"]
+    example = table[t("ingest.unreadable_example", "en")].iloc[0]
+    assert example.startswith("NA") and "13812345678" not in example  # masked

@@ -123,3 +123,36 @@ def category_key(value: str) -> str:
     if len(parts) > 1 and not re.fullmatch(r"[\d.]+", str(value).strip()):
         return _norm_value(">".join(parts)).replace("》", ">")
     return _norm_value(value)
+
+
+#: Field -> normalised value -> code, for the fields with a vocabulary.
+VALUE_TABLES = {"channel": CHANNEL_VALUES, "kind": KIND_VALUES, "status": STATUS_VALUES,
+                "satisfaction": SATISFACTION_VALUES, "resolved": RESOLVED_VALUES}
+
+
+def category_code(value, table: dict[str, str]) -> str | None:
+    """Return the category code of a raw value via ``table`` (from :func:`category_lookup`), or None."""
+    key = category_key(value)
+    code = table.get(key)
+    if code is None and ">" in key:
+        code = table.get(key.rsplit(">", 1)[-1])
+    return code
+
+
+def user_lookup(field: str, values: dict[str, str]):
+    """Return ``f(raw) -> code or None`` for a mapping file's ``[values.<field>]`` table.
+
+    The file's value is matched exactly first, then in the normalised form the
+    built-in aliases use (:func:`category_key` for categories, else case, spaces
+    and punctuation ignored).
+    """
+    norm = category_key if field == "category" else _norm_value
+    by_norm: dict[str, str] = {}
+    for k, v in values.items():
+        by_norm.setdefault(norm(k), v)
+
+    def find(raw):
+        code = values.get(raw)
+        return code if code is not None else by_norm.get(norm(raw))
+
+    return find

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 from minqing.model import TICKET_COLUMNS
 
@@ -35,7 +34,8 @@ def cmd_import(args) -> int:
 
     options = ImportOptions(crs=args.crs, timezone=args.timezone, sheet=args.sheet, mapping_file=args.mapping,
                             user=args.user or cli_actor(), dry_run=args.dry_run, match_threshold=args.match_threshold,
-                            workers=args.workers)
+                            workers=args.workers, date_order=getattr(args, "date_order", None),
+                            earliest=getattr(args, "earliest", None))
     if args.dry_run:
         pv = preview_file(args.file, options)
         print(f"file: {pv.source.path.name} ({pv.source.format}, encoding {pv.source.encoding}, "
@@ -55,6 +55,10 @@ def cmd_import(args) -> int:
         finally:
             bar.close()
     _print_report(report)
+    if report.rows_read and not (report.inserted or report.updated or report.unchanged or report.duplicates):
+        # every row read was quarantined: nothing of the file is in the store (a script must notice)
+        print("nothing was stored: every row was quarantined; see `minqing quarantine list`", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -72,6 +76,8 @@ def _print_report(r) -> None:
           f"unchanged {r.unchanged:,} + quarantined {r.quarantined:,} + duplicates {r.duplicates:,}"
           f"{'' if r.reconciles() else '  (DOES NOT RECONCILE)'}")
     print(f"located by address {r.located_by_address:,}, unlocated {r.unlocated:,}, linked to a grid {r.linked:,}")
+    if getattr(r, "date_order", None):
+        print(f"date order: {r.date_order}")
     from minqing.ingest.errors import REASONS, WARNINGS
 
     for title, counts, texts in (("quarantined", r.reasons, REASONS), ("warnings", r.warnings, WARNINGS)):
@@ -80,7 +86,11 @@ def _print_report(r) -> None:
                            for e in r.examples.get(code, []))
             print(f"  {title}: {code} x{n:,} - {texts.get(code, '')}" + (f" (e.g. {ex})" if ex else ""))
     for fld, values in r.unknown_values.items():
-        print(f"  unknown {fld} values: " + ", ".join(f"{_shown(k)!r} x{v}" for k, v in values.items()))
+        print(f"  unknown {fld} values (add them to [values.{fld}] in a mapping file): "
+              + ", ".join(f"{_shown(k)!r} x{v}" for k, v in values.items()))
+    for fld, n in (getattr(r, "unreadable", None) or {}).items():
+        ex = (getattr(r, "unreadable_examples", None) or {}).get(fld)
+        print(f"  {fld}: {n:,} unreadable, stored blank" + (f" (e.g. {_shown(ex)!r})" if ex else ""))
     if r.notes:
         print("  notes: " + ", ".join(r.notes))
     print("stage seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in r.seconds.items()))
@@ -179,6 +189,8 @@ def _print_layer_report(r) -> None:
               + "; ".join(f"{a}/{b} {m:,.0f} m²" for a, b, m in r.overlaps[:5]))
     if r.gap_m2:
         print(f"  gaps inside the layer: {r.gap_m2:,.0f} m²")
+    if getattr(r, "parents_inferred", 0):
+        print(f"  {r.parents_inferred} unit(s) got their parent from the coarser layer that contains them")
     if r.orphans:
         print(f"  {len(r.orphans)} unit(s) without a loaded parent, e.g. {', '.join(r.orphans[:5])}")
     if r.absent:
@@ -199,7 +211,14 @@ def add_commands(sub) -> None:
     imp.add_argument("--dry-run", action="store_true", help="show the mapping and first rows, check all, write nothing")
     imp.add_argument("--workers", type=int, default=None,
                      help="worker processes (default: one per core, up to 4, for files over 8 MiB; 1 = none)")
+    imp.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), type=str.upper,
+                     help="order of day, month and year in dates like 12/31/2017 (default: inferred from the file)")
+    imp.add_argument("--earliest", help="earliest accepted time, e.g. 1990-01-01 (default: no floor)")
     imp.set_defaults(func=cmd_import)
+
+    from minqing.ingest.mapping_init import add_mapping_command
+
+    add_mapping_command(sub)
 
     q = sub.add_parser("quarantine", help="list or export quarantined rows")
     q.add_argument("action", choices=("list", "export"))
@@ -224,7 +243,8 @@ def add_commands(sub) -> None:
     ui.add_argument("--parent-col")
     ui.add_argument("--population-col")
     ui.add_argument("--valid-from-col")
-    ui.add_argument("--valid-from", help="date the layer takes effect (default today)")
+    ui.add_argument("--valid-from", help="date the layer takes effect (default: a level's first layer is valid "
+                                         "for all time, a new version from today)")
     ui.add_argument("--mapping", help="TOML file with a [units] table: field = column")
     ui.add_argument("--partial", action="store_true", help="the file holds only some units: keep the others open")
     ui.set_defaults(func=cmd_units_import)

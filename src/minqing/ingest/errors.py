@@ -34,7 +34,8 @@ REASONS = {
     "missing_id": "the work-order id (工单编号) is empty; fill it in",
     "missing_time": "the received time (受理时间) is empty; fill it in",
     "bad_time": "a time could not be read; use e.g. 2025-04-03 14:05",
-    "time_before_2000": "a time is before 2000-01-01; check the year",
+    "time_before_earliest": "a time is before the earliest accepted time (the earliest option); check the year",
+    "time_before_2000": "a time is before 2000-01-01; check the year",  # earlier versions' code, kept for stored rows
     "time_in_future": "a time is in the future; check the date and the time zone",
     "zero_coordinates": "the coordinates are 0,0; correct them or leave them blank to match the address",
     "outside_region": "the point lies outside the loaded districts; check the coordinates and the coordinate system",
@@ -56,4 +57,5 @@ WARNINGS = {
     "unknown_satisfaction": "unknown satisfaction value, stored as empty",
     "mixed_encoding": "the line was in a different text encoding than the rest of the file",
     "text_truncated": "a very long text field was cut to the maximum length",
+    "time_before_1990": "a time is before 1990; stored, but check the year",
 }

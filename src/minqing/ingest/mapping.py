@@ -12,8 +12,18 @@ user mapping file (TOML)::
     crs = "gcj02"        # coordinate system of the file (wgs84, gcj02, bd09)
     timezone = "Asia/Shanghai"
     sheet = "工单明细"    # XLSX sheet name
+    blank_tokens = ["NA", "-"]  # cell texts read as blank (default: BLANK_TOKENS)
+    date_order = "MDY"   # 12/31/2017 month first (MDY, DMY, YMD; default: inferred from the file)
+    earliest = "1990-01-01"  # earlier times are quarantined (default: no floor)
 
-Columns that map to no field are kept with the ticket (in ``extra``).
+    [values.channel]     # a file's value = our code (also kind, status, satisfaction, resolved)
+    "Mobile App" = "app"
+
+    [values.category]
+    "Streetlight Out" = "03.02.01"
+
+Columns that map to no field are kept with the ticket (in ``extra``). The full
+format is in ``docs/importing.md``.
 """
 
 from __future__ import annotations
@@ -33,7 +43,12 @@ _DATE_LIKE = re.compile(r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.
 SHOWN_COLUMN_CHARS = 40
 SHOWN_COLUMNS = 30
 REQUIRED_FIELDS = ("source_id", "received_at")
-OPTIONS = ("crs", "timezone", "sheet", "region_buffer_m", "match_threshold")
+OPTIONS = ("crs", "timezone", "sheet", "region_buffer_m", "match_threshold", "blank_tokens", "date_order", "earliest")
+#: Cell texts read as a blank cell in every mapped field (trimmed, case-insensitive);
+#: ``[options] blank_tokens = [...]`` in a mapping file replaces the list.
+BLANK_TOKENS = ("NA", "N/A", "NULL", "None", "-", "--", "无", "暂无", "空", "nan")
+#: Fields whose values a mapping file may map to our codes (``[values.<field>]``).
+VALUE_FIELDS = ("channel", "kind", "status", "satisfaction", "resolved", "category")
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,12 @@ class ColumnMapping:
     fields: dict
     unknown: tuple
     options: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # field -> {file value: our code}, from [values.<field>]
+
+    @property
+    def blank_tokens(self) -> frozenset:
+        """Case-folded cell texts read as blank (``[options] blank_tokens`` or :data:`BLANK_TOKENS`)."""
+        return blank_set(self.options.get("blank_tokens", BLANK_TOKENS))
 
     def missing_required(self) -> list[str]:
         """Return the required fields with no column."""
@@ -120,7 +141,100 @@ def load_mapping_file(path: Path | str) -> dict:
     if bad:
         raise MappingError(f"mapping file {path} has unknown option(s) {bad}; allowed: {', '.join(OPTIONS)}",
                            key="ingest.error_mapping_option", options=", ".join(bad), allowed=", ".join(OPTIONS))
-    return {"columns": dict(columns), "options": dict(options)}
+    bad = sorted(set(data) - {"columns", "options", "values"})
+    if bad:
+        raise MappingError(f"mapping file {path} has unknown table(s) {bad}; allowed: [columns], [options], "
+                           f"[values.<field>]", key="ingest.error_mapping_table", tables=", ".join(bad))
+    if "blank_tokens" in options:
+        blank_set(options["blank_tokens"])  # raises on a wrong type
+    return {"columns": dict(columns), "options": dict(options), "values": check_values(data.get("values", {}))}
+
+
+def blank_set(tokens) -> frozenset:
+    """Return blank tokens as a set of trimmed, case-folded texts.
+
+    Raises
+    ------
+    MappingError
+        If ``tokens`` is not a list of strings.
+    """
+    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple, set, frozenset)) \
+            or not all(isinstance(t, str) for t in tokens):
+        raise MappingError(
+            f"[options] blank_tokens must be a list of texts, e.g. blank_tokens = [\"NA\", \"-\"], got {tokens!r}",
+            key="ingest.error_blank_tokens")
+    return frozenset(t.strip().casefold() for t in tokens if t.strip())
+
+
+def _vocabularies() -> dict:
+    from minqing import model as m
+
+    return {"channel": m.CHANNELS, "kind": m.KINDS, "status": m.STATUSES, "satisfaction": m.SATISFACTION,
+            "resolved": m.RESOLVED, "category": m.CATEGORIES}
+
+
+def check_values(values) -> dict:
+    """Validate ``[values.<field>]`` tables; return ``{field: {file value: our code}}``.
+
+    A target ``""`` means "not mapped yet" (``minqing mapping init`` writes it for
+    values it does not know) and is dropped. A category target is a code, or a
+    table ``{code = "...", zh = "...", en = "..."}`` whose code must be one of ours.
+
+    Raises
+    ------
+    MappingError
+        If a field is not one of :data:`VALUE_FIELDS` or a target is not a code of its vocabulary.
+    """
+    if not isinstance(values, dict):
+        raise MappingError("[values] must hold tables like [values.channel]", key="ingest.error_mapping_values_field",
+                           fields="values", allowed=", ".join(VALUE_FIELDS))
+    bad = sorted(set(values) - set(VALUE_FIELDS))
+    if bad:
+        raise MappingError(
+            f"the mapping file has value maps for unknown field(s) {bad}; allowed: "
+            f"{', '.join(f'[values.{v}]' for v in VALUE_FIELDS)}",
+            key="ingest.error_mapping_values_field", fields=", ".join(bad), allowed=", ".join(VALUE_FIELDS))
+    vocabs = _vocabularies()
+    out: dict = {}
+    for fld, table in values.items():
+        if not isinstance(table, dict):
+            raise MappingError(f"[values.{fld}] must be a table of \"file value\" = \"code\" lines",
+                               key="ingest.error_mapping_values_field", fields=fld, allowed=", ".join(VALUE_FIELDS))
+        codes = vocabs[fld]
+        allowed = ", ".join(codes) if fld != "category" else "a category code such as 03.02.01 (see docs/importing.md)"
+        mapped = {}
+        for value, target in table.items():
+            if fld == "category" and isinstance(target, dict):
+                extra = sorted(set(target) - {"code", "zh", "en"})
+                if extra or not isinstance(target.get("code"), str):
+                    raise MappingError(
+                        f"[values.category] {shown_columns([value])!r} must be a code or a table with code, zh, en "
+                        f"(e.g. code = \"98.01.01\", zh = \"涂鸦\", en = \"Graffiti\")",
+                        key="ingest.error_mapping_value", field=fld, value=shown_columns([value]),
+                        target=str(target), allowed=allowed)
+                target = target["code"]
+            if not isinstance(target, str):
+                raise MappingError(
+                    f"[values.{fld}] maps {shown_columns([value])!r} to {target!r}, which is not text; "
+                    f"write a code in quotes, one of: {allowed}",
+                    key="ingest.error_mapping_value", field=fld, value=shown_columns([value]), target=str(target),
+                    allowed=allowed)
+            target = target.strip()
+            if target == "":
+                continue
+            if target not in codes:
+                new = fld == "category" and re.fullmatch(r"\d{2}(?:\.\d{2}){0,2}", target)
+                raise MappingError(
+                    f"[values.{fld}] maps {shown_columns([value])!r} to {target!r}, which is not a {fld} code"
+                    + ("; new categories are not supported yet: map it to one of ours or to 99.99.99 (其他诉求)"
+                       if new else "")
+                    + f"; allowed: {allowed}; fix the value in the mapping file (or leave it \"\" to keep it unmapped)",
+                    key="ingest.error_mapping_new_category" if new else "ingest.error_mapping_value", field=fld,
+                    value=shown_columns([value]), target=target, allowed=allowed)
+            mapped[str(value).strip()] = target
+        if mapped:
+            out[fld] = mapped
+    return out
 
 
 def infer_mapping(columns, user: dict | None = None) -> ColumnMapping:
@@ -140,10 +254,13 @@ def infer_mapping(columns, user: dict | None = None) -> ColumnMapping:
     """
     columns = [str(c) for c in columns]
     user = user or {}
-    return _infer(columns, dict(user.get("columns", {})), dict(user.get("options", {})))
+    options = dict(user.get("options", {}))
+    if "blank_tokens" in options:
+        blank_set(options["blank_tokens"])
+    return _infer(columns, dict(user.get("columns", {})), options, check_values(user.get("values", {})))
 
 
-def _infer(columns, user_cols, options) -> ColumnMapping:
+def _infer(columns, user_cols, options, values=None) -> ColumnMapping:
     by_norm: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(norm_header(c), c)
@@ -170,4 +287,4 @@ def _infer(columns, user_cols, options) -> ColumnMapping:
                 used.add(col)
                 break
     unknown = tuple(c for c in columns if c not in used and not c.startswith("quarantine_"))
-    return ColumnMapping(fields=fields, unknown=unknown, options=options)
+    return ColumnMapping(fields=fields, unknown=unknown, options=options, values=values or {})

@@ -20,11 +20,13 @@ from minqing.ingest.mapping import ColumnMapping
 from minqing.ingest.readers import INVALID, ORIGINAL
 from minqing.ingest.times import parse_times
 from minqing.model import OTHER_CATEGORY, TICKET_COLUMNS
+from minqing.privacy import mask_text
 
 MAX_TEXT = 10_000
 EXTRA_FIELDS = ("district", "subdistrict", "community", "grid")
 _CATEGORIES = al.category_lookup()
-_TIME_REASONS = (("bad", "bad_time"), ("too_early", "time_before_2000"), ("future", "time_in_future"))
+_TIME_REASONS = (("bad", "bad_time"), ("too_early", "time_before_earliest"), ("future", "time_in_future"))
+_YEAR_LAST = r"^\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{2}"
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Normalised:
         Reason or warning code -> up to three examples (row, source id, value).
     unknown_values : dict
         Field -> Counter of raw values that were not in the alias tables.
+    unreadable : dict
+        Optional time field -> {"count": rows, "example": masked raw value}: stored blank, raw kept in extra.
     """
 
     tickets: pd.DataFrame
@@ -51,6 +55,7 @@ class Normalised:
     examples: dict = field(default_factory=dict)
     unknown_values: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    unreadable: dict = field(default_factory=dict)
 
 
 def originals(chunk: pd.DataFrame, mask: np.ndarray, columns) -> list[str]:
@@ -60,7 +65,8 @@ def originals(chunk: pd.DataFrame, mask: np.ndarray, columns) -> list[str]:
 
 
 def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz: str, region=None,
-                    default_channel: str = "hotline_12345", now=None) -> Normalised:
+                    default_channel: str = "hotline_12345", now=None, date_order: str | None = None,
+                    earliest=None) -> Normalised:
     """Normalise one chunk of an export.
 
     Parameters
@@ -74,6 +80,10 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         Time zone of naive times.
     region : shapely geometry, optional
         Prepared area points must fall in.
+    date_order : {"MDY", "DMY", "YMD"}, optional
+        How dates with the year last are read (decided once per file; inferred per column when None).
+    earliest : str or Timestamp, optional
+        Times before it are quarantined (``time_before_earliest``); no floor when None.
     """
     n = len(chunk)
     f = mapping.fields
@@ -85,8 +95,10 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     examples: dict = {}
     unknown: dict = {}
 
+    blanks = mapping.blank_tokens
+
     def col(name) -> pd.Series | None:
-        return restore_series(chunk[f[name]].astype("str").str.strip()) if name in f else None
+        return blank_out(restore_series(chunk[f[name]].astype("str").str.strip()), blanks) if name in f else None
 
     def flag(mask, code, value=None, quarantine=True, text=None):
         mask = np.asarray(mask, dtype=bool)
@@ -113,33 +125,61 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     flag((out["source_id"] == "").to_numpy(), "missing_id")
 
     soft_raw = None
+    unreadable: dict = {}
+    unreadable_raw: dict = {}
+    old = np.zeros(n, dtype=bool)
+    old_value = np.full(n, None, dtype=object)
     for name in al.TIME_FIELDS:
         raw = col(name)
         if raw is None:
             out[name] = pd.Series(pd.NaT, index=chunk.index, dtype=f"datetime64[ns, {tz}]")
             continue
-        parsed = parse_times(raw, tz=tz, now=now)
+        parsed = parse_times(raw, tz=tz, now=now, date_order=date_order, earliest=earliest)
         values = raw.to_numpy(dtype=object)
         if name == "received_at":
             flag(parsed.blank, "missing_time", values)
         soft = name == "due_at"  # 办理时限 may be a duration ("5个工作日"): kept raw in extra
+        optional = name != "received_at"  # an unreadable optional time is stored blank, counted, raw kept
+        if optional:
+            # unreadable: text that is no time, or a blank token (NA, 无, ...) standing for one
+            idx = np.flatnonzero(parsed.bad | parsed.blank)
+            orig = np.full(n, "", dtype=object)
+            if len(idx):
+                orig[idx] = restore_series(chunk[f[name]].iloc[idx].astype("str").str.strip()).to_numpy(dtype=object)
+            token = parsed.blank & (orig != "")
+            unread = parsed.bad | token
+            if unread.any():
+                unreadable[name] = (unread, orig)
+                # due_at keeps its unreadable text (a duration) under its own column already
+                unreadable_raw[name] = pd.Series(np.where(token if soft else unread, orig, ""), index=chunk.index,
+                                                 dtype=object)
         for attr, code in _TIME_REASONS:
             mask = getattr(parsed, attr)
-            if soft:
+            if soft or (optional and attr == "bad") or not mask.any():
                 continue
-            flag(mask, code, np.array([f"{f[name]}={v}" for v in values], dtype=object) if mask.any() else values)
+            shown = np.array([f"{f[name]}={v}" for v in values], dtype=object)
+            if attr == "bad" and date_order in ("MDY", "DMY"):  # read with the file's date order: say which
+                yl = pd.Series(values[mask], dtype=object).astype(str).str.match(_YEAR_LAST).to_numpy(dtype=bool)
+                shown[np.flatnonzero(mask)[yl]] += f" (date order {date_order})"
+            flag(mask, code, shown)
+        new_old = parsed.old & ~old
+        old_value[new_old] = np.array([f"{f[name]}={v}" for v in values[new_old]], dtype=object)
+        old |= parsed.old
         ok = ~(parsed.bad | parsed.too_early | parsed.future)
         out[name] = parsed.values.where(ok, pd.NaT)
         if soft:
             soft_raw = raw.where(~ok, "")
+    if old.any():
+        flag(old & pd.isna(reason), "time_before_1990", old_value, quarantine=False)
 
-    out["channel"] = _vocab(col("channel"), al.CHANNEL_VALUES, "other", default_channel, "unknown_channel", flag, unknown, "channel", chunk.index)
-    out["kind"] = _vocab(col("kind"), al.KIND_VALUES, "other", "other", "unknown_kind", flag, unknown, "kind", chunk.index)
-    out["satisfaction"] = _vocab(col("satisfaction"), al.SATISFACTION_VALUES, None, None, "unknown_satisfaction", flag, unknown, "satisfaction", chunk.index)
-    out["resolved"] = _vocab(col("resolved"), al.RESOLVED_VALUES, None, None, None, flag, unknown, "resolved", chunk.index)
-    status = _vocab(col("status"), al.STATUS_VALUES, None, None, None, flag, unknown, "status", chunk.index)
+    vm = mapping.values
+    out["channel"] = _vocab(col("channel"), al.CHANNEL_VALUES, "other", default_channel, "unknown_channel", flag, unknown, "channel", chunk.index, vm.get("channel"))
+    out["kind"] = _vocab(col("kind"), al.KIND_VALUES, "other", "other", "unknown_kind", flag, unknown, "kind", chunk.index, vm.get("kind"))
+    out["satisfaction"] = _vocab(col("satisfaction"), al.SATISFACTION_VALUES, None, None, "unknown_satisfaction", flag, unknown, "satisfaction", chunk.index, vm.get("satisfaction"))
+    out["resolved"] = _vocab(col("resolved"), al.RESOLVED_VALUES, None, None, None, flag, unknown, "resolved", chunk.index, vm.get("resolved"))
+    status = _vocab(col("status"), al.STATUS_VALUES, None, None, None, flag, unknown, "status", chunk.index, vm.get("status"))
     out["status"] = status.where(status.notna(), np.where(out["closed_at"].notna(), "closed", "open"))
-    out["category"] = _category(chunk, f, flag, unknown)
+    out["category"] = _category(chunk, f, flag, unknown, blanks, vm.get("category"))
 
     for name in ("text", "address", "handling_unit", "caller_name", "caller_phone", "repeat_of"):
         raw = col(name)
@@ -170,7 +210,7 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     out["location_source"] = np.where(np.isfinite(coords.lon), "coordinates", "none")
     seconds = {"convert": time.perf_counter() - t0}
 
-    out["extra"] = _extra(chunk, mapping, src_cols, soft_raw)
+    out["extra"] = _extra(chunk, mapping, src_cols, soft_raw, unreadable_raw)
     for c in TICKET_COLUMNS:
         if c not in out.columns and c not in ("grid_uid", "grid_code", "community_code", "subdistrict_code",
                                               "district_code", "h3_cell"):
@@ -190,14 +230,31 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         "original": original,
         "row_hash": chunk["_hash"].to_numpy()[bad],
     })
-    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples, unknown, seconds)
+    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples, unknown, seconds,
+                      _unreadable_kept(unreadable, bad))
 
 
-def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, index) -> pd.Series:
+def blank_out(raw: pd.Series, blanks) -> pd.Series:
+    """Return trimmed cell texts with the blank tokens (``NA``, ``无``, ...; case-insensitive) made ``""``."""
+    if not blanks or raw.empty:
+        return raw
+    longest = max(len(b) for b in blanks)
+    uniq = pd.unique(raw.to_numpy(dtype=object))
+    hit = [u for u in uniq if len(u) <= longest and u.casefold() in blanks]
+    return raw.where(~raw.isin(hit), "") if hit else raw
+
+
+def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, index, user=None) -> pd.Series:
     if raw is None:
         return pd.Series([blank_code] * len(index), index=index, dtype=object)
-    keys = _norm_unique(raw)
-    codes = keys.map(table).astype(object)
+    if user:  # the mapping file's [values.<name>] wins over the built-in aliases
+        find = al.user_lookup(name, user)
+        uniq = pd.unique(raw.to_numpy(dtype=object))
+        lookup = {u: find(u) for u in uniq}
+        codes = raw.map({u: c if c is not None else table.get(al._norm_value(u)) for u, c in lookup.items()})
+        codes = codes.astype(object)
+    else:
+        codes = _norm_unique(raw).map(table).astype(object)
     blank = (raw == "").to_numpy()
     miss = codes.isna().to_numpy() & ~blank
     if miss.any():
@@ -214,31 +271,39 @@ def _norm_unique(raw: pd.Series) -> pd.Series:
     return raw.map(dict(zip(uniq, (al._norm_value(u) for u in uniq))))
 
 
-def _category(chunk, f, flag, unknown) -> pd.Series:
+def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Series:
     n = len(chunk)
+    raw = category_raw(chunk, f, blanks)
+    if raw is None:
+        return pd.Series(OTHER_CATEGORY, index=chunk.index, dtype=object)
+    uniq = pd.unique(raw.to_numpy(dtype=object))
+    find = al.user_lookup("category", user) if user else (lambda u: None)
+    lookup = {}
+    for u in uniq:
+        code = find(u)
+        lookup[u] = code if code is not None else (al.category_code(u, _CATEGORIES) if u != "" else None)
+    codes = raw.map(lookup)
+    miss = codes.isna().to_numpy()
+    blank = (raw == "").to_numpy()
+    if (miss & ~blank).any():
+        unknown["category"] = Counter(raw[miss & ~blank].tolist())
+        flag(miss & ~blank, "unknown_category", raw.to_numpy(dtype=object), quarantine=False)
+    return codes.astype(object).where(~miss, OTHER_CATEGORY) if n else codes.astype(object)
+
+
+def category_raw(chunk, f, blanks=frozenset()) -> pd.Series | None:
+    """Return the raw category texts of a chunk (``大类>中类>小类`` when the levels are in separate columns)."""
     if "category" in f:
-        raw = restore_series(chunk[f["category"]].astype("str").str.strip())
+        raw = blank_out(restore_series(chunk[f["category"]].astype("str").str.strip()), blanks)
     elif any(k in f for k in ("category_l1", "category_l2", "category_l3")):
-        parts = [chunk[f[k]].astype("str").str.strip() for k in ("category_l1", "category_l2", "category_l3") if k in f]
+        parts = [blank_out(chunk[f[k]].astype("str").str.strip(), blanks)
+                 for k in ("category_l1", "category_l2", "category_l3") if k in f]
         raw = parts[0]
         for p in parts[1:]:
             raw = raw.where(p == "", raw + ">" + p)
     else:
-        return pd.Series(OTHER_CATEGORY, index=chunk.index, dtype=object)
-    uniq = pd.unique(raw.to_numpy(dtype=object))
-    lookup = {}
-    for u in uniq:
-        key = al.category_key(u)
-        code = _CATEGORIES.get(key)
-        if code is None and ">" in key:
-            code = _CATEGORIES.get(key.rsplit(">", 1)[-1])
-        lookup[u] = code
-    codes = raw.map(lookup)
-    miss = codes.isna().to_numpy()
-    if miss.any():
-        unknown["category"] = Counter(raw[miss].tolist())
-        flag(miss, "unknown_category", raw.to_numpy(dtype=object), quarantine=False)
-    return codes.astype(object).where(~miss, OTHER_CATEGORY) if n else codes.astype(object)
+        return None
+    return raw
 
 
 def _json_values(s: pd.Series) -> pd.Series:
@@ -246,17 +311,34 @@ def _json_values(s: pd.Series) -> pd.Series:
     return s.map(dict(zip(uniq, (json.dumps(u, ensure_ascii=False) for u in uniq))))
 
 
-def _extra(chunk, mapping: ColumnMapping, src_cols, soft_raw=None) -> pd.Series:
+def _unreadable_kept(unreadable: dict, quarantined: np.ndarray) -> dict:
+    """Field -> {"count", "example"} of unreadable optional times in stored rows (quarantined rows keep their original)."""
+    out = {}
+    for name, (mask, raw) in unreadable.items():
+        hit = mask & ~quarantined
+        if hit.any():
+            out[name] = {"count": int(hit.sum()), "example": mask_text(str(raw[hit][0]))}
+    return out
+
+
+def _extra(chunk, mapping: ColumnMapping, src_cols, soft_raw=None, unreadable_raw=None) -> pd.Series:
     keep = list(mapping.unknown) + [mapping.fields[k] for k in EXTRA_FIELDS if k in mapping.fields]
     keep = [c for c in dict.fromkeys(keep) if c in src_cols]
     if soft_raw is not None and (soft_raw != "").any():
         keep.append(mapping.fields["due_at"])
-    if not keep:
+    unreadable_raw = {k: v for k, v in (unreadable_raw or {}).items() if (v != "").any()}
+    if not keep and not unreadable_raw:
         return pd.Series(None, index=chunk.index, dtype=object)
     body = pd.Series("", index=chunk.index, dtype=object)
     for c in keep:
         s = soft_raw if (soft_raw is not None and c == mapping.fields.get("due_at")) else chunk[c].astype("str")
         piece = (", " + json.dumps(c, ensure_ascii=False) + ": ") + _json_values(s).astype(object)
         body = body + piece.where(s.str.strip() != "", "").astype(object)
+    if unreadable_raw:  # "_unreadable": {"closed_at": "NA"}: the raw text of optional times stored blank
+        inner = pd.Series("", index=chunk.index, dtype=object)
+        for name, s in unreadable_raw.items():
+            piece = (", " + json.dumps(name) + ": ") + _json_values(s).astype(object)
+            inner = inner + piece.where(s != "", "").astype(object)
+        body = body + (', "_unreadable": {' + inner.str.slice(2) + "}").where(inner != "", "").astype(object)
     extra = "{" + body.str.slice(2) + "}"
     return extra.where(body != "", None).astype(object)

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
-from minqing.ingest.errors import MappingError, ReadError
+from minqing.ingest.errors import IngestError, MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
     ColumnMapping,
@@ -36,7 +36,9 @@ from minqing.ingest.mapping import (
     looks_like_data,
     shown_columns,
 )
+from minqing.ingest.aliases import TIME_FIELDS
 from minqing.ingest.normalise import normalise_chunk, originals
+from minqing.ingest.times import DATE_ORDERS, DateOrderError, check_date_order, infer_date_order
 from minqing.ingest.readers import (
     DEFAULT_CHUNKSIZE,
     READER_COLUMNS,
@@ -69,6 +71,8 @@ PARALLEL_MIN_BYTES = 8 << 20
 """Files smaller than this are processed in the importing process (starting workers costs more)."""
 MAX_WORKERS = 4
 DEFAULT_BLOCK_BYTES = 16 << 20
+DATE_SAMPLE_ROWS = 50_000
+"""Rows read from the start of a file to decide the order of day, month and year once for all chunks."""
 
 
 @dataclass
@@ -109,6 +113,14 @@ class ImportOptions:
         1 = in-process). Processes are forked: a multi-threaded caller (the app) passes 1.
     block_bytes : int
         Bytes of CSV per chunk handed to a worker.
+    date_order : {"MDY", "DMY", "YMD"}, optional
+        How dates with the year last are read (``12/31/2017`` is MDY); the mapping file's
+        ``[options] date_order``, else inferred from the file's time columns (an
+        ambiguous file stops the import).
+    earliest : str, optional
+        Earliest accepted time (e.g. "1990-01-01"; the mapping's ``[options] earliest``):
+        earlier rows are quarantined ``time_before_earliest``. Default: no floor
+        (times before 1990 are stored with a warning).
     """
 
     crs: str | None = None
@@ -126,6 +138,8 @@ class ImportOptions:
     now: object = None
     workers: int | None = None
     block_bytes: int = DEFAULT_BLOCK_BYTES
+    date_order: str | None = None
+    earliest: str | None = None
 
 
 @dataclass
@@ -162,6 +176,9 @@ class ImportReport:
     unknown_columns: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
+    date_order: str | None = None  # how year-last dates were read (MDY, DMY, YMD; None: no dates)
+    unreadable: dict = field(default_factory=dict)  # optional time field -> rows stored with it blank
+    unreadable_examples: dict = field(default_factory=dict)  # field -> one raw value (masked)
 
     def reconciles(self) -> bool:
         """True when rows read = inserted + updated + unchanged + quarantined + duplicates."""
@@ -223,11 +240,17 @@ def preview_file(path: str | Path, options: ImportOptions | None = None, n: int 
     src = open_source(path, options.sheet)
     user_map = _user_mapping(options)
     crs, tz = _crs_tz(options, user_map)
-    for chunk in read_chunks(src, chunksize=max(n, 1)):
+    order, earliest = _date_options(options, user_map)
+    for chunk in read_chunks(src, chunksize=max(n, 1000)):
         mapping = _mapping(chunk.columns, user_map, src.path.name)
+        if order is None:
+            try:
+                order = infer_date_order(_time_columns(chunk, mapping))
+            except DateOrderError:
+                order = None  # the import itself stops and asks
         chunk = chunk.head(n).copy()
         chunk["_hash"] = np.zeros(len(chunk), dtype="int64")
-        norm = normalise_chunk(chunk, mapping, crs=crs, tz=tz, now=options.now)
+        norm = normalise_chunk(chunk, mapping, crs=crs, tz=tz, now=options.now, date_order=order, earliest=earliest)
         return Preview(src, mapping, chunk.drop(columns=["_hash"]), norm.tickets)
     return Preview(src, ColumnMapping({}, ()), pd.DataFrame(), pd.DataFrame())
 
@@ -244,6 +267,41 @@ def _crs_tz(options, user_map) -> tuple[str, str]:
     from minqing.geo.crs import _check_crs
 
     return _check_crs(crs), options.timezone or opts.get("timezone") or TIMEZONE
+
+
+def _date_options(options, user_map) -> tuple[str | None, pd.Timestamp | None]:
+    """The date order (None: infer) and the earliest accepted time (None: no floor), checked."""
+    opts = user_map.get("options", {})
+    raw = options.date_order if options.date_order is not None else opts.get("date_order")
+    try:
+        order = check_date_order(raw)
+    except ValueError:
+        raise MappingError(f"date order {raw!r} is not one of {', '.join(DATE_ORDERS)}; set "
+                           "[options] date_order = \"MDY\" | \"DMY\" | \"YMD\" or --date-order",
+                           key="ingest.error_date_order_value", value=str(raw)) from None
+    raw = options.earliest if options.earliest is not None else opts.get("earliest")
+    earliest = None
+    if raw not in (None, ""):
+        try:
+            earliest = pd.Timestamp(str(raw))
+        except (ValueError, TypeError):
+            earliest = None
+        if earliest is None or pd.isna(earliest):
+            raise MappingError(f"the earliest time {raw!r} cannot be read; use e.g. 1990-01-01",
+                               key="ingest.error_earliest", value=str(raw))
+    return order, earliest
+
+
+def _time_columns(frame: pd.DataFrame, mapping: ColumnMapping) -> list[pd.Series]:
+    return [frame[mapping.fields[k]] for k in TIME_FIELDS if k in mapping.fields and mapping.fields[k] in frame.columns]
+
+
+def _ambiguous(example: str, name: str) -> IngestError:
+    return IngestError(
+        f"{name}: the dates have the year last and every one could be read day-first or month-first "
+        f"(e.g. {example!r}); say which: set [options] date_order = \"MDY\" | \"DMY\" | \"YMD\" in the mapping "
+        "file, or pass --date-order MDY|DMY|YMD. Nothing was imported",
+        key="ingest.error_date_order", example=str(example))
 
 
 def _mapping(columns, user_map: dict, name: str = "the file") -> ColumnMapping:
@@ -265,11 +323,16 @@ def _mapping(columns, user_map: dict, name: str = "the file") -> ColumnMapping:
     return mapping
 
 
-def _fingerprint(crs, tz, mapping) -> np.uint64:
+def _fingerprint(crs, tz, mapping, date_order=None, earliest=None) -> np.uint64:
     """A stable number that changes when the options that shape a ticket change."""
     import hashlib
 
-    key = repr((crs, tz, sorted(mapping.fields.items()))).encode("utf-8")
+    parts = (crs, tz, sorted(mapping.fields.items()))
+    if mapping.values or "blank_tokens" in mapping.options:  # value maps and blank tokens shape tickets too
+        parts += (sorted((k, sorted(v.items())) for k, v in mapping.values.items()), sorted(mapping.blank_tokens))
+    if date_order not in (None, "YMD") or earliest is not None:  # they change how times read
+        parts += (date_order, None if earliest is None else str(earliest))
+    key = repr(parts).encode("utf-8")
     return np.uint64(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
 
 
@@ -280,6 +343,7 @@ class _Run:
         self.store, self.src, self.options, self.step = store, src, options, step
         self.user_map = _user_mapping(options)
         self.crs, self.tz = _crs_tz(options, self.user_map)
+        self.date_order, self.earliest = _date_options(options, self.user_map)
         opts = self.user_map.get("options", {})
         self.threshold = float(opts.get("match_threshold", options.match_threshold))
         self.buffer = float(opts.get("region_buffer_m", options.region_buffer_m))
@@ -290,6 +354,7 @@ class _Run:
             encoding=src.encoding, delimiter=src.delimiter, user=options.user, started_at=started.isoformat(),
             started_epoch=int(started.timestamp()), dry_run=options.dry_run, notes=list(src.notes))
         self.warnings, self.examples, self.unknown = Counter(), {}, {}
+        self.unreadable, self.unreadable_examples = {}, {}
         self.rows = 0
         self.parts: dict[str, list] = {k: [] for k in ("ids", "id_hash", "blank_id", "hashes", "rows", "keys", "status", "by_address",
                                                        "unlocated", "linked")}
@@ -314,6 +379,8 @@ class _Run:
         mapping = _mapping(self._columns(first), self.user_map, self.src.path.name)
         self.report.mapping = dict(mapping.fields)
         self.report.unknown_columns = list(mapping.unknown)
+        order = self.date_order or self._infer_date_order(first, mapping)  # once, before any chunk: all read alike
+        self.report.date_order = order
         # The scratch folder goes whatever happens (ignore_cleanup_errors: a failed clean-up must not hide the error).
         with scratch_errors(Path(tempfile.gettempdir()) / "minqing-import"):
             scratch = tempfile.TemporaryDirectory(prefix="minqing-import-", ignore_cleanup_errors=True)
@@ -321,10 +388,12 @@ class _Run:
             ctx = ChunkContext(
                 source=self.src, mapping=mapping, crs=self.crs, tz=self.tz, region=region,
                 default_channel=self.options.default_channel, now=self.options.now,
-                fingerprint=_fingerprint(self.crs, self.tz, mapping), stored_index=pd.Index(stored.index),
+                fingerprint=_fingerprint(self.crs, self.tz, mapping, order, self.earliest), stored_index=pd.Index(stored.index),
                 stored_values=stored.to_numpy(dtype="int64"), gazetteer=gazetteer, threshold=self.threshold,
                 units=units, places=places, store_url=self.store.url, stage_dir=Path(tmp), store=self.store,
-                owner_pid=os.getpid())
+                owner_pid=os.getpid(), earliest=self.earliest,
+                # no year-last date in the sample: each column of a chunk settles its own
+                date_order=order if (self.date_order or order in ("MDY", "DMY")) else None)
             quarantine = QuarantineStage(Path(tmp) / "quarantine.sqlite")
             try:
                 # closing(): on a failure the workers stop and the scratch connections close before the folder goes
@@ -338,6 +407,27 @@ class _Run:
             finally:
                 quarantine.close()
             return self._finish(p, Path(tmp), drop, dup_rows, wall)
+
+    def _infer_date_order(self, first, mapping) -> str | None:
+        """Decide the order of day, month and year from the first rows of every time column together."""
+        if first[1] == "frame":
+            frame = first[2]
+        else:
+            fixes = self.src.mixed_encoding_fixes
+            gen = read_chunks(self.src, DATE_SAMPLE_ROWS)
+            try:
+                frame = next(gen, None)
+            except ReadError:  # the run reports it with the row
+                frame = None
+            finally:
+                gen.close()
+                self.src.mixed_encoding_fixes = fixes
+            if frame is None:
+                return None
+        try:
+            return infer_date_order(_time_columns(frame, mapping))
+        except DateOrderError as exc:
+            raise _ambiguous(exc.example, self.src.path.name) from None
 
     def _tasks(self):
         """Chunks to process: byte blocks of a CSV (parsed by the workers) or frames from the other readers."""
@@ -420,6 +510,9 @@ class _Run:
         for k, v in res.unknown.items():
             self.unknown.setdefault(k, Counter()).update(v)
         self.secs.update(res.seconds)
+        for k, v in res.unreadable.items():
+            self.unreadable[k] = self.unreadable.get(k, 0) + int(v["count"])
+            self.unreadable_examples.setdefault(k, v.get("example"))
         self.src.mixed_encoding_fixes += res.encoding_fixes
         self.rows += res.n
 
@@ -494,8 +587,11 @@ class _Run:
                     ex.extend(examples)
         r.reasons = {code: n for code, (n, _) in reasons.items()}
         r.warnings = dict(self.warnings)
+        r.unreadable = dict(self.unreadable)
+        r.unreadable_examples = dict(self.unreadable_examples)
         r.examples = self.examples
-        r.unknown_values = {k: dict(v.most_common(10)) for k, v in self.unknown.items()}
+        # every unmapped value with its count (up to 100 per field), so the user can add them to [values.<field>]
+        r.unknown_values = {k: dict(v.most_common(100)) for k, v in self.unknown.items()}
         r.finished_epoch = int(pd.Timestamp.now(tz=self.tz).timestamp())
         self.secs["write"] += time.perf_counter() - t
         t = time.perf_counter()

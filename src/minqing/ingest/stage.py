@@ -71,6 +71,8 @@ class ChunkContext:
     stage_dir: Path
     store: object = None  # the importing process's own store, used by chunks processed in that process
     owner_pid: int = 0
+    date_order: str | None = None  # decided once per file (pipeline), so every chunk reads dates alike
+    earliest: object = None
 
 
 @dataclass
@@ -93,6 +95,7 @@ class ChunkResult:
     unknown: dict = field(default_factory=dict)
     seconds: Counter = field(default_factory=Counter)
     encoding_fixes: int = 0
+    unreadable: dict = field(default_factory=dict)  # optional time field -> {"count", "example"}
 
 
 @contextmanager
@@ -199,7 +202,8 @@ def process_chunk(task: tuple) -> ChunkResult:
         return result
     t = time.perf_counter()
     norm = normalise_chunk(rest, ctx.mapping, crs=ctx.crs, tz=ctx.tz, region=ctx.region,
-                           default_channel=ctx.default_channel, now=ctx.now)
+                           default_channel=ctx.default_channel, now=ctx.now, date_order=ctx.date_order,
+                           earliest=ctx.earliest)
     for k, v in norm.seconds.items():
         secs[k] += v
     secs["normalise"] += time.perf_counter() - t - sum(norm.seconds.values())
@@ -207,6 +211,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     result.warnings.update(norm.warnings)
     result.examples = {k: list(v) for k, v in norm.examples.items()}
     result.unknown = {k: Counter(v) for k, v in norm.unknown_values.items()}
+    result.unreadable = dict(norm.unreadable)
     status[norm.quarantine["row_number"].to_numpy(dtype="int64") - 1] = QUARANTINED
     tickets = norm.tickets
     if not len(tickets):

@@ -18,7 +18,7 @@ from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_int, t
 from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
-from minqing.privacy import mask_tickets
+from minqing.privacy import mask_text, mask_tickets
 from minqing.ui import data
 from minqing.ui.components import guard, lang
 from minqing.ui.tables import ticket_table
@@ -138,6 +138,19 @@ def _show_report(store, report: dict, user, lg) -> None:
                  t("ingest.col_rows", lg): [fmt_int(n, lg) for n in items.values()]},
                 hide_index=True,
             )
+    if report.get("date_order"):
+        st.caption(t("ingest.report_date_order", lg, order=escape_markdown(report["date_order"])))
+    unreadable = report.get("unreadable") or {}
+    if unreadable:  # optional times that could not be read: stored blank, the raw text kept in extra
+        examples = report.get("unreadable_examples") or {}
+        st.markdown(f"**{t('ingest.unreadable_title', lg)}**")
+        st.dataframe(
+            {t("ingest.unreadable_field", lg): [str(k) for k in unreadable],
+             t("ingest.unreadable_count", lg): [fmt_int(n, lg) for n in unreadable.values()],
+             t("ingest.unreadable_example", lg): [mask_text(str(examples.get(k) or "")) or ""  # a table cell: text, not markdown
+                                                  for k in unreadable]},
+            hide_index=True,
+        )
     if report.get("quarantined") and not report.get("dry_run"):
         st.download_button(
             t("ingest.download_quarantine", lg),
