@@ -109,7 +109,12 @@ def restore_series(values: pd.Series) -> pd.Series:
     >>> restore_series(pd.Series(["'=1+2", "'abc", "=x"])).tolist()
     ['=1+2', "'abc", '=x']
     """
-    return values.str.replace(_NEUTRALISED, "", regex=True)
+    quoted = values.str.startswith("'").fillna(False).to_numpy(dtype=bool)
+    if not quoted.any():  # the usual case, and cheap: one vectorised test per column
+        return values
+    out = values.copy()
+    out[quoted] = values[quoted].str.replace(_NEUTRALISED, "", regex=True)
+    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

@@ -239,9 +239,18 @@ def blank_out(raw: pd.Series, blanks) -> pd.Series:
     if not blanks or raw.empty:
         return raw
     longest = max(len(b) for b in blanks)
-    uniq = pd.unique(raw.to_numpy(dtype=object))
-    hit = [u for u in uniq if len(u) <= longest and u.casefold() in blanks]
-    return raw.where(~raw.isin(hit), "") if hit else raw
+    # only short cells can be a token: one vectorised length test spares long texts any further work
+    short = raw.str.len().le(longest).fillna(False).to_numpy(dtype=bool)
+    if not short.any():
+        return raw
+    cand = raw[short]
+    uniq = pd.unique(cand.to_numpy(dtype=object))
+    hit = [u for u in uniq if isinstance(u, str) and u.casefold() in blanks]
+    if not hit:
+        return raw
+    out = raw.copy()
+    out[short] = cand.where(~cand.isin(hit), "")
+    return out
 
 
 def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, index, user=None) -> pd.Series:
