@@ -1,6 +1,6 @@
 """Benchmark the importer: a GBK CSV with Chinese headers and GCJ-02 coordinates, an XLSX, a re-import.
 
-Run: .venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--xlsx-rows 100000]
+Run: .venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--xlsx-rows 100000] [--outline-rows 5000]
 Prints one JSON line per run with the per-stage seconds (summed over worker processes; ``wall`` is the
 elapsed time) and the peak memory of the importing process or any of its workers.
 """
@@ -63,10 +63,27 @@ def new_store(db: Path):
     return store
 
 
+def detailed_store(db: Path, vertices: int = 40_000):
+    """The demo city with its district outline densified to ``vertices`` points (a surveyed boundary)."""
+    import shapely
+
+    units = read_units(geodata_dir())
+    d = units["level"] == "district"
+    geom = units.loc[d, "geometry"].iloc[0]
+    length = shapely.length(shapely.boundary(geom))
+    units.loc[d, "geometry"] = [shapely.segmentize(geom, length / vertices)]
+    store = open_store(f"sqlite:///{db}")
+    store.write_units(units)
+    store.write_places(read_places(geodata_dir()))
+    n = int(shapely.get_num_coordinates(store.read_units("district").geometry.iloc[0]))
+    return store, n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--xlsx-rows", type=int, default=100_000)
+    ap.add_argument("--outline-rows", type=int, default=5_000, help="rows imported into a city with a 40,000-vertex outline")
     ap.add_argument("--one", nargs=3, metavar=("LABEL", "DB", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -86,6 +103,12 @@ def main() -> None:
         export_frame(store, args.xlsx_rows).to_excel(xlsx, index=False, engine="openpyxl")
         store.close()
         timed("xlsx", tmp / "bench_xlsx.sqlite", xlsx)
+        store, vertices = detailed_store(tmp / "bench_outline.sqlite")
+        small = tmp / "orders_small.csv"
+        export_frame(store, args.outline_rows).to_csv(small, index=False, encoding="gb18030")
+        store.close()
+        print(json.dumps({"outline_vertices": vertices}), flush=True)
+        timed("csv_small_detailed_outline", tmp / "bench_outline.sqlite", small)
 
 
 if __name__ == "__main__":

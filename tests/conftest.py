@@ -90,6 +90,12 @@ def city_store(tmp_path, tiny_units, tiny_places):
     s.close()
 
 
+@pytest.fixture
+def store(city_store):
+    """The tiny city's store (a test module may define its own ``store``)."""
+    return city_store
+
+
 DEMO_TEST_TICKETS = 30_000
 
 

@@ -702,7 +702,7 @@ def _demo_password(seed: int | None, i: int) -> str:
 
 def _demo_grid(store: Store) -> str | None:
     """The current grid with the most tickets (ties: the smallest code); None without grids."""
-    current = store.read_units(level="grid", at=pd.Timestamp.now(tz=TIMEZONE).date())
+    current = store.read_units(level="grid", at=pd.Timestamp.now(tz=store.timezone).date())
     codes = sorted(set(current["code"].astype(str)))
     if not codes:
         return None

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_account_commands(sub, _open)
 
+    from minqing.settings_cli import add_settings_commands
+
+    add_settings_commands(sub, _open)
+
     from minqing.ingest.commands import add_commands as add_ingest_commands
 
     add_ingest_commands(sub)

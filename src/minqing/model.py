@@ -7,6 +7,7 @@ DataFrame that crosses a module boundary uses the same names.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 TIMEZONE = "Asia/Shanghai"
@@ -181,6 +182,41 @@ CATEGORIES: dict[str, Category] = {
     for code, zh, en in _CATEGORY_ROWS
 }
 OTHER_CATEGORY = "99.99.99"
+BUILTIN_CATEGORIES = frozenset(CATEGORIES)
+"""The codes of the national tree; a city adds its own (:func:`register_categories`)."""
+CATEGORY_CODE = re.compile(r"\d{2}(?:\.\d{2}){0,2}")
+
+
+def register_categories(extra: dict) -> list[str]:
+    """Add a city's own categories to :data:`CATEGORIES`; return the codes added.
+
+    ``extra`` maps a code (``98.01.01``) to ``{"zh": ..., "en": ...}``. A missing
+    parent (``98``, ``98.01``) is added with the same labels. A city's categories
+    are kept by the store (``Store.city_categories``) and registered when it opens.
+
+    Raises
+    ------
+    ValueError
+        If a code is malformed or is a national code with other labels.
+    """
+    added = []
+    for code, labels in sorted(extra.items()):
+        if not CATEGORY_CODE.fullmatch(str(code)):
+            raise ValueError(f"category code {code!r} must look like 98, 98.01 or 98.01.01")
+        zh, en = str(labels.get("zh") or "").strip(), str(labels.get("en") or labels.get("zh") or "").strip()
+        if not zh:
+            raise ValueError(f"new category {code!r} needs a zh label")
+        parts = code.split(".")
+        for i in range(1, len(parts) + 1):
+            c = ".".join(parts[:i])
+            if c in BUILTIN_CATEGORIES:
+                if c == code and (CATEGORIES[c].zh, CATEGORIES[c].en) != (zh, en):
+                    raise ValueError(f"{code} is a national category ({CATEGORIES[c].zh}); choose a free code such as 98.01.01")
+                continue
+            if c not in CATEGORIES or c == code:
+                CATEGORIES[c] = Category(c, zh, en, ".".join(parts[: i - 1]) or None)
+                added.append(c)
+    return added
 
 
 def category_at_level(code: str, level: int) -> str:

@@ -123,7 +123,9 @@ def test_inputs_are_checked():
 
 
 def test_month_helpers():
-    assert month_key(pd.Timestamp("2025-03-31 17:00", tz="UTC")) == "2025-04"  # local time decides
+    # a time counts in its own zone: the store gives times in the city's zone
+    assert month_key(pd.Timestamp("2025-03-31 17:00", tz="UTC").tz_convert(TZ)) == "2025-04"
+    assert month_key(pd.Timestamp("2025-03-31 17:00", tz="UTC").tz_convert("America/Chicago")) == "2025-03"
     assert shift_month("2025-01", -1) == "2024-12"
     assert shift_month("2025-03", -12) == "2024-03"
     assert default_month(pd.Timestamp("2026-10-31 23:00", tz=TZ)) == "2026-10"

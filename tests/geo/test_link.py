@@ -42,7 +42,9 @@ def test_local_time_decides_version(tiny_units):
     """Midnight in Shanghai is 16:00 UTC the day before: the version follows local time."""
     t = make_tickets([(X0 + 0.012, Y0 + 0.015)], ["2025-07-01 00:30"])
     t["received_at"] = t["received_at"].dt.tz_convert("UTC")
-    assert link_tickets(t, tiny_units).links["grid_code"].tolist() == ["G4A"]
+    assert link_tickets(t, tiny_units, tz="Asia/Shanghai").links["grid_code"].tolist() == ["G4A"]
+    # without a zone the times' own zone decides (the store gives them in the city's zone)
+    assert link_tickets(t, tiny_units).links["grid_code"].tolist() == ["G4"]
 
 
 def test_places_metric_buffers(tiny_units, tiny_places):

@@ -6,11 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from import_helpers import run_import
 
 from minqing.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from minqing.ingest.errors import IngestError, ReadError
 from minqing.ingest.export import quarantine_frame, tickets_for_export, write_export
-from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
+from minqing.ingest.pipeline import ImportOptions, preview_file
 from minqing.ingest.readers import open_source, read_chunks
 
 NOW = pd.Timestamp("2026-01-01 12:00", tz="Asia/Shanghai")
@@ -45,14 +46,7 @@ def write_csv(path, rows, encoding="utf-8", sep=","):
     return path
 
 
-@pytest.fixture
-def store(city_store):
-    return city_store
-
-
-def run(store, path, **kw):
-    kw.setdefault("now", NOW)
-    return import_file(store, path, ImportOptions(**kw))
+run = run_import
 
 
 def test_tiny_import_every_row_accounted_for(store, tmp_path):

@@ -134,8 +134,9 @@ def test_changed_value_map_updates_stored_tickets(store, tmp_path):
     ('[values.kind]\nx = "nope"\n', "allowed: consult"),
     ('[values.status]\nx = "finished"\n', "allowed: open, closed"),
     ('[values.satisfaction]\nx = 5\n', "not text"),
-    ('[values.category]\nx = "42.42.42"\n', "new categories are not supported"),
-    ('[values.category.x]\ncode = "98.01.01"\nzh = "涂鸦"\nen = "Graffiti"\n', "new categories are not supported"),
+    ('[values.category]\nx = "42.42.42"\n', "a new category needs its labels"),
+    ('[values.category.x]\ncode = "98.01.01"\nen = "Graffiti"\n', "needs a zh label"),
+    ('[values.category.x]\ncode = "98-01"\nzh = "涂鸦"\n', "must look like 98.01.01"),
     ('[values.colour]\nx = "red"\n', "unknown field"),
 ])
 def test_bad_target_is_a_mapping_error(tmp_path, text, match):
@@ -201,3 +202,31 @@ def test_mapping_init_cli(tmp_path, capsys):
     out = tmp_path / "my_export.toml"
     assert main(["mapping", "init", str(path), "-o", str(out)]) == 0
     assert tomllib.loads(out.read_text(encoding="utf-8"))["columns"]["channel"] == "channel"
+
+
+def test_new_category_with_labels_is_kept_by_the_store(store, tmp_path):
+    """A city's own category: mapped in [values.category] with zh/en labels, stored, labelled on every page."""
+    from minqing.model import CATEGORIES, category_path
+    from minqing.store import open_store
+
+    path = csv(tmp_path, [row(1, cat="Graffiti"), row(2, cat="Graffiti"), row(3, cat="Pothole")])
+    mapping = toml(tmp_path, '[values.category]\n"Graffiti" = { code = "98.01.01", zh = "涂鸦", en = "Graffiti" }\n')
+    dry = run(store, path, mapping, dry_run=True)
+    assert "98.01.01" not in store.city_categories()  # a dry run keeps nothing
+    r = run(store, path, mapping)
+    assert r.inserted == 3 and r.unknown_values["category"] == {"Pothole": 1} and dry.inserted == 3
+    t = tickets(store)
+    assert t.loc[["U01", "U02"], "category"].tolist() == ["98.01.01", "98.01.01"]
+    assert t.loc["U03", "category"] == "99.99.99"
+    assert store.city_categories() == {"98.01.01": {"zh": "涂鸦", "en": "Graffiti"}}
+    assert category_path("98.01.01", "zh") == "涂鸦 > 涂鸦 > 涂鸦"
+    assert category_path("98.01.01", "en") == "Graffiti > Graffiti > Graffiti"
+    # another process opening the store knows the labels
+    for code in ("98", "98.01", "98.01.01"):
+        CATEGORIES.pop(code, None)
+    try:
+        with open_store(store.url):
+            assert CATEGORIES["98.01.01"].zh == "涂鸦" and CATEGORIES["98"].parent is None
+    finally:  # the process-wide tree goes back to the national one for the other tests
+        for code in ("98", "98.01", "98.01.01"):
+            CATEGORIES.pop(code, None)

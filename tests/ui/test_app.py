@@ -216,3 +216,43 @@ def test_hotspots_tabs_each_render(app):
         assert not app.exception and not app.error, (label, app.exception, [e.value for e in app.error])
         filled = [tb.label for tb in app.tabs if len(tb.children)]
         assert filled == [label], filled
+
+
+def test_admin_sets_the_city_time_zone(tmp_path, monkeypatch, tiny_units):
+    from minqing.accounts import add_user, read_audit
+    from minqing.ingest.pipeline import ImportOptions, import_file
+    from minqing.store import open_store
+
+    url = f"sqlite:///{tmp_path}/tz.sqlite"
+    with open_store(url) as store:
+        store.write_units(tiny_units.drop(columns="unit_uid"))
+        csv = tmp_path / "a.csv"
+        csv.write_text("工单编号,受理时间,诉求内容,经度,纬度\nT1,2024-03-31 23:30,x,121.505,31.285\n", encoding="utf-8")
+        import_file(store, csv, ImportOptions(now=pd.Timestamp("2025-01-01", tz="UTC")))
+        add_user(store, "boss", "admin", "a-long-enough-password", actor="tests")
+        add_user(store, "plan", "planner", "a-long-enough-password", actor="tests")
+    monkeypatch.setenv("MINQING_DATABASE_URL", url)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), "boss").run()
+    at.switch_page(_page("settings"))
+    at.run()
+    assert not at.exception
+    box = at.selectbox(key="settings_timezone")
+    assert box.value == "Asia/Shanghai"
+    box.set_value("America/Chicago").run()
+    assert not at.exception
+    assert any("America/Chicago" in s.value for s in at.success)
+    with open_store(url) as store:
+        assert store.timezone == "America/Chicago"
+        log = read_audit(store)
+        row = log[log["action"] == "settings_change"].iloc[0]
+        assert row["actor"] == "boss" and "America/Chicago" in row["detail"]
+        # the order received 2024-04-01 12:30 Shanghai is a March order in Chicago
+        assert store.read_tickets()["received_at"].iloc[0].month == 3
+    at.switch_page(_page("meeting"))
+    at.run()
+    assert not at.exception
+    # a planner sees no time-zone control (the store's settings are for administrators)
+    other = sign_in(AppTest.from_file(APP, default_timeout=60), "plan").run()
+    other.switch_page(_page("settings"))
+    other.run()
+    assert not other.exception and not [b for b in other.selectbox if b.key == "settings_timezone"]

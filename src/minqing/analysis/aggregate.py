@@ -44,8 +44,9 @@ def counts_by_unit(units: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoData
 
 from dataclasses import dataclass  # noqa: E402
 
+from minqing.citytime import wall  # noqa: E402
 from minqing.errors import MinqingError  # noqa: E402
-from minqing.model import TIMEZONE, UNIT_LEVELS  # noqa: E402
+from minqing.model import UNIT_LEVELS  # noqa: E402
 
 BY_KEYS = ("cell", "place", "category", "channel", "kind", "status", "satisfaction") + UNIT_LEVELS
 """What :func:`count_tickets` can group by."""
@@ -224,7 +225,7 @@ def _key_values(tickets: pd.DataFrame, key: str, res: int, category_level: int |
 
 
 def _period(received: pd.Series, freq: str) -> np.ndarray:
-    local = received.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+    local = wall(received)  # the city's days: the times' own zone
     if freq == "day":
         start = local.dt.normalize()
     elif freq == "week":

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minqing.citytime import localize
 from minqing.errors import MinqingError
 from minqing.model import PROACTIVE_CHANNELS, TIMEZONE
 
@@ -140,9 +141,7 @@ def month_key(value) -> str:
     if isinstance(value, pd.Period):
         return str(value.asfreq("M"))
     try:
-        ts = pd.Timestamp(value)
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert(TIMEZONE).tz_localize(None)
+        ts = pd.Timestamp(value)  # a tz-aware time counts in its own (the city's) zone
         return f"{ts.year:04d}-{ts.month:02d}"
     except (ValueError, TypeError) as exc:
         raise KpiError(
@@ -177,15 +176,15 @@ def default_month(last_received) -> str | None:
         return None
     ts = pd.Timestamp(last_received)
     if ts.tzinfo is not None:
-        ts = ts.tz_convert(TIMEZONE).tz_localize(None)
+        ts = ts.tz_localize(None)
     return shift_month(month_key(ts + pd.Timedelta(days=1)), -1)
 
 
-def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Return the local start (inclusive) and end (exclusive) of ``month``."""
+def month_bounds(month: str, tz: str = TIMEZONE) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the start (inclusive) and end (exclusive) of ``month`` in the city's zone ``tz``."""
     p = pd.Period(month_key(month), "M")
-    start = p.start_time.tz_localize(TIMEZONE)
-    end = (p + 1).start_time.tz_localize(TIMEZONE)
+    start = p.start_time.tz_localize(tz)
+    end = (p + 1).start_time.tz_localize(tz)
     return start, end
 
 
@@ -221,19 +220,15 @@ def kpi_counts(tickets: pd.DataFrame, as_of) -> pd.DataFrame:
             key="meeting.error_columns",
             columns=", ".join(missing),
         )
-    return _kpi_counts(tickets, _local(as_of))
-
-
-def _local(value) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
+    tz = getattr(tickets["received_at"].dt, "tz", None) or TIMEZONE
+    return _kpi_counts(tickets, localize(as_of, tz))
 
 
 def _kpi_counts(t: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64") for c in COUNT_COLUMNS}).assign(
             month=pd.Series(dtype="str"))[["month", *COUNT_COLUMNS]]
-    received = t["received_at"].dt.tz_convert(TIMEZONE)
+    received = t["received_at"]  # months of the city's zone: the times' own
     standard = pd.Timedelta(hours=RESPONSE_HOURS)
     responded = t["responded_at"].notna()
     closed = t["closed_at"].notna()

@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minqing.citytime import wall
 from minqing.errors import GeodataError
 from minqing.geo.h3cells import latlng_to_cells
-from minqing.model import H3_RESOLUTION, LINK_COLUMNS, TIMEZONE
+from minqing.model import H3_RESOLUTION, LINK_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def link_tickets(
     units: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame | None = None,
     res: int = H3_RESOLUTION,
+    tz: str | None = None,
 ) -> LinkResult:
     """Link every located ticket to its grid version, H3 cell and places.
 
@@ -217,6 +219,9 @@ def link_tickets(
         Places with ``place_id``, ``kind``, ``radius_m``, ``buffer_m``.
     res : int
         H3 resolution stored with the ticket.
+    tz : str, optional
+        The city's time zone: a boundary version is valid from a local day. Default:
+        the zone of ``received_at`` itself (naive times are local already).
 
     Returns
     -------
@@ -226,17 +231,20 @@ def link_tickets(
         if col not in tickets.columns:
             raise GeodataError(f"tickets need a {col!r} column to be linked", key="error.link_column", column=col)
     grids = unit_hierarchy(units)
-    return _link(tickets, grids, places, res)
+    return _link(tickets, grids, places, res, tz)
 
 
-def _link(tickets, grids, places, res) -> LinkResult:
+def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     lon = tickets["lon"].to_numpy(dtype="float64", na_value=np.nan)
     lat = tickets["lat"].to_numpy(dtype="float64", na_value=np.nan)
     located = np.isfinite(lon) & np.isfinite(lat)
     pts = shapely.points(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
     pts[~located] = None
 
-    day = _local_days(tickets["received_at"])
+    received = pd.to_datetime(tickets["received_at"])
+    if tz is not None and received.dt.tz is not None:
+        received = received.dt.tz_convert(tz)
+    day = _local_days(received)
     row_idx, grid_idx = shapely.STRtree(grids.geometry.values).query(pts, predicate="intersects")
     vf = pd.to_datetime(grids["valid_from"]).to_numpy(dtype="datetime64[D]")
     vt = pd.to_datetime(grids["valid_to"].fillna("2262-01-01")).to_numpy(dtype="datetime64[D]")
@@ -292,10 +300,7 @@ def _place_pairs(pts: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray,
 
 
 def _local_days(received) -> np.ndarray:
-    s = pd.to_datetime(received)
-    if s.dt.tz is None:
-        s = s.dt.tz_localize(TIMEZONE)
-    local = s.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+    local = wall(received)  # the city's days: the times' own zone (naive times are local already)
     return local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 

@@ -42,6 +42,26 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "caller_phone": ("联系电话", "来电号码", "电话", "caller_phone"),
     "repeat_of": ("重复工单", "repeat_of"),
 }
+#: Field -> the ``tickets.col_*`` label the app's own ticket export uses as its header (both languages),
+#: so an export downloaded from the app imports back with every column.
+APP_EXPORT_HEADERS = {
+    "source_id": "col_source_id", "received_at": "col_received", "category": "col_category",
+    "channel": "col_channel", "kind": "col_kind", "status": "col_status", "satisfaction": "col_satisfaction",
+    "resolved": "col_resolved", "grid": "col_grid", "address": "col_address", "text": "col_text",
+    "due_at": "col_due", "closed_at": "col_closed", "followed_up_at": "col_followed_up",
+    "handling_unit": "col_handling_unit",
+}
+
+
+def _add_app_headers(aliases: dict) -> None:
+    from minqing.i18n import t
+
+    for fld, key in APP_EXPORT_HEADERS.items():
+        labels = tuple(dict.fromkeys(t(f"tickets.{key}", lang) for lang in ("zh", "en")))
+        aliases[fld] = aliases[fld] + tuple(h for h in labels if h not in aliases[fld])
+
+
+_add_app_headers(HEADER_ALIASES)
 TIME_FIELDS = ("received_at", "dispatched_at", "responded_at", "due_at", "closed_at", "followed_up_at")
 
 CRS_ALIASES = {
@@ -107,6 +127,10 @@ def category_lookup() -> dict[str, str]:
         table.setdefault(_norm_value(node.en), code)
         table[_norm_value(">".join(names_zh))] = code
         table[_norm_value(">".join(names_en))] = code
+        # the same keys as a raw value gets (a hyphen in "Night-time" reads as a path separator there)
+        for names in (names_zh, names_en):
+            table.setdefault(category_key(" > ".join(names)), code)
+        table.setdefault(category_key(node.en), code)
     # Leaves win over same-named coarser nodes only when given as a leaf name.
     for code, node in CATEGORIES.items():
         if node.level == 3:

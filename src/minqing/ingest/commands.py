@@ -75,7 +75,7 @@ def _print_report(r) -> None:
     print(f"{r.file} {verb}: read {r.rows_read:,} = inserted {r.inserted:,} + updated {r.updated:,} + "
           f"unchanged {r.unchanged:,} + quarantined {r.quarantined:,} + duplicates {r.duplicates:,}"
           f"{'' if r.reconciles() else '  (DOES NOT RECONCILE)'}")
-    print(f"located by address {r.located_by_address:,}, unlocated {r.unlocated:,}, linked to a grid {r.linked:,}")
+    print(f"located by address {r.located_by_address:,}, unlocated {r.unlocated:,}, linked to a unit {r.linked:,}")
     if getattr(r, "date_order", None):
         print(f"date order: {r.date_order}")
     from minqing.ingest.errors import REASONS, WARNINGS
@@ -180,8 +180,10 @@ def cmd_places_import(args) -> int:
 
 
 def _print_layer_report(r) -> None:
-    print(f"{r.file}: {r.read} read, {r.new} new, {r.new_versions} new versions, {r.unchanged} unchanged, "
-          f"{r.closed} old versions closed (valid_to {r.valid_from or '-'})")
+    closed = f", {r.closed} old versions closed (valid_to {r.valid_from})" if r.closed else ""
+    retired = f", {r.retired} retired versions kept as history (their valid_to)" if getattr(r, "retired", 0) else ""
+    print(f"{r.file}: {r.read} read, {r.new} new, {r.new_versions} new versions, {r.unchanged} unchanged"
+          f"{closed}{retired}; valid from {r.valid_from or '-'}")
     if r.repaired:
         print(f"  {r.repaired} invalid geometries repaired")
     if r.overlaps:

@@ -23,6 +23,12 @@ class ReadError(IngestError):
     key = "ingest.error_read"
 
 
+class ImportBusyError(IngestError):
+    """Another import into the same store is still running."""
+
+    key = "ingest.error_busy"
+
+
 class MappingError(IngestError):
     """The column mapping is invalid or misses a required field."""
 
@@ -41,6 +47,8 @@ REASONS = {
     "outside_region": "the point lies outside the loaded districts; check the coordinates and the coordinate system",
     "duplicate_id_conflict": "the same work-order id appears more than once with different content; keep one row",
     "bad_crs": "the coordinate system is unknown; use WGS84, GCJ02 or BD09",
+    "formula_no_value": "the id or received time is a formula with no saved value; open the file in Excel or WPS, "
+                        "save it and import it again",
     "not_a_record": "this JSON item is not an object with fields (it is a number, text or a list); make it an object",
 }
 
@@ -58,4 +66,6 @@ WARNINGS = {
     "mixed_encoding": "the line was in a different text encoding than the rest of the file",
     "text_truncated": "a very long text field was cut to the maximum length",
     "time_before_1990": "a time is before 1990; stored, but check the year",
+    "formula_no_value": "formula cells with no saved value were imported blank; open the file in Excel or WPS, "
+                        "save it and import it again",
 }

@@ -32,6 +32,7 @@ UNIT_FIELDS = {
     "parent_code": ("parent_code", "parent", "上级代码", "所属代码", "上级编码"),
     "population": ("population", "人口", "常住人口"),
     "valid_from": ("valid_from", "生效日期", "启用日期"),
+    "valid_to": ("valid_to", "失效日期", "停用日期", "撤销日期"),
 }
 PLACE_FIELDS = {
     "place_id": ("place_id", "id", "编号", "点位编号"),
@@ -67,6 +68,8 @@ class LayerReport:
     parents_inferred: int = 0  # units whose parent was found by containment (the file named none, or an unknown one)
     absent: list = field(default_factory=list)  # current units missing from the new layer (closed unless partial)
     valid_from: str = ""
+    retired: int = 0  # versions the file itself closes (its valid_to column), written as history
+
 
     def to_dict(self) -> dict:
         """Return the report as a JSON-serialisable dict."""
@@ -116,7 +119,7 @@ def import_units(
     # The first layer of a level is valid for all time (older orders link to it too); a new version
     # of a level already loaded takes effect today unless --valid-from says when.
     first_layer = store.read_units(level).empty
-    default_day = ALL_TIME if first_layer else pd.Timestamp.now(tz="Asia/Shanghai")
+    default_day = ALL_TIME if first_layer else pd.Timestamp.now(tz=store.timezone)
     day = str(pd.Timestamp(valid_from or default_day).date())
     report.valid_from = day
     new = gpd.GeoDataFrame(
@@ -128,17 +131,24 @@ def import_units(
             "parent_code": gdf[cols["parent_code"]].astype(str).str.strip() if "parent_code" in cols else None,
             "population": pd.to_numeric(gdf[cols["population"]], errors="coerce").round().astype("Int64")
             if "population" in cols else pd.array([pd.NA] * len(gdf), dtype="Int64"),
-            "valid_from": gdf[cols["valid_from"]].astype(str).str[:10] if "valid_from" in cols else day,
-            "valid_to": None,
+            "valid_from": _dates(gdf[cols["valid_from"]]).fillna(day) if "valid_from" in cols else day,
+            "valid_to": _dates(gdf[cols["valid_to"]]) if "valid_to" in cols else None,
             "caveat": None,
         },
         geometry=gdf.geometry.values,
         crs=4326,
     )
-    _check_level(new, report)
     _check_code_clash(store, new, level)
     _check_parents(store, new, level, report)
-    to_write = _versions(store.read_units(level), new, report, close_absent=not partial, day=day)
+    # A version the file closes itself (valid_to) is history: written as it is, and not "absent".
+    retired = new["valid_to"].notna()
+    report.retired = int(retired.sum())
+    current = new[~retired]
+    _check_level(current, report)
+    to_write = _versions(store.read_units(level), current, report, close_absent=not partial, day=day,
+                         also_present=set(new.loc[retired, "code"]))
+    if retired.any():
+        to_write = gpd.GeoDataFrame(pd.concat([to_write, new[retired]], ignore_index=True), geometry="geometry", crs=4326)
     if len(to_write):
         store.write_units(to_write)
     return report
@@ -252,6 +262,14 @@ def _columns(gdf, fields: dict, given: dict, required: tuple, path) -> dict:
     return cols
 
 
+def _dates(values: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` of a date column; blank, NaT and unreadable values are None (open-ended)."""
+    d = pd.to_datetime(values, errors="coerce")
+    if getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_localize(None)
+    return d.dt.strftime("%Y-%m-%d").astype(object).where(d.notna(), None)
+
+
 def _repair(gdf):
     bad = ~gdf.geometry.is_valid
     if bad.any():
@@ -319,15 +337,23 @@ def _check_code_clash(store, units, level) -> None:
             f"{len(clash)} code(s) of this {level} layer are already codes of another level ({levels}), e.g. "
             f"{clash[0]!r}; a code must name one unit: give this layer its own codes (e.g. a prefix)",
             key="ingest.error_code_clash", count=len(clash), example=str(clash[0]), levels=levels, level=level)
-    dup = units["code"][units["code"].duplicated()]
+    # a code may repeat only as versions that follow each other (valid_from / valid_to)
+    ordered = units.assign(_to=units["valid_to"].fillna("9999-12-31")).sort_values(["code", "valid_from"])
+    same = ordered["code"].eq(ordered["code"].shift())
+    overlap = same & (ordered["valid_from"] < ordered["_to"].shift())
+    dup = ordered.loc[overlap, "code"]
     if len(dup):
-        raise IngestError(f"the code {dup.iloc[0]!r} appears twice in the file; every unit needs its own code",
+        raise IngestError(f"the code {dup.iloc[0]!r} appears twice in the file with overlapping dates; every unit needs its own code, "
+                          "or its versions must follow each other (valid_to of one = valid_from of the next)",
                           key="ingest.error_code_twice", example=str(dup.iloc[0]))
 
 
 def _versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, report: LayerReport, *, close_absent: bool,
-              day: str) -> gpd.GeoDataFrame:
-    """Return the rows to write: new units, new versions, and the old versions they close."""
+              day: str, also_present=frozenset()) -> gpd.GeoDataFrame:
+    """Return the rows to write: new units, new versions, and the old versions they close.
+
+    ``also_present``: codes the file holds as closed history (not absent from it).
+    """
     current = old[old["valid_to"].isna()].set_index("code")
     rows, closed = [], []
     for i, unit in new.iterrows():
@@ -351,7 +377,7 @@ def _versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, report: LayerReport,
         old_row = old[(old["code"] == unit["code"]) & old["valid_to"].isna()].drop(columns="unit_uid").copy()
         old_row["valid_to"] = unit["valid_from"]
         closed.append(old_row)
-    absent = current.index.difference(pd.Index(new["code"]))
+    absent = current.index.difference(pd.Index(new["code"])).difference(pd.Index(sorted(also_present)))
     report.absent = sorted(map(str, absent))
     if close_absent and len(absent):
         gone = old[old["code"].isin(absent) & old["valid_to"].isna()].drop(columns="unit_uid").copy()

@@ -15,6 +15,7 @@ user mapping file (TOML)::
     blank_tokens = ["NA", "-"]  # cell texts read as blank (default: BLANK_TOKENS)
     date_order = "MDY"   # 12/31/2017 month first (MDY, DMY, YMD; default: inferred from the file)
     earliest = "1990-01-01"  # earlier times are quarantined (default: no floor)
+    default_channel = "app"  # channel of rows without one (Open311 has no channel field; default hotline_12345)
 
     [values.channel]     # a file's value = our code (also kind, status, satisfaction, resolved)
     "Mobile App" = "app"
@@ -43,7 +44,8 @@ _DATE_LIKE = re.compile(r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.
 SHOWN_COLUMN_CHARS = 40
 SHOWN_COLUMNS = 30
 REQUIRED_FIELDS = ("source_id", "received_at")
-OPTIONS = ("crs", "timezone", "sheet", "region_buffer_m", "match_threshold", "blank_tokens", "date_order", "earliest")
+OPTIONS = ("crs", "timezone", "sheet", "region_buffer_m", "match_threshold", "blank_tokens", "date_order", "earliest",
+           "default_channel")
 #: Cell texts read as a blank cell in every mapped field (trimmed, case-insensitive);
 #: ``[options] blank_tokens = [...]`` in a mapping file replaces the list.
 BLANK_TOKENS = ("NA", "N/A", "NULL", "None", "-", "--", "无", "暂无", "空", "nan")
@@ -188,6 +190,8 @@ def check_values(values) -> dict:
     if not isinstance(values, dict):
         raise MappingError("[values] must hold tables like [values.channel]", key="ingest.error_mapping_values_field",
                            fields="values", allowed=", ".join(VALUE_FIELDS))
+    values = dict(values)
+    carried = values.pop(NEW_CATEGORIES, None) or {}  # already checked (a checked mapping checked again)
     bad = sorted(set(values) - set(VALUE_FIELDS))
     if bad:
         raise MappingError(
@@ -196,6 +200,7 @@ def check_values(values) -> dict:
             key="ingest.error_mapping_values_field", fields=", ".join(bad), allowed=", ".join(VALUE_FIELDS))
     vocabs = _vocabularies()
     out: dict = {}
+    new_categories: dict = dict(carried)
     for fld, table in values.items():
         if not isinstance(table, dict):
             raise MappingError(f"[values.{fld}] must be a table of \"file value\" = \"code\" lines",
@@ -212,7 +217,12 @@ def check_values(values) -> dict:
                         f"(e.g. code = \"98.01.01\", zh = \"涂鸦\", en = \"Graffiti\")",
                         key="ingest.error_mapping_value", field=fld, value=shown_columns([value]),
                         target=str(target), allowed=allowed)
-                target = target["code"]
+                code = target["code"].strip()
+                if code not in codes:  # a code of ours with labels is just that code
+                    _new_category(code, target, value, allowed)
+                    new_categories[code] = {"zh": str(target.get("zh", "")).strip(),
+                                            "en": str(target.get("en") or target.get("zh", "")).strip()}
+                target = code
             if not isinstance(target, str):
                 raise MappingError(
                     f"[values.{fld}] maps {shown_columns([value])!r} to {target!r}, which is not text; "
@@ -222,11 +232,11 @@ def check_values(values) -> dict:
             target = target.strip()
             if target == "":
                 continue
-            if target not in codes:
+            if target not in codes and not (fld == "category" and target in new_categories):
                 new = fld == "category" and re.fullmatch(r"\d{2}(?:\.\d{2}){0,2}", target)
                 raise MappingError(
                     f"[values.{fld}] maps {shown_columns([value])!r} to {target!r}, which is not a {fld} code"
-                    + ("; new categories are not supported yet: map it to one of ours or to 99.99.99 (其他诉求)"
+                    + ("; a new category needs its labels: write { code = \"98.01.01\", zh = \"涂鸦\", en = \"Graffiti\" }"
                        if new else "")
                     + f"; allowed: {allowed}; fix the value in the mapping file (or leave it \"\" to keep it unmapped)",
                     key="ingest.error_mapping_new_category" if new else "ingest.error_mapping_value", field=fld,
@@ -234,7 +244,27 @@ def check_values(values) -> dict:
             mapped[str(value).strip()] = target
         if mapped:
             out[fld] = mapped
+    if new_categories:
+        out[NEW_CATEGORIES] = new_categories
     return out
+
+
+NEW_CATEGORIES = "new_categories"
+"""Key of ``check_values``' result holding the city's new categories: ``{code: {"zh", "en"}}``."""
+
+
+def _new_category(code: str, target: dict, value, allowed: str) -> None:
+    """Check a new category of a value map: a free code and a zh label."""
+    from minqing.model import CATEGORY_CODE
+
+    problem = None
+    if not CATEGORY_CODE.fullmatch(code):
+        problem, key = "its code must look like 98.01.01", "ingest.error_new_category_code"
+    elif not str(target.get("zh", "")).strip():
+        problem, key = "a new category needs a zh label (and an en label)", "ingest.error_new_category_label"
+    if problem:
+        raise MappingError(f"[values.category] {shown_columns([value])!r}: {problem}", key=key, field="category",
+                           value=shown_columns([value]), target=code)
 
 
 def infer_mapping(columns, user: dict | None = None) -> ColumnMapping:

@@ -44,9 +44,10 @@ class Normalised:
     examples : dict
         Reason or warning code -> up to three examples (row, source id, value).
     unknown_values : dict
-        Field -> Counter of raw values that were not in the alias tables.
+        Field -> (row numbers, raw values) of values that were not in the alias tables,
+        in rows that are not quarantined.
     unreadable : dict
-        Optional time field -> {"count": rows, "example": masked raw value}: stored blank, raw kept in extra.
+        Optional time field -> {"count", "example" (masked raw value), "rows"}: stored blank, raw kept in extra.
     """
 
     tickets: pd.DataFrame
@@ -230,8 +231,9 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         "original": original,
         "row_hash": chunk["_hash"].to_numpy()[bad],
     })
-    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples, unknown, seconds,
-                      _unreadable_kept(unreadable, bad))
+    rows = chunk["_row"].to_numpy(dtype="int64")
+    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples,
+                      _unknown_kept(unknown, bad, rows), seconds, _unreadable_kept(unreadable, bad, rows))
 
 
 def blank_out(raw: pd.Series, blanks) -> pd.Series:
@@ -267,7 +269,7 @@ def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, inde
     blank = (raw == "").to_numpy()
     miss = codes.isna().to_numpy() & ~blank
     if miss.any():
-        unknown[name] = Counter(raw[miss].tolist())
+        unknown[name] = (miss, raw.to_numpy(dtype=object))
         if warn:
             flag(miss, warn, raw.to_numpy(dtype=object), quarantine=False)
     codes[miss] = unknown_code
@@ -295,7 +297,7 @@ def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Seri
     miss = codes.isna().to_numpy()
     blank = (raw == "").to_numpy()
     if (miss & ~blank).any():
-        unknown["category"] = Counter(raw[miss & ~blank].tolist())
+        unknown["category"] = (miss & ~blank, raw.to_numpy(dtype=object))
         flag(miss & ~blank, "unknown_category", raw.to_numpy(dtype=object), quarantine=False)
     return codes.astype(object).where(~miss, OTHER_CATEGORY) if n else codes.astype(object)
 
@@ -320,13 +322,27 @@ def _json_values(s: pd.Series) -> pd.Series:
     return s.map(dict(zip(uniq, (json.dumps(u, ensure_ascii=False) for u in uniq))))
 
 
-def _unreadable_kept(unreadable: dict, quarantined: np.ndarray) -> dict:
-    """Field -> {"count", "example"} of unreadable optional times in stored rows (quarantined rows keep their original)."""
+def _unreadable_kept(unreadable: dict, quarantined: np.ndarray, rows: np.ndarray) -> dict:
+    """Field -> {"count", "example", "rows"} of unreadable optional times in stored rows.
+
+    Quarantined rows keep their original; ``rows`` (the rows' numbers) lets the pipeline
+    leave out exact repeats found later, so the counts describe what is stored.
+    """
     out = {}
     for name, (mask, raw) in unreadable.items():
         hit = mask & ~quarantined
         if hit.any():
-            out[name] = {"count": int(hit.sum()), "example": mask_text(str(raw[hit][0]))}
+            out[name] = {"count": int(hit.sum()), "example": mask_text(str(raw[hit][0])), "rows": rows[hit]}
+    return out
+
+
+def _unknown_kept(unknown: dict, quarantined: np.ndarray, rows: np.ndarray) -> dict:
+    """Field -> (row numbers, raw values) of unmapped values in rows that are not quarantined."""
+    out = {}
+    for name, (mask, raw) in unknown.items():
+        hit = mask & ~quarantined
+        if hit.any():
+            out[name] = (rows[hit], raw[hit])
     return out
 
 

@@ -26,10 +26,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from minqing.citytime import check_timezone
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
 from minqing.ingest.errors import IngestError, MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
+    NEW_CATEGORIES,
     ColumnMapping,
     infer_mapping,
     load_mapping_file,
@@ -45,6 +47,7 @@ from minqing.ingest.readers import (
     Source,
     csv_blocks,
     csv_splittable,
+    formula_reasons,
     open_source,
     parse_csv_block,
     read_chunks,
@@ -85,7 +88,7 @@ class ImportOptions:
         The file's coordinate system (wgs84, gcj02, bd09); the mapping file's
         ``[options] crs`` or "wgs84" when None. A 坐标系 column overrides it per row.
     timezone : str, optional
-        Time zone of times without an offset (default Asia/Shanghai).
+        Time zone of times without an offset (default: the store's city time zone, see ``minqing settings``).
     sheet : str, optional
         XLSX sheet (default: the first).
     mapping_file : path, optional
@@ -117,6 +120,9 @@ class ImportOptions:
         How dates with the year last are read (``12/31/2017`` is MDY); the mapping file's
         ``[options] date_order``, else inferred from the file's time columns (an
         ambiguous file stops the import).
+    lock_wait : float
+        Seconds to wait for another import into the same store to finish before
+        giving up with :class:`ImportBusyError` (imports into one store serialise).
     earliest : str, optional
         Earliest accepted time (e.g. "1990-01-01"; the mapping's ``[options] earliest``):
         earlier rows are quarantined ``time_before_earliest``. Default: no floor
@@ -140,6 +146,7 @@ class ImportOptions:
     block_bytes: int = DEFAULT_BLOCK_BYTES
     date_order: str | None = None
     earliest: str | None = None
+    lock_wait: float = 600.0
 
 
 @dataclass
@@ -214,7 +221,13 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
     """
     options = options or ImportOptions()
     src = open_source(path, options.sheet)
-    report = _Run(store, src, options, progress or (lambda stage, frac: None)).run()
+    step = progress or (lambda stage, frac: None)
+    if options.dry_run:  # writes nothing: needs no lock
+        report = _Run(store, src, options, step).run()
+    else:  # one import at a time per store, from reading the stored hashes to commit
+        holder = f"{options.user or 'cli'}: {src.path.name}"
+        with store.import_lock(holder, wait=options.lock_wait, on_wait=lambda who: step("waiting", 0.0)):
+            report = _Run(store, src, options, step).run()
     if not options.dry_run:
         from minqing.accounts import audit
 
@@ -261,12 +274,13 @@ def _user_mapping(options: ImportOptions) -> dict:
     return options.mapping or {}
 
 
-def _crs_tz(options, user_map) -> tuple[str, str]:
+def _crs_tz(options, user_map, city_tz: str = TIMEZONE) -> tuple[str, str]:
+    """The file's coordinate system and the zone of its naive times (default: the city's)."""
     opts = user_map.get("options", {})
     crs = options.crs or opts.get("crs") or "wgs84"
     from minqing.geo.crs import _check_crs
 
-    return _check_crs(crs), options.timezone or opts.get("timezone") or TIMEZONE
+    return _check_crs(crs), check_timezone(options.timezone or opts.get("timezone") or city_tz)
 
 
 def _date_options(options, user_map) -> tuple[str | None, pd.Timestamp | None]:
@@ -342,7 +356,7 @@ class _Run:
     def __init__(self, store, src, options, step):
         self.store, self.src, self.options, self.step = store, src, options, step
         self.user_map = _user_mapping(options)
-        self.crs, self.tz = _crs_tz(options, self.user_map)
+        self.crs, self.tz = _crs_tz(options, self.user_map, store.timezone)
         self.date_order, self.earliest = _date_options(options, self.user_map)
         opts = self.user_map.get("options", {})
         self.threshold = float(opts.get("match_threshold", options.match_threshold))
@@ -377,6 +391,7 @@ class _Run:
             self.report.notes.append("empty_file")
             return self._finish(None, None, np.array([], dtype="int64"), set(), wall)
         mapping = _mapping(self._columns(first), self.user_map, self.src.path.name)
+        self.new_categories = mapping.values.get(NEW_CATEGORIES, {})
         self.report.mapping = dict(mapping.fields)
         self.report.unknown_columns = list(mapping.unknown)
         order = self.date_order or self._infer_date_order(first, mapping)  # once, before any chunk: all read alike
@@ -387,11 +402,11 @@ class _Run:
         with scratch as tmp:
             ctx = ChunkContext(
                 source=self.src, mapping=mapping, crs=self.crs, tz=self.tz, region=region,
-                default_channel=self.options.default_channel, now=self.options.now,
+                default_channel=self._default_channel(), now=self.options.now,
                 fingerprint=_fingerprint(self.crs, self.tz, mapping, order, self.earliest), stored_index=pd.Index(stored.index),
                 stored_values=stored.to_numpy(dtype="int64"), gazetteer=gazetteer, threshold=self.threshold,
                 units=units, places=places, store_url=self.store.url, stage_dir=Path(tmp), store=self.store,
-                owner_pid=os.getpid(), earliest=self.earliest,
+                owner_pid=os.getpid(), earliest=self.earliest, city_tz=self.store.timezone,
                 # no year-last date in the sample: each column of a chunk settles its own
                 date_order=order if (self.date_order or order in ("MDY", "DMY")) else None)
             quarantine = QuarantineStage(Path(tmp) / "quarantine.sqlite")
@@ -402,11 +417,24 @@ class _Run:
                         self._merge(result, quarantine)
                 if self.src.mixed_encoding_fixes:
                     self.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
+                self.warnings.update(self.src.warnings)  # found by the reader (XLSX formula cells without a value)
+                self.report.notes.extend(n for n in self.src.notes if n not in self.report.notes)
                 p = {k: (v if k == "ids" else np.concatenate(v)) for k, v in self.parts.items()}
                 drop, dup_rows = self._duplicates(p, mapping, quarantine)
             finally:
                 quarantine.close()
             return self._finish(p, Path(tmp), drop, dup_rows, wall)
+
+    def _default_channel(self) -> str:
+        """The channel of rows without one: the mapping's ``[options] default_channel``, else the option's."""
+        from minqing.model import CHANNELS
+
+        value = self.user_map.get("options", {}).get("default_channel", self.options.default_channel)
+        if value not in CHANNELS:
+            raise MappingError(f"[options] default_channel = {value!r} is not a channel; allowed: {', '.join(CHANNELS)}",
+                               key="ingest.error_mapping_value", field="default_channel", value=str(value),
+                               target=str(value), allowed=", ".join(CHANNELS))
+        return value
 
     def _infer_date_order(self, first, mapping) -> str | None:
         """Decide the order of day, month and year from the first rows of every time column together."""
@@ -501,17 +529,18 @@ class _Run:
         if len(res.quarantine):
             q = res.quarantine.copy()
             q["row_number"] = q["row_number"].to_numpy(dtype="int64") + off
+            q = formula_reasons(self.src, q, self.report.mapping)  # an id or time that is a formula without a value
             quarantine.append(q)
         self.warnings.update(res.warnings)
         for code, found in res.examples.items():
             ex = self.examples.setdefault(code, [])
             for e in found[: 3 - len(ex)]:
                 ex.append({**e, "row": None if e.get("row") is None else int(e["row"]) + off})
-        for k, v in res.unknown.items():
-            self.unknown.setdefault(k, Counter()).update(v)
+        for k, (rows, values) in res.unknown.items():
+            self.unknown.setdefault(k, []).append((rows + off, values))
         self.secs.update(res.seconds)
         for k, v in res.unreadable.items():
-            self.unreadable[k] = self.unreadable.get(k, 0) + int(v["count"])
+            self.unreadable.setdefault(k, []).append(np.asarray(v["rows"], dtype="int64") + off)
             self.unreadable_examples.setdefault(k, v.get("example"))
         self.src.mixed_encoding_fixes += res.encoding_fixes
         self.rows += res.n
@@ -534,9 +563,12 @@ class _Run:
         conflict_ids = set(multi.index[multi["nunique"] > 1])
         same = df[df["id"].isin(set(multi.index[multi["nunique"] == 1]))].sort_values("row")
         dup_rows = set(same.loc[same["id"].duplicated(), "row"].tolist())
+        # an exact repeat of a quarantined row (e.g. both without an id) is one quarantined row and a duplicate
+        dup_rows |= quarantine.repeated_rows()
         conflict_rows = set(df.loc[df["id"].isin(conflict_ids), "row"].tolist())
         self.report.duplicates = len(dup_rows)
-        drop = np.isin(p["rows"], list(dup_rows | conflict_rows))
+        self.dropped_rows = np.array(sorted(dup_rows | conflict_rows), dtype="int64")  # read, but not stored
+        drop = np.isin(p["rows"], self.dropped_rows)
         self.conflicts = 0
         if conflict_rows:
             need = conflict_rows - set(p["rows"][p["status"] == QUARANTINED].tolist())
@@ -553,8 +585,9 @@ class _Run:
                         "row_hash": h ^ np.int64(0x5EED)}))
                     self.conflicts += int(sel.sum())
             ex = self.examples.setdefault("duplicate_id_conflict", [])
+            first_row = df[df["id"].isin(conflict_ids)].groupby("id")["row"].min()
             for sid in sorted(conflict_ids)[:3]:
-                ex.append({"row": None, "source_id": sid, "value": sid})
+                ex.append({"row": int(first_row[sid]), "source_id": sid, "value": sid})
         return p["keys"][drop], dup_rows
 
     def _finish(self, p: dict | None, stage_dir: Path | None, drop_keys: np.ndarray, dup_rows: set,
@@ -587,16 +620,28 @@ class _Run:
                     ex.extend(examples)
         r.reasons = {code: n for code, (n, _) in reasons.items()}
         r.warnings = dict(self.warnings)
-        r.unreadable = dict(self.unreadable)
+        # per-column counts describe the rows stored: exact repeats and id conflicts left out
+        gone = getattr(self, "dropped_rows", np.array([], dtype="int64"))
+        r.unreadable = {k: int((~np.isin(np.concatenate(v), gone)).sum()) for k, v in self.unreadable.items()}
+        r.unreadable = {k: n for k, n in r.unreadable.items() if n}
         r.unreadable_examples = dict(self.unreadable_examples)
         r.examples = self.examples
         # every unmapped value with its count (up to 100 per field), so the user can add them to [values.<field>]
-        r.unknown_values = {k: dict(v.most_common(100)) for k, v in self.unknown.items()}
+        unknown = {}
+        for k, parts in self.unknown.items():
+            rows = np.concatenate([a for a, _ in parts])
+            values = np.concatenate([b for _, b in parts])
+            counts = Counter(values[~np.isin(rows, gone)].tolist())
+            if counts:
+                unknown[k] = dict(counts.most_common(100))
+        r.unknown_values = unknown
         r.finished_epoch = int(pd.Timestamp.now(tz=self.tz).timestamp())
         self.secs["write"] += time.perf_counter() - t
         t = time.perf_counter()
         if not self.options.dry_run:
             r.seconds = self._seconds(wall)
+            if getattr(self, "new_categories", None):  # the city's own categories, before tickets use them
+                r.notes.append("new_categories:" + ",".join(self.store.add_city_categories(self.new_categories)))
             self.store.write_import_staged(stage_files(stage_dir) if stage_dir is not None else [],
                                            stage_dir / "quarantine.sqlite" if stage_dir is not None else None,
                                            drop_keys, sorted(dup_rows), r.to_dict())

@@ -31,7 +31,7 @@ from minqing.ingest.errors import IngestError
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.readers import Source, parse_csv_block
-from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS
+from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.convert import rows
 
 FAR_FROM_ADDRESS_M = 500.0
@@ -73,6 +73,7 @@ class ChunkContext:
     owner_pid: int = 0
     date_order: str | None = None  # decided once per file (pipeline), so every chunk reads dates alike
     earliest: object = None
+    city_tz: str | None = None  # the store's zone: boundary versions change on its days
 
 
 @dataclass
@@ -210,7 +211,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     result.quarantine = norm.quarantine
     result.warnings.update(norm.warnings)
     result.examples = {k: list(v) for k, v in norm.examples.items()}
-    result.unknown = {k: Counter(v) for k, v in norm.unknown_values.items()}
+    result.unknown = dict(norm.unknown_values)  # field -> (row numbers in the chunk, raw values)
     result.unreadable = dict(norm.unreadable)
     status[norm.quarantine["row_number"].to_numpy(dtype="int64") - 1] = QUARANTINED
     tickets = norm.tickets
@@ -231,7 +232,8 @@ def process_chunk(task: tuple) -> ChunkResult:
     status[local - 1] = np.where(~exists, INSERTED, np.where(changed, UPDATED, UNCHANGED_CONTENT))
     by_address[local - 1] = (tickets["location_source"] == "address_match").to_numpy()
     unlocated[local - 1] = (tickets["location_source"] == "none").to_numpy()
-    linked[local - 1] = tickets["grid_code"].notna().to_numpy()
+    # linked: to a unit of some loaded level (a city may have no grids, only communities)
+    linked[local - 1] = tickets[[f"{lv}_code" for lv in UNIT_LEVELS]].notna().any(axis=1).to_numpy()
     secs["compare"] += time.perf_counter() - t
     t = time.perf_counter()
     base = np.int64(number) << KEY_BITS
@@ -337,11 +339,11 @@ def _far_check(tickets, address, gaz, result: ChunkResult) -> None:
 def _link(ctx: ChunkContext, tickets: pd.DataFrame):
     units, places = ctx.units, ctx.places
     empty = pd.DataFrame({"source_id": pd.Series([], dtype=object), "place_id": pd.Series([], dtype=object)})
-    if units is None or units.empty or not (units["level"] == "grid").any():
+    if units is None or units.empty:  # any loaded level links (the finest and every coarser one)
         for c in LINK_COLUMNS:
             tickets[c] = None
         return tickets, empty
-    result = link_tickets(tickets, units, places if places is not None and len(places) else None)
+    result = link_tickets(tickets, units, places if places is not None and len(places) else None, tz=ctx.city_tz)
     return apply_links(tickets, result)
 
 
@@ -406,6 +408,14 @@ class QuarantineStage:
             self.con.execute("BEGIN")
             self.con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(self.COLUMNS)))
             self.con.execute("COMMIT")
+
+    def repeated_rows(self) -> set:
+        """Row numbers of exact repeats (same row hash) of a row quarantined earlier in the same file."""
+        with scratch_errors(self.path.parent):
+            cur = self.con.execute(
+                "SELECT row_number FROM (SELECT row_number, ROW_NUMBER() OVER (PARTITION BY row_hash "
+                "ORDER BY row_number) AS k FROM t_quarantine) WHERE k > 1")
+            return {int(r) for (r,) in cur}
 
     def close(self) -> None:
         self.con.close()

@@ -19,7 +19,9 @@ def open_store(url: str | None = None) -> Store:
     if url.startswith("sqlite:"):
         from minqing.store.sqlite import SQLiteStore
 
-        return SQLiteStore(url)
+        store = SQLiteStore(url)
+        _register(store)
+        return store
     from minqing.privacy import redact_url
 
     shown = redact_url(url)  # a password in the URL is never echoed
@@ -28,6 +30,15 @@ def open_store(url: str | None = None) -> Store:
         key="error.store_unsupported",
         url=shown,
     )
+
+
+def _register(store: Store) -> None:
+    """Make the city's own categories known to this process (labels on every page)."""
+    from minqing.model import register_categories
+
+    extra = store.city_categories()
+    if extra:
+        register_categories(extra)
 
 
 __all__ = ["Store", "TicketFilter", "open_store"]

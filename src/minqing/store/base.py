@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from minqing.citytime import META_KEY as TZ_META_KEY
+from minqing.citytime import check_timezone, store_timezone
+
 
 @dataclass(frozen=True)
 class TicketFilter:
@@ -90,6 +93,42 @@ class Store(ABC):
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting or marker."""
+
+    @property
+    def timezone(self) -> str:
+        """The city's time zone (IANA name, default Asia/Shanghai): days, months, exports and display use it."""
+        return store_timezone(self)
+
+    def set_timezone(self, tz: str) -> str:
+        """Set the city's time zone (stored instants do not move; their local day and month do).
+
+        Raises
+        ------
+        TimezoneError
+            When ``tz`` is not an IANA time zone name.
+        """
+        tz = check_timezone(tz)
+        self.set_meta(TZ_META_KEY, tz)
+        return tz
+
+    def city_categories(self) -> dict:
+        """The city's own categories, ``{code: {"zh": ..., "en": ...}}`` (added by imports' value maps)."""
+        import json
+
+        return json.loads(self.get_meta("city_categories") or "{}")
+
+    def add_city_categories(self, extra: dict) -> list[str]:
+        """Keep new categories with the store and register them in this process; return the codes added."""
+        import json
+
+        from minqing.model import register_categories
+
+        if not extra:
+            return []
+        merged = {**self.city_categories(), **{k: {"zh": v.get("zh"), "en": v.get("en")} for k, v in extra.items()}}
+        added = register_categories(merged)
+        self.set_meta("city_categories", json.dumps(merged, ensure_ascii=False, sort_keys=True))
+        return added
 
     def data_version(self) -> str:
         """Return a token that changes with every write (for UI caches)."""
@@ -249,6 +288,13 @@ class Store(ABC):
     def read_tickets_by_ids(self, source_ids) -> pd.DataFrame:
         """Return the stored tickets with these source ids."""
         raise NotImplementedError
+
+    @abstractmethod
+    def import_lock(self, holder: str = "", wait: float = 600.0, on_wait=None):
+        """Context manager: hold the store's import lock (one import at a time, across processes).
+
+        Raises ``ImportBusyError`` when another import still holds it after ``wait`` seconds.
+        """
 
     def write_import_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
         """Copy one import staged by :mod:`minqing.ingest.stage` into the store in one transaction."""

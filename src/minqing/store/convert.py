@@ -1,7 +1,7 @@
 """Conversions between DataFrames and the rows every store writes.
 
 Shared by all store implementations so they agree on types: times are UTC
-epoch seconds on disk and tz-aware ``Asia/Shanghai`` timestamps in memory;
+epoch seconds on disk and tz-aware timestamps in the city's time zone in memory;
 geometries are WKB on disk and shapely objects in EPSG:4326 in memory.
 """
 
@@ -13,11 +13,11 @@ import pandas as pd
 from minqing.model import TICKET_TIME_COLUMNS, TIMEZONE
 
 
-def times_to_epoch(values: pd.Series) -> list:
-    """Return epoch seconds (int or None) for a Series of tz-aware or naive local times."""
+def times_to_epoch(values: pd.Series, tz: str = TIMEZONE) -> list:
+    """Return epoch seconds (int or None) for a Series of tz-aware times or naive local times in ``tz``."""
     s = pd.to_datetime(values)
     if s.dt.tz is None:
-        s = s.dt.tz_localize(TIMEZONE)
+        s = s.dt.tz_localize(tz)
     secs = (s.dt.tz_convert("UTC") - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
     arr = secs.to_numpy(dtype="float64", na_value=np.nan)
     mask = np.isnan(arr)
@@ -28,24 +28,24 @@ def times_to_epoch(values: pd.Series) -> list:
     return out.tolist()
 
 
-def epoch_to_times(values, index=None) -> pd.Series:
-    """Return tz-aware ``Asia/Shanghai`` timestamps for epoch seconds (None -> NaT)."""
+def epoch_to_times(values, index=None, tz: str = TIMEZONE) -> pd.Series:
+    """Return timestamps in ``tz`` for epoch seconds (None -> NaT)."""
     arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     mask = np.isnan(arr)
     secs = np.where(mask, 0, arr).astype("int64")
     dt = secs.astype("datetime64[s]").astype("datetime64[ns]")
     dt[mask] = np.datetime64("NaT")
-    local = pd.DatetimeIndex(dt).tz_localize("UTC").tz_convert(TIMEZONE)
+    local = pd.DatetimeIndex(dt).tz_localize("UTC").tz_convert(tz)
     return pd.Series(local, index=index)
 
 
-def column_values(df: pd.DataFrame, column: str) -> list:
+def column_values(df: pd.DataFrame, column: str, tz: str = TIMEZONE) -> list:
     """Return a column as a Python list with NaN/NA/NaT turned into None."""
     if column not in df.columns:
         return [None] * len(df)
     s = df[column]
     if column in TICKET_TIME_COLUMNS:
-        return times_to_epoch(s)
+        return times_to_epoch(s, tz)
     if pd.api.types.is_float_dtype(s.dtype):
         arr = s.to_numpy(dtype="float64", na_value=np.nan)
         return [None if v != v else v for v in arr.tolist()]
@@ -57,6 +57,6 @@ def column_values(df: pd.DataFrame, column: str) -> list:
     return obj.where(s.notna(), None).tolist()
 
 
-def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> list[tuple]:
-    """Return the rows of ``df`` as tuples in ``columns`` order, ready for executemany."""
-    return list(zip(*(column_values(df, c) for c in columns), strict=True)) if len(df) else []
+def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str], tz: str = TIMEZONE) -> list[tuple]:
+    """Return the rows of ``df`` as tuples in ``columns`` order, ready for executemany (naive times local in ``tz``)."""
+    return list(zip(*(column_values(df, c, tz) for c in columns), strict=True)) if len(df) else []

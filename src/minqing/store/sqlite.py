@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from minqing.citytime import local_seconds_sql, offset_segments
 from minqing.config import sqlite_path
 from minqing.errors import SchemaVersionError, StoreError
 from minqing.model import (
@@ -315,8 +316,9 @@ class SQLiteStore(IngestMixin, Store):
         for name, _ in indexes:
             con.execute(f"DROP INDEX {name}")
         sql = insert if existing == 0 else upsert
+        tz = self.timezone
         for lo in range(0, len(tickets), _BATCH):
-            con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols))
+            con.executemany(sql, rows(tickets.iloc[lo : lo + _BATCH], cols, tz))
         for _, create in indexes:  # a duplicate source_id fails here and rolls the load back
             con.execute(create)
         if place_links is None:
@@ -339,10 +341,10 @@ class SQLiteStore(IngestMixin, Store):
             return "", params
         if where.start is not None:
             clauses.append(f"{p}received_at >= ?")
-            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.start)]))[0])
+            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.start)]), self.timezone)[0])
         if where.end is not None:
             clauses.append(f"{p}received_at < ?")
-            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.end)]))[0])
+            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.end)]), self.timezone)[0])
         if where.unit_codes is not None:
             level = where.unit_level or "grid"
             if level not in UNIT_LEVELS:
@@ -403,7 +405,7 @@ class SQLiteStore(IngestMixin, Store):
         df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY {order}{page}", params)
         for c in TICKET_TIME_COLUMNS:
             if c in df.columns:
-                df[c] = epoch_to_times(df[c], index=df.index)
+                df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
         for c in _NULLABLE_INTS:
             if c in df.columns:
                 df[c] = df[c].astype("int64").astype("Int64")
@@ -436,7 +438,7 @@ class SQLiteStore(IngestMixin, Store):
             lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
         if lo is None:
             return None, None
-        first, last = epoch_to_times([lo, hi])
+        first, last = epoch_to_times([lo, hi], tz=self.timezone)
         return first, last
 
     def ticket_count(self):
@@ -444,14 +446,19 @@ class SQLiteStore(IngestMixin, Store):
             return self._con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
 
     # -- meeting-view aggregates (same results as the pure functions, in SQL) -----------------
-    _LOCAL_MONTH = "strftime('%Y-%m', {p}received_at + 28800, 'unixepoch')"  # Asia/Shanghai is UTC+8, no DST
+    def _local_month(self, column: str) -> str:
+        """SQL for the city-local month ("YYYY-MM") of epoch seconds in ``column`` (any zone, with DST)."""
+        with self._lock:
+            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
+        segments = offset_segments(self.timezone, lo or 0, hi or 0)
+        return f"strftime('%Y-%m', {local_seconds_sql(column, segments)}, 'unixepoch')"
 
     def kpi_counts(self, where, as_of):
         from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
         from minqing.model import PROACTIVE_CHANNELS
 
         clause, params = self._where(where)
-        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]))[0])
+        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]), self.timezone)[0])
         std = RESPONSE_HOURS * 3600
         proactive = ", ".join(f"'{c}'" for c in PROACTIVE_CHANNELS)
         flags = {
@@ -468,7 +475,7 @@ class SQLiteStore(IngestMixin, Store):
             "proactive": f"channel IN ({proactive})",
         }
         sums = ", ".join(f"SUM(CASE WHEN {flags[c]} THEN 1 ELSE 0 END) AS {c}" for c in COUNT_COLUMNS)
-        month = self._LOCAL_MONTH.format(p="")
+        month = self._local_month("received_at")
         df = self._query(f"SELECT {month} AS month, {sums} FROM tickets{clause} GROUP BY 1 ORDER BY 1", params)
         df["month"] = df["month"].astype("object")
         for c in COUNT_COLUMNS:
@@ -477,7 +484,7 @@ class SQLiteStore(IngestMixin, Store):
 
     def problem_counts(self, where=None):
         clause, params = self._where(where, alias="t")
-        month = self._LOCAL_MONTH.format(p="t.")
+        month = self._local_month("t.received_at")
         df = self._query(
             f"SELECT {month} AS month, tp.place_id AS place_id, "
             "CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category, "
@@ -551,20 +558,20 @@ class SQLiteStore(IngestMixin, Store):
             sql += " WHERE intervention_id = ?"
             params.append(int(intervention_id))
         df = self._query(sql + " ORDER BY changed_at, rowid", params)
-        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index)
+        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
         return df
 
     def read_effect_tickets(self, categories, start):
         params: list = []
         cond = (_in("category", categories, params) + " AND " if categories else "") + "received_at >= ?"
-        params.append(times_to_epoch(pd.Series([pd.Timestamp(start)]))[0])
+        params.append(times_to_epoch(pd.Series([pd.Timestamp(start)]), self.timezone)[0])
         cols = ("source_id, received_at, channel, kind, category, satisfaction, lon, lat, IFNULL(h3_cell, -1) AS h3_cell, "
                 "grid_code, repeat_of")
         tk = self._query(f"SELECT {cols} FROM tickets WHERE {cond}", params)
         links = self._query(
             "SELECT tp.source_id, tp.place_id FROM tickets t JOIN ticket_places tp ON tp.source_id = t.source_id "
             f"WHERE {cond.replace('category', 't.category').replace('received_at', 't.received_at')}", params)
-        tk["received_at"] = epoch_to_times(tk["received_at"], index=tk.index)
+        tk["received_at"] = epoch_to_times(tk["received_at"], index=tk.index, tz=self.timezone)
         tk["h3_cell"] = tk["h3_cell"].astype("int64")
         for c in ("lon", "lat"):
             tk[c] = tk[c].astype("float64")
@@ -582,7 +589,7 @@ class SQLiteStore(IngestMixin, Store):
     def read_users(self):
         df = self._query(f"SELECT {', '.join(USER_COLUMNS)} FROM users ORDER BY name")
         for c in USER_TIME_COLUMNS:
-            df[c] = epoch_to_times(df[c], index=df.index)
+            df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
         df["disabled"] = df["disabled"].astype(bool)
         df["failed_count"] = df["failed_count"].astype("int64")
         return df
@@ -643,7 +650,7 @@ class SQLiteStore(IngestMixin, Store):
             sql += " LIMIT ?"
             params.append(int(limit))
         df = self._query(sql, params)
-        df["at"] = epoch_to_times(df["at"], index=df.index)
+        df["at"] = epoch_to_times(df["at"], index=df.index, tz=self.timezone)
         for c in ("rows", "masked"):
             df[c] = pd.to_numeric(df[c]).astype("Int64")
         return df

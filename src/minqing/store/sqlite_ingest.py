@@ -7,7 +7,16 @@ by ``sql/sqlite/002_ingest.sql``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: imports serialise within one process only
+    fcntl = None
 
 import numpy as np
 import pandas as pd
@@ -21,12 +30,72 @@ QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reas
 CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
 
 
+_PROCESS_LOCKS: dict = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
 class IngestMixin:
     """Import-related methods of the SQLite store."""
 
+    @contextmanager
+    def import_lock(self, holder: str = "", wait: float = 600.0, on_wait=None):
+        """Hold the store's import lock: one import at a time, from reading the stored hashes to commit.
+
+        An advisory lock on ``<store>.import-lock`` (released when the process ends, even by a
+        crash), so imports from the app and the command line serialise. Waits up to ``wait``
+        seconds, calling ``on_wait(holder_text)`` once, then raises :class:`ImportBusyError`.
+        """
+        from minqing.ingest.errors import ImportBusyError
+
+        path = f"{self.path}.import-lock"
+        with _PROCESS_LOCKS_GUARD:
+            local = _PROCESS_LOCKS.setdefault(path, threading.Lock())
+        deadline = time.monotonic() + max(0.0, wait)
+        waited = False
+        while not local.acquire(timeout=0.2):
+            waited = self._waiting(path, waited, on_wait, deadline, ImportBusyError)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                while fcntl is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        waited = self._waiting(path, waited, on_wait, deadline, ImportBusyError)
+                        time.sleep(0.2)
+                os.ftruncate(fd, 0)
+                os.write(fd, json.dumps({"pid": os.getpid(), "holder": holder[:200],
+                                         "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode("utf-8"))
+                yield
+            finally:
+                os.close(fd)  # closing releases the flock
+        finally:
+            local.release()
+
+    @staticmethod
+    def _waiting(path, waited, on_wait, deadline, error) -> bool:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                info = json.loads(fh.read() or "{}")
+        except (OSError, ValueError):
+            info = {}
+        who = f"{info.get('holder') or 'another import'} (since {info.get('since', '?')})"
+        if time.monotonic() >= deadline:
+            raise error(f"another import into this store is still running: {who}; wait until it has finished "
+                        "and run this import again (nothing was written)", holder=who)
+        if not waited and on_wait is not None:
+            on_wait(who)
+        return True
+
     def read_source_hashes(self) -> pd.Series:
-        """Return the stored source-row hash of every ticket (index ``source_id``, int64)."""
-        df = self._query("SELECT source_id, row_hash FROM ticket_sources")
+        """Return the stored source-row hash of every ticket (index ``source_id``, int64).
+
+        A ticket stored without a source row (the demo, ``write_tickets``) has hash 0, so an
+        import of its id compares content and records what changed instead of passing for new.
+        """
+        df = self._query("SELECT t.source_id, COALESCE(s.row_hash, 0) AS row_hash FROM tickets t "
+                         "LEFT JOIN ticket_sources s ON s.source_id = t.source_id")
         return pd.Series(df["row_hash"].to_numpy(dtype="int64"), index=df["source_id"].astype(object), name="row_hash")
 
     def read_tickets_by_ids(self, source_ids) -> pd.DataFrame:
@@ -43,7 +112,7 @@ class IngestMixin:
             df = pd.DataFrame(cur.fetchall(), columns=cols)
             con.execute("DELETE FROM _lookup")
         for c in TICKET_TIME_COLUMNS:
-            df[c] = epoch_to_times(df[c], index=df.index)
+            df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
         return df
 
     def write_import_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
@@ -174,7 +243,7 @@ class IngestMixin:
         if not include_resolved:
             sql += " AND resolved_by IS NULL"
         df = self._query(sql + " ORDER BY quarantined_at DESC, quarantine_id", params)
-        df["quarantined_at"] = epoch_to_times(df["quarantined_at"], index=df.index)
+        df["quarantined_at"] = epoch_to_times(df["quarantined_at"], index=df.index, tz=self.timezone)
         return df
 
     def read_import_reports(self, limit: int = 50) -> list[dict]:
@@ -190,7 +259,7 @@ class IngestMixin:
             sql += " WHERE source_id = ?"
             params.append(str(source_id))
         df = self._query(sql + " ORDER BY changed_at, rowid", params)
-        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index)
+        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
         return df
 
     def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:

@@ -48,7 +48,7 @@ def board(url: str, version: str, user: User, scope: Scope, month: str, as_of: s
     store = get_store(url)
     frames = []
     for m in comparison_months(month):
-        start, end = month_bounds(m)
+        start, end = month_bounds(m, store.timezone)
         frames.append(store.kpi_counts(scope.where(user, start, end), as_of))
     return kpi_board(pd.concat(frames, ignore_index=True), month)
 
@@ -57,8 +57,8 @@ def board(url: str, version: str, user: User, scope: Scope, month: str, as_of: s
 def top(url: str, version: str, user: User, scope: Scope, month: str, level: int, lang: str) -> TopProblems:
     """Return the month's top 10 problems (labelled in ``lang``) at category ``level``."""
     store = get_store(url)
-    start, _ = month_bounds(shift_month(month, -3))
-    _, end = month_bounds(month)
+    start, _ = month_bounds(shift_month(month, -3), store.timezone)
+    _, end = month_bounds(month, store.timezone)
     counts = roll_up(store.problem_counts(scope.where(user, start, end)), level)
     result = top_problems(counts, month)
     grids = units(url, version, "grid", None)
@@ -71,7 +71,7 @@ def month_units(url: str, version: str, user: User, scope: Scope, month: str, ma
                 parent: str | None):
     """Return the units of ``map_level`` (children of ``parent`` when given) with the month's counts."""
     store = get_store(url)
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, store.timezone)
     at = str((start + pd.Timedelta(days=14)).date())
     u = store.read_units(map_level, at=at)
     if parent is not None:

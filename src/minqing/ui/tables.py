@@ -21,6 +21,9 @@ from minqing.model import (
     category_path,
 )
 
+EXPORT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+"""Times in exports: the city's local time to the second (the importer reads them back exactly)."""
+
 _VOCAB_COLUMNS = {
     "channel": CHANNELS,
     "kind": KINDS,
@@ -31,14 +34,15 @@ _VOCAB_COLUMNS = {
 }
 
 
-def labelled(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+def labelled(rows: pd.DataFrame, lang: str, time_format: str = "%Y-%m-%d %H:%M") -> pd.DataFrame:
     """Return the user-facing table of tickets: labels in ``lang``, local times, H3 as hex strings.
 
-    Personal data must already be masked (``ScopedStore`` does it).
+    Personal data must already be masked (``ScopedStore`` does it). Exports pass a
+    ``time_format`` with seconds, so they import back exactly.
     """
     out = pd.DataFrame(index=rows.index)
     out[t("tickets.col_source_id", lang)] = rows["source_id"]
-    out[t("tickets.col_received", lang)] = rows["received_at"].dt.strftime("%Y-%m-%d %H:%M")
+    out[t("tickets.col_received", lang)] = rows["received_at"].dt.strftime(time_format)
     out[t("tickets.col_category", lang)] = [category_path(c, lang) if isinstance(c, str) else "" for c in rows["category"]]
     for col in ("channel", "kind", "status", "satisfaction"):
         vocab = _VOCAB_COLUMNS[col]
@@ -46,8 +50,8 @@ def labelled(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     out[t("tickets.col_grid", lang)] = rows["grid_code"]
     out[t("tickets.col_address", lang)] = rows["address"]
     out[t("tickets.col_text", lang)] = rows["text"]
-    out[t("tickets.col_due", lang)] = rows["due_at"].dt.strftime("%Y-%m-%d %H:%M")
-    out[t("tickets.col_closed", lang)] = rows["closed_at"].dt.strftime("%Y-%m-%d %H:%M")
+    out[t("tickets.col_due", lang)] = rows["due_at"].dt.strftime(time_format)
+    out[t("tickets.col_closed", lang)] = rows["closed_at"].dt.strftime(time_format)
     return out
 
 
@@ -114,7 +118,7 @@ def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
 
     Written by :mod:`minqing.export_writer`: no cell runs as a formula in Excel or WPS.
     """
-    table = labelled(rows, lang)
+    table = labelled(rows, lang, EXPORT_TIME_FORMAT)
     if fmt == "csv":
         return to_csv_bytes(table)
     return to_xlsx_bytes(table)

@@ -15,10 +15,11 @@ from minqing.analysis.emerging import emerging_hotspots
 from minqing.analysis.forecast import forecast_counts, to_matrix
 from minqing.analysis.getis_ord import gi_star, queen_weights
 from minqing.analysis.place_rank import MEASURES, rank_places
+from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
 from minqing.maps import class_of_cases_map, hex_bins_map, units_bins_map
-from minqing.model import CATEGORIES, CHANNELS, TIMEZONE, category_path
+from minqing.model import CATEGORIES, CHANNELS, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
@@ -60,8 +61,8 @@ def render() -> None:
     chan = c[2].selectbox(t("hotspots.channel", lg), [""] + list(CHANNELS), key="hs_chan",
                           format_func=partial(_chan_label, lang=lg))
     res = c[3].selectbox(t("hotspots.res", lg), [7, 8, 9, 10], index=2, key="hs_res")
-    t0 = pd.Timestamp(start, tz=TIMEZONE)
-    t1 = pd.Timestamp(end, tz=TIMEZONE) + pd.Timedelta(days=1)
+    t0 = pd.Timestamp(start, tz=store.timezone)
+    t1 = pd.Timestamp(end, tz=store.timezone) + pd.Timedelta(days=1)
     where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
     every = hd.tickets(url, version, where_all, user)
     sel = every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
@@ -106,7 +107,7 @@ def _hex(url, version, sel, res, places, lg):
 
 
 def _grid(url, version, sel, lg):
-    today = str(pd.Timestamp.now(tz=TIMEZONE).date())
+    today = today_in(data.get_store(url).timezone)
     grids = data.units(url, version, "grid", today).reset_index(drop=True)
     counts = count_tickets(sel, "grid").table.set_index("grid")["tickets"]
     y = grids["code"].map(counts).fillna(0).to_numpy(dtype=float)

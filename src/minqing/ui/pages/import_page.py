@@ -151,6 +151,16 @@ def _show_report(store, report: dict, user, lg) -> None:
                                                   for k in unreadable]},
             hide_index=True,
         )
+    unknown = report.get("unknown_values") or {}
+    if unknown:  # what a value map could add, most frequent first (a table cell: text, not markdown)
+        st.markdown(f"**{t('ingest.unknown_title', lg)}**")
+        rows = [(f, v, n) for f, values in unknown.items() for v, n in values.items()]
+        st.dataframe(
+            {t("ingest.unknown_field", lg): [r[0] for r in rows],
+             t("ingest.unknown_value", lg): [mask_text(str(r[1])) for r in rows],
+             t("ingest.unknown_count", lg): [fmt_int(r[2], lg) for r in rows]},
+            hide_index=True,
+        )
     if report.get("quarantined") and not report.get("dry_run"):
         st.download_button(
             t("ingest.download_quarantine", lg),

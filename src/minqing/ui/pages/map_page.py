@@ -12,9 +12,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from minqing.auth import can
+from minqing.citytime import today as today_in
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
-from minqing.model import TIMEZONE
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui.components import caveat, empty_state, guard, lang
@@ -33,7 +33,7 @@ def render() -> None:
     url, version = store.url, data.data_version(store)
     st.title(t("overview.heading", lg))
     caveat(lg)
-    today = str(pd.Timestamp.now(tz=TIMEZONE).date())
+    today = today_in(store.timezone)
 
     # a city may have any of the levels: the drill-down runs over those it has
     levels = [lv for lv in LEVELS if not data.units(url, version, lv, today).empty]

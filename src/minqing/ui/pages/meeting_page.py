@@ -13,11 +13,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from minqing.auth import scope_grids
 from minqing.analysis.kpis import default_month
+from minqing.auth import scope_grids
 from minqing.i18n import fmt_int, fmt_month, t
-from minqing.model import CATEGORIES, TIMEZONE, category_path
-from minqing.report import FONT_FAMILY, find_chromium, fmt_change, fmt_pct, meeting_pdf, top_table_html
+from minqing.model import CATEGORIES, category_path
+from minqing.report import (
+    FONT_FAMILY,
+    find_chromium,
+    fmt_change,
+    fmt_pct,
+    meeting_pdf,
+    top_table_html,
+)
 from minqing.ui import data
 from minqing.ui import data_meeting as dm
 from minqing.ui.components import empty_state, guard, lang
@@ -58,7 +65,7 @@ def render() -> None:
         month, sd, theme = _controls(lg, url, version, months, default_month(last), user)
         scope, map_level, parent, scope_label = _scope(lg, url, version, user, sd, theme)
         level = 3 if theme and CATEGORIES[theme].level >= 2 else 2
-        as_of = pd.Timestamp.now(tz=TIMEZONE).floor("h").isoformat()
+        as_of = pd.Timestamp.now(tz=store.timezone).floor("h").isoformat()
         board = dm.board(url, version, user, scope, month, as_of)
         theme_label = category_path(theme, lg) if theme else None
         if theme_label:

@@ -7,11 +7,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from minqing.htmlsafe import escape_markdown
 from minqing.analysis.grid_brief import grid_brief
 from minqing.auth import User, scope_grids
+from minqing.citytime import today as today_in
+from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.model import TIMEZONE, category_path
+from minqing.model import category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui.components import empty_state, guard, lang
@@ -25,7 +26,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("mygrid.heading", lg))
-    today = str(pd.Timestamp.now(tz=TIMEZONE).date())
+    today = today_in(store.timezone)
     grids = data.units(url, version, "grid", today)
     if grids.empty:
         empty_state("empty.no_units", "empty.no_units_hint", lg)
@@ -49,7 +50,7 @@ def render() -> None:
     if tickets.empty:
         empty_state("mygrid.no_tickets", "empty.no_tickets_hint", lg)
         return
-    now = pd.Timestamp.now(tz=TIMEZONE)
+    now = pd.Timestamp.now(tz=store.timezone)
     brief = grid_brief(tickets, now)
     month_start = now.normalize().replace(day=1)
     this_month = tickets[tickets["received_at"] >= month_start]

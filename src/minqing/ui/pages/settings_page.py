@@ -6,13 +6,16 @@ from functools import partial
 
 import streamlit as st
 
+from minqing.accounts import audit
 from minqing.auth import can
+from minqing.citytime import timezone_names
+from minqing.errors import MinqingError
 from minqing.basemaps import BASEMAPS
 from minqing.config import setting
 from minqing.i18n import fmt_int, t
 from minqing.privacy import redact_url
 from minqing.ui import data
-from minqing.ui.components import caveat, current_user_state, lang
+from minqing.ui.components import caveat, current_user_state, lang, show_error
 
 
 def render() -> None:
@@ -46,7 +49,29 @@ def render() -> None:
     c[1].metric(t("overview.grids", lg), fmt_int(len(data.units(store.url, version, "grid", None)), lg))
     c[2].metric(t("overview.places", lg), fmt_int(len(data.places(store.url, version)), lg))
     st.caption(t("settings.store_help", lg))
+    _timezone(store, lg)
     caveat(lg)
+
+
+def _timezone(store, lg: str) -> None:
+    """The city's time zone: one store setting, changed by an administrator, recorded in the audit log."""
+    st.subheader(t("settings.timezone", lg))
+    current = store.timezone
+    names = timezone_names()
+    if current not in names:
+        names = [current, *names]
+    choice = st.selectbox(t("settings.timezone", lg), names, index=names.index(current), key="settings_timezone",
+                          label_visibility="collapsed")
+    st.caption(t("settings.timezone_help", lg))
+    if choice != current:
+        try:
+            store.set_timezone(choice)
+        except MinqingError as exc:
+            show_error(exc, lg)
+            return
+        audit(store, current_user_state().name, "settings_change", target="timezone",
+              detail={"from": current, "to": choice})
+        st.success(t("settings.timezone_saved", lg, tz=choice, before=current))
 
 
 def _basemap_label(basemap: str, lang: str) -> str:

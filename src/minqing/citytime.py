@@ -1,0 +1,141 @@
+"""The city's time zone: one store setting used for display, grouping by day and month, exports and evaluation.
+
+Times are stored as UTC instants; in memory they are tz-aware in the city's zone,
+so a day or a month is the city's day or month. Pure functions group times by
+their own zone (the wall time of a tz-aware value); what reads the store or asks
+"what day is it" takes the zone from :func:`store_timezone`.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from minqing.errors import ConfigError
+from minqing.model import TIMEZONE
+
+META_KEY = "timezone"
+
+
+class TimezoneError(ConfigError):
+    """A time zone name that is not an IANA zone."""
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` when it is an IANA time zone (``Asia/Shanghai``, ``America/Chicago``).
+
+    Raises
+    ------
+    TimezoneError
+        With a user-facing message when it is not.
+
+    Examples
+    --------
+    >>> check_timezone(" America/Chicago ")
+    'America/Chicago'
+    """
+    text = str(name or "").strip()
+    if text.upper() == "UTC":
+        return "UTC"
+    if text not in _zones():
+        raise TimezoneError(
+            f"{text!r} is not a time zone name; use an IANA name such as Asia/Shanghai or America/Chicago",
+            key="settings.error_timezone", value=text)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_names() -> list[str]:
+    """Return every IANA zone name, sorted (for a picker)."""
+    return sorted(_zones())
+
+
+def store_timezone(store) -> str:
+    """Return the store's city time zone (default Asia/Shanghai)."""
+    value = store.get_meta(META_KEY)
+    return value or TIMEZONE
+
+
+def now(tz: str = TIMEZONE) -> pd.Timestamp:
+    """Return the present in ``tz``."""
+    return pd.Timestamp.now(tz=tz)
+
+
+def today(tz: str = TIMEZONE) -> str:
+    """Return today's date in ``tz`` as ``YYYY-MM-DD``."""
+    return str(now(tz).date())
+
+
+def localize(value, tz: str = TIMEZONE) -> pd.Timestamp:
+    """Return ``value`` as a Timestamp in ``tz`` (naive values are read as local time in ``tz``)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
+def wall(values: pd.Series) -> pd.Series:
+    """Return the local wall times of tz-aware ``values`` in their own zone (naive values as they are)."""
+    s = pd.to_datetime(values)
+    return s.dt.tz_localize(None) if s.dt.tz is not None else s
+
+
+def offset_segments(tz: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Return the UTC offsets of ``tz`` between epoch seconds ``lo`` and ``hi``.
+
+    A list of ``(start, offset_seconds)`` in time order: the offset holds from
+    ``start`` (the first start is ``lo``) until the next start. Transitions are
+    found to the minute (every zone changes on a whole minute).
+
+    Examples
+    --------
+    >>> offset_segments("Asia/Shanghai", 1704067200, 1735689600)
+    [(1704067200, 28800)]
+    >>> [o // 3600 for _, o in offset_segments("America/Chicago", 1704067200, 1735689599)]
+    [-6, -5, -6]
+    """
+    lo, hi = int(lo), int(max(hi, lo))
+    step = 3600 * 6
+    grid = np.arange(lo, hi + step, step, dtype="int64")
+    grid[-1] = min(grid[-1], hi) if len(grid) > 1 else grid[-1]
+    off = _offsets(tz, grid)
+    out = [(lo, int(off[0]))]
+    for i in np.flatnonzero(off[1:] != off[:-1]):
+        a, b = int(grid[i]) // 60, -(-int(grid[i + 1]) // 60)  # in whole minutes: zones change on one
+        while b - a > 1:
+            m = (a + b) // 2
+            if _offsets(tz, np.array([m * 60]))[0] == off[i]:
+                a = m
+            else:
+                b = m
+        b *= 60
+        out.append((b, int(off[i + 1])))
+    return out
+
+
+def _offsets(tz: str, secs: np.ndarray) -> np.ndarray:
+    utc = pd.DatetimeIndex(secs.astype("datetime64[s]")).tz_localize("UTC")
+    local = utc.tz_convert(tz).tz_localize(None)
+    return ((local - utc.tz_localize(None)) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
+
+
+def local_seconds_sql(column: str, segments: list[tuple[int, int]]) -> str:
+    """Return a SQL expression for ``column`` (UTC epoch seconds) shifted to local wall-clock seconds.
+
+    Examples
+    --------
+    >>> local_seconds_sql("t", [(0, 28800)])
+    '(t + 28800)'
+    >>> local_seconds_sql("t", [(0, -21600), (100, -18000)])
+    '(t + CASE WHEN t < 100 THEN -21600 ELSE -18000 END)'
+    """
+    if len(segments) == 1:
+        return f"({column} + {int(segments[0][1])})"
+    cases = " ".join(f"WHEN {column} < {int(segments[i + 1][0])} THEN {int(segments[i][1])}"
+                     for i in range(len(segments) - 1))
+    return f"({column} + CASE {cases} ELSE {int(segments[-1][1])} END)"
