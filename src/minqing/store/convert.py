@@ -50,9 +50,13 @@ def column_values(df: pd.DataFrame, column: str, tz: str = TIMEZONE) -> list:
         arr = s.to_numpy(dtype="float64", na_value=np.nan)
         return [None if v != v else v for v in arr.tolist()]
     if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        if s.isna().any():
-            return [None if pd.isna(v) else int(v) for v in s.tolist()]
-        return [int(v) for v in s.tolist()]
+        missing = s.isna().to_numpy()
+        values = s.to_numpy(dtype="int64", na_value=0).tolist()  # exact for 64-bit H3 cells (no float on the way)
+        if missing.any():
+            out = np.array(values, dtype=object)
+            out[missing] = None
+            return out.tolist()
+        return values
     obj = s.astype(object)
     return obj.where(s.notna(), None).tolist()
 
