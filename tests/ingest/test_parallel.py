@@ -14,7 +14,7 @@ import pytest
 from minqing.ingest.errors import ReadError
 from minqing.ingest.readers import csv_blocks, open_source, parse_csv_block
 
-from test_pipeline import HEADER, base_rows, run, store, write_csv  # noqa: F401 - store is a fixture
+from test_pipeline import HEADER, base_rows, run, write_csv
 
 
 def _frame(store) -> pd.DataFrame:
