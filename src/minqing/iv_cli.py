@@ -93,9 +93,11 @@ def cmd_evaluate(args, store) -> int:
     print(f"before {r.before.start.date()}..{r.before.end.date()}: {r.before_rate:.1f}/30d; "
           f"after {r.after.start.date()}..{r.after.end.date()}: {r.after_rate:.1f}/30d")
     for h in r.horizons:
-        print(f"  +{h.months}m: {h.ratio.estimate:.2f} [{h.ratio.low:.2f}, {h.ratio.high:.2f}] {h.ratio.verdict}")
+        print(f"  +{h.months}{r.scale[0]}: {h.ratio.estimate:.2f} [{h.ratio.low:.2f}, {h.ratio.high:.2f}] {h.ratio.verdict}")
     for text in r.caveat_texts(lang):
         print(f"  ! {text}")
+    print("methods: " + ", ".join(f"{name} {'used' if ok else 'not possible (' + why.rsplit('_', 1)[-1] + ')'}"
+                                  for name, ok, why in r.methods))
     if not ev.controls.empty:
         print("controls: " + ", ".join(f"{u} ({b})" for u, b in zip(ev.controls["name"], ev.controls["baseline"])))
     return 0

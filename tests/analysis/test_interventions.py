@@ -47,8 +47,11 @@ def test_windows_exclude_implementation_period():
 
 def test_short_history_and_bad_dates_raise():
     y = series(np.ones(len(DAYS)))
-    with pytest.raises(EffectError, match="history"):
-        evaluate_counts(y, "2024-02-01")
+    with pytest.raises(EffectError, match="history"):  # two days: not even three day bins
+        evaluate_counts(y, DAYS[2])
+    short = evaluate_counts(y, DAYS[31])  # a month of history: judged in days, not refused
+    assert short.scale == "day" and short.verdict == "no_clear_change"
+    assert evaluate_counts(y, DAYS[70]).scale == "week"
     with pytest.raises(EffectError, match="before the start"):
         evaluate_counts(y, START, implementation_end="2025-06-01")
     with pytest.raises(EffectError, match="no data after"):

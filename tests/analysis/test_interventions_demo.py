@@ -128,3 +128,20 @@ def test_cli_evaluates_all_in_one_table(demo, demo_store_url, capsys):
         else:
             assert by_id[iid][1] == single.result.verdict
             assert by_id[iid][2].startswith(f"{single.result.primary.estimate:.2f} [")
+
+
+def test_hospital_first_fix_gets_its_own_verdict(demo):
+    """The story the users tell: the first fix left people unsatisfied, the joint meeting's worked."""
+    stories, results = demo
+    first_id, meeting_id = stories["a_hospital_entrance"]["interventions"][:2]
+    first, meeting = results[first_id], results[meeting_id]
+    assert not isinstance(first, EffectError), first  # judged (in weeks), no longer "cannot be evaluated"
+    r = first.result
+    assert r.scale in ("week", "day")
+    # its after window ends where the joint meeting begins: that fall is the meeting's
+    assert r.after.end == pd.Timestamp(meeting.intervention.start_date)
+    assert r.verdict != "improved"
+    assert r.satisfaction.after > r.satisfaction.before  # unsatisfied share rose after the first fix
+    assert any(c.key == "effects.caveat_other_interventions" and meeting.intervention.name in c.params["names"]
+               for c in meeting.result.caveats + r.caveats)
+    assert meeting.result.verdict == "improved"

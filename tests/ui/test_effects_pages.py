@@ -18,3 +18,30 @@ def test_page_renders(view, demo_store_url, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert at.title
+
+
+def test_effects_page_shows_the_place_time_line_and_methods(demo_store_url, monkeypatch):
+    """The hospital entrance: both interventions on one time line; the methods the history allowed."""
+    import json
+
+    from minqing.auth import User
+    from minqing.i18n import t
+    from minqing.store import open_store
+
+    monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
+    with open_store(demo_store_url) as store:
+        truth = json.loads(Path(store.get_meta("demo_truth")).read_text(encoding="utf-8"))
+    stories = truth["stories"] if "stories" in truth else truth
+    first, meeting = stories["a_hospital_entrance"]["interventions"][:2]
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "views" / "effects.py"), default_timeout=90)
+    at.session_state["user"] = User("planner", name="t_planner")
+    at.run()
+    at.selectbox(key="effects_iv").set_value(int(first)).run()
+    assert not at.exception, at.exception
+    assert t("effects.timeline", "zh") in [s.value for s in at.subheader]
+    texts = " ".join(m.value for m in at.markdown)
+    assert t("effects.methods_title", "zh") in texts
+    assert "周" in " ".join(str(c.value) for c in at.markdown)  # judged in weeks, said so
+    frames = [d.value for d in at.dataframe]
+    methods = next(f for f in frames if t("effects.method_did", "zh") in set(f.iloc[:, 0]))
+    assert len(methods) == 5

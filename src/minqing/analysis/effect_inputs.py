@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minqing.analysis.interventions import PERIOD_DAYS, EffectError, EffectResult, daily_counts, evaluate_counts
+from minqing.analysis.interventions import (
+    PERIOD_DAYS,
+    Caveat,
+    EffectError,
+    EffectResult,
+    daily_counts,
+    evaluate_counts,
+)
 from minqing.interventions import Intervention, get_intervention
 from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, category_at_level
 from minqing.store.base import Store, TicketFilter
@@ -160,7 +167,93 @@ def evaluate_intervention(store: Store, intervention_id: int, *, ring_m: int = 1
         if first is None:
             raise EffectError("the store holds no tickets; import tickets first", key="interventions.error_no_tickets")
         data = load_effect_data(store, _leaves(iv), _day0(iv, first, before_months))
-    return _evaluate(iv, data, ring_m, before_months)
+    others = _same_place(store, iv)
+    start = pd.Timestamp(iv.start_date)
+    after_from = pd.Timestamp(iv.implementation_end or iv.start_date)
+    mine = set(_leaves(iv) or ())
+    # The after window ends where the next intervention on the same problem at the same place begins (its
+    # effect is its own), unless that leaves less than four weeks after.
+    later = [d for _, d, cats in others if d > start and (not mine or not cats or mine & cats)
+             and d - after_from >= pd.Timedelta(days=28)]
+    until = min(later) - pd.Timedelta(days=1) if later else None
+    ev = _evaluate(iv, data, ring_m, before_months, until=until)
+    r = ev.result
+    inside = [f"{name}（{d.date()}）" for name, d, _ in others
+              if r.before.start <= d < r.after.end or d == min(later, default=None)]
+    if inside:
+        r.caveats.append(Caveat("effects.caveat_other_interventions", {"names": "、".join(inside)}))
+    if until is not None:
+        r.caveats.append(Caveat("effects.caveat_after_cut", {"date": str(min(later).date())}))
+    return ev
+
+
+@dataclass
+class PlaceTimeline:
+    """Every intervention at a place on one time line, with the place's problem orders and satisfaction.
+
+    Attributes
+    ----------
+    monthly : DataFrame
+        ``month`` (first day), ``tickets`` (problem orders at the targets), ``rated``, ``unsatisfied``
+        and ``unsatisfied_share`` (NaN without rated follow-ups).
+    interventions : DataFrame
+        ``intervention_id``, ``name``, ``start_date``, ``end_date`` of this one and the others sharing a target.
+    """
+
+    monthly: pd.DataFrame
+    interventions: pd.DataFrame
+
+
+def place_timeline(store: Store, intervention_id: int) -> PlaceTimeline:
+    """The history of the place(s) of an intervention: counts and satisfaction per month, every intervention there."""
+    from minqing.interventions import list_interventions
+
+    iv = get_intervention(store, intervention_id)
+    data = load_effect_data(store, _leaves(iv))
+    tk, links = data.tickets, data.links
+    treated = _treated_mask(iv, tk, links)
+    problem = treated & (tk["kind"] != "praise").to_numpy() & tk["repeat_of"].isna().to_numpy() \
+        & ~tk["channel"].isin(PROACTIVE_CHANNELS).to_numpy()
+    sat = tk["satisfaction"]
+    frame = pd.DataFrame({"month": tk["day"].dt.to_period("M").dt.start_time, "tickets": problem,
+                          "rated": problem & sat.isin(_RATED).to_numpy(),
+                          "unsatisfied": problem & (sat == "unsatisfied").to_numpy()})
+    monthly = frame.groupby("month", as_index=False)[["tickets", "rated", "unsatisfied"]].sum()
+    full = pd.DataFrame({"month": pd.date_range(monthly["month"].min(), monthly["month"].max(), freq="MS")})
+    monthly = full.merge(monthly, on="month", how="left").fillna(0)
+    for c in ("tickets", "rated", "unsatisfied"):
+        monthly[c] = monthly[c].astype("int64")
+    monthly["unsatisfied_share"] = (monthly["unsatisfied"] / monthly["rated"].where(monthly["rated"] > 0)).astype(float)
+    ids = {int(intervention_id)} | set(_same_place_ids(store, iv))
+    rows = list_interventions(store)
+    rows = rows[rows["intervention_id"].astype(int).isin(ids)].sort_values("start_date")
+    return PlaceTimeline(monthly, rows[["intervention_id", "name", "start_date", "end_date"]].reset_index(drop=True))
+
+
+def _same_place_ids(store: Store, iv: Intervention) -> list[int]:
+    _, targets = store.read_interventions()
+    mine = set(map(tuple, iv.targets))
+    shared = targets[[(a, b) in mine for a, b in zip(targets["target_type"], targets["target_id"])]]
+    return sorted(set(shared["intervention_id"].astype(int)) - {int(iv.intervention_id)})
+
+
+def _same_place(store: Store, iv: Intervention) -> list[tuple[str, pd.Timestamp, set]]:
+    """(name, start, leaf categories) of the other interventions sharing one of ``iv``'s targets, by start date."""
+    from minqing.interventions import get_intervention
+    from minqing.interventions import list_interventions
+
+    _, targets = store.read_interventions()
+    mine = set(map(tuple, iv.targets))
+    if not mine or targets.empty:
+        return []
+    shared = targets[[(a, b) in mine for a, b in zip(targets["target_type"], targets["target_id"])]]
+    ids = set(shared["intervention_id"].astype(int)) - {int(iv.intervention_id)}
+    if not ids:
+        return []
+    rows = list_interventions(store)
+    rows = rows[rows["intervention_id"].astype(int).isin(ids)].sort_values("start_date")
+    return [(str(n), pd.Timestamp(d), set(_leaves(get_intervention(store, int(i))) or ()))
+            for i, n, d in zip(rows["intervention_id"], rows["name"], rows["start_date"])]
 
 
 def evaluate_all(store: Store, *, ring_m: int = 150, before_months: int = 12) -> dict:
@@ -193,10 +286,12 @@ def _day0(iv: Intervention, first: pd.Timestamp, before_months: int) -> pd.Times
     return max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=before_months * PERIOD_DAYS))
 
 
-def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months) -> InterventionEvaluation:
+def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months, until=None) -> InterventionEvaluation:
     start = pd.Timestamp(iv.start_date)
     day0 = _day0(iv, data.first, before_months)
     day_end = data.last.tz_localize(None).normalize()
+    if until is not None:
+        day_end = min(day_end, pd.Timestamp(until).normalize())
     cats = tuple(iv.target_categories) or None
     tk, links = data.subset(_leaves(iv), day0)
     t_idx = ((tk["day"] - day0).dt.days).to_numpy()
@@ -209,7 +304,7 @@ def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months) -> Inte
     treated = _treated_mask(iv, tk, links)
     after_day = int((pd.Timestamp(iv.implementation_end or iv.start_date) - day0).days) + (1 if iv.implementation_end else 0)
     before = t_idx < int((start - day0).days)
-    after = t_idx >= after_day
+    after = (t_idx >= after_day) & (t_idx < n_days)
     base = (tk["kind"] != "praise").to_numpy() & tk["repeat_of"].isna().to_numpy()
     proactive = tk["channel"].isin(PROACTIVE_CHANNELS).to_numpy()
     new_ch = _new_channels(tk["channel"], treated & base & ~proactive, before, after)

@@ -8,35 +8,45 @@ series, channel counts and satisfaction counts, and returns an
 
 The rules, stated once:
 
-- Windows.  Before: the ``before_months`` (default 12) 30-day periods that end
-  the day before the start, cut at the data's first day; at least
-  ``min_before_months`` (3) are required.  The implementation period (start to
-  ``implementation_end``) belongs to neither window.  After: from the day after
-  the implementation period (the start when there is none) to the data's end.
-  Horizons: the first 1, 2, 3 and 6 periods of the after window.
-- Counts are split into 30-day periods; rates are per 30 days.
+- Time scale.  Bins of a month (30 days), a week or a day, the coarsest that gives
+  at least 6 bins before and 3 after (:func:`choose_scale`); rates are reported per
+  30 days at every scale.  At least 3 bins of history are needed (3 days at the
+  finest); every method that the history does not allow is listed with the reason
+  (``EffectResult.methods``) instead of refusing.
+- Windows.  Before: up to ``before_months`` (default 12) months of bins that end the
+  day before the start, cut at the data's first day.  The implementation period
+  (start to ``implementation_end``) belongs to neither window.  After: from the day
+  after the implementation period to the data's end.  Horizons: the first 1, 2, 3
+  and 6 bins of the after window.
 - Rate ratio after/before with a 95 % interval on the log scale: Poisson, or
   negative binomial (statsmodels, dispersion by maximum likelihood) when the
-  before periods are overdispersed (Pearson dispersion > 1.5).
+  before bins are overdispersed (Pearson dispersion > 1.5, each bin against its
+  season's expectation when two years of history give seasonal factors).
 - Seasonality: when the before window covers all twelve months, the expected
-  after count is built month by month from the same months of the before
-  window ("the same months a year earlier").
-- Regression to the mean: when the last before period is a significant peak
-  (p < 0.01 and at least 1.5x the rest), the baseline excludes it and the
-  result reports how much of the naive drop the long-run baseline predicts.
+  after count is built month by month from the same months of the before window.
+- Regression to the mean: when the last month before the start (its bins at this
+  scale) is a significant peak (p < 0.01 and at least 1.5x the rest), the baseline
+  excludes it.  At day and week scales a peak in the last half of the before window
+  (three-bin moving sum, p < 0.01, 1.5x the earlier rate, lower after) is flagged
+  too, and the trend is fitted from the bin after it.
+- Pre-trend (an interrupted time series): a log-linear quasi-Poisson trend over the
+  before bins, of the treated rate or of its ratio to the controls, season-free when
+  two years of history give seasonal factors; significant when p < 0.05, it changes
+  the expectation by more than 20 % over the window, and it holds without the last
+  bin.  When orders were already falling (or after a recent peak), the primary
+  estimate is the after count over the trend carried forward (at most as many bins
+  as it was fitted on), never the raw fall.  A rising trend is reported only.
 - Controls: a difference-in-differences rate ratio (treated ratio over control
-  ratio) on the log scale; it is the primary estimate when controls are given.
-- Pre-trend: a log-linear trend of the treated/control ratio (or the treated
-  rate) over the before periods; falling by more than 20 % a year with p < 0.05
-  raises a caveat.
+  ratio) on the log scale; it is the primary estimate when controls are given and no
+  falling trend is.
 - Verdict: ``improved`` when the primary interval lies below 1, ``worse`` when
   above 1, else ``no_clear_change``.
-- Relapse (回潮): after a success (the verdict, or the 3- or 6-month horizon,
-  is ``improved``), a one-sided Poisson CUSUM from the level of the first 180
-  days after (its upper 90 % bound) towards half-way back to the baseline runs from day 90 of the
-  after window; the day it passes 5 is the relapse date.  When the before window's weekly
-  counts are significantly overdispersed (bursts), each step is divided by their dispersion
-  (quasi-Poisson), so one burst is not read as a relapse.
+- Relapse (回潮): after a success, a one-sided Poisson CUSUM from the level of the
+  first 6 bins after (its upper 90 % bound) towards half-way back to the baseline
+  runs from bin 3 of the after window; the day it passes 5 is the relapse date.
+  With seasonal factors, the level, the baseline and each day's expectation follow
+  the season, so a recurring winter peak is not a relapse.  Bursty before-window
+  counts (significantly overdispersed 14-day blocks) scale each step down.
 - Controls with fewer than 20 tickets before or 10 after are too sparse for a
   difference-in-differences; the seasonal or naive estimate is used instead.
 """
@@ -72,6 +82,14 @@ __all__ = [
 ]
 
 PERIOD_DAYS = 30
+"""Days of a month bin; rates are reported per 30 days at every scale."""
+BIN_DAYS = {"month": 30, "week": 7, "day": 1}
+"""The time scales, coarsest first; :func:`choose_scale` picks one from the data."""
+MIN_BINS_BEFORE = 6
+MIN_BINS_AFTER = 3
+"""A scale is used when the before window holds this many bins and the after window this many."""
+LEAST_BINS_BEFORE = 3
+"""Below this many bins of history, even the finest scale cannot be evaluated."""
 VERDICTS = ("improved", "no_clear_change", "worse")
 HORIZONS = (1, 2, 3, 6)
 _Z = stats.norm.ppf(0.975)
@@ -79,9 +97,11 @@ _DISPERSION_LIMIT = 1.5
 _PEAK_P = 0.01
 _PEAK_FACTOR = 1.5
 _PRETREND_DROP = 0.20
-_RELAPSE_WINDOW = 30
-_RELAPSE_LEVEL_DAYS = 180
-_RELAPSE_MIN_DAYS = 90
+_RELAPSE_WINDOW_BINS = 1
+_RELAPSE_LEVEL_BINS = 6
+_RELAPSE_MIN_BINS = 3
+_TREND_P = 0.05
+_TREND_CHANGE = 0.20  # a trend changing the expectation by more than this over the before window
 _RELAPSE_H = 5.0
 _BLOCK = 14  # days per block of the dispersion check: most of a burst falls in one
 _MIN_CONTROL_BEFORE = 20
@@ -161,7 +181,7 @@ class Caveat:
 
 @dataclass(frozen=True)
 class Horizon:
-    """The primary estimate using only the first ``months`` periods after."""
+    """The primary estimate using only the first ``months`` bins after (months, weeks or days: the result's scale)."""
 
     months: int
     ratio: RateRatio
@@ -198,6 +218,8 @@ class Relapse:
     level_after: float
     baseline: float
     rolling: pd.Series
+    seasonal: bool = False
+    """True when the check compared each day with its season's expected level."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +263,15 @@ class EffectResult:
     relapse : Relapse or None
     caveats : list of Caveat
     monthly : DataFrame
-        Treated (and control, ring) counts per calendar month for the chart.
+        Treated (and control, ring) counts per bin of the chart (column ``month``: the bin's first
+        day): calendar months, weeks or days, following ``scale``.
+    scale : str
+        The time scale of the bins: "month" (30 days), "week" or "day", chosen from the data.
+    trend : RateRatio or None
+        The change beyond the pre-trend (an interrupted time series: the after counts over
+        the before trend carried forward), when a trend could be fitted.
+    methods : list of (str, bool, str)
+        Each method, whether it could be used, and the message key saying why not.
     """
 
     verdict: str
@@ -264,6 +294,9 @@ class EffectResult:
     relapse: Relapse | None
     caveats: list
     monthly: pd.DataFrame
+    scale: str = "month"
+    trend: RateRatio | None = None
+    methods: list = field(default_factory=list)
 
     def summary(self, lang: str = "zh") -> str:
         """Return the verdict in one plain sentence with estimate and interval."""
@@ -369,10 +402,14 @@ def _var_log_total(total: float, exposure: np.ndarray, alpha: float) -> float:
     return 1.0 / total + (alpha * float((e ** 2).sum()) / (s * s) if alpha > 0 and s > 0 else 0.0)
 
 
-def _dispersion_alpha(yb, eb, ya, ea) -> float:
-    """Return the NB dispersion (0 when the before periods are not overdispersed)."""
-    full = eb >= PERIOD_DAYS * 0.5
-    y, e = yb[full], eb[full]
+def _dispersion_alpha(yb, eb, ya, ea, bin_days: int = PERIOD_DAYS, season=None) -> float:
+    """Return the NB dispersion (0 when the before periods are not overdispersed).
+
+    With seasonal factors per bin (``season``), a bin is compared with its season's
+    expectation: a winter peak is seasonality, not overdispersion.
+    """
+    full = eb >= bin_days * 0.5
+    y, e = yb[full], eb[full] * (1.0 if season is None else season[full])
     if len(y) < 4 or y.sum() == 0:
         return 0.0
     mu = e * y.sum() / e.sum()
@@ -423,15 +460,32 @@ class _Periods:
                 cum[self.a_start + self.a_exp] - cum[self.a_start])
 
 
-def _periods(n_days: int, start: int, after_start: int, before_days: int) -> _Periods:
+def _periods(n_days: int, start: int, after_start: int, before_days: int, bin_days: int = PERIOD_DAYS) -> _Periods:
     b_end = start
     b_begin = max(0, start - before_days)
-    edges = np.arange(b_end, b_begin, -PERIOD_DAYS)[::-1]
-    b_start = np.maximum(edges - PERIOD_DAYS, b_begin)
+    edges = np.arange(b_end, b_begin, -bin_days)[::-1]
+    b_start = np.maximum(edges - bin_days, b_begin)
     b_exp = edges - b_start
-    a_edges = np.arange(after_start, n_days, PERIOD_DAYS)
-    a_exp = np.minimum(a_edges + PERIOD_DAYS, n_days) - a_edges
+    a_edges = np.arange(after_start, n_days, bin_days)
+    a_exp = np.minimum(a_edges + bin_days, n_days) - a_edges
     return _Periods(b_start, b_exp, a_edges, a_exp)
+
+
+def choose_scale(before_days: int, after_days: int) -> str:
+    """Return the coarsest time scale with enough bins before and after.
+
+    Month bins when the history holds :data:`MIN_BINS_BEFORE` months and the after window
+    :data:`MIN_BINS_AFTER`; else weeks; else days (an outbreak of a few weeks).
+
+    Examples
+    --------
+    >>> choose_scale(365, 180), choose_scale(66, 300), choose_scale(20, 30)
+    ('month', 'week', 'day')
+    """
+    for scale, days in BIN_DAYS.items():
+        if before_days // days >= MIN_BINS_BEFORE and after_days // days >= MIN_BINS_AFTER:
+            return scale
+    return "day"
 
 
 def _cum(series: np.ndarray) -> np.ndarray:
@@ -453,7 +507,8 @@ def evaluate_counts(
     channels: pd.DataFrame | None = None,
     satisfaction: pd.DataFrame | None = None,
     before_months: int = 12,
-    min_before_months: int = 3,
+    min_before_months: int | None = None,
+    scale: str | None = None,
 ) -> EffectResult:
     """Evaluate an intervention starting on ``start`` from daily counts.
 
@@ -474,8 +529,12 @@ def evaluate_counts(
         Counts per day and channel (or channel group) at the treated place(s).
     satisfaction : DataFrame, optional
         Columns ``rated`` and ``unsatisfied``: rated follow-ups per day of receipt.
-    before_months, min_before_months : int
-        Length of the before window in 30-day periods, and the least accepted.
+    before_months : int
+        The longest before window, in 30-day months.
+    min_before_months : int, optional
+        The least history in bins of the chosen scale (default :data:`LEAST_BINS_BEFORE`).
+    scale : {"month", "week", "day"}, optional
+        The bins; default :func:`choose_scale` from the history and the after window.
 
     Returns
     -------
@@ -484,7 +543,7 @@ def evaluate_counts(
     Raises
     ------
     EffectError
-        When the dates fall outside the series or the history is too short.
+        When the dates fall outside the series or the history is too short even in days.
     """
     idx = _check_series(treated, "treated")
     start_ts = pd.Timestamp(start).normalize().tz_localize(None) if pd.Timestamp(start).tzinfo is None \
@@ -501,11 +560,18 @@ def evaluate_counts(
     s = int((start_ts - first).days)
     a0 = s if impl is None else int((impl - first).days) + 1
     n = len(idx)
-    if s - min_before_months * PERIOD_DAYS < 0:
+    before_days = min(max(s, 0), before_months * PERIOD_DAYS)
+    if scale is not None and scale not in BIN_DAYS:
+        raise EffectError(f"scale must be one of {', '.join(BIN_DAYS)}, got {scale!r}",
+                          key="interventions.error_effect", reason=f"scale {scale!r}")
+    scale = scale or choose_scale(before_days, max(n - a0, 0))
+    bd = BIN_DAYS[scale]
+    least = LEAST_BINS_BEFORE if min_before_months is None else int(min_before_months)
+    if s < least * bd:
         raise EffectError(
             f"only {max(s, 0)} days of history before the start {start_ts.date()} (data begin {first.date()}); "
-            f"at least {min_before_months * PERIOD_DAYS} days are needed. Pick a later intervention or load older tickets.",
-            key="interventions.error_short_history", days=max(s, 0), need=min_before_months * PERIOD_DAYS)
+            f"at least {least * bd} days ({least} {scale}s) are needed. Pick a later intervention or load older tickets.",
+            key="interventions.error_short_history", days=max(s, 0), need=least * bd)
     if a0 >= n:
         raise EffectError(
             f"no data after the implementation period (data end {last.date()}); "
@@ -514,27 +580,46 @@ def evaluate_counts(
     for name, other in (("controls", controls), ("ring", ring)):
         if other is not None:
             _check_series(other, name, idx)
-    per = _periods(n, s, a0, before_months * PERIOD_DAYS)
+    per = _periods(n, s, a0, before_days, bd)
     y = treated.to_numpy(float)
     cum = _cum(y)
     yb, ya = per.sums(cum)
-    caveats: list[Caveat] = []
+    caveats: list[Caveat] = [Caveat(f"effects.caveat_scale_{scale}", {"bins": len(yb)})]
+    methods: list = []
 
-    # Regression to the mean: is the last before period a peak?
-    reg, keep_b = _regression(yb, per, ya)
+    # Regression to the mean: is the last before bin a peak, or was there a peak shortly before?
+    reg, keep_b = _regression(yb, per, ya, bd)
     if reg.peak:
         caveats.append(Caveat("effects.caveat_peak", {"share": f"{min(reg.predicted_share, 1.0) * 100:.0f}%"}))
+    recent_peak = _recent_peak(yb, per, bd)
+    t_from = 0
+    if recent_peak is not None:
+        keep_b[:] = True  # the decline after the peak is judged by its trend, not by leaving bins out
+        caveats.append(Caveat("effects.caveat_recent_peak",
+                              {"date": str((first + pd.Timedelta(days=int(per.b_start[recent_peak]))).date())}))
+        rp = recent_peak + 1  # the peak itself is a chosen maximum: fitted from it, a trend falls too steeply
+        if _trend(yb[rp:], per.b_exp[rp:], per.b_start[rp:], None, ya, per.a_exp, per.a_start, None, bd, 0.0)[0]["fitted"]:
+            t_from = rp  # the decline after the peak is the trend the after window is judged against
+        else:  # too few bins or events after the peak for a trend: the peak leaves the baseline
+            keep_b[recent_peak:] = False
+    methods.append(("regression", len(yb) >= 3, "" if len(yb) >= 3 else "effects.method_few_bins"))
     yb_k, eb_k, bs_k = yb[keep_b], per.b_exp[keep_b], per.b_start[keep_b]
-    alpha = _dispersion_alpha(yb_k, eb_k, ya, per.a_exp)
+    months = (idx[0] + pd.to_timedelta(np.arange(n), unit="D")).month.to_numpy()
+    factors = _season_factors(y[:s], months[:s])  # two years of history: trend and dispersion are season-free
+    if factors is not None:
+        sb, sa = _bin_factors(factors[months], bs_k, eb_k), _bin_factors(factors[months], per.a_start, per.a_exp)
+    else:
+        sb = sa = None
+    alpha = _dispersion_alpha(yb_k, eb_k, ya, per.a_exp, bd, sb)
     if alpha > 0:
         caveats.append(Caveat("effects.caveat_overdispersed", {"alpha": f"{alpha:.2f}"}))
     naive = _ratio(yb_k, eb_k, ya, per.a_exp, alpha)
 
     # Seasonality: month-matched expectation when the before window covers every month.
-    months = (idx[0] + pd.to_timedelta(np.arange(n), unit="D")).month.to_numpy()
     seasonal = _seasonal(y, months, bs_k, eb_k, per.a_start, per.a_exp, alpha)
     if seasonal is None:
         caveats.append(Caveat("effects.caveat_no_season", {}))
+    methods.append(("seasonal", seasonal is not None, "" if seasonal is not None else "effects.method_no_year"))
 
     did = None
     cum_c = None
@@ -544,19 +629,45 @@ def evaluate_counts(
         did = _did(yb_k, eb_k, ya, per.a_exp, cb[keep_b], ca, alpha)
         if did is None:
             caveats.append(Caveat("effects.caveat_controls_sparse", {"n": int(cb.sum())}))
+        methods.append(("did", did is not None, "" if did is not None else "effects.method_controls_sparse"))
     else:
         caveats.append(Caveat("effects.caveat_no_controls", {}))
+        methods.append(("did", False, "effects.method_no_controls"))
 
-    if did is not None:
+    # Pre-trend at every scale: a log-linear trend over the before bins (from a recent peak on, when
+    # there was one), of the treated rate or of its ratio to the controls; the change beyond it.
+    cb_k = None if cum_c is None else per.sums(cum_c)[0][keep_b]
+    c_after = None if cum_c is None else per.sums(cum_c)[1]
+
+    def trend_fit(ya_h, ea_h, as_h, ca_h, sa_h):
+        return _trend(yb_k[t_from:], eb_k[t_from:], bs_k[t_from:], None if cb_k is None else cb_k[t_from:],
+                      ya_h, ea_h, as_h, ca_h, bd, alpha, None if sb is None else sb[t_from:], sa_h)
+
+    pretrend, trend = trend_fit(ya, per.a_exp, per.a_start, c_after, sa)
+    methods.append(("trend", pretrend["fitted"], "" if pretrend["fitted"] else "effects.method_trend_short"))
+    if pretrend["significant"]:
+        caveats.append(Caveat("effects.caveat_pretrend_falling" if pretrend["change"] < 0 else "effects.caveat_pretrend_rising",
+                              {"slope": f"{pretrend['change'] * 100:+.0f}%", "bins": pretrend["bins"]}))
+
+    # Already falling: the estimate is the change beyond the trend, never the raw fall. A rising trend
+    # is only reported: carried forward it would credit an action with every rise it did not stop.
+    # After a recent peak the baseline is the decline that followed it, significant or not.
+    if trend is not None and (pretrend["falling"] or (t_from > 0 and pretrend["change"] < 0)):
+        primary, kind = trend, "trend"
+    elif did is not None:
         primary, kind = did, "did"
     elif seasonal is not None:
         primary, kind = seasonal, "seasonal"
     else:
         primary, kind = naive, "naive"
 
-    def primary_at(months_after: int) -> RateRatio:
-        k = min(months_after, len(per.a_start))
+    def primary_at(bins_after: int) -> RateRatio:
+        k = min(bins_after, len(per.a_start))
         ya_h, ea_h = ya[:k], per.a_exp[:k]
+        if kind == "trend":
+            _, tr = trend_fit(ya_h, ea_h, per.a_start[:k], None if c_after is None else c_after[:k],
+                              None if sa is None else sa[:k])
+            return tr or naive
         if kind == "did":
             cb, ca = per.sums(cum_c)
             return _did(yb_k, eb_k, ya_h, ea_h, cb[keep_b], ca[:k], alpha) or naive
@@ -564,11 +675,7 @@ def evaluate_counts(
             return _seasonal(y, months, bs_k, eb_k, per.a_start[:k], ea_h, alpha) or naive
         return _ratio(yb_k, eb_k, ya_h, ea_h, alpha)
 
-    horizons = [Horizon(m, primary_at(m)) for m in HORIZONS if len(per.a_start) >= m and per.a_exp[m - 1] == PERIOD_DAYS]
-
-    pretrend = _pretrend(yb_k, eb_k, bs_k, None if cum_c is None else per.sums(cum_c)[0][keep_b])
-    if pretrend["falling"]:
-        caveats.append(Caveat("effects.caveat_pretrend", {"slope": f"{pretrend['slope_per_year'] * 100:+.0f}%"}))
+    horizons = [Horizon(m, primary_at(m)) for m in HORIZONS if len(per.a_start) >= m and per.a_exp[m - 1] == bd]
 
     ring_rr = None
     if ring is not None:
@@ -583,8 +690,13 @@ def evaluate_counts(
     relapse = None
     verdict = primary.verdict
     success = verdict == "improved" or any(h.ratio.verdict == "improved" for h in horizons if h.months in (3, 6))
-    if success:
-        relapse = _relapse(y, idx, per, yb_k.sum() / max(eb_k.sum(), 1), _weekly_dispersion(y, per, keep_b))
+    relapse_ok = success and len(per.a_start) > _RELAPSE_MIN_BINS
+    methods.append(("relapse", relapse_ok, "" if relapse_ok else
+                    ("effects.method_no_success" if not success else "effects.method_after_short")))
+    if relapse_ok:
+        relapse = _relapse(y, idx, per, yb_k.sum() / max(eb_k.sum(), 1),
+                           _weekly_dispersion(y, per, keep_b, bd, None if factors is None else factors[months]),
+                           bd, months, factors)
         if relapse.flagged:
             caveats.append(Caveat("effects.caveat_relapse", {"date": str(relapse.date.date())}))
     if yb_k.sum() < 10:
@@ -593,14 +705,15 @@ def evaluate_counts(
     b_win = Window(idx[0] + pd.Timedelta(days=int(per.b_start[0])), start_ts)
     a_win = Window(idx[0] + pd.Timedelta(days=a0), last + pd.Timedelta(days=1))
     impl_win = Window(start_ts, idx[0] + pd.Timedelta(days=a0)) if a0 > s else None
-    monthly = _monthly(idx, treated, controls, ring)
+    monthly = _monthly(idx, treated, controls, ring, {"month": "MS", "week": "W-MON", "day": "D"}[scale])
     return EffectResult(
         verdict=verdict, primary=primary, primary_kind=kind, naive=naive, seasonal=seasonal, did=did,
         before=b_win, after=a_win, implementation=impl_win,
         before_rate=float(yb_k.sum() / max(eb_k.sum(), 1) * PERIOD_DAYS),
         after_rate=float(ya.sum() / max(per.a_exp.sum(), 1) * PERIOD_DAYS),
         horizons=horizons, regression=reg, pretrend=pretrend, ring=ring_rr, channels=channel_rows,
-        satisfaction=sat, relapse=relapse, caveats=caveats, monthly=monthly,
+        satisfaction=sat, relapse=relapse, caveats=caveats, monthly=monthly, scale=scale, trend=trend,
+        methods=methods,
     )
 
 
@@ -616,30 +729,35 @@ def _check_series(s, name, idx=None) -> pd.DatetimeIndex:
     return s.index
 
 
-def _regression(yb, per: _Periods, ya) -> tuple[Regression, np.ndarray]:
+def _regression(yb, per: _Periods, ya, bin_days: int = PERIOD_DAYS) -> tuple[Regression, np.ndarray]:
+    """Was the last month before the start (its bins at this scale) a significant peak?
+
+    Tested against the long-run rate and against the month just before it, so a smooth seasonal
+    rise is not taken for a peak. A peak leaves the baseline.
+    """
     keep = np.ones(len(yb), bool)
-    full = per.b_exp >= PERIOD_DAYS * 0.5
-    if len(yb) >= 3 and full[-1]:
-        # Against the long-run rate and against the two periods just before, so a
-        # smooth seasonal rise is not taken for a peak.
-        rest, e_rest = yb[:-1].sum(), per.b_exp[:-1].sum()
-        near, e_near = yb[-3:-1].sum(), per.b_exp[-3:-1].sum()
-        expected = per.b_exp[-1] * rest / e_rest if e_rest else 0.0
-        expected_near = per.b_exp[-1] * near / e_near if e_near else 0.0
-        p = float(stats.poisson.sf(yb[-1] - 1, expected)) if expected > 0 else (0.0 if yb[-1] > 0 else 1.0)
-        peak = p < _PEAK_P and yb[-1] >= _PEAK_FACTOR * max(expected, expected_near, 1e-9)
+    k = max(1, min(int(round(PERIOD_DAYS / bin_days)), len(yb) // 3))
+    full = per.b_exp >= bin_days * 0.5
+    if len(yb) >= 3 * k and full[-1]:
+        last, e_last = yb[-k:].sum(), per.b_exp[-k:].sum()
+        rest, e_rest = yb[:-k].sum(), per.b_exp[:-k].sum()
+        near, e_near = yb[-3 * k : -k].sum(), per.b_exp[-3 * k : -k].sum()
+        expected = e_last * rest / e_rest if e_rest else 0.0
+        expected_near = e_last * near / e_near if e_near else 0.0
+        p = float(stats.poisson.sf(last - 1, expected)) if expected > 0 else (0.0 if last > 0 else 1.0)
+        peak = p < _PEAK_P and last >= _PEAK_FACTOR * max(expected, expected_near, 1e-9)
     else:
-        expected, p, peak = float("nan"), 1.0, False
+        last, expected, p, peak = (float(yb[-k:].sum()) if len(yb) else 0.0), float("nan"), 1.0, False
     naive_full = _ratio(yb, per.b_exp, ya, per.a_exp, 0.0)
     share = 0.0
     if peak:
-        keep[-1] = False
+        keep[-k:] = False
         r_full = yb.sum() / per.b_exp.sum()
         r_rest = yb[keep].sum() / per.b_exp[keep].sum()
         predicted_drop = 1 - r_rest / r_full
         observed_drop = 1 - naive_full.estimate
         share = float(predicted_drop / observed_drop) if observed_drop > 0 else 1.0
-    return Regression(bool(peak), float(yb[-1]) if len(yb) else 0.0, float(expected), p, naive_full, share), keep
+    return Regression(bool(peak), float(last), float(expected), p, naive_full, share), keep
 
 
 def _seasonal(y, months, b_start, b_exp, a_start, a_exp, alpha) -> RateRatio | None:
@@ -676,31 +794,118 @@ def _did(yb, eb, ya, ea, cb, ca, alpha) -> RateRatio | None:
                      t.before, t.after)
 
 
-def _pretrend(yb, eb, b_start, cb) -> dict:
-    out = {"slope_per_year": float("nan"), "p_value": float("nan"), "falling": False}
+def _recent_peak(yb, per: _Periods, bin_days: int) -> int | None:
+    """The bin of a clear peak in the last half of the before window (days or weeks), followed by two bins or more.
+
+    A peak shortly before the start (an outbreak that is already passing) is a regression-to-the-mean
+    risk: the fall that follows would come anyway. The trend is then fitted from the peak on.
+    """
+    n = len(yb)
+    if n < 6 or bin_days >= PERIOD_DAYS:  # in months, the last-month test of _regression covers it
+        return None
+    lo = max(1, n - max(3, n // 2))
+    # the peak of the three-bin moving sum: one noisy bin does not move the peak
+    smooth = np.convolve(yb, np.ones(3), mode="same")
+    cand = lo + int(np.argmax(smooth[lo : n - 2])) if n - 2 > lo else None
+    if cand is None:
+        return None
+    rest, e_rest = yb[:lo].sum(), per.b_exp[:lo].sum()
+    e3 = per.b_exp[cand - 1 : cand + 2].sum()
+    expected = e3 * rest / e_rest if e_rest else 0.0  # the three bins around the peak against the earlier rate
+    p = float(stats.poisson.sf(smooth[cand] - 1, expected)) if expected > 0 else (0.0 if smooth[cand] > 0 else 1.0)
+    later = yb[cand + 2 :].mean()
+    if p < _PEAK_P and smooth[cand] >= _PEAK_FACTOR * max(expected, 1e-9) and later < smooth[cand] / 3:
+        return cand
+    return None
+
+
+def _trend(yb, eb, b_start, cb, ya, ea, a_start, ca, bin_days: int, alpha: float,
+           season_b=None, season_a=None) -> tuple[dict, RateRatio | None]:
+    """Pre-trend and the change beyond it: an interrupted time series on the bins.
+
+    A log-linear Poisson trend (quasi-likelihood scale) is fitted to the before bins, of the
+    treated rate or of its ratio to the controls (their counts as an offset) and, when given,
+    seasonal factors. The estimate is the after count over the trend carried forward, for at
+    most as many bins after as the trend was fitted on (a trend is not extrapolated further);
+    its interval combines the trend's covariance and the after count's own noise.
+    """
+    out = {"fitted": False, "significant": False, "falling": False, "change": float("nan"),
+           "slope_per_year": float("nan"), "p_value": float("nan"), "bins": int(len(yb))}
     full = eb > 0
     if full.sum() < 4 or yb.sum() < 10:
-        return out
+        return out, None
     from statsmodels.genmod import families
     from statsmodels.genmod.generalized_linear_model import GLM
 
-    t_years = (b_start + eb / 2) / 365.25
+    t = (b_start + eb / 2) / bin_days
+    t0 = t.mean()
     offset = np.log(eb)
+    if season_b is not None:
+        offset = offset + np.log(season_b)
     if cb is not None:
         if (cb <= 0).any():
-            return out
+            return out, None
         offset = offset + np.log(cb / eb)
-    X = np.column_stack([np.ones(len(t_years)), t_years - t_years.mean()])
+    X = np.column_stack([np.ones(len(t)), t - t0])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = GLM(yb, X, family=families.Poisson(), offset=offset).fit(scale="X2")
-        slope, p = float(fit.params[1]), float(fit.pvalues[1])
+        b0, b1 = float(fit.params[0]), float(fit.params[1])
+        phi = max(1.0, float(fit.scale))  # never narrower than Poisson: a few bins can fit "too well"
+        cov = np.asarray(fit.cov_params()) / max(float(fit.scale), 1e-12) * phi
+        p = float(2 * stats.norm.sf(abs(b1) / math.sqrt(cov[1, 1]))) if cov[1, 1] > 0 else float("nan")
     except Exception:
-        return out
-    change = math.exp(slope) - 1
-    out.update(slope_per_year=change, p_value=p, falling=bool(change < -_PRETREND_DROP and p < 0.05))
-    return out
+        return out, None
+    if not (np.isfinite(b1) and np.isfinite(p)):
+        return out, None
+    span = float(t[-1] - t[0])
+    change = math.exp(b1 * span) - 1
+    significant = bool(p < _TREND_P and abs(change) > _TREND_CHANGE)
+    if significant and len(yb) >= 5:  # a trend that only the last bin makes (a peak) is no trend
+        check, _ = _trend(yb[:-1], eb[:-1], b_start[:-1], None if cb is None else cb[:-1], ya, ea, a_start, ca,
+                          bin_days, alpha, None if season_b is None else season_b[:-1], season_a)
+        significant = bool(check["fitted"] and check["p_value"] < _TREND_P and check["change"] * change > 0)
+    out.update(fitted=True, significant=significant, falling=bool(significant and change < 0), change=change,
+               slope_per_year=math.exp(b1 * 365.25 / bin_days) - 1, p_value=p)
+    ta = (a_start + ea / 2) / bin_days
+    keep = (ta - t[-1]) <= span + 1
+    if ca is not None:
+        keep &= ca > 0
+    if not keep.any():
+        return out, None
+    log_cf = b0 + b1 * (ta[keep] - t0) + np.log(ea[keep])
+    if season_a is not None:
+        log_cf = log_cf + np.log(season_a[keep])
+    if ca is not None:
+        log_cf = log_cf + np.log(ca[keep] / ea[keep])
+    cf = np.exp(log_cf)
+    C, A = float(cf.sum()), float(ya[keep].sum())
+    g = np.array([1.0, float((cf * (ta[keep] - t0)).sum() / C)])
+    var = float(g @ cov @ g) + phi / max(A, 0.5) + (1.0 / float(ca[keep].sum()) if ca is not None else 0.0)
+    est = max(A, 0.5) / C
+    se = math.sqrt(max(var, 0.0))
+    return out, RateRatio(float(est), float(est * math.exp(-_Z * se)), float(est * math.exp(_Z * se)), "trend", C, A)
+
+
+def _bin_factors(f_days: np.ndarray, starts: np.ndarray, exposures: np.ndarray) -> np.ndarray:
+    """Mean seasonal factor of each bin's days."""
+    c = _cum(f_days)
+    return (c[starts + exposures] - c[starts]) / np.maximum(exposures, 1)
+
+
+def _season_factors(y_before: np.ndarray, months_before: np.ndarray) -> np.ndarray | None:
+    """Calendar-month factors (index 1..12, mean rate = 1) from at least two years of history, else None."""
+    if len(y_before) < 730 or y_before.sum() < 50:
+        return None
+    days = np.bincount(months_before, minlength=13).astype(float)
+    if (days[1:] < 28).any():
+        return None
+    rate = np.bincount(months_before, weights=y_before, minlength=13) / np.where(days > 0, days, 1)
+    overall = y_before.sum() / len(y_before)
+    f = np.ones(13)
+    f[1:] = np.clip(rate[1:] / overall, 0.2, 5.0)
+    return f
 
 
 def _channels(channels: pd.DataFrame, per: _Periods, keep_b) -> list[ChannelRow]:
@@ -727,7 +932,7 @@ def _satisfaction(sat: pd.DataFrame, per: _Periods, keep_b) -> Satisfaction:
                         share(ua[split:].sum(), ra[split:].sum()), int(rb.sum()), int(ra.sum()))
 
 
-def _weekly_dispersion(y, per: _Periods, keep_b) -> float:
+def _weekly_dispersion(y, per: _Periods, keep_b, bin_days: int = PERIOD_DAYS, f_days=None) -> float:
     """Quasi-Poisson dispersion of the before window's 14-day counts: 1 unless significantly overdispersed.
 
     Tickets that come in bursts (one broken streetlight, a week of calls) make single
@@ -735,58 +940,73 @@ def _weekly_dispersion(y, per: _Periods, keep_b) -> float:
     relapse. Counts per 14 days are compared with their own mean (Pearson statistic,
     chi-square test at p < 0.01); only a clear excess scales the CUSUM down.
     """
-    weeks = []
+    block = min(_BLOCK, 2 * bin_days)  # day bins: blocks of two days
+    f = np.ones(len(y)) if f_days is None else f_days  # seasonal factors: each block against its season
+    weeks, weights = [], []
     for b, e in zip(per.b_start[keep_b], per.b_exp[keep_b]):
-        for w0 in range(int(b), int(b + e) - _BLOCK + 1, _BLOCK):
-            weeks.append(float(y[w0 : w0 + _BLOCK].sum()))
-    w = np.asarray(weeks)
+        for w0 in range(int(b), int(b + e) - block + 1, block):
+            weeks.append(float(y[w0 : w0 + block].sum()))
+            weights.append(float(f[w0 : w0 + block].sum()))
+    w, fw = np.asarray(weeks), np.asarray(weights)
     if len(w) < 6 or w.mean() <= 0:
         return 1.0
-    pearson = float(((w - w.mean()) ** 2).sum() / w.mean())
+    mu = fw * w.sum() / fw.sum()
+    pearson = float(((w - mu) ** 2 / mu).sum())
     if stats.chi2.sf(pearson, len(w) - 1) >= 0.01:
         return 1.0
     return max(1.0, pearson / (len(w) - 1))
 
 
-def _relapse(y, idx, per: _Periods, baseline_per_day: float, dispersion: float = 1.0) -> Relapse:
+def _relapse(y, idx, per: _Periods, baseline_per_day: float, dispersion: float = 1.0, bin_days: int = PERIOD_DAYS,
+             months=None, factors=None) -> Relapse:
     """One-sided (quasi-)Poisson CUSUM from the after level towards half-way back to the baseline.
 
     ``dispersion`` (see :func:`_weekly_dispersion`) divides each day's log-likelihood-ratio step.
+    With seasonal ``factors`` (from :func:`_season_factors`), the level, the baseline and each
+    day's expectation follow the season, so a recurring winter peak is not a relapse.
     """
     a0 = int(per.a_start[0])
     n = len(y)
     cum = _cum(y)
-    days = np.arange(a0 + _RELAPSE_WINDOW, n + 1)
-    roll = cum[days] - cum[days - _RELAPSE_WINDOW]
-    rolling = pd.Series(roll / _RELAPSE_WINDOW * PERIOD_DAYS, index=idx[days - 1])
-    lvl_end = min(n, a0 + _RELAPSE_LEVEL_DAYS)
+    window = _RELAPSE_WINDOW_BINS * bin_days
+    days = np.arange(a0 + window, n + 1)
+    roll = cum[days] - cum[days - window]
+    rolling = pd.Series(roll / window * PERIOD_DAYS, index=idx[days - 1])
+    f = np.ones(n) if factors is None or months is None else factors[months]
+    lvl_end = min(n, a0 + _RELAPSE_LEVEL_BINS * bin_days)
     # The after level's upper 90 % bound, so a level that came out low by chance raises no flag.
     k = cum[lvl_end] - cum[a0]
+    exposure = float(f[a0:lvl_end].sum())
     # Bursty counts carry fewer independent events than calls: the bound uses k / dispersion of them.
-    level = max(dispersion * 0.5 * stats.chi2.ppf(0.9, 2 * (k / dispersion + 1)) / max(lvl_end - a0, 1),
+    level = max(dispersion * 0.5 * stats.chi2.ppf(0.9, 2 * (k / dispersion + 1)) / max(exposure, 1e-9),
                 0.5 / PERIOD_DAYS)
+    if factors is not None and months is not None:  # the baseline in season-free units too
+        before_days = np.concatenate([np.arange(b, b + e) for b, e in zip(per.b_start, per.b_exp)])
+        baseline_per_day = float(y[before_days].sum() / max(f[before_days].sum(), 1e-9))
     target = level + 0.5 * (baseline_per_day - level)
     date = None
     if target > level:
         step = math.log(target / level)
-        drift = target - level
+        drift = (target - level) * f
         score = 0.0
-        for d in range(a0 + _RELAPSE_MIN_DAYS, n):
-            score = max(0.0, score + (float(y[d]) * step - drift) / dispersion)
+        for d in range(a0 + _RELAPSE_MIN_BINS * bin_days, n):
+            score = max(0.0, score + (float(y[d]) * step - drift[d]) / dispersion)
             if score > _RELAPSE_H:
                 date = idx[d]
                 break
-    return Relapse(date is not None, date, float(level * PERIOD_DAYS), float(baseline_per_day * PERIOD_DAYS), rolling)
+    return Relapse(date is not None, date, float(level * PERIOD_DAYS), float(baseline_per_day * PERIOD_DAYS), rolling,
+                   factors is not None)
 
 
-def _monthly(idx, treated, controls, ring) -> pd.DataFrame:
+def _monthly(idx, treated, controls, ring, freq: str = "MS") -> pd.DataFrame:
+    """Counts per bin of the chart (calendar months, weeks from Monday, or days), with the days each covers."""
     frame = {"treated": treated.to_numpy()}
     if controls is not None:
         frame["controls"] = controls.to_numpy()
     if ring is not None:
         frame["ring"] = ring.to_numpy()
     df = pd.DataFrame(frame, index=idx)
-    out = df.resample("MS").sum()
-    out["days"] = pd.Series(1, index=idx).resample("MS").sum()
+    out = df.resample(freq, label="left", closed="left").sum()
+    out["days"] = pd.Series(1, index=idx).resample(freq, label="left", closed="left").sum()
     out.index.name = "month"
     return out.reset_index()

@@ -39,6 +39,14 @@ def evaluation(url: str, version: str, intervention_id: int, ring_m: int):
     return evaluate_intervention(get_store(url), intervention_id, ring_m=ring_m)
 
 
+@st.cache_data(max_entries=16, ttl=3600)
+def timeline(url: str, version: str, intervention_id: int):
+    """Return the place's time line: orders and satisfaction per month, every intervention there."""
+    from minqing.analysis.effect_inputs import place_timeline
+
+    return place_timeline(get_store(url), intervention_id)
+
+
 @st.cache_resource(max_entries=16, ttl=3600)
 def window_maps(url: str, version: str, intervention_id: int, ring_m: int, lang: str):
     """Return the (before, after) folium maps of one evaluation."""

@@ -61,6 +61,7 @@ def render() -> None:
         st_folium(after_map, height=380, use_container_width=True, returned_objects=[], key=f"ea_{iid}_{ring}_{lg}")
     st.subheader(t("effects.series", lg))
     st.altair_chart(_chart(r, lg), use_container_width=True)
+    _timeline(url, version, int(iid), names, lg)
     _details(ev, lg)
 
 
@@ -98,13 +99,37 @@ def _chart(r, lg: str) -> alt.Chart:
     return alt.layer(*layers).properties(height=300)
 
 
+def _timeline(url: str, version: str, iid: int, names: dict, lg: str) -> None:
+    """Every intervention at this place on one time line, with its orders and the unsatisfied share."""
+    tl = di.timeline(url, version, iid)
+    if len(tl.interventions) < 2:
+        return
+    st.subheader(t("effects.timeline", lg))
+    m = tl.monthly
+    base = alt.Chart(m).encode(x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m")))
+    bars = base.mark_bar(opacity=0.6).encode(
+        y=alt.Y("tickets:Q", title=t("effects.timeline_tickets", lg)),
+        tooltip=[alt.Tooltip("month:T", format="%Y-%m", title=" "), alt.Tooltip("tickets:Q", title=t("effects.timeline_tickets", lg))])
+    share = base.mark_line(point=True, color="#c0392b").encode(
+        y=alt.Y("unsatisfied_share:Q", title=t("effects.timeline_unsatisfied", lg), axis=alt.Axis(format="%")))
+    ivs = tl.interventions.assign(
+        start=pd.to_datetime(tl.interventions["start_date"]),
+        label=[f"{i} · {n}" for i, n in zip(tl.interventions["intervention_id"], tl.interventions["name"])])
+    rules = alt.Chart(ivs).mark_rule(strokeDash=[4, 3], color="black").encode(x="start:T")
+    text = alt.Chart(ivs).mark_text(align="left", dx=4, dy=-6, angle=0, baseline="bottom").encode(
+        x="start:T", y=alt.value(12), text="label:N")
+    chart = alt.layer(alt.layer(bars, rules, text), share).resolve_scale(y="independent").properties(height=280)
+    st.altair_chart(chart, use_container_width=True)
+    st.caption(t("effects.timeline_help", lg))
+
+
 def _details(ev, lg: str) -> None:
     r = ev.result
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**" + t("effects.horizons", lg) + "**")
         st.dataframe(pd.DataFrame({
-            " ": [t("effects.horizon", lg, months=h.months) for h in r.horizons],
+            " ": [t(f"effects.horizon_{r.scale}", lg, months=h.months) for h in r.horizons],
             t("effects.estimate", lg): [f"{(h.ratio.estimate - 1) * 100:+.0f}%" for h in r.horizons],
             t("effects.interval", lg): [f"{(h.ratio.low - 1) * 100:+.0f}% … {(h.ratio.high - 1) * 100:+.0f}%"
                                         for h in r.horizons],
@@ -129,6 +154,12 @@ def _details(ev, lg: str) -> None:
             t("effects.rate_after", lg): [round(c.after_rate, 1) for c in r.channels],
         }), hide_index=True, use_container_width=True)
         st.caption(t("effects.proactive_note", lg))
+    st.markdown("**" + t("effects.methods_title", lg) + "**")
+    st.dataframe(pd.DataFrame({  # which methods the history allowed, and why not the others
+        " ": [t(f"effects.method_{name}", lg) for name, _, _ in r.methods],
+        t("effects.verdict", lg): [t("effects.method_used", lg) if ok else t("effects.method_not_used", lg, reason=t(why, lg))
+                                   for _, ok, why in r.methods],
+    }), hide_index=True, use_container_width=True)
     st.markdown("**" + t("effects.controls", lg) + "**")
     st.caption(t("effects.control_rule", lg))
     if ev.controls.empty:
