@@ -41,7 +41,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 warnings.filterwarnings("ignore")
 
-from minqing.analysis.interventions import evaluate_counts  # noqa: E402
+from minqing.analysis.interventions import evaluate_counts
 
 # --------------------------------------------------------------------------
 # Scenarios
@@ -98,7 +98,7 @@ def panel(seed: int, effect: float = 0.6):
 def ours(series, start, controls=None, **kw):
     r = evaluate_counts(series, start, controls=controls, **kw)
     p = r.primary
-    return dict(est=p.estimate, lo=p.low, hi=p.high, verdict=r.verdict, kind=r.primary_kind, scale=r.scale)
+    return {"est": p.estimate, "lo": p.low, "hi": p.high, "verdict": r.verdict, "kind": r.primary_kind, "scale": r.scale}
 
 
 def causalpy_its(df, treatment_time, formula, log=False):
@@ -113,9 +113,9 @@ def causalpy_its(df, treatment_time, formula, log=False):
     res = cp.InterruptedTimeSeries(df, treatment_time, formula=formula, model=LinearRegression(fit_intercept=False))
     avg = res.effect_summary(direction="two-sided").table.loc["average"]
     if log:
-        return dict(est=math.exp(avg["mean"]), lo=math.exp(avg["ci_lower"]), hi=math.exp(avg["ci_upper"]))
-    return dict(est=1 + avg["relative_mean"] / 100, lo=1 + avg["relative_ci_lower"] / 100,
-                hi=1 + avg["relative_ci_upper"] / 100)
+        return {"est": math.exp(avg["mean"]), "lo": math.exp(avg["ci_lower"]), "hi": math.exp(avg["ci_upper"])}
+    return {"est": 1 + avg["relative_mean"] / 100, "lo": 1 + avg["relative_ci_lower"] / 100,
+                "hi": 1 + avg["relative_ci_upper"] / 100}
 
 
 def causalpy_sc(wide, treatment_time):
@@ -125,8 +125,8 @@ def causalpy_sc(wide, treatment_time):
     res = cp.SyntheticControl(wide, treatment_time, control_units=controls, treated_units=["treated"],
                               model=cp.skl_models.WeightedProportion())
     avg = res.effect_summary(direction="two-sided").table.loc["average"]
-    return dict(est=1 + avg["relative_mean"] / 100, lo=1 + avg["relative_ci_lower"] / 100,
-                hi=1 + avg["relative_ci_upper"] / 100)
+    return {"est": 1 + avg["relative_mean"] / 100, "lo": 1 + avg["relative_ci_lower"] / 100,
+                "hi": 1 + avg["relative_ci_upper"] / 100}
 
 
 def _synth_fit(Z: pd.DataFrame, treated: str, donors: list, pre: np.ndarray):
@@ -145,8 +145,7 @@ def pysyncon_sc(monthly: pd.DataFrame, n_pre: int):
     units = list(monthly.columns)
 
     def run(treated):
-        y, synth = _synth_fit(monthly, treated, [u for u in units if u not in (treated, "treated")]
-                              if treated != "treated" else units[1:], pre)
+        y, synth = _synth_fit(monthly, treated, [u for u in units if u not in (treated, "treated")], pre)
         gap = y - synth
         rmspe = (gap[~pre] ** 2).mean() / (gap[pre] ** 2).mean()
         return y, synth, rmspe
@@ -154,7 +153,7 @@ def pysyncon_sc(monthly: pd.DataFrame, n_pre: int):
     y, synth, r_treated = run("treated")
     r_placebo = [run(u)[2] for u in units[1:]]  # each control as treated, the other controls as donors
     p = (1 + sum(r >= r_treated for r in r_placebo)) / (1 + len(r_placebo))
-    return dict(est=float(y[~pre].sum() / synth[~pre].sum()), p=p)
+    return {"est": float(y[~pre].sum() / synth[~pre].sum()), "p": p}
 
 
 # --------------------------------------------------------------------------
@@ -195,14 +194,13 @@ def run_panel(seed):
     monthly = d.resample("MS").sum().astype(float)
     its = _monthly_frame(d["treated"])
     wide = monthly.copy()
-    wide.index = pd.RangeIndex(len(wide))
-    monthly_int = wide.copy()
+    wide.index = pd.RangeIndex(len(wide))  # month number 0..35
     return {
         "ours (DiD vs pooled controls)": ours(d["treated"], start, controls=d.drop(columns="treated").sum(axis=1)),
         "ours (treated alone)": ours(d["treated"], start),
         "CausalPy ITS, y ~ 1 + t + C(month)": causalpy_its(its, start, "y ~ 1 + t + C(month)"),
-        "CausalPy SyntheticControl (WeightedProportion)": causalpy_sc(wide, PANEL_ACTION),
-        "pysyncon Synth (+ placebo test)": pysyncon_sc(monthly_int, PANEL_ACTION),
+        "CausalPy SyntheticControl (WeightedProportion)": causalpy_sc(wide.copy(), PANEL_ACTION),
+        "pysyncon Synth (+ placebo test)": pysyncon_sc(wide.copy(), PANEL_ACTION),
     }
 
 

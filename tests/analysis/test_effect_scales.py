@@ -105,3 +105,16 @@ def test_methods_say_what_a_short_history_allowed():
     assert used["seasonal"] is False and used["did"] is False and used["trend"] is True
     why = dict((name, reason) for name, _, reason in r.methods)
     assert why["seasonal"] == "effects.method_no_year" and why["did"] == "effects.method_no_controls"
+
+
+def test_three_years_of_history_make_a_seasonal_change_clear():
+    """What the app passes (3 years before the start): winter peaks are seasonality, not overdispersion."""
+    rng = np.random.default_rng(16)
+    called = 0
+    for _ in range(20):
+        y, start = _seasonal_series(rng)
+        y3 = y[y.index >= start - pd.Timedelta(days=int(3 * 365.25))]
+        r = evaluate_counts(y3, start)
+        called += r.verdict == "improved" and abs(r.primary.estimate - 0.8) <= 0.05
+        assert r.before.days <= 12 * 30  # the before window stays 12 months; the rest is history
+    assert called >= 18, called

@@ -281,9 +281,15 @@ def _leaves(iv: Intervention) -> tuple[str, ...] | None:
     return tuple(c for c in CATEGORIES if cats and any(c == k or c.startswith(k + ".") for k in cats)) or None
 
 
+HISTORY_YEARS = 3
+"""Years of history read before a start: the before window is ``before_months``, but seasonal
+factors (the trend, the dispersion and the relapse check) need two years or more."""
+
+
 def _day0(iv: Intervention, first: pd.Timestamp, before_months: int) -> pd.Timestamp:
     start = pd.Timestamp(iv.start_date)
-    return max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=before_months * PERIOD_DAYS))
+    history = max(before_months * PERIOD_DAYS, int(HISTORY_YEARS * 365.25))
+    return max(first.tz_localize(None).normalize(), start - pd.Timedelta(days=history))
 
 
 def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months, until=None) -> InterventionEvaluation:
@@ -303,7 +309,8 @@ def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months, until=N
 
     treated = _treated_mask(iv, tk, links)
     after_day = int((pd.Timestamp(iv.implementation_end or iv.start_date) - day0).days) + (1 if iv.implementation_end else 0)
-    before = t_idx < int((start - day0).days)
+    s0 = int((start - day0).days)
+    before = (t_idx < s0) & (t_idx >= s0 - before_months * PERIOD_DAYS)  # the before window (older days: history)
     after = (t_idx >= after_day) & (t_idx < n_days)
     base = (tk["kind"] != "praise").to_numpy() & tk["repeat_of"].isna().to_numpy()
     proactive = tk["channel"].isin(PROACTIVE_CHANNELS).to_numpy()
