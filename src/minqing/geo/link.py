@@ -238,24 +238,14 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     lon = tickets["lon"].to_numpy(dtype="float64", na_value=np.nan)
     lat = tickets["lat"].to_numpy(dtype="float64", na_value=np.nan)
     located = np.isfinite(lon) & np.isfinite(lat)
-    pts = shapely.points(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
-    pts[~located] = None
 
     received = pd.to_datetime(tickets["received_at"])
     if tz is not None and received.dt.tz is not None:
         received = received.dt.tz_convert(tz)
     day = _local_days(received)
-    row_idx, grid_idx = shapely.STRtree(grids.geometry.values).query(pts, predicate="intersects")
-    vf = pd.to_datetime(grids["valid_from"]).to_numpy(dtype="datetime64[D]")
-    vt = pd.to_datetime(grids["valid_to"].fillna("2262-01-01")).to_numpy(dtype="datetime64[D]")
-    ok = (vf[grid_idx] <= day[row_idx]) & (day[row_idx] < vt[grid_idx])
-    row_idx, grid_idx = row_idx[ok], grid_idx[ok]
-    # A point on a shared edge matches two grids: keep the first, deterministically.
-    order = np.lexsort((grid_idx, row_idx))
-    row_idx, grid_idx = row_idx[order], grid_idx[order]
-    first = np.ones(len(row_idx), dtype=bool)
-    first[1:] = row_idx[1:] != row_idx[:-1]
-    row_idx, grid_idx = row_idx[first], grid_idx[first]
+    grid_of = _grid_of(grids, lon, lat, day)
+    row_idx = np.flatnonzero(grid_of >= 0)
+    grid_idx = grid_of[row_idx]
 
     n = len(tickets)
     links = pd.DataFrame(index=tickets.index)
@@ -265,9 +255,10 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     links["grid_uid"] = pd.array(np.where(uid >= 0, uid, 0), dtype="Int64")
     links.loc[uid < 0, "grid_uid"] = pd.NA
     for col in ("grid_code", "community_code", "subdistrict_code", "district_code"):
-        values = np.full(n, None, dtype=object)
-        values[row_idx] = grids[col].to_numpy(dtype=object)[grid_idx]
-        links[col] = values
+        # a take from the few codes (Arrow strings): no per-ticket conversion of a million Python objects
+        codes = pd.array(grids[col].to_numpy(dtype=object), dtype="str")
+        links[col] = pd.Series(codes.take(grid_of if len(codes) else np.full(n, -1), allow_fill=True),
+                               index=tickets.index)
     cells = latlng_to_cells(lat, lon, res)
     links["h3_cell"] = pd.array(np.where(cells >= 0, cells, 0), dtype="Int64")
     links.loc[cells < 0, "h3_cell"] = pd.NA
@@ -276,10 +267,26 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     if places is None or places.empty:
         place_links = pd.DataFrame({"row": pd.Series([], dtype="int64"), "place_id": pd.Series([], dtype=object)})
     else:
+        pts = shapely.points(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
+        pts[~located] = None
         prow, pidx = _place_pairs(pts, places)
         place_links = pd.DataFrame({"row": prow.astype("int64"), "place_id": places["place_id"].to_numpy(dtype=object)[pidx]})
         place_links = place_links.sort_values(["row", "place_id"], ignore_index=True)
     return LinkResult(links=links, place_links=place_links)
+
+
+def _grid_of(grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The row of ``grids`` holding each point on its day, else -1 (:mod:`minqing.geo.pip_kernel`).
+
+    A point inside a version valid that day, or on its edge, is in it; on a shared edge the
+    version listed first wins, as with ``shapely.intersects`` and the first match.
+    """
+    from minqing.geo.pip_kernel import build_index, locate
+
+    vf = pd.to_datetime(grids["valid_from"]).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    vt = pd.to_datetime(grids["valid_to"].fillna("2262-01-01")).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    days = np.where(np.isnat(day), np.iinfo(np.int64).min // 2, day.astype("datetime64[D]").astype(np.int64))
+    return locate(build_index(grids.geometry.values), lon, lat, days, vf, vt)
 
 
 def _place_pairs(pts: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
