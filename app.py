@@ -25,6 +25,20 @@ lg = lang()
 VIEWS = Path(__file__).resolve().parent / "views"
 
 
+@st.cache_resource
+def _warm_up() -> bool:
+    """Compile (or load from the disk cache) the numba kernels once per process, off the request path."""
+    import threading
+
+    from minqing.warmup import warm_up
+
+    threading.Thread(target=warm_up, name="minqing-warm-up", daemon=True).start()
+    return True
+
+
+_warm_up()
+
+
 def page(view: str, title_key: str, icon: str, **kw) -> st.Page:
     """A page: ``views/<view>.py`` calls the render() of ``minqing.ui.pages.<view>_page``."""
     return st.Page(str(VIEWS / f"{view}.py"), title=t(title_key, lg), icon=icon, url_path=view, **kw)

@@ -86,3 +86,30 @@ def test_points_on_and_next_to_edges(demo_grids):
         day = np.full(len(pts), 20_000)
         got = locate(idx, pts[:, 0], pts[:, 1], day, vf, vt)
         assert (got == _ref(geoms, pts[:, 0], pts[:, 1], day, vf, vt)).all()
+
+
+def test_place_pairs_equal_the_shapely_path():
+    """Places through the index: the same (ticket, place) pairs as an STRtree query and a metric dwithin."""
+    import geopandas as gpd
+
+    from minqing.geo.layers import read_places
+    from minqing.geo.link import _metric_places, _place_pairs, place_footprints
+
+    places = read_places(geodata_dir())
+    rng = np.random.default_rng(3)
+    b = places.total_bounds
+    n = 100_000
+    # half near places (within ~300 m), half anywhere
+    centre = shapely.get_coordinates(places.geometry.representative_point().values)
+    pick = rng.integers(0, len(centre), n // 2)
+    x = np.r_[centre[pick, 0] + rng.normal(0, 0.002, n // 2), rng.uniform(b[0], b[2], n - n // 2)]
+    y = np.r_[centre[pick, 1] + rng.normal(0, 0.002, n // 2), rng.uniform(b[1], b[3], n - n // 2)]
+    got = _place_pairs(x, y, places)
+    pts = shapely.points(x, y)
+    prow, pidx = shapely.STRtree(place_footprints(places, pad_m=1.0).values).query(pts, predicate="intersects")
+    metric, dist = _metric_places(places)
+    cand = gpd.GeoSeries(pts[prow], crs=4326).to_crs(metric.crs).values
+    ok = shapely.dwithin(metric.values[pidx], cand, dist[pidx])
+    ref = sorted(zip(prow[ok].tolist(), pidx[ok].tolist()))
+    assert sorted(zip(got[0].tolist(), got[1].tolist())) == ref
+    assert len(ref) > 5_000

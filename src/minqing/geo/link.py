@@ -267,9 +267,7 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     if places is None or places.empty:
         place_links = pd.DataFrame({"row": pd.Series([], dtype="int64"), "place_id": pd.Series([], dtype=object)})
     else:
-        pts = shapely.points(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
-        pts[~located] = None
-        prow, pidx = _place_pairs(pts, places)
+        prow, pidx = _place_pairs(lon, lat, places)
         place_links = pd.DataFrame({"row": prow.astype("int64"), "place_id": places["place_id"].to_numpy(dtype=object)[pidx]})
         place_links = place_links.sort_values(["row", "place_id"], ignore_index=True)
     return LinkResult(links=links, place_links=place_links)
@@ -289,20 +287,35 @@ def _grid_of(grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, day: np.
     return locate(build_index(grids.geometry.values), lon, lat, days, vf, vt)
 
 
-def _place_pairs(pts: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _place_pairs(lon: np.ndarray, lat: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Return (point index, place index) of every point within a place's reach, exactly.
 
-    Candidates come from footprints padded by 1 m (polygonal buffers cut the
-    corners of true circles by a few centimetres); the final test is the
-    metric distance to the point or line, or containment in the compound.
+    Candidates come from footprints padded by 1 m (polygonal buffers cut the corners of true
+    circles by a few centimetres) through the compiled index; the final test is the metric
+    distance to the point or line, or containment in the compound, for the candidates only.
     """
-    prow, pidx = shapely.STRtree(place_footprints(places, pad_m=1.0).values).query(pts, predicate="intersects")
+    from minqing.geo.pip_kernel import build_index, locate_all
+
+    prow, pidx = locate_all(build_index(place_footprints(places, pad_m=1.0).values), lon, lat)
     if len(prow) == 0:
         return prow, pidx
+    from pyproj import Transformer
+
     metric, dist = _metric_places(places)
-    cand = gpd.GeoSeries(pts[prow], crs=4326).to_crs(metric.crs).values
-    geoms = metric.values[pidx]
-    ok = shapely.dwithin(geoms, cand, dist[pidx])
+    mx, my = Transformer.from_crs(4326, metric.crs, always_xy=True).transform(lon[prow], lat[prow])
+    mx, my = np.asarray(mx), np.asarray(my)
+    is_point = shapely.get_type_id(metric.values) == 0
+    ok = np.zeros(len(prow), dtype=bool)
+    pt = is_point[pidx]
+    if pt.any():  # a point place: the distance to its centre, no geometry needed
+        c = shapely.get_coordinates(metric.values[is_point])
+        cx, cy = np.zeros(len(metric)), np.zeros(len(metric))
+        cx[is_point], cy[is_point] = c[:, 0], c[:, 1]
+        ok[pt] = np.hypot(mx[pt] - cx[pidx[pt]], my[pt] - cy[pidx[pt]]) <= dist[pidx[pt]]
+    other = ~pt
+    if other.any():
+        ok[other] = shapely.dwithin(metric.values[pidx[other]], shapely.points(mx[other], my[other]),
+                                    dist[pidx[other]])
     return prow[ok], pidx[ok]
 
 

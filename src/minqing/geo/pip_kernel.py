@@ -294,7 +294,82 @@ def _locate(x, y, day, vfrom, vto, x0, y0, cell, nx, ny, cell_start, cell_poly, 
     return out
 
 
+def locate_all(index: PolygonIndex, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Return (point, polygon) for every polygon holding each point (inside or on its edge), by point.
+
+    For overlapping polygons (place footprints): a point may be in several or none.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    args = (index.x0, index.y0, index.cell, index.nx, index.ny, index.cell_start, index.cell_poly, index.cell_flag,
+            index.edge_start, index.ex0, index.ey0, index.ex1, index.ey1)
+    counts = _count_all(x, y, *args)
+    offsets = np.zeros(len(x) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    rows, polys, unsure = _fill_all(x, y, offsets, *args)
+    if unsure.any():  # GEOS decides the pairs a float cannot
+        keep = ~unsure
+        rows2, polys2 = rows[unsure], polys[unsure]
+        ok = shapely.intersects(index.geoms[polys2], shapely.points(x[rows2], y[rows2]))
+        rows = np.concatenate([rows[keep], rows2[ok]])
+        polys = np.concatenate([polys[keep], polys2[ok]])
+        order = np.lexsort((polys, rows))
+        rows, polys = rows[order], polys[order]
+    return rows, polys
+
+
+@njit(cache=True)
+def _cell_of(px, py, x0, y0, cell, nx, ny):
+    if not (np.isfinite(px) and np.isfinite(py)):
+        return -1
+    fi = (px - x0) / cell
+    fj = (py - y0) / cell
+    if fi < 0 or fj < 0 or fi >= nx or fj >= ny:
+        return -1
+    return int(fj) * nx + int(fi)
+
+
+@njit(parallel=True, cache=True)
+def _count_all(x, y, x0, y0, cell, nx, ny, cell_start, cell_poly, cell_flag, edge_start, ex0, ey0, ex1, ey1):
+    counts = np.zeros(len(x), np.int64)
+    for k in prange(len(x)):
+        c = _cell_of(x[k], y[k], x0, y0, cell, nx, ny)
+        if c < 0:
+            continue
+        m = 0
+        for s in range(cell_start[c], cell_start[c + 1]):
+            p = cell_poly[s]
+            if cell_flag[s] == INSIDE or _holds(x[k], y[k], edge_start[p], edge_start[p + 1], ex0, ey0, ex1, ey1) != 0:
+                m += 1
+        counts[k] = m
+    return counts
+
+
+@njit(parallel=True, cache=True)
+def _fill_all(x, y, offsets, x0, y0, cell, nx, ny, cell_start, cell_poly, cell_flag, edge_start, ex0, ey0, ex1, ey1):
+    total = offsets[len(x)]
+    rows = np.zeros(total, np.int64)
+    polys = np.zeros(total, np.int64)
+    unsure = np.zeros(total, np.bool_)
+    for k in prange(len(x)):
+        c = _cell_of(x[k], y[k], x0, y0, cell, nx, ny)
+        if c < 0:
+            continue
+        o = offsets[k]
+        for s in range(cell_start[c], cell_start[c + 1]):
+            p = cell_poly[s]
+            h = 1 if cell_flag[s] == INSIDE else _holds(x[k], y[k], edge_start[p], edge_start[p + 1], ex0, ey0, ex1, ey1)
+            if h != 0:
+                rows[o] = k
+                polys[o] = p
+                unsure[o] = h == 2
+                o += 1
+    return rows, polys, unsure
+
+
 def warm_up() -> None:
     """Compile (or load from the disk cache) on a tiny input, off any request path."""
     sq = shapely.box(0, 0, 1, 1)
-    locate(build_index([sq]), np.array([0.5]), np.array([0.5]))
+    idx = build_index([sq])
+    locate(idx, np.array([0.5]), np.array([0.5]))
+    locate_all(idx, np.array([0.5]), np.array([0.5]))
