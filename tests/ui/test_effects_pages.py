@@ -45,3 +45,17 @@ def test_effects_page_shows_the_place_time_line_and_methods(demo_store_url, monk
     frames = [d.value for d in at.dataframe]
     methods = next(f for f in frames if t("effects.method_did", "zh") in set(f.iloc[:, 0]))
     assert len(methods) == 5
+
+
+def test_before_after_maps_are_never_shared_between_viewers(demo_store_url):
+    """A folium map rendered twice stays blank for the second viewer: every run gets its own."""
+    from minqing.store import open_store
+    from minqing.ui import data_interventions as di
+
+    with open_store(demo_store_url) as store:
+        iid = int(di.interventions(store.url, store.data_version())["intervention_id"].iloc[-1])
+        version = store.data_version()
+    a = di.window_maps(demo_store_url, version, iid, 150, "zh")
+    b = di.window_maps(demo_store_url, version, iid, 150, "zh")
+    assert a[0] is not b[0] and a[1] is not b[1]
+    assert a[0].get_root().render() and b[0].get_root().render()  # both render in full

@@ -47,9 +47,12 @@ def timeline(url: str, version: str, intervention_id: int):
     return place_timeline(get_store(url), intervention_id)
 
 
-@st.cache_resource(max_entries=16, ttl=3600)
 def window_maps(url: str, version: str, intervention_id: int, ring_m: int, lang: str):
-    """Return the (before, after) folium maps of one evaluation."""
+    """Return new (before, after) folium maps of one evaluation, built for this run.
+
+    Not cached as folium objects (see ``ui.data.unit_map``): a map rendered a second time, for
+    another viewer, references layers it no longer defines and stays blank. The evaluation is cached.
+    """
     from minqing.ui.effect_maps import before_after_maps
 
     return before_after_maps(evaluation(url, version, intervention_id, ring_m), lang)
