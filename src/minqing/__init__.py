@@ -3,16 +3,6 @@
 __version__ = "0.1.0"
 
 
-def _numba_cache() -> None:
-    """Keep compiled kernels where they can be written: next to the modules, else in the user's cache."""
-    import os
-    from pathlib import Path
+from minqing.kernels import configure as _configure_kernels  # noqa: E402 - before anything imports numba
 
-    if "NUMBA_CACHE_DIR" in os.environ:
-        return
-    here = Path(__file__).resolve().parent
-    if not os.access(here, os.W_OK):
-        os.environ["NUMBA_CACHE_DIR"] = str(Path.home() / ".cache" / "minqing" / "numba")
-
-
-_numba_cache()
+_configure_kernels()

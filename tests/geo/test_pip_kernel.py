@@ -113,3 +113,29 @@ def test_place_pairs_equal_the_shapely_path():
     ref = sorted(zip(prow[ok].tolist(), pidx[ok].tolist()))
     assert sorted(zip(got[0].tolist(), got[1].tolist())) == ref
     assert len(ref) > 5_000
+
+
+def _child_locate(_):
+    idx = build_index([box(0, 0, 1, 1)])
+    return int(locate(idx, np.array([0.5]), np.array([0.5]))[0])
+
+
+def test_kernels_run_in_forked_workers_after_the_parent_ran_them():
+    """The import forks workers: a parent that has run a parallel kernel must not kill its children."""
+    import multiprocessing
+    import threading
+
+    import numba
+
+    assert numba.threading_layer() == "workqueue" or _child_locate(0) == 0
+    assert _child_locate(0) == 0  # the parent runs the parallel kernel first
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map_async(_child_locate, range(4)).get(timeout=120) == [0, 0, 0, 0]
+    # and threads (Streamlit sessions) may call kernels at once: the shared lock serialises them
+    out = []
+    ths = [threading.Thread(target=lambda: out.append(_child_locate(0))) for _ in range(4)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    assert out == [0, 0, 0, 0]

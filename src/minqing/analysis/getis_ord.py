@@ -55,7 +55,8 @@ class GiStar:
     island : ndarray of bool
         Units without neighbours.
     p_sim : ndarray or None
-        Pseudo p-values from conditional permutations, when asked for.
+        Folded pseudo p-values from conditional randomisation, when asked for
+        (see :mod:`minqing.analysis.gi_kernel`; NaN for islands).
     reason : str or None
         Catalog key saying why no statistic was computed (e.g. too few units).
     """
@@ -133,10 +134,15 @@ def gi_star(y, w, ids=None, *, min_units: int = MIN_UNITS, permutations: int = 0
     min_units : int
         Fewer units than this give no statistic, ``reason`` says so.
     permutations : int
-        When > 0, also conditional-permutation pseudo p-values through esda
-        (slow to compile on first use; never on a page view).
+        When > 0, also conditional-randomisation pseudo p-values ``p_sim``
+        (folded: the smaller of the two directional p-values, ties counted on
+        both sides; NaN for islands) from the compiled kernel in
+        :mod:`minqing.analysis.gi_kernel`, which documents them. The kernel
+        compiles once (cached on disk); call ``gi_kernel.warm_up()`` off the
+        request path before the first use.
     seed : int, optional
-        Seed of the permutations.
+        Seed of the permutations: the same seed gives the same ``p_sim`` on any
+        number of threads. None draws a fresh seed.
 
     Returns
     -------
@@ -205,9 +211,6 @@ def _inference(z: np.ndarray):
 
 
 def _permutations(y, w, permutations, seed):
-    from esda.getisord import G_Local
-    from libpysal.weights import WSP
+    from minqing.analysis.gi_kernel import gi_star_pseudo_p  # numba: imported only when asked for
 
-    g = G_Local(y, WSP(w).to_W(silence_warnings=True), transform="B", star=True, permutations=int(permutations),
-                seed=seed, keep_simulations=False)
-    return np.asarray(g.p_sim)
+    return gi_star_pseudo_p(y, w, permutations, seed).p_sim

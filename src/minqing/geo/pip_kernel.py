@@ -17,8 +17,8 @@ polygon index wins"):
   with the lowest index wins;
 - holes and multi-part polygons follow the even-odd rule over all their rings.
 
-Compiled functions are cached on disk (``cache=True``): set ``NUMBA_CACHE_DIR`` to a
-writable folder when the package folder is not writable.
+Compiled functions are cached on disk (``cache=True``); the threading layer and the lock
+every parallel call holds are set in :mod:`minqing.kernels`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numba import njit, prange
+
+from minqing.kernels import KERNEL_LOCK
 
 INSIDE, EDGE = 1, 2
 _MAX_CELLS = 1 << 21  # index cells in all (about 2 million: 16 MiB of offsets at most)
@@ -129,9 +131,10 @@ def locate(index: PolygonIndex, x, y, day=None, valid_from=None, valid_to=None) 
     day = np.ascontiguousarray(day, dtype=np.int64)
     valid_from = np.ascontiguousarray(valid_from, dtype=np.int64)
     valid_to = np.ascontiguousarray(valid_to, dtype=np.int64)
-    out = _locate(x, y, day, valid_from, valid_to, index.x0, index.y0, index.cell, index.nx, index.ny,
-                  index.cell_start, index.cell_poly, index.cell_flag, index.edge_start, index.ex0, index.ey0,
-                  index.ex1, index.ey1)
+    with KERNEL_LOCK:
+        out = _locate(x, y, day, valid_from, valid_to, index.x0, index.y0, index.cell, index.nx, index.ny,
+                      index.cell_start, index.cell_poly, index.cell_flag, index.edge_start, index.ex0, index.ey0,
+                      index.ex1, index.ey1)
     close = np.flatnonzero(out == -2)
     if len(close):  # GEOS's exact predicates for the few points a float cannot place
         rows, polys = shapely.STRtree(index.geoms).query(shapely.points(x[close], y[close]), predicate="intersects")
@@ -303,10 +306,11 @@ def locate_all(index: PolygonIndex, x, y) -> tuple[np.ndarray, np.ndarray]:
     y = np.ascontiguousarray(y, dtype=np.float64)
     args = (index.x0, index.y0, index.cell, index.nx, index.ny, index.cell_start, index.cell_poly, index.cell_flag,
             index.edge_start, index.ex0, index.ey0, index.ex1, index.ey1)
-    counts = _count_all(x, y, *args)
-    offsets = np.zeros(len(x) + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    rows, polys, unsure = _fill_all(x, y, offsets, *args)
+    with KERNEL_LOCK:
+        counts = _count_all(x, y, *args)
+        offsets = np.zeros(len(x) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        rows, polys, unsure = _fill_all(x, y, offsets, *args)
     if unsure.any():  # GEOS decides the pairs a float cannot
         keep = ~unsure
         rows2, polys2 = rows[unsure], polys[unsure]
