@@ -139,3 +139,26 @@ def local_seconds_sql(column: str, segments: list[tuple[int, int]]) -> str:
     cases = " ".join(f"WHEN {column} < {int(segments[i + 1][0])} THEN {int(segments[i][1])}"
                      for i in range(len(segments) - 1))
     return f"({column} + CASE {cases} ELSE {int(segments[-1][1])} END)"
+
+
+def data_as_of(last_received, now) -> tuple[pd.Timestamp, int]:
+    """The moment a page's "this month", "last 30 days" and "overdue" refer to, and the data's age in days.
+
+    The present while the data is current; the end of the data's last day when the newest order
+    is older than a day (a store loaded from an export), so a page never reads "0 this month"
+    only because nothing newer was loaded.
+
+    Examples
+    --------
+    >>> at, age = data_as_of(pd.Timestamp("2026-10-31 18:00", tz="Asia/Shanghai"),
+    ...                      pd.Timestamp("2026-12-01 09:00", tz="Asia/Shanghai"))
+    >>> str(at), age
+    ('2026-10-31 23:59:59+08:00', 31)
+    """
+    now = pd.Timestamp(now)
+    if last_received is None or pd.isna(last_received):
+        return now, 0
+    last = pd.Timestamp(last_received).tz_convert(now.tz) if now.tzinfo else pd.Timestamp(last_received)
+    end = last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # the last day, still in its month
+    age = int((now.normalize() - last.normalize()).days)
+    return (now, age) if age <= 1 else (min(end, now), age)

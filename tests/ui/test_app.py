@@ -256,3 +256,25 @@ def test_admin_sets_the_city_time_zone(tmp_path, monkeypatch, tiny_units):
     other.switch_page(_page("settings"))
     other.run()
     assert not other.exception and not [b for b in other.selectbox if b.key == "settings_timezone"]
+
+
+def test_grid_leader_page_counts_as_of_the_data_end(app_leader_store):
+    """The demo ends before today: the page says so, and counts 'this month' at the data's end, not 0."""
+    at = app_leader_store
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "数据截至" in warnings
+    labels = [m.label for m in at.metric]
+    this_month = at.metric[labels.index(t("mygrid.this_month", "zh"))].value
+    assert int(this_month.replace(",", "")) > 0
+    open_table = next(d.value for d in at.dataframe if t("mygrid.col_days_overdue", "zh") in d.value.columns)
+    days = open_table[t("mygrid.col_days_overdue", "zh")].dropna()
+    assert (days >= 0).all()
+
+
+@pytest.fixture
+def app_leader_store(demo_store_url, ui_accounts, monkeypatch):
+    monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
+    at = sign_in(AppTest.from_file(APP, default_timeout=90), ui_accounts["grid_leader"][0]).run()
+    at.switch_page(_page("mygrid"))
+    return at.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from minqing.errors import MinqingError
@@ -78,6 +79,22 @@ def empty_state(message_key: str, hint_key: str, lang_: str) -> None:
     """Say that there is nothing to show and what to do about it."""
     st.info(t(message_key, lang_))
     st.markdown(t(hint_key, lang_))
+
+
+def data_as_of(store, lang_: str) -> pd.Timestamp:
+    """Say how fresh the data is and return the moment the page's windows refer to (see citytime.data_as_of)."""
+    from minqing.citytime import data_as_of as as_of
+    from minqing.i18n import fmt_date
+    from minqing.ui import data
+
+    _, last = data.ticket_span(store.url, data.data_version(store))
+    at, age = as_of(last, pd.Timestamp.now(tz=store.timezone))
+    if last is not None:
+        if age > 1:
+            st.warning(t("common.data_stale", lang_, date=fmt_date(last, lang_), days=age))
+        else:
+            st.caption(t("common.data_up_to", lang_, date=fmt_date(last, lang_)))
+    return at
 
 
 def caveat(lang_: str) -> None:

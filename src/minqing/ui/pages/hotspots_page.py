@@ -23,7 +23,7 @@ from minqing.model import CATEGORIES, CHANNELS, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -45,6 +45,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("hotspots.heading", lg))
+    data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
     st.caption(t("hotspots.caption", lg))
     first, last = data.ticket_span(url, version)
     if first is None:

@@ -17,7 +17,7 @@ from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import caveat, empty_state, guard, lang
+from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang
 from minqing.ui.tables import ticket_table
 
 LEVELS = ("subdistrict", "community", "grid")
@@ -32,6 +32,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("overview.heading", lg))
+    data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
     caveat(lg)
     today = today_in(store.timezone)
 

@@ -27,7 +27,7 @@ from minqing.report import (
 )
 from minqing.ui import data
 from minqing.ui import data_meeting as dm
-from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang
 
 THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and not c.code.startswith("99"))
 
@@ -58,6 +58,7 @@ def render() -> None:
     with st.container(key="meeting"):
         st.html(_CSS)
         st.title(t("meeting.heading", lg))
+        data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
         if not months:
             empty_state("meeting.no_data", "meeting.no_data_hint", lg)
             return

@@ -15,8 +15,8 @@ from minqing.i18n import fmt_float, fmt_int, t
 from minqing.model import category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import empty_state, guard, lang
-from minqing.ui.tables import export_buttons, ticket_table
+from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.tables import export_buttons, labelled, ticket_table
 
 
 def render() -> None:
@@ -50,7 +50,7 @@ def render() -> None:
     if tickets.empty:
         empty_state("mygrid.no_tickets", "empty.no_tickets_hint", lg)
         return
-    now = pd.Timestamp.now(tz=store.timezone)
+    now = data_as_of(store, lg)  # the data's end when the store was loaded from an old export
     brief = grid_brief(tickets, now)
     month_start = now.normalize().replace(day=1)
     this_month = tickets[tickets["received_at"] >= month_start]
@@ -77,7 +77,10 @@ def render() -> None:
     if brief.open.empty:
         st.success(t("mygrid.none_open", lg))
     else:
-        ticket_table(brief.open, lg, key="mygrid_open")
+        table = labelled(brief.open, lg)
+        table.insert(2, t("mygrid.col_days_overdue", lg),
+                     [int(d) if o else None for d, o in zip(brief.open["days_overdue"], brief.open["overdue"])])
+        st.dataframe(table, hide_index=True, width="stretch", key="mygrid_open")
 
     left, right = st.columns(2)
     with left:
