@@ -81,19 +81,23 @@ def empty_state(message_key: str, hint_key: str, lang_: str) -> None:
     st.markdown(t(hint_key, lang_))
 
 
-def data_as_of(store, lang_: str) -> pd.Timestamp:
-    """Say how fresh the data is and return the moment the page's windows refer to (see citytime.data_as_of)."""
+def data_as_of(store, lang_: str, sidebar: bool = False) -> pd.Timestamp:
+    """Say how fresh the data is and return the moment the page's windows refer to (see citytime.data_as_of).
+
+    ``sidebar``: say it in the sidebar (map pages keep their layout; a click lands where it is aimed).
+    """
     from minqing.citytime import data_as_of as as_of
     from minqing.i18n import fmt_date
     from minqing.ui import data
 
     _, last = data.ticket_span(store.url, data.data_version(store))
     at, age = as_of(last, pd.Timestamp.now(tz=store.timezone))
+    where = st.sidebar if sidebar else st
     if last is not None:
         if age > 1:
-            st.warning(t("common.data_stale", lang_, date=fmt_date(last, lang_), days=age))
+            where.warning(t("common.data_stale", lang_, date=fmt_date(last, lang_), days=age))
         else:
-            st.caption(t("common.data_up_to", lang_, date=fmt_date(last, lang_)))
+            where.caption(t("common.data_up_to", lang_, date=fmt_date(last, lang_)))
     return at
 
 

@@ -45,7 +45,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("hotspots.heading", lg))
-    data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
+    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
     st.caption(t("hotspots.caption", lg))
     first, last = data.ticket_span(url, version)
     if first is None:

@@ -32,7 +32,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("overview.heading", lg))
-    data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
+    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
     caveat(lg)
     today = today_in(store.timezone)
 

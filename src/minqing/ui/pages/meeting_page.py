@@ -58,7 +58,7 @@ def render() -> None:
     with st.container(key="meeting"):
         st.html(_CSS)
         st.title(t("meeting.heading", lg))
-        data_as_of(store, lg)  # "data up to", or a warning when the newest order is old
+        data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
         if not months:
             empty_state("meeting.no_data", "meeting.no_data_hint", lg)
             return
