@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from minqing.i18n import t
+from minqing.profiling import profiled
 from minqing.ui.components import lang, language_switch, show_error
 from minqing.ui.nav import allowed_pages, home_page
 
@@ -53,7 +54,8 @@ try:  # the one error boundary: our errors become a readable message and a next 
     sign_out_box(user, lg)
     home = home_page(user)  # a grid leader starts at their own grid
     nav = st.navigation([page(v, k, i, default=(v == home)) for v, k, i in allowed_pages(user)])
-    nav.run()
+    with profiled(nav.url_path or home):
+        nav.run()
 except Exception as exc:
     if type(exc).__name__ in ("StopException", "RerunException"):  # st.stop() / st.rerun(): not errors
         raise

@@ -85,6 +85,10 @@ SATISFACTION = _vocab(
     Term("unsatisfied", "不满意", "Unsatisfied"),
     Term("unrated", "未评价", "Not rated"),
 )
+RATED = ("satisfied", "basically_satisfied", "unsatisfied")
+"""Satisfaction values of a rated order: the denominator of 满意率."""
+SATISFIED = ("satisfied", "basically_satisfied")
+"""Satisfaction values that count as satisfied: the numerator of 满意率."""
 
 STATUSES = _vocab(
     Term("open", "办理中", "Open"),

@@ -44,6 +44,7 @@ def counts_by_unit(units: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.GeoData
 
 from dataclasses import dataclass  # noqa: E402
 
+from minqing.analysis.keys import decode, group_codes, period_starts, positions  # noqa: E402
 from minqing.citytime import wall  # noqa: E402
 from minqing.errors import MinqingError  # noqa: E402
 from minqing.model import UNIT_LEVELS  # noqa: E402
@@ -118,18 +119,18 @@ def _problem_flags(tickets, links, window_hours):
     if n == 0:
         return np.zeros(0, dtype=bool)
     cell = pd.to_numeric(tickets["h3_cell"], errors="coerce").fillna(-1).astype("int64").to_numpy()
-    place = np.full(n, "", dtype=object)
+    place = np.full(n, -1, dtype="int64")  # the ticket's first place, as a position in the links
     if links is not None and len(links):
-        first = links.drop_duplicates("source_id").set_index("source_id")["place_id"]
-        pl = tickets["source_id"].map(first)
-        has = pl.notna().to_numpy()
-        place[has] = pl[has].astype(str).to_numpy()
+        first = positions(tickets["source_id"], links["source_id"])
+        has = first >= 0
+        place_code = pd.factorize(links["place_id"].array)[0]
+        place = np.where(has, place_code[np.maximum(first, 0)], -1)
         cell = np.where(has, -2, cell)
     unkeyed = (cell == -1)
-    cat = tickets["category"].astype(object).to_numpy()
-    sec = ((tickets["received_at"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64")
-    frame = pd.DataFrame({"p": place, "k": cell, "c": cat})
-    grp = frame.groupby(["p", "k", "c"], sort=False, dropna=False).ngroup().to_numpy()
+    cat = tickets["category"].astype(object).fillna("\0").to_numpy() if tickets["category"].hasnans \
+        else tickets["category"].array  # a missing category is a key of its own (as groupby(dropna=False))
+    grp, _ = group_codes([place, cell, cat])
+    sec = tickets["received_at"].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
     order = np.lexsort((sec, grp))
     g, s = grp[order], sec[order]
     new = np.ones(n, dtype=bool)
@@ -225,14 +226,7 @@ def _key_values(tickets: pd.DataFrame, key: str, res: int, category_level: int |
 
 
 def _period(received: pd.Series, freq: str) -> np.ndarray:
-    local = wall(received)  # the city's days: the times' own zone
-    if freq == "day":
-        start = local.dt.normalize()
-    elif freq == "week":
-        start = local.dt.normalize() - pd.to_timedelta(local.dt.dayofweek, unit="D")
-    else:
-        start = local.dt.to_period("M").dt.start_time
-    return start.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return period_starts(wall(received), freq)  # the city's days: the times' own zone
 
 
 def _count_tickets(tickets, by, res, freq, category_level, links, window_hours, population):
@@ -255,17 +249,20 @@ def _count_tickets(tickets, by, res, freq, category_level, links, window_hours, 
     frame = pd.DataFrame(cols)
     if "place" in by:
         lk = links[["source_id", "place_id"]].drop_duplicates()
-        pos = pd.Series(np.arange(len(t)), index=t["source_id"].to_numpy())
-        idx = pos.reindex(lk["source_id"].to_numpy()).to_numpy()
-        ok = ~np.isnan(idx)
-        sel = idx[ok].astype("int64")
-        frame = frame.iloc[sel].reset_index(drop=True)
+        idx = positions(lk["source_id"], t["source_id"])  # a ticket at two places counts at both
+        ok = idx >= 0
+        frame = frame.iloc[idx[ok]].reset_index(drop=True)
         frame["place"] = lk["place_id"].to_numpy(dtype=object)[ok]
     keys = list(by) + (["period"] if freq else [])
     if "cell" in by:
         frame = frame[frame["cell"] >= 0]
-    frame = frame.dropna(subset=keys)
-    out = frame.groupby(keys, sort=True).agg(tickets=("problems", "size"), problems=("problems", "sum")).reset_index()
+    # groupby(keys, sort=True) over integer group codes: the same rows, in the same order
+    code, uniques = group_codes([frame[k].to_numpy() for k in keys])
+    keep = code >= 0  # a ticket missing a key is left out
+    groups, inverse, sizes = np.unique(code[keep], return_inverse=True, return_counts=True)
+    problems = np.bincount(inverse, weights=frame["problems"].to_numpy()[keep], minlength=len(groups))
+    out = pd.DataFrame(dict(zip(keys, decode(groups, uniques))))
+    out["tickets"], out["problems"] = sizes, problems
     out[["tickets", "problems"]] = out[["tickets", "problems"]].astype("int64")
     if population is not None:
         unit_keys = [b for b in by if b in _LEVEL_COLUMNS]

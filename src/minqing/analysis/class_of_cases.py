@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from minqing.analysis.aggregate import AggregateError, _need
+from minqing.analysis.keys import month_numbers, positions
+from minqing.citytime import wall
 from minqing.geo.h3cells import cells_to_parent
 
 MIN_TICKETS = 3
@@ -65,12 +66,15 @@ def class_of_cases(tickets: pd.DataFrame, links: pd.DataFrame, category: str, *,
 
 
 def _class_of_cases(tickets, links, category, min_tickets, res):
-    cat = tickets["category"].astype(object)
+    cat = tickets["category"]
     sel = ((cat == category) | cat.str.startswith(category + ".")).fillna(False).to_numpy(dtype=bool)
     t = tickets.loc[sel, ["source_id", "received_at", "h3_cell"]]
-    lk = links[["source_id", "place_id"]].drop_duplicates().astype(object)
-    at_place = t.merge(lk, on="source_id", how="inner")
-    placed = t["source_id"].isin(lk["source_id"]).to_numpy()
+    lk = links[["source_id", "place_id"]].drop_duplicates()
+    pos = positions(lk["source_id"], t["source_id"])  # a ticket at two places counts at both
+    hit = pos >= 0
+    at_place = pd.DataFrame({"place_id": lk["place_id"].to_numpy(dtype=object)[hit],
+                             "received_at": t["received_at"].iloc[pos[hit]].reset_index(drop=True)})
+    placed = positions(t["source_id"], lk["source_id"]) >= 0
     free = t[~placed]
     cells = cells_to_parent(pd.to_numeric(free["h3_cell"], errors="coerce").fillna(-1).astype("int64").to_numpy(), res)
     free = pd.DataFrame({"where_id": cells, "received_at": free["received_at"].to_numpy()})
@@ -80,7 +84,7 @@ def _class_of_cases(tickets, links, category, min_tickets, res):
         if frame.empty:
             continue
         f = frame.rename(columns={key: "where_id"})
-        f["month"] = f["received_at"].dt.strftime("%Y-%m")
+        f["month"] = month_numbers(wall(f["received_at"]))
         g = f.groupby("where_id").agg(tickets=("received_at", "size"), first=("received_at", "min"),
                                       last=("received_at", "max"), months=("month", "nunique")).reset_index()
         g.insert(0, "where_type", kind)

@@ -40,7 +40,7 @@ from minqing.analysis.interventions import (
     evaluate_counts,
 )
 from minqing.interventions import Intervention, get_intervention
-from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, category_at_level
+from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, RATED, category_at_level
 from minqing.store.base import Store, TicketFilter
 
 __all__ = ["InterventionEvaluation", "EffectData", "evaluate_intervention", "evaluate_all", "load_effect_data",
@@ -50,7 +50,7 @@ METRIC_CRS = "EPSG:32651"
 RING_METRES = (50, 100, 150)
 _COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
             "grid_code", "repeat_of")
-_RATED = ("satisfied", "basically_satisfied", "unsatisfied")
+_RATED = RATED
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from minqing.citytime import localize
 from minqing.errors import MinqingError
-from minqing.model import PROACTIVE_CHANNELS, TIMEZONE
+from minqing.model import PROACTIVE_CHANNELS, RATED, SATISFIED, TIMEZONE
 
 RESPONSE_HOURS = 24
 """The response standard: a response within this many hours counts as in time."""
@@ -243,8 +243,8 @@ def _kpi_counts(t: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "followed_up": resolved.isin(["solved", "partly", "not"]),
             "solved": resolved.eq("solved"),
             "partly": resolved.eq("partly"),
-            "rated": satisfaction.isin(["satisfied", "basically_satisfied", "unsatisfied"]),
-            "satisfied": satisfaction.isin(["satisfied", "basically_satisfied"]),
+            "rated": satisfaction.isin(RATED),
+            "satisfied": satisfaction.isin(SATISFIED),
             "deadline_due": has_due & (closed | (t["due_at"] < as_of)),
             "closed_on_time": has_due & closed & (t["closed_at"] <= t["due_at"]),
             "proactive": t["channel"].astype("object").isin(PROACTIVE_CHANNELS),

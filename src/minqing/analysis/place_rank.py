@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from minqing.analysis.aggregate import DEFAULT_WINDOW_HOURS, AggregateError, _need, _problem_flags
+from minqing.analysis.keys import positions
+from minqing.model import RATED
 
 MEASURES = ("tickets", "rate_30d", "repeat_share", "unsatisfied_share")
 """What :func:`rank_places` can rank by."""
@@ -71,12 +73,14 @@ def rank_places(tickets: pd.DataFrame, links: pd.DataFrame, places: pd.DataFrame
 def _rank(tickets, links, places, by, min_tickets, start, end, window_hours):
     t = tickets
     new = _problem_flags(t, links, window_hours) if len(t) else np.zeros(0, dtype=bool)
-    sat = t["satisfaction"].astype(object)
-    f = pd.DataFrame({"source_id": t["source_id"].to_numpy(dtype=object), "problem": new.astype("int64"),
-                      "rated": sat.isin(["satisfied", "basically_satisfied", "unsatisfied"]).to_numpy().astype(int),
-                      "unsat": (sat == "unsatisfied").to_numpy().astype(int)})
-    lk = links[["source_id", "place_id"]].drop_duplicates().astype(object)
-    f = f.merge(lk, on="source_id", how="inner")
+    rated = positions(t["satisfaction"], list(RATED)) >= 0
+    unsat = positions(t["satisfaction"], ["unsatisfied"]) >= 0
+    lk = links[["source_id", "place_id"]].drop_duplicates()
+    pos = positions(lk["source_id"], t["source_id"])  # inner join: a ticket at two places counts at both
+    hit, at = pos >= 0, pos[pos >= 0]
+    f = pd.DataFrame({"place_id": lk["place_id"].to_numpy(dtype=object)[hit], "source_id": at,
+                      "problem": new[at].astype("int64"), "rated": rated[at].astype(int),
+                      "unsat": unsat[at].astype(int)})
     g = f.groupby("place_id").agg(tickets=("source_id", "size"), problems=("problem", "sum"),
                                   rated=("rated", "sum"), unsat=("unsat", "sum"))
     if places is not None and len(places):

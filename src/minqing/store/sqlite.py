@@ -26,7 +26,9 @@ from minqing.model import (
     LOCATION_SOURCES,
     PLACE_COLUMNS,
     PLACE_KINDS,
+    RATED,
     RESOLVED,
+    SATISFIED,
     SATISFACTION,
     STATUSES,
     TICKET_COLUMNS,
@@ -69,6 +71,12 @@ def search_pattern(search: str) -> str:
     """Return the LIKE pattern (``ESCAPE '\\'``) of a search: a substring, where ``*`` matches any run of characters."""
     pieces = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in re.split(r"\*+", search)]
     return "%" + "%".join(p for p in pieces if p) + "%"
+
+
+def _sql_list(constants) -> str:
+    """Quote our own vocabulary codes (never user input) as an SQL list."""
+    assert all(str(c).isidentifier() for c in constants), constants
+    return ", ".join(f"'{c}'" for c in constants)
 
 
 def _in(column: str, values, params: list) -> str:
@@ -460,7 +468,7 @@ class SQLiteStore(IngestMixin, Store):
         clause, params = self._where(where)
         as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]), self.timezone)[0])
         std = RESPONSE_HOURS * 3600
-        proactive = ", ".join(f"'{c}'" for c in PROACTIVE_CHANNELS)
+        proactive = _sql_list(PROACTIVE_CHANNELS)
         flags = {
             "tickets": "1",
             "response_due": f"responded_at IS NOT NULL OR received_at <= {as_of_s - std}",
@@ -468,8 +476,8 @@ class SQLiteStore(IngestMixin, Store):
             "followed_up": "resolved IN ('solved', 'partly', 'not')",
             "solved": "resolved = 'solved'",
             "partly": "resolved = 'partly'",
-            "rated": "satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied')",
-            "satisfied": "satisfaction IN ('satisfied', 'basically_satisfied')",
+            "rated": f"satisfaction IN ({_sql_list(RATED)})",
+            "satisfied": f"satisfaction IN ({_sql_list(SATISFIED)})",
             "deadline_due": f"due_at IS NOT NULL AND (closed_at IS NOT NULL OR due_at < {as_of_s})",
             "closed_on_time": "due_at IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= due_at",
             "proactive": f"channel IN ({proactive})",

@@ -7,7 +7,6 @@ from functools import partial
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from minqing.analysis.interventions import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
@@ -16,6 +15,7 @@ from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
 from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.mapview import show_map
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
 
@@ -49,16 +49,17 @@ def render() -> None:
         return
     r = ev.result
     _verdict(r, lg)
-    before_map, after_map = di.window_maps(url, version, int(iid), int(ring), lg)
     left, right = st.columns(2)
     with left:
         st.markdown("**" + t("effects.map_before", lg, start=fmt_date(r.before.start, lg),
                              end=fmt_date(r.before.end - pd.Timedelta(days=1), lg)) + "**")
-        st_folium(before_map, height=380, use_container_width=True, returned_objects=[], key=f"eb_{iid}_{ring}_{lg}")
+        show_map(lambda: di.window_maps(url, version, int(iid), int(ring), lg)[0],
+                 ("before", url, version, int(iid), int(ring), lg), height=380, key=f"eb_{iid}_{ring}_{lg}")
     with right:
         st.markdown("**" + t("effects.map_after", lg, start=fmt_date(r.after.start, lg),
                              end=fmt_date(r.after.end - pd.Timedelta(days=1), lg)) + "**")
-        st_folium(after_map, height=380, use_container_width=True, returned_objects=[], key=f"ea_{iid}_{ring}_{lg}")
+        show_map(lambda: di.window_maps(url, version, int(iid), int(ring), lg)[1],
+                 ("after", url, version, int(iid), int(ring), lg), height=380, key=f"ea_{iid}_{ring}_{lg}")
     st.subheader(t("effects.series", lg))
     st.altair_chart(_chart(r, lg), use_container_width=True)
     _timeline(url, version, int(iid), names, lg)

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from minqing.analysis.aggregate import count_tickets
-from minqing.analysis.class_of_cases import class_of_cases
-from minqing.analysis.emerging import emerging_hotspots
-from minqing.analysis.forecast import forecast_counts, to_matrix
-from minqing.analysis.getis_ord import gi_star, queen_weights
-from minqing.analysis.place_rank import MEASURES, rank_places
+from minqing.analysis.place_rank import MEASURES
 from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
@@ -24,6 +17,7 @@ from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
 from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.mapview import show_map
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -65,22 +59,20 @@ def render() -> None:
     t0 = pd.Timestamp(start, tz=store.timezone)
     t1 = pd.Timestamp(end, tz=store.timezone) + pd.Timedelta(days=1)
     where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
-    every = hd.tickets(url, version, where_all, user)
-    sel = every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
-    if sel.empty:
+    if not hd.period_count(url, version, where_all, user, t0, t1):
         st.info(t("hotspots.no_tickets", lg))
         return
-    links = hd.links(url, version)
+    view = (url, version, where_all, user)  # what every tab's figures depend on, with its own choices
     places = data.places(url, version)
     names = ("hex", "grid", "emerging", "rank", "class", "forecast", "channel")
     draw = {
-        "hex": partial(_hex, url, version, sel, res, places, lg),
-        "grid": partial(_grid, url, version, sel, lg),
-        "emerging": partial(_emerging, url, version, every, res, t1, lg),
-        "rank": partial(_rank, sel, links, places, t0, t1, lg),
-        "class": partial(_class, every, links, places, cat, lg),
-        "forecast": partial(_forecast, every, links, places, t1, lg),
-        "channel": partial(_channels, every, lg),
+        "hex": partial(_hex, view, t0, t1, res, places, lg),
+        "grid": partial(_grid, view, t0, t1, lg),
+        "emerging": partial(_emerging, view, res, t1, lg),
+        "rank": partial(_rank, view, places, t0, t1, lg),
+        "class": partial(_class, view, places, cat, lg),
+        "forecast": partial(_forecast, view, places, t1, lg),
+        "channel": partial(_channels, view, lg),
     }
     # Stateful tabs: only the open one is computed on a rerun.
     tabs = st.tabs([t(f"hotspots.tab_{k}", lg) for k in names], key="hs_tab", on_change="rerun")
@@ -97,44 +89,38 @@ def _gi_summary(g, lg):
         st.caption(t("hotspots.units_count", lg, n=len(g.y), hot=int((g.bins > 0).sum()), cold=int((g.bins < 0).sum())))
 
 
-def _hex(url, version, sel, res, places, lg):
-    cells = hd.study_cells(url, version, res)
-    counts = count_tickets(sel, "cell", res=res).table.set_index("cell")["tickets"]
-    y = counts.reindex(cells, fill_value=0).to_numpy(dtype=float)
-    g = gi_star(y, hd.h3_weights(url, version, res), cells)
+def _hex(view, t0, t1, res, places, lg):
+    cells, y, g = hd.hex_gi(*view, t0, t1, res)
     _gi_summary(g, lg)
-    m = hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg))
-    st_folium(m, height=520, use_container_width=True, returned_objects=[], key="hs_hex_map")
+    show_map(lambda: hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg)),
+             ("hex", *view, t0, t1, res, lg), height=520, key="hs_hex_map")
 
 
-def _grid(url, version, sel, lg):
-    today = today_in(data.get_store(url).timezone)
-    grids = data.units(url, version, "grid", today).reset_index(drop=True)
-    counts = count_tickets(sel, "grid").table.set_index("grid")["tickets"]
-    y = grids["code"].map(counts).fillna(0).to_numpy(dtype=float)
-    g = gi_star(y, queen_weights(grids), grids["code"].to_numpy())
+def _grid(view, t0, t1, lg):
+    url, version = view[:2]
+    today = str(today_in(data.get_store(url).timezone))
+    codes, y, g = hd.grid_gi(*view, t0, t1, today)
     _gi_summary(g, lg)
     st.caption(t("hotspots.grid_note", lg))
-    gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y)
-    st_folium(units_bins_map(gdf, lg, value_label=t("hotspots.tickets", lg)), height=520,
-              use_container_width=True, returned_objects=[], key="hs_grid_map")
+
+    def build():
+        grids = data.units(url, version, "grid", today).reset_index(drop=True)
+        gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y)
+        return units_bins_map(gdf, lg, value_label=t("hotspots.tickets", lg))
+
+    show_map(build, ("grid", *view, t0, t1, today, lg), height=520, key="hs_grid_map")
 
 
 def _months_before(t1, n=24):
     last = (pd.Timestamp(t1).tz_localize(None) - pd.Timedelta(days=1)).to_period("M")
     if (pd.Timestamp(t1).tz_localize(None)).to_period("M") == last:  # range ends inside a month
         last = last - 1
-    return [str(p) for p in pd.period_range(last - (n - 1), last, freq="M")]
+    return tuple(str(p) for p in pd.period_range(last - (n - 1), last, freq="M"))
 
 
-def _emerging(url, version, every, res, t1, lg):
+def _emerging(view, res, t1, lg):
     st.caption(t("hotspots.emerging_caption", lg))
-    months = _months_before(t1, 24)
-    cells = hd.study_cells(url, version, res)
-    c = count_tickets(every, "cell", res=res, freq="month").table
-    ids, cube = to_matrix(c, "cell", months)
-    full = pd.DataFrame(cube, index=ids).reindex(cells, fill_value=0)
-    e = emerging_hotspots(full.to_numpy(), cells, months)
+    e = hd.emerging(*view, res, _months_before(t1, 24))
     if e.reason:
         st.warning(t(e.reason, lg))
         return
@@ -151,12 +137,12 @@ def _emerging(url, version, every, res, t1, lg):
         hide_index=True, width="stretch")
 
 
-def _rank(sel, links, places, t0, t1, lg):
+def _rank(view, places, t0, t1, lg):
     c = st.columns(2)
     by = c[0].selectbox(t("hotspots.rank_by", lg), MEASURES, key="hs_rank_by",
                         format_func=partial(_key_label, "rank_", lang=lg))
     mn = c[1].number_input(t("hotspots.min_tickets", lg), 1, 1000, 5, key="hs_rank_min")
-    r = rank_places(sel, links, places, by=by, min_tickets=int(mn), start=t0, end=t1)
+    r = hd.ranking(*view, t0, t1, by, int(mn))
     tab = r.table.merge(places[["place_id", "name"]], on="place_id", how="left")
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
     show = tab[["rank", "name", "place_id", "tickets", "problems", "rate_30d", "repeat_share", "unsatisfied_share",
@@ -170,14 +156,14 @@ def _rank(sel, links, places, t0, t1, lg):
                  hide_index=True, width="stretch")
 
 
-def _class(every, links, places, cat, lg):
+def _class(view, places, cat, lg):
     c = st.columns(2)
     leaf = [k for k, v in CATEGORIES.items() if v.level >= 2]
     code = c[0].selectbox(t("hotspots.class_category", lg), leaf,
                           index=leaf.index(cat) if cat in leaf else leaf.index("03.01.01"), key="hs_class_cat",
                           format_func=partial(_cat_label, lang=lg))
     mn = c[1].number_input(t("hotspots.class_min", lg), 1, 1000, 3, key="hs_class_min")
-    cc = class_of_cases(every if not cat or code.startswith(cat) else every, links, code, min_tickets=int(mn))
+    cc = hd.class_cases(*view, code, int(mn))
     tab = cc.table.copy()
     names = dict(zip(places["place_id"], places["name"]))
     tab["where"] = [names.get(w, w) if k == "place" else cells_to_str([w])[0] for k, w in
@@ -190,20 +176,17 @@ def _class(every, links, places, cat, lg):
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
         hide_index=True, width="stretch")
     if len(cc.table):
-        st_folium(class_of_cases_map(places, cc.table, lg), height=480, use_container_width=True,
-                  returned_objects=[], key="hs_class_map")
+        show_map(lambda: class_of_cases_map(places, cc.table, lg), ("class", *view, code, int(mn), lg), height=480,
+                 key="hs_class_map")
 
 
-def _forecast(every, links, places, t1, lg):
+def _forecast(view, places, t1, lg):
     level = st.radio(t("hotspots.forecast_level", lg), ["place", "cell"], horizontal=True, key="hs_fc_level",
                      format_func=partial(_key_label, "level_", lang=lg))
-    months = _months_before(t1, 24)
-    c = count_tickets(every, "place" if level == "place" else "cell", res=9, freq="month", links=links).table
-    ids, m = to_matrix(c, level, months)
-    if len(ids) == 0:
+    f = hd.forecast(*view, level, _months_before(t1, 24))
+    if f is None:
         st.info(t("hotspots.no_tickets", lg))
         return
-    f = forecast_counts(m, ids, months)
     st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 2, lg),
                  naive=fmt_float(f.backtest["mae_naive"].mean(), 2, lg), skill=fmt_float(f.skill, 2, lg),
                  coverage=fmt_float(f.coverage * 100, 0, lg) + "%"))
@@ -221,9 +204,7 @@ def _forecast(every, links, places, t1, lg):
                  hide_index=True)
 
 
-def _channels(every, lg):
+def _channels(view, lg):
     st.caption(t("hotspots.channel_caption", lg))
-    c = count_tickets(every, ("channel",), freq="month").table
-    c["channel"] = [CHANNELS[k].label(lg) if k in CHANNELS else k for k in c["channel"]]
-    wide = c.pivot_table(index="period", columns="channel", values="tickets", aggfunc="sum", fill_value=0)
-    st.bar_chart(wide)
+    wide = hd.channel_months(*view)
+    st.bar_chart(wide.rename(columns={k: CHANNELS[k].label(lg) for k in wide.columns if k in CHANNELS}))

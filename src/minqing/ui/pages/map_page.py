@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from minqing.auth import can
 from minqing.citytime import today as today_in
@@ -18,6 +16,7 @@ from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang
+from minqing.ui.mapview import show_map
 from minqing.ui.tables import ticket_table
 
 LEVELS = ("subdistrict", "community", "grid")
@@ -70,20 +69,28 @@ def render() -> None:
         format_func=partial(_measure_label, lang=lg), horizontal=True, key="overview_measure",
     )
     basemap = st.session_state.get("basemap", "none")
-    points = None
-    # the chosen grid's own tickets as clustered points (masked as the role requires); a meeting viewer
-    # sees counts only, nothing finer than a grid
-    if leaf and can(user, "tickets"):
-        points = data.tickets_all(url, version, user, TicketFilter(unit_level=level, unit_codes=(path[-1],)))
-    m = data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
-                      selected=path[-1] if leaf else None, tickets=points, finer=_finer(levels, level))
-    out = st_folium(
-        m, height=620, use_container_width=True, returned_objects=["last_active_drawing"],
-        key=f"map_{level}_{parent}_{measure}_{basemap}_{lg}",
-    )
-    clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
-    if clicked and clicked in set(counts["code"]) and (len(path) <= depth or path[depth] != clicked):
-        _go(path[:depth] + [clicked], params)
+    selected = path[-1] if leaf else None
+
+    def build():
+        points = None
+        # the chosen grid's own tickets as clustered points (masked as the role requires); a meeting viewer
+        # sees counts only, nothing finer than a grid
+        if leaf and can(user, "tickets"):
+            points = data.tickets_all(url, version, user, TicketFilter(unit_level=level, unit_codes=(path[-1],)))
+        return data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
+                             selected=selected, tickets=points, finer=_finer(levels, level))
+
+    key = f"map_{level}_{parent}_{measure}_{basemap}_{lg}"
+    codes = set(counts["code"])
+
+    def clicked():  # runs before the rerun the click causes: the new level is drawn in that one run
+        code = ((st.session_state.get(key) or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+        if code and code in codes and (len(path) <= depth or path[depth] != code):
+            _set_path(path[:depth] + [code], params)
+
+    show_map(build, (url, version, lg, measure, str(today), user, level, parent, basemap, selected,
+                     tuple(levels)), key=key, height=620, returned_objects=("last_active_drawing",),
+             on_change=clicked)
     st.caption(t("overview.map_caption", lg) + " " + t("drill.click_hint", lg))
 
     if leaf and can(user, "tickets"):
@@ -140,13 +147,14 @@ def _breadcrumb(path, names, lg, params):
     cols = st.columns(len(crumbs) + 1)
     for i, label in enumerate(crumbs):
         if i < len(crumbs) - 1:
-            if cols[i].button(escape_markdown(label), key=f"crumb_{i}", type="tertiary"):  # names come from files
-                _go(path[:i], params)
+            # names come from files; the callback moves up before the rerun: one run, not two
+            cols[i].button(escape_markdown(label), key=f"crumb_{i}", type="tertiary", on_click=_set_path,
+                           args=(path[:i], params))
         else:
             cols[i].markdown(f"**{escape_markdown(label)}**")
 
 
-def _go(path, params=None):
+def _set_path(path, params=None):
     for p in set(PARAMS) - set(params or PARAMS):  # parameters of levels this city does not have
         if p in st.query_params:
             del st.query_params[p]
@@ -155,7 +163,6 @@ def _go(path, params=None):
             st.query_params[p] = path[i]
         elif p in st.query_params:
             del st.query_params[p]
-    st.rerun()
 
 
 def _tianditu_key(basemap: str) -> str | None:

@@ -11,7 +11,6 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from minqing.analysis.kpis import default_month
 from minqing.auth import scope_grids
@@ -28,6 +27,7 @@ from minqing.report import (
 from minqing.ui import data
 from minqing.ui import data_meeting as dm
 from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.mapview import show_map
 
 THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and not c.code.startswith("99"))
 
@@ -88,9 +88,9 @@ def render() -> None:
         if dm.month_units(url, version, user, scope, month, map_level, parent).empty:
             st.info(t("meeting.map_empty", lg))
         else:
-            m = dm.meeting_map(url, version, user, scope, month, map_level, parent, lg)
-            st_folium(m, height=620, use_container_width=True, returned_objects=[],
-                      key=f"meeting_map_{month}_{sd}_{theme}_{lg}")
+            show_map(partial(dm.meeting_map, url, version, user, scope, month, map_level, parent, lg),
+                     (url, version, user, scope, month, map_level, parent, lg), height=620,
+                     key=f"meeting_map_{month}_{sd}_{theme}_{lg}")
 
         st.subheader(t("meeting.export_heading", lg))
         st.caption(t("meeting.export_hint", lg))

@@ -12,7 +12,7 @@ from minqing.auth import User, scope_grids
 from minqing.citytime import today as today_in
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.model import category_path
+from minqing.model import RATED, SATISFIED, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui.components import data_as_of, empty_state, guard, lang
@@ -55,8 +55,8 @@ def render() -> None:
     month_start = now.normalize().replace(day=1)
     this_month = tickets[tickets["received_at"] >= month_start]
     last_30 = tickets[tickets["received_at"] > now - pd.Timedelta(days=30)]
-    rated = last_30["satisfaction"].isin(["satisfied", "basically_satisfied", "unsatisfied"])
-    satisfied = last_30["satisfaction"].isin(["satisfied", "basically_satisfied"])
+    rated = last_30["satisfaction"].isin(RATED)
+    satisfied = last_30["satisfaction"].isin(SATISFIED)
 
     c = st.columns(5)
     c[0].metric(t("mygrid.this_month", lg), fmt_int(len(this_month), lg))
