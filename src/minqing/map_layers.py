@@ -266,3 +266,35 @@ def _is_colour(value) -> bool:
 def feature_collection(features: list[dict]) -> dict:
     """Return a GeoJSON FeatureCollection of ``features``."""
     return {"type": "FeatureCollection", "features": features}
+
+
+_STEADY_JS = (
+    "{% macro script(this, kwargs) %}\n"
+    "(function (map) {\n"
+    "  var kb = map.keyboard;\n"
+    "  if (!kb || !kb._onMouseDown) { return; }\n"
+    "  L.DomEvent.off(map.getContainer(), 'mousedown', kb._onMouseDown, kb);\n"
+    "  kb._onMouseDown = function () {\n"
+    "    if (!this._focused) { this._map.getContainer().focus({preventScroll: true}); }\n"
+    "  };\n"
+    "  L.DomEvent.on(map.getContainer(), 'mousedown', kb._onMouseDown, kb);\n"
+    "})({{ this._parent.get_name() }});\n"
+    "{% endmacro %}"
+)
+
+
+class SteadyFocus(MacroElement):
+    """Keep the page still when a map is pressed, so a click lands where it was aimed.
+
+    Leaflet focuses its container on mousedown (for the arrow keys) and restores the scroll of
+    its own frame only. Inside Streamlit's component frame, focusing scrolls the *page* to bring
+    the frame into view when the map is partly below the fold: between mousedown and mouseup the
+    map moves under the pointer and the click selects another unit (seen: clicked 长白新村街道,
+    got 定海路街道). Focusing with ``preventScroll`` keeps the keyboard and the aim.
+    """
+
+    _template = Template(_STEADY_JS)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "SteadyFocus"

@@ -17,7 +17,7 @@ import shapely
 
 from minqing.basemaps import to_display
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.map_layers import DataLayer, DataLegend, feature_collection, labelled_lines, text_lines
+from minqing.map_layers import DataLayer, DataLegend, SteadyFocus, feature_collection, labelled_lines, text_lines
 from minqing.model import PLACE_KINDS
 
 # ColorBrewer YlOrRd, 6 classes: calm on a projector, readable in grey print.
@@ -108,6 +108,7 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
             url, attr=bm.attribution, name=bm.id, subdomains=bm.subdomains, max_zoom=bm.max_zoom, control=False
         ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    SteadyFocus().add_to(m)  # pressing a map never scrolls the page under the pointer
     return m
 
 

@@ -124,15 +124,15 @@ def test_click_into_a_grid_and_switch_language(page, app_url, ui_accounts):
     for param in ("sd", "cm", "g"):
         for dx, dy in ((0, 0), (40, 30), (-40, -30), (60, -50), (-60, 50), (90, 0)):
             page.wait_for_load_state("networkidle", timeout=90_000)
-            iframe, frame = _map_frame(page)
-            # hide the places layer so the click lands on a unit, then click near the map's middle
-            places_toggle = frame.locator(".leaflet-control-layers-overlays label").filter(
-                has_text=re.compile(r"^\s*点位\s*$")
-            )
-            if places_toggle.locator("input").is_checked():
-                places_toggle.click()
-            box = iframe.bounding_box()
-            try:
+            try:  # the frame of the previous level may still be on its way out: then take the new one
+                iframe, frame = _map_frame(page)
+                # hide the places layer so the click lands on a unit, then click near the map's middle
+                places_toggle = frame.locator(".leaflet-control-layers-overlays label").filter(
+                    has_text=re.compile(r"^\s*点位\s*$")
+                )
+                if places_toggle.count() and places_toggle.locator("input").is_checked(timeout=10_000):
+                    places_toggle.click()  # (a unit without places has no such layer)
+                box = iframe.bounding_box()
                 iframe.click(position={"x": box["width"] / 2 + dx, "y": box["height"] / 2 + dy})
                 page.wait_for_function(f"() => location.search.includes('{param}=')", timeout=20_000)
                 break
@@ -150,3 +150,47 @@ def test_click_into_a_grid_and_switch_language(page, app_url, ui_accounts):
     page.wait_for_selector("text=Latest work orders", timeout=60_000)
     assert "lang=en" in page.url and "g=" in page.url
     _shot(page, "grid_drilldown_en")
+
+
+SCROLLERS_JS = """() => [window.scrollY, ...[...document.querySelectorAll('*')]
+    .filter(e => e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== 'visible')
+    .map(e => e.scrollTop)]"""
+
+
+def test_a_click_lands_on_the_unit_under_the_pointer_below_the_fold(browser, app_url, ui_accounts, demo_store_url):
+    """The map partly below the fold: pressing it must not scroll the page, and the drill-down goes
+    to the sub-district under the pointer (Leaflet focused its frame on mousedown, the page
+    scrolled, and the click selected a unit 5.7 km away)."""
+    import shapely
+
+    from minqing.store import open_store
+
+    context = browser.new_context(viewport={"width": 1400, "height": 700}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        sign_in_browser(page, f"{app_url}/map", ui_accounts["planner"][0])
+        iframe, frame = _map_frame(page)
+        page.wait_for_timeout(1_000)
+        toggle = frame.locator(".leaflet-control-layers-overlays label").filter(has_text=re.compile(r"^\s*点位\s*$"))
+        if toggle.count() and toggle.locator("input").is_checked():
+            toggle.click()
+        box = iframe.bounding_box()
+        assert box["y"] + box["height"] > 700 > box["y"] + 60, "the map must be partly below the fold"
+        x, y = box["x"] + box["width"] / 2, 700 - 25  # near the bottom of what is visible
+        lat, lng = frame.evaluate(
+            f"() => {{ const p = map_div.containerPointToLatLng([{x - box['x']}, {y - box['y']}]);"
+            " return [p.lat, p.lng]; }")
+        with open_store(demo_store_url) as store:
+            u = store.read_units()
+        u = u[(u["level"] == "subdistrict") & u["valid_to"].isna()]
+        under = u[u.contains(shapely.Point(lng, lat))]["code"].tolist()
+        assert len(under) == 1, "the point aimed at lies in one sub-district"
+        before = page.evaluate(SCROLLERS_JS)
+        page.mouse.move(x, y)
+        page.mouse.down()
+        assert page.evaluate(SCROLLERS_JS) == before, "pressing the map scrolled the page"
+        page.mouse.up()
+        page.wait_for_function("() => location.search.includes('sd=')", timeout=30_000)
+        assert f"sd={under[0]}" in page.url
+    finally:
+        context.close()

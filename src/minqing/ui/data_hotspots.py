@@ -14,12 +14,23 @@ COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "h3_cell",
            "satisfaction", "status")
 
 
-@st.cache_resource(max_entries=4, ttl=1800)  # shared, not copied: callers must not modify it
-def tickets(url: str, version: str, where: TicketFilter, user: User) -> pd.DataFrame:
-    """Return the analysis columns of the tickets matching ``where`` within ``user``'s scope (no personal data)."""
+def scoped(where: TicketFilter, user: User) -> TicketFilter:
+    """Return ``where`` with the analysis columns and ``user``'s scope: the key of every cache below.
+
+    Keyed on the scope rather than on the user, every viewer with the same scope (all planners,
+    the meeting, administrators) shares one copy of the tickets and of each tab's results.
+    """
     from dataclasses import replace
 
-    return get_store(url).read_tickets(scoped_filter(user, replace(where, columns=COLUMNS)))
+    return scoped_filter(user, replace(where, columns=COLUMNS))
+
+
+@st.cache_resource(max_entries=4, ttl=1800)  # shared, not copied: callers must not modify it
+def tickets(url: str, version: str, where: TicketFilter) -> pd.DataFrame:
+    """Return the analysis columns of the tickets matching ``where`` (scoped: see :func:`scoped`; no personal data)."""
+    if where.columns != COLUMNS:
+        raise ValueError("pass the filter through data_hotspots.scoped()")
+    return get_store(url).read_tickets(where)
 
 
 @st.cache_data(max_entries=4, ttl=3600)
@@ -50,38 +61,38 @@ def h3_weights(url: str, version: str, res: int):
 # another one with the same scope, is read back rather than computed from a million tickets.
 # The results are small (tables of cells, places, months), so cache_data copies them cheaply.
 
-def _in_period(url: str, version: str, where: TicketFilter, user: User, t0, t1) -> pd.DataFrame:
-    every = tickets(url, version, where, user)
+def _in_period(url: str, version: str, where: TicketFilter, t0, t1) -> pd.DataFrame:
+    every = tickets(url, version, where)
     return every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def period_count(url: str, version: str, where: TicketFilter, user: User, t0, t1) -> int:
-    """Return how many tickets within ``user``'s scope match ``where`` in [t0, t1)."""
-    return len(_in_period(url, version, where, user, t0, t1))
+def period_count(url: str, version: str, where: TicketFilter, t0, t1) -> int:
+    """Return how many tickets match ``where`` (scoped) in [t0, t1)."""
+    return len(_in_period(url, version, where, t0, t1))
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def hex_gi(url: str, version: str, where: TicketFilter, user: User, t0, t1, res: int):
+def hex_gi(url: str, version: str, where: TicketFilter, t0, t1, res: int):
     """Return (study cells, tickets per cell, Gi*) of the period at H3 ``res``."""
     from minqing.analysis.aggregate import count_tickets
     from minqing.analysis.getis_ord import gi_star
 
     cells = study_cells(url, version, res)
-    counts = count_tickets(_in_period(url, version, where, user, t0, t1), "cell", res=res).table
+    counts = count_tickets(_in_period(url, version, where, t0, t1), "cell", res=res).table
     y = counts.set_index("cell")["tickets"].reindex(cells, fill_value=0).to_numpy(dtype=float)
     return cells, y, gi_star(y, h3_weights(url, version, res), cells)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def grid_gi(url: str, version: str, where: TicketFilter, user: User, t0, t1, at: str):
+def grid_gi(url: str, version: str, where: TicketFilter, t0, t1, at: str):
     """Return (grid codes, tickets per grid, Gi*) of the period over the grids valid at ``at``."""
     from minqing.analysis.aggregate import count_tickets
     from minqing.analysis.getis_ord import gi_star
     from minqing.ui.data import units
 
     grids = units(url, version, "grid", at).reset_index(drop=True)
-    counts = count_tickets(_in_period(url, version, where, user, t0, t1), "grid").table.set_index("grid")["tickets"]
+    counts = count_tickets(_in_period(url, version, where, t0, t1), "grid").table.set_index("grid")["tickets"]
     y = grids["code"].map(counts).fillna(0).to_numpy(dtype=float)
     return grids["code"].to_numpy(), y, gi_star(y, grid_weights(url, version, at), grids["code"].to_numpy())
 
@@ -96,59 +107,59 @@ def grid_weights(url: str, version: str, at: str):
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def month_matrix(url: str, version: str, where: TicketFilter, user: User, key: str, res: int,
+def month_matrix(url: str, version: str, where: TicketFilter, key: str, res: int,
                  months: tuple[str, ...]):
     """Return (ids, matrix of tickets per id and month) for ``key`` "cell" (at ``res``) or "place"."""
     from minqing.analysis.aggregate import count_tickets
     from minqing.analysis.forecast import to_matrix
 
-    every = tickets(url, version, where, user)
+    every = tickets(url, version, where)
     c = count_tickets(every, key, res=res, freq="month", links=links(url, version) if key == "place" else None).table
     return to_matrix(c, key, list(months))
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def emerging(url: str, version: str, where: TicketFilter, user: User, res: int, months: tuple[str, ...]):
+def emerging(url: str, version: str, where: TicketFilter, res: int, months: tuple[str, ...]):
     """Return the emerging hot-spot classes of the study cells over ``months``."""
     from minqing.analysis.emerging import emerging_hotspots
 
     cells = study_cells(url, version, res)
-    ids, cube = month_matrix(url, version, where, user, "cell", res, months)
+    ids, cube = month_matrix(url, version, where, "cell", res, months)
     full = pd.DataFrame(cube, index=ids).reindex(cells, fill_value=0)
     return emerging_hotspots(full.to_numpy(), cells, list(months))
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def ranking(url: str, version: str, where: TicketFilter, user: User, t0, t1, by: str, min_tickets: int):
+def ranking(url: str, version: str, where: TicketFilter, t0, t1, by: str, min_tickets: int):
     """Return the place ranking of the period."""
     from minqing.analysis.place_rank import rank_places
     from minqing.ui.data import places
 
-    return rank_places(_in_period(url, version, where, user, t0, t1), links(url, version), places(url, version),
+    return rank_places(_in_period(url, version, where, t0, t1), links(url, version), places(url, version),
                        by=by, min_tickets=min_tickets, start=t0, end=t1)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def class_cases(url: str, version: str, where: TicketFilter, user: User, code: str, min_tickets: int):
+def class_cases(url: str, version: str, where: TicketFilter, code: str, min_tickets: int):
     """Return where category ``code`` recurs."""
     from minqing.analysis.class_of_cases import class_of_cases
 
-    return class_of_cases(tickets(url, version, where, user), links(url, version), code, min_tickets=min_tickets)
+    return class_of_cases(tickets(url, version, where), links(url, version), code, min_tickets=min_tickets)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def forecast(url: str, version: str, where: TicketFilter, user: User, level: str, months: tuple[str, ...]):
+def forecast(url: str, version: str, where: TicketFilter, level: str, months: tuple[str, ...]):
     """Return next month's forecast per place or res-9 cell (None when nothing to forecast)."""
     from minqing.analysis.forecast import forecast_counts
 
-    ids, m = month_matrix(url, version, where, user, level, 9, months)
+    ids, m = month_matrix(url, version, where, level, 9, months)
     return forecast_counts(m, ids, list(months)) if len(ids) else None
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def channel_months(url: str, version: str, where: TicketFilter, user: User) -> pd.DataFrame:
+def channel_months(url: str, version: str, where: TicketFilter) -> pd.DataFrame:
     """Return tickets per month (rows) and channel code (columns)."""
     from minqing.analysis.aggregate import count_tickets
 
-    c = count_tickets(tickets(url, version, where, user), ("channel",), freq="month").table
+    c = count_tickets(tickets(url, version, where), ("channel",), freq="month").table
     return c.pivot_table(index="period", columns="channel", values="tickets", aggfunc="sum", fill_value=0)

@@ -59,10 +59,11 @@ def render() -> None:
     t0 = pd.Timestamp(start, tz=store.timezone)
     t1 = pd.Timestamp(end, tz=store.timezone) + pd.Timedelta(days=1)
     where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
-    if not hd.period_count(url, version, where_all, user, t0, t1):
+    where_all = hd.scoped(where_all, user)  # the viewer's scope: part of every cache key below
+    if not hd.period_count(url, version, where_all, t0, t1):
         st.info(t("hotspots.no_tickets", lg))
         return
-    view = (url, version, where_all, user)  # what every tab's figures depend on, with its own choices
+    view = (url, version, where_all)  # what every tab's figures depend on, with its own choices
     places = data.places(url, version)
     names = ("hex", "grid", "emerging", "rank", "class", "forecast", "channel")
     draw = {
