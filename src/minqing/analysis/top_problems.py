@@ -1,5 +1,10 @@
 """This month's top problems: place × category, with trend arrows.
 
+Arrows come from :func:`minqing.analysis.trends.trend`: an exact conditional
+binomial test of the month's count against last month's (and against the sum
+of the three months before, exposure by days), p < 0.05 and at least 10 %
+change; → otherwise.
+
 A *problem* is a place and a category (中类 by default).  Tickets linked to
 no place are grouped by grid × category instead, so a problem spread over a
 grid still shows; :attr:`TopProblems.table` says which is which in
@@ -20,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from minqing.analysis.kpis import KpiError, month_key, shift_month
+from minqing.analysis.trends import TRENDS, trend
 from minqing.model import PLACE_KINDS, TIMEZONE, category_at_level, category_path
 
-TRENDS = {"up": "↑", "down": "↓", "flat": "→"}
-"""Trend codes and their arrows."""
 
 COUNT_COLUMNS = ("month", "place_id", "grid_code", "category", "tickets", "problems")
 TABLE_COLUMNS = (
@@ -132,28 +136,7 @@ def roll_up(counts: pd.DataFrame, level: int = 2) -> pd.DataFrame:
     return _roll_up(counts, level)
 
 
-def trend(current: float, reference: float, tolerance: float = 0.1) -> str:
-    """Return "up", "down" or "flat" for ``current`` against ``reference``.
-
-    Up when ``current`` exceeds ``reference`` by more than ``tolerance``
-    (relative), down when it falls short by more, flat otherwise; anything
-    against a reference of 0 is up (0 against 0 is flat).
-
-    Examples
-    --------
-    >>> trend(12, 10), trend(11, 10), trend(3, 0)
-    ('up', 'flat', 'up')
-    """
-    if reference <= 0:
-        return "up" if current > 0 else "flat"
-    if current > reference * (1 + tolerance):
-        return "up"
-    if current < reference * (1 - tolerance):
-        return "down"
-    return "flat"
-
-
-def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.1) -> TopProblems:
+def top_problems(counts: pd.DataFrame, month, n: int = 10) -> TopProblems:
     """Return the ``n`` problems with most tickets in ``month`` and their trends.
 
     Parameters
@@ -163,8 +146,6 @@ def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.
     month : str or Timestamp
     n : int
         How many rows (ties broken by problems, then by place/grid and category).
-    tolerance : float
-        Relative change below which the arrow is → (see :func:`trend`).
 
     Returns
     -------
@@ -176,10 +157,10 @@ def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.
                        key="meeting.error_columns", columns=", ".join(missing))
     if n < 1:
         raise KpiError(f"n must be at least 1, got {n!r}", key="meeting.error_n", n=str(n))
-    return _top(counts, month_key(month), n, tolerance)
+    return _top(counts, month_key(month), n)
 
 
-def _top(counts: pd.DataFrame, month: str, n: int, tolerance: float) -> TopProblems:
+def _top(counts: pd.DataFrame, month: str, n: int) -> TopProblems:
     c = counts.copy()
     c["where_type"] = np.where(c["place_id"].notna(), "place", "grid")
     c["where_id"] = c["place_id"].where(c["place_id"].notna(), c["grid_code"]).astype("object")
@@ -195,14 +176,17 @@ def _top(counts: pd.DataFrame, month: str, n: int, tolerance: float) -> TopProbl
             "tickets": col("tickets", month),
             "problems": col("problems", month),
             "last_month": col("tickets", before[0]),
-            "avg_3m": sum(col("tickets", m) for m in before) / 3.0,
+            "sum_3m": sum(col("tickets", m) for m in before),
         }
     ).reset_index()
     table = table[table["tickets"] > 0]
     table = table.sort_values(["tickets", "problems", "where_id", "category"],
                               ascending=[False, False, True, True]).head(n).reset_index(drop=True)
-    table["trend_month"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["last_month"])]
-    table["trend_3m"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["avg_3m"])]
+    days = {m: pd.Period(m, "M").days_in_month for m in [month, *before]}
+    ex_month, ex_3m = days[before[0]] / days[month], sum(days[m] for m in before) / days[month]
+    table["trend_month"] = [trend(a, b, ex_month) for a, b in zip(table["tickets"], table["last_month"])]
+    table["trend_3m"] = [trend(a, b, ex_3m) for a, b in zip(table["tickets"], table["sum_3m"])]
+    table["avg_3m"] = table["sum_3m"] / 3.0
     table["rank"] = np.arange(1, len(table) + 1)
     for k in ("tickets", "problems", "last_month"):
         table[k] = table[k].astype("int64")
