@@ -32,26 +32,76 @@ PLACE_COLORS = {
 COORD_DECIMALS = 6  # about 0.1 m: enough for display, keeps the HTML small
 
 
-def class_breaks(values, k: int = len(PALETTE)) -> list[float]:
-    """Return up to ``k + 1`` rising quantile breaks of the finite ``values``."""
+def class_breaks(values, k: int = len(PALETTE), decimals: int = 0) -> list[float]:
+    """Return Fisher-Jenks class edges of the finite ``values``, strictly rising.
+
+    Fisher-Jenks (``mapclassify.FisherJenks``, the classifier geopandas'
+    ``plot(scheme=...)`` uses) puts breaks where they keep each class's values
+    closest together. With a dozen sub-districts or a few dozen grids,
+    quantiles put very different counts in one class (738 and 3,064) and split
+    equal ones; head/tail breaks suits thousands of units with a heavy tail but
+    gives two or three classes for a dozen.
+
+    Class ``i`` holds the values above edge ``i`` up to and including edge
+    ``i + 1``; edge 0 is one step (1, or 0.1 with one decimal) below the lowest
+    value. Every class holds at least one value.
+
+    Parameters
+    ----------
+    values : array-like
+    k : int
+        At most this many classes (fewer when there are fewer distinct values).
+    decimals : int
+        Values are classed rounded to this many decimals and edges are such
+        values: 0 for counts (integer edges), 1 for rates.
+
+    Examples
+    --------
+    >>> class_breaks([1, 2, 2, 3, 10, 11, 50], k=3)
+    [0.0, 3.0, 11.0, 50.0]
+    """
+    import mapclassify
+
     v = np.asarray(values, dtype="float64")
-    v = v[np.isfinite(v)]
+    v = np.round(v[np.isfinite(v)], decimals)
     if v.size == 0:
         return []
-    breaks = np.unique(np.quantile(v, np.linspace(0, 1, k + 1)))
-    return breaks.tolist()
+    distinct = np.unique(v)
+    tops = distinct if len(distinct) <= k else np.round(mapclassify.FisherJenks(v, k=k).bins, decimals)
+    tops = np.unique(np.append(tops, distinct[-1]))
+    tops = tops[np.unique(np.searchsorted(tops, v, side="left"))]  # drop a class that rounding emptied
+    low = round(float(distinct[0]) - 10.0 ** -decimals, decimals)
+    return [low] + [float(b) for b in tops]
 
 
-def color_for(value, breaks: list[float]) -> str:
-    """Return the palette colour of ``value`` for the given breaks."""
-    if value is None or not np.isfinite(value) or not breaks:
+def class_index(value, breaks: list[float], decimals: int = 0) -> int | None:
+    """Return the class (0, 1, ...) of ``value`` for edges from :func:`class_breaks`; None when missing."""
+    if value is None or not np.isfinite(value) or len(breaks) < 2:
+        return None
+    i = int(np.searchsorted(breaks[1:], round(float(value), decimals), side="left"))
+    return min(i, len(breaks) - 2)
+
+
+def color_for(value, breaks: list[float], decimals: int = 0) -> str:
+    """Return the palette colour of ``value`` for edges from :func:`class_breaks` (spread over the palette)."""
+    i = class_index(value, breaks, decimals)
+    if i is None:
         return NO_DATA
-    if len(breaks) == 1:  # every unit has the same value: no contrast to show
-        return PALETTE[0]
-    i = int(np.searchsorted(breaks, value, side="right")) - 1
-    i = min(max(i, 0), len(breaks) - 2)
-    # spread the classes we have over the whole palette
     return PALETTE[round(i * (len(PALETTE) - 1) / max(len(breaks) - 2, 1))]
+
+
+def class_labels(breaks: list[float], lang: str = "zh", decimals: int = 0) -> list[str]:
+    """Return one legend label per class: ``323–385`` for counts, ``1.2–3.4`` for rates, ``5`` for one value."""
+    step = 10.0 ** -decimals
+
+    def fmt(x):
+        return fmt_int(x, lang) if decimals == 0 else fmt_float(x, decimals, lang)
+
+    out = []
+    for lo, hi in zip(breaks[:-1], breaks[1:]):
+        lo = round(lo + step, decimals)
+        out.append(fmt(hi) if lo >= hi else f"{fmt(lo)}–{fmt(hi)}")
+    return out
 
 
 def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0) -> dict:
@@ -177,8 +227,9 @@ def unit_map(
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
     m = base_map(units.total_bounds, basemap, key)
     sd = to_display(units, basemap).copy()
-    breaks = class_breaks(sd[measure])
-    sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
+    decimals = 1 if measure == "rate" else 0
+    breaks = class_breaks(sd[measure], decimals=decimals)
+    sd["fill"] = [color_for(v, breaks, decimals) for v in sd[measure].astype("float64")]
     sd["tickets_fmt"] = sd["tickets"].map(lambda v: fmt_int(v, lang))
     sd["rate_fmt"] = sd["rate"].map(lambda v: fmt_float(v, 1, lang))
     sd["population_fmt"] = sd["population"].map(lambda v: fmt_int(v, lang))
@@ -214,7 +265,7 @@ def unit_map(
     # the layer control goes last: its script refers to every layer defined before it
     folium.LayerControl(collapsed=False).add_to(m)
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
-    legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)
+    legend(title, breaks, lang, places_title=t("map.legend_places", lang), decimals=decimals).add_to(m)
     return m
 
 
@@ -254,23 +305,24 @@ def _swatch(color: str, text: str, round_: bool = False) -> dict:
 
 
 def legend(title: str, breaks: list[float], lang: str = "zh", places_title: str | None = None,
-           extra: list[dict] | None = None) -> DataLegend:
+           extra: list[dict] | None = None, decimals: int = 0) -> DataLegend:
     """Return the legend box: the colour classes and the place kinds, every line set as text.
 
     Parameters
     ----------
     title : str
     breaks : list of float
-        The class breaks of :func:`class_breaks`; one line per class.
+        The class edges of :func:`class_breaks`; one line per class (:func:`class_labels`).
     places_title : str, optional
         When given, a section listing the place kinds and their colours.
     extra : list of dict, optional
         More lines (see :class:`minqing.map_layers.DataLegend`).
+    decimals : int
+        0 for counts (integer ranges), 1 for rates.
     """
     items = [{"text": title, "bold": True}]
-    for i in range(max(len(breaks) - 1, 0)):
-        items.append(_swatch(color_for(breaks[i], breaks),
-                             f"{fmt_float(breaks[i], 1, lang)} – {fmt_float(breaks[i + 1], 1, lang)}"))
+    for i, text in enumerate(class_labels(breaks, lang, decimals)):
+        items.append(_swatch(color_for(breaks[i + 1], breaks, decimals), text))
     items += extra or []
     if places_title:
         items.append({"text": places_title, "bold": True})
@@ -402,6 +454,7 @@ def add_ticket_points(
         _with(fc, "_tip", [labelled_lines([(t("map.tooltip_tickets", lang), fmt_int(v, lang))])
                            for v in hexes["tickets"]])
         DataLayer(fc, style={"fillOpacity": 0.7, "weight": 0.5, "color": "#666666"}, control=False).add_to(group)
+        legend(t("map.legend_ticket_cells", lang), breaks, lang).add_to(m)  # a second box: these are cells
     else:
         pts = to_display(gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=4326), basemap)
         cluster = MarkerCluster(name=t("map.tickets", lang), control=False).add_to(group)

@@ -27,7 +27,7 @@ from minqing.htmlsafe import escape_html
 from minqing.analysis.kpis import KpiBoard
 from minqing.errors import MinqingError
 from minqing.i18n import fmt_int, fmt_month, t
-from minqing.maps import NO_DATA, PALETTE, class_breaks, color_for
+from minqing.maps import NO_DATA, PALETTE, class_breaks, class_labels, color_for
 
 FONT_FAMILY = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -243,11 +243,11 @@ def _svg_legend(breaks: list[float], y: float, lang: str) -> str:
     if len(breaks) < 2:
         items.append(f'<rect x="4" y="{y + 16:.0f}" width="22" height="12" fill="{PALETTE[0] if breaks else NO_DATA}"/>')
         return f'<g class="legend">{"".join(items)}</g>'
-    for j in range(len(breaks) - 1):
+    for j, text in enumerate(class_labels(breaks, lang)):
         x = 4 + j * 92
-        color = color_for(breaks[j], breaks)
+        color = color_for(breaks[j + 1], breaks)
         items.append(f'<rect x="{x}" y="{y + 16:.0f}" width="22" height="12" fill="{color}" stroke="#555" stroke-width="0.5"/>')
-        items.append(f'<text x="{x + 26}" y="{y + 26:.0f}">{fmt_int(breaks[j], lang)}–{fmt_int(breaks[j + 1], lang)}</text>')
+        items.append(f'<text x="{x + 26}" y="{y + 26:.0f}">{e(text)}</text>')
     return f'<g class="legend">{"".join(items)}</g>'
 
 
