@@ -202,6 +202,8 @@ def unit_map(
     key: str | None = None,
     selected: str | None = None,
     tickets: pd.DataFrame | None = None,
+    labels: bool = False,
+    marks: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Return a choropleth of units of one level, with finer outlines, places and tickets on top.
 
@@ -222,6 +224,15 @@ def unit_map(
         Code of a unit to outline in bold.
     tickets : DataFrame, optional
         Tickets to draw as points (see :func:`add_ticket_points`; already masked).
+    labels : bool
+        Permanent labels (name, count, channel flag) at each unit's representative
+        point, for a projector; with more than :data:`MAX_LABELS` units only the
+        highest counts and the flagged units are labelled.
+    marks : GeoDataFrame, optional
+        Numbered markers (``rank`` and a point geometry), e.g. the top-10 table's places.
+
+    A ``channel_note`` column (``channel_note_en`` in English) adds the channel that
+    drives a unit's count to its tooltip and label (:mod:`minqing.analysis.channel_mix`).
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
@@ -237,12 +248,16 @@ def unit_map(
     sd["label"] = sd["name"] if lang == "zh" else names_en.fillna(sd["name"])
     sd["sel"] = sd["code"] == selected
 
+    note_col = "channel_note" if lang == "zh" else "channel_note_en"
+    sd["note"] = sd[note_col].fillna("") if note_col in sd.columns else ""
     aliases = [t(f"map.tooltip_{k}", lang) for k in ("name", "tickets", "rate", "population")]
     fc = _geojson(sd, ["code"], simplify=0.00002)
     _with(fc, "_style", [{"fillColor": fill, "color": "#000000" if sel else "#444444", "weight": 4 if sel else 1.5}
                          for fill, sel in zip(sd["fill"], sd["sel"])])
-    _with(fc, "_tip", [labelled_lines(zip(aliases, vals)) for vals in
-                       zip(sd["label"], sd["tickets_fmt"], sd["rate_fmt"], sd["population_fmt"])])
+    rows = zip(sd["label"], sd["tickets_fmt"], sd["rate_fmt"], sd["population_fmt"], sd["note"])
+    _with(fc, "_tip", [labelled_lines([*zip(aliases, (name, n, r, p)), *([(t("map.tooltip_channel", lang), note)]
+                                                                          if note else [])])
+                       for name, n, r, p, note in rows])
     DataLayer(
         fc,
         name=t(f"map.{level}s", lang) if level in ("subdistrict", "grid") else t("map.units", lang),
@@ -260,6 +275,10 @@ def unit_map(
 
     if places is not None and len(places):
         add_places(m, to_display(places, basemap), lang)
+    if labels and len(sd):
+        _unit_labels(sd, measure, lang).add_to(m)
+    if marks is not None and len(marks):
+        _rank_marks(to_display(marks, basemap), lang).add_to(m)
     if tickets is not None and len(tickets):
         add_ticket_points(m, tickets, lang, basemap)
     # the layer control goes last: its script refers to every layer defined before it
@@ -267,6 +286,36 @@ def unit_map(
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
     legend(title, breaks, lang, places_title=t("map.legend_places", lang), decimals=decimals).add_to(m)
     return m
+
+
+MAX_LABELS = 12
+"""Most permanent unit labels on one map (the highest counts, and every flagged unit)."""
+
+
+def _point_layer(points, labels, name: str, style: dict, label_px: int) -> DataLayer:
+    features = [{"type": "Feature", "properties": {"_label": lab},
+                 "geometry": {"type": "Point", "coordinates": [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]}}
+                for p, lab in zip(points, labels)]
+    return DataLayer(feature_collection(features), name=name, style=style, interactive=False, label_px=label_px)
+
+
+def _unit_labels(sd: gpd.GeoDataFrame, measure: str, lang: str) -> DataLayer:
+    """Permanent labels "name / count (/ channel flag)" at representative points: readable on a projector."""
+    keep = sd
+    if len(sd) > MAX_LABELS:
+        top = sd[measure].astype("float64").fillna(-1).nlargest(MAX_LABELS).index
+        keep = sd[sd.index.isin(top) | (sd["note"] != "")]
+    value = keep["tickets_fmt"] if measure == "tickets" else keep["rate_fmt"]
+    labels = [text_lines((name, True), v, note) for name, v, note in zip(keep["label"], value, keep["note"])]
+    return _point_layer(keep.geometry.representative_point(), labels, t("map.labels", lang),
+                        {"radius": 0, "opacity": 0, "fillOpacity": 0}, 15)
+
+
+def _rank_marks(marks: gpd.GeoDataFrame, lang: str) -> DataLayer:
+    """Numbered markers whose numbers match the top-10 table."""
+    return _point_layer(marks.geometry.representative_point(), [[(str(int(r)), True)] for r in marks["rank"]],
+                        t("map.top_marks", lang),
+                        {"radius": 13, "color": "#b71c1c", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 1}, 16)
 
 
 def add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str = "zh") -> folium.FeatureGroup:
@@ -345,7 +394,7 @@ def _gi_legend(lang: str) -> DataLegend:
 
 
 def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
-                 basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
+                 basemap: str = "none", key: str | None = None, value_label: str = "", notes=None) -> folium.Map:
     """Return a map of H3 cells coloured by Gi* bin (−3..+3), with optional places on top.
 
     Parameters
@@ -354,6 +403,8 @@ def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame
     bins : array-like of int (−3..+3)
     values : array-like
         The count shown in each cell's tooltip.
+    notes : array-like of str, optional
+        A line per cell for its tooltip ("" for none), e.g. the channel that drives its count.
     """
     import h3
 
@@ -362,19 +413,26 @@ def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame
              for c in cells.view("uint64").tolist()]
     gdf = gpd.GeoDataFrame({"bin": np.asarray(bins, dtype=int), "value": np.asarray(values, dtype=float)},
                            geometry=polys, crs=4326)
+    if notes is not None:
+        gdf["note"] = list(notes)
     return units_bins_map(gdf, lang, places, basemap, key, value_label)
 
 
 def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
                    basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
-    """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin."""
+    """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin.
+
+    An optional ``note`` column adds a tooltip line (the channel that drives a unit's count).
+    """
     shown = to_display(units, basemap)
     m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
     gdf = shown[["bin", "value", "geometry"]].copy()
+    notes = shown["note"].fillna("").astype(str) if "note" in shown.columns else pd.Series("", index=shown.index)
     fc = _geojson(gdf, ["bin"])
     _with(fc, "_tip", [text_lines(f"{value_label} {fmt_float(v, 0, lang)} · "
-                                  f"{t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang)}")
-                       for b, v in zip(gdf["bin"], gdf["value"])])
+                                  f"{t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang)}",
+                                  note and f"{t('map.tooltip_channel', lang)}：{note}")
+                       for b, v, note in zip(gdf["bin"], gdf["value"], notes)])
     _with(fc, "_style", [{"fillColor": GI_COLORS.get(int(b), NO_DATA)} for b in gdf["bin"]])
     DataLayer(fc, name=t("hotspots.layer_bins", lang), style={"color": "#999", "weight": 0.4, "fillOpacity": 0.75},
               ).add_to(m)

@@ -60,3 +60,9 @@ def test_rising_counts_the_baseline_as_a_count_too():
 def test_needs_aware_now():
     with pytest.raises(ValueError, match="timezone-aware"):
         grid_brief(tickets([]), pd.Timestamp("2025-06-30"))
+
+
+def test_nothing_rising_keeps_the_columns():
+    one = tickets([("2025-06-15 09:00", None, "2025-06-20 00:00", "04.01.01", "x")])
+    r = grid_brief(one, NOW).rising
+    assert r.empty and list(r.columns) == ["category", "recent", "baseline_per_30d", "ratio", "p_value"]

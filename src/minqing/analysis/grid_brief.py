@@ -105,7 +105,7 @@ def _rising(t, now):
     out["p_value"] = [change_p_value(a, b, 3.0) for a, b in zip(out["recent"], before)]
     with np.errstate(divide="ignore"):
         out["ratio"] = out["recent"] / out["baseline_per_30d"]
-    out = out[[trend(a, b, 3.0) == "up" for a, b in zip(out["recent"], before)]]
+    out = out[np.array([trend(a, b, 3.0) == "up" for a, b in zip(out["recent"], before)], dtype=bool)]
     return out.sort_values("p_value")[cols].reset_index(drop=True)
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from minqing.analysis.aggregate import count_tickets
+from minqing.analysis.channel_mix import surge_labels
 from minqing.analysis.class_of_cases import class_of_cases
 from minqing.analysis.emerging import emerging_hotspots
 from minqing.analysis.forecast import forecast_counts, to_matrix
@@ -19,19 +20,15 @@ from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
 from minqing.maps import class_of_cases_map, hex_bins_map, units_bins_map
-from minqing.model import CATEGORIES, CHANNELS, category_path
+from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
 
 
 def _cat_label(code: str, lang: str) -> str:
     return t("hotspots.category_all", lang) if code == "" else f"{code} {category_path(code, lang)}"
-
-
-def _chan_label(code: str, lang: str) -> str:
-    return t("hotspots.channel_all", lang) if code == "" else CHANNELS[code].label(lang)
 
 
 def _key_label(prefix: str, code: str, lang: str) -> str:
@@ -59,12 +56,13 @@ def render() -> None:
     start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else (default_start, hi))
     cat = c[1].selectbox(t("hotspots.category", lg), [""] + list(CATEGORIES), key="hs_cat",
                          format_func=partial(_cat_label, lang=lg))
-    chan = c[2].selectbox(t("hotspots.channel", lg), [""] + list(CHANNELS), key="hs_chan",
-                          format_func=partial(_chan_label, lang=lg))
+    chan = c[2].selectbox(t("hotspots.channel", lg), CHANNEL_CHOICES, key="hs_chan",
+                          format_func=partial(channel_choice_label, lang=lg), help=t("channels.help", lg))
     res = c[3].selectbox(t("hotspots.res", lg), [7, 8, 9, 10], index=2, key="hs_res")
     t0 = pd.Timestamp(start, tz=store.timezone)
     t1 = pd.Timestamp(end, tz=store.timezone) + pd.Timedelta(days=1)
-    where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
+    st.caption(channel_caption(chan, lg))
+    where_all = TicketFilter(categories=(cat,) if cat else None, channels=channels_for(chan))
     every = hd.tickets(url, version, where_all, user)
     sel = every[(every["received_at"] >= t0) & (every["received_at"] < t1)]
     if sel.empty:
@@ -80,7 +78,7 @@ def render() -> None:
         "rank": partial(_rank, sel, links, places, t0, t1, lg),
         "class": partial(_class, every, links, places, cat, lg),
         "forecast": partial(_forecast, every, links, places, t1, lg),
-        "channel": partial(_channels, every, lg),
+        "channel": partial(_channels, url, version, cat, user, lg),
     }
     # Stateful tabs: only the open one is computed on a rerun.
     tabs = st.tabs([t(f"hotspots.tab_{k}", lg) for k in names], key="hs_tab", on_change="rerun")
@@ -90,11 +88,23 @@ def render() -> None:
                 draw[name]()
 
 
-def _gi_summary(g, lg):
+def _gi_summary(g, lg, notes=None):
     if g.reason:
         st.warning(t(g.reason, lg))
-    else:
-        st.caption(t("hotspots.units_count", lg, n=len(g.y), hot=int((g.bins > 0).sum()), cold=int((g.bins < 0).sum())))
+        return
+    st.caption(t("hotspots.units_count", lg, n=len(g.y), hot=int((g.bins > 0).sum()), cold=int((g.bins < 0).sum())))
+    flagged = [n for n, b in zip(notes if notes is not None else [], g.bins) if n and b > 0]
+    if flagged:  # hot spots a single channel makes: say so beside the map
+        by = pd.Series([n.rsplit(" ", 2)[0] for n in flagged]).value_counts()
+        st.warning(t("hotspots.flags", lg, n=len(flagged), hot=int((g.bins > 0).sum()),
+                     channels="、".join(f"{k} ({v})" for k, v in by.items())))
+
+
+def _notes(sel, key, ids, lg, **kw) -> list[str]:
+    """The channel that drives each unit's count ("扫码上报 61 %", or ""), in the order of ``ids``."""
+    c = count_tickets(sel, (key, "channel"), **kw).table
+    labels = surge_labels(c, key, lg)
+    return [labels.get(i, "") for i in ids]
 
 
 def _hex(url, version, sel, res, places, lg):
@@ -102,8 +112,9 @@ def _hex(url, version, sel, res, places, lg):
     counts = count_tickets(sel, "cell", res=res).table.set_index("cell")["tickets"]
     y = counts.reindex(cells, fill_value=0).to_numpy(dtype=float)
     g = gi_star(y, hd.h3_weights(url, version, res), cells)
-    _gi_summary(g, lg)
-    m = hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg))
+    notes = _notes(sel, "cell", cells, lg, res=res)
+    _gi_summary(g, lg, notes)
+    m = hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg), notes=notes)
     st_folium(m, height=520, use_container_width=True, returned_objects=[], key="hs_hex_map")
 
 
@@ -113,9 +124,10 @@ def _grid(url, version, sel, lg):
     counts = count_tickets(sel, "grid").table.set_index("grid")["tickets"]
     y = grids["code"].map(counts).fillna(0).to_numpy(dtype=float)
     g = gi_star(y, queen_weights(grids), grids["code"].to_numpy())
-    _gi_summary(g, lg)
+    notes = _notes(sel, "grid", grids["code"], lg)
+    _gi_summary(g, lg, notes)
     st.caption(t("hotspots.grid_note", lg))
-    gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y)
+    gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y, note=notes)
     st_folium(units_bins_map(gdf, lg, value_label=t("hotspots.tickets", lg)), height=520,
               use_container_width=True, returned_objects=[], key="hs_grid_map")
 
@@ -159,10 +171,12 @@ def _rank(sel, links, places, t0, t1, lg):
     r = rank_places(sel, links, places, by=by, min_tickets=int(mn), start=t0, end=t1)
     tab = r.table.merge(places[["place_id", "name"]], on="place_id", how="left")
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
-    show = tab[["rank", "name", "place_id", "tickets", "problems", "rate_30d", "repeat_share", "unsatisfied_share",
-                "reason"]]
+    tab["channel"] = _notes(sel, "place", tab["place_id"], lg, links=links)
+    show = tab[["rank", "name", "place_id", "tickets", "channel", "problems", "rate_30d", "repeat_share",
+                "unsatisfied_share", "reason"]]
     st.dataframe(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
                                       "tickets": t("hotspots.tickets", lg), "problems": t("hotspots.problems", lg),
+                                      "channel": t("map.tooltip_channel", lg),
                                       "rate_30d": t("hotspots.rank_rate_30d", lg),
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
                                       "unsatisfied_share": t("hotspots.rank_unsatisfied_share", lg),
@@ -221,8 +235,9 @@ def _forecast(every, links, places, t1, lg):
                  hide_index=True)
 
 
-def _channels(every, lg):
+def _channels(url, version, cat, user, lg):
     st.caption(t("hotspots.channel_caption", lg))
+    every = hd.tickets(url, version, TicketFilter(categories=(cat,) if cat else None), user)  # the mix: all channels
     c = count_tickets(every, ("channel",), freq="month").table
     c["channel"] = [CHANNELS[k].label(lg) if k in CHANNELS else k for k in c["channel"]]
     wide = c.pivot_table(index="period", columns="channel", values="tickets", aggfunc="sum", fill_value=0)
