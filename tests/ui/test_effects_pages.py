@@ -77,3 +77,28 @@ def test_before_after_maps_have_one_legend_on_one_scale(demo_store_url):
     assert [len(x) for x in legends] == [1, 1]
     assert legends[0][0].items == legends[1][0].items  # the same classes before and after
     assert legends[0][0].items[0]["text"] == t("effects.map_legend", "zh")
+
+
+def test_effects_text_comes_from_the_numbers(demo_store_url, monkeypatch):
+    """No fixed claim that 12345 fell: the sentence is generated; the ring keeps its width and interval;
+    the series are indexed so pooled controls and the target share one honest axis."""
+    import json
+
+    from minqing.auth import User
+
+    monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "views" / "effects.py"), default_timeout=90)
+    at.session_state["user"] = User("planner", name="t_planner")
+    at.run()
+    assert not at.exception, at.exception
+    texts = " ".join(m.value for m in at.markdown)
+    assert "12345热线每30天" in texts and "95% 区间" in texts
+    captions = [c.value for c in at.caption]
+    assert not any("说明治理在起作用" in c for c in captions)  # the old fixed claim
+    spill = [m for m in at.metric if m.label.startswith("外溢环带")]
+    if spill:  # a ring was evaluated
+        assert spill[0].label == t("effects.spillover", "zh", ring=150)
+        assert any(c.startswith("95% 区间") for c in captions)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    layers = json.dumps(spec, ensure_ascii=False)
+    assert '"field": "index"' in layers and t("effects.index_axis", "zh") in layers
