@@ -238,6 +238,19 @@ def test_hotspots_count_citizen_channels_by_default_and_flag_a_channel(app):
     assert rank[col].astype(str).str.contains("扫码上报").any()  # places the QR codes drive say so
 
 
+def test_one_class_of_cases_respects_the_time_range(app):
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    lo, hi = app.date_input(key="hs_period").value
+    app.session_state["hs_tab"] = t("hotspots.tab_class", "zh")
+    app.run()
+    assert not app.exception and not app.error
+    tab = app.dataframe[0].value
+    first, last = t("hotspots.first", "zh"), t("hotspots.last", "zh")
+    assert len(tab) and (tab[first] >= str(lo)).all() and (tab[last] <= str(hi)).all()
+
+
 def test_admin_sets_the_city_time_zone(tmp_path, monkeypatch, tiny_units):
     from minqing.accounts import add_user, read_audit
     from minqing.ingest.pipeline import ImportOptions, import_file

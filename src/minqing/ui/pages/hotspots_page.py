@@ -76,7 +76,7 @@ def render() -> None:
         "grid": partial(_grid, url, version, sel, lg),
         "emerging": partial(_emerging, url, version, every, res, t1, lg),
         "rank": partial(_rank, sel, links, places, t0, t1, lg),
-        "class": partial(_class, every, links, places, cat, lg),
+        "class": partial(_class, sel, links, places, cat, lg),  # the chosen time range, like every other tab
         "forecast": partial(_forecast, every, links, places, t1, lg),
         "channel": partial(_channels, url, version, cat, user, lg),
     }
@@ -184,14 +184,14 @@ def _rank(sel, links, places, t0, t1, lg):
                  hide_index=True, width="stretch")
 
 
-def _class(every, links, places, cat, lg):
+def _class(sel, links, places, cat, lg):
     c = st.columns(2)
     leaf = [k for k, v in CATEGORIES.items() if v.level >= 2]
     code = c[0].selectbox(t("hotspots.class_category", lg), leaf,
                           index=leaf.index(cat) if cat in leaf else leaf.index("03.01.01"), key="hs_class_cat",
                           format_func=partial(_cat_label, lang=lg))
     mn = c[1].number_input(t("hotspots.class_min", lg), 1, 1000, 3, key="hs_class_min")
-    cc = class_of_cases(every if not cat or code.startswith(cat) else every, links, code, min_tickets=int(mn))
+    cc = class_of_cases(sel, links, code, min_tickets=int(mn))
     tab = cc.table.copy()
     names = dict(zip(places["place_id"], places["name"]))
     tab["where"] = [names.get(w, w) if k == "place" else cells_to_str([w])[0] for k, w in
