@@ -27,17 +27,17 @@ def test_citizen_default_and_choices():
 
 def test_surge_rule_by_hand():
     counts = c([
-        ("A", "hotline_12345", 39), ("A", "qr_code", 61),   # 61 % here, 2 / 300 = 1 % elsewhere: flagged
+        ("A", "hotline_12345", 39), ("A", "qr_code", 61),   # QR shares .61 .02 0 0: median 1 %, 61 % >= 3 %
         ("B", "hotline_12345", 98), ("B", "qr_code", 2),
-        ("C", "hotline_12345", 70), ("C", "app", 30),       # 30 % here, 7 / 300 = 2 % elsewhere: flagged
-        ("D", "hotline_12345", 93), ("D", "app", 7),
+        ("C", "hotline_12345", 70), ("C", "app", 30),       # app shares 0 0 .30 .07: median 3.5 %, 30 % >= 10.5 %
+        ("D", "hotline_12345", 93), ("D", "app", 7),        # 7 % is below the 20 % share
     ])
     s = channel_surges(counts).set_index("code")
     assert s.index.tolist() == ["A", "C"]
     assert s.loc["A", "channel"] == "qr_code" and s.loc["A", "share"] == pytest.approx(0.61)
-    assert s.loc["A", "share_elsewhere"] == pytest.approx(2 / 300)
-    assert s.loc["C", "share_elsewhere"] == pytest.approx(7 / 300)
-    # the hotline's 98 % in B is not 3x its share elsewhere (202 / 300 = 67 %)
+    assert s.loc["A", "share_typical"] == pytest.approx(0.01)
+    assert s.loc["C", "share_typical"] == pytest.approx(0.035)
+    # the hotline's 98 % in B is not 3x the median unit's (.70 + .93) / 2 = 81.5 %
     assert "B" not in s.index
     assert surge_labels(counts)["A"] == "扫码上报 61 %"
     assert surge_labels(counts, lang="en")["A"] == "QR code 61 %"
@@ -47,7 +47,7 @@ def test_surge_rule_by_hand():
 def test_no_flag_below_the_share_or_without_others():
     # 19 % is below the 20 % share even if nobody else uses the channel
     assert channel_surges(c([("A", "qr_code", 19), ("A", "hotline_12345", 81), ("B", "hotline_12345", 100)])).empty
-    # one unit: nothing to compare with; one channel chosen: every share is 100 %
+    # one unit is its own median; one channel chosen: every share is 100 %
     assert channel_surges(c([("A", "qr_code", 60), ("A", "hotline_12345", 40)])).empty
     assert channel_surges(c([("A", "qr_code", 60), ("B", "qr_code", 5)])).empty
     assert surge_label("fax", 0.5) == "fax 50 %"
@@ -76,6 +76,13 @@ def _qr_subdistrict(url):
     path = sqlite_path(url)
     return json.loads(Path(path).with_name(path.stem + "_truth.json").read_text(encoding="utf-8"))["stories"][
         "g_qr_code"]["subdistrict_code"]
+
+
+def test_a_channel_that_floods_many_units_still_flags_each():
+    # QR codes in 3 of 8 places, 50-60 % there: the pooled rest would hold 3 x 30 % = 90 % as the bar
+    rows = [(p, "hotline_12345", 100) for p in "ABCDEFGH"] + [(p, "qr_code", n) for p, n in zip("ABC", (150, 120, 100))]
+    s = channel_surges(c(rows))
+    assert s["code"].tolist() == ["A", "B", "C"] and (s["share_typical"] == 0).all()
 
 
 def test_demo_qr_subdistrict_flagged_with_all_channels_only(demo_store_url):
