@@ -192,6 +192,6 @@ class ScopedStore:
                 hit |= rows[col].fillna("").astype(str).str.casefold().str.contains(query, regex=False)
         return rows[hit.to_numpy()].reset_index(drop=True)
 
-    def count_tickets(self, level: str, where: TicketFilter | None = None) -> pd.DataFrame:
-        """Return counts per unit of ``level`` within scope."""
-        return self._store.count_tickets(level, scoped_filter(self.user, where))
+    def count_tickets(self, level: str, where: TicketFilter | None = None, by_channel: bool = False) -> pd.DataFrame:
+        """Return counts per unit of ``level`` (and channel, with ``by_channel``) within scope."""
+        return self._store.count_tickets(level, scoped_filter(self.user, where), by_channel)

@@ -141,6 +141,12 @@ RUNTIME_JS = r"""
         if (props._tip && o.interactive) {
           l.bindTooltip(function () { return box(props._tip, "minqing-tip"); }, {sticky: o.sticky});
         }
+        if (props._label) {  // a permanent label (a projector has no pointer): name and count, a rank
+          var lab = box(props._label, "minqing-label");
+          lab.style.cssText = "font-size:" + (o.label_px || 15) + "px;font-weight:600;text-align:center;line-height:1.25;";
+          l.bindTooltip(lab, {permanent: true, direction: "center", className: "minqing-label", opacity: 0.92,
+                              interactive: false});
+        }
         if (props._popup && o.interactive) {
           l.bindPopup(function () { return box(props._popup, "minqing-popup"); }, {maxWidth: 320});
         }
@@ -211,13 +217,15 @@ class DataLayer(Layer):
         Whether tooltips follow the pointer.
     control : bool
         Whether the layer is listed in the layer control.
+    label_px : int
+        Font size of permanent labels (a feature's ``_label`` lines, shown without hovering).
     """
 
     _template = Template(_LAYER_JS)
 
     def __init__(self, data: dict, name: str | None = None, *, style: dict | None = None,
                  highlight: dict | None = None, interactive: bool = True, point: str = "circle_marker",
-                 sticky: bool = True, control: bool = True, show: bool = True):
+                 sticky: bool = True, control: bool = True, show: bool = True, label_px: int = 15):
         if point not in POINT_KINDS:
             raise ValueError(f"point must be one of {POINT_KINDS}, got {point!r}")
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -227,7 +235,7 @@ class DataLayer(Layer):
         self.payload = encode_payload({
             "data": data,
             "options": {"style": style or {}, "highlight": highlight, "interactive": bool(interactive),
-                        "point": point, "sticky": bool(sticky)},
+                        "point": point, "sticky": bool(sticky), "label_px": int(label_px)},
         })
 
 

@@ -32,26 +32,76 @@ PLACE_COLORS = {
 COORD_DECIMALS = 6  # about 0.1 m: enough for display, keeps the HTML small
 
 
-def class_breaks(values, k: int = len(PALETTE)) -> list[float]:
-    """Return up to ``k + 1`` rising quantile breaks of the finite ``values``."""
+def class_breaks(values, k: int = len(PALETTE), decimals: int = 0) -> list[float]:
+    """Return Fisher-Jenks class edges of the finite ``values``, strictly rising.
+
+    Fisher-Jenks (``mapclassify.FisherJenks``, the classifier geopandas'
+    ``plot(scheme=...)`` uses) puts breaks where they keep each class's values
+    closest together. With a dozen sub-districts or a few dozen grids,
+    quantiles put very different counts in one class (738 and 3,064) and split
+    equal ones; head/tail breaks suits thousands of units with a heavy tail but
+    gives two or three classes for a dozen.
+
+    Class ``i`` holds the values above edge ``i`` up to and including edge
+    ``i + 1``; edge 0 is one step (1, or 0.1 with one decimal) below the lowest
+    value. Every class holds at least one value.
+
+    Parameters
+    ----------
+    values : array-like
+    k : int
+        At most this many classes (fewer when there are fewer distinct values).
+    decimals : int
+        Values are classed rounded to this many decimals and edges are such
+        values: 0 for counts (integer edges), 1 for rates.
+
+    Examples
+    --------
+    >>> class_breaks([1, 2, 2, 3, 10, 11, 50], k=3)
+    [0.0, 3.0, 11.0, 50.0]
+    """
+    import mapclassify
+
     v = np.asarray(values, dtype="float64")
-    v = v[np.isfinite(v)]
+    v = np.round(v[np.isfinite(v)], decimals)
     if v.size == 0:
         return []
-    breaks = np.unique(np.quantile(v, np.linspace(0, 1, k + 1)))
-    return breaks.tolist()
+    distinct = np.unique(v)
+    tops = distinct if len(distinct) <= k else np.round(mapclassify.FisherJenks(v, k=k).bins, decimals)
+    tops = np.unique(np.append(tops, distinct[-1]))
+    tops = tops[np.unique(np.searchsorted(tops, v, side="left"))]  # drop a class that rounding emptied
+    low = round(float(distinct[0]) - 10.0 ** -decimals, decimals)
+    return [low] + [float(b) for b in tops]
 
 
-def color_for(value, breaks: list[float]) -> str:
-    """Return the palette colour of ``value`` for the given breaks."""
-    if value is None or not np.isfinite(value) or not breaks:
+def class_index(value, breaks: list[float], decimals: int = 0) -> int | None:
+    """Return the class (0, 1, ...) of ``value`` for edges from :func:`class_breaks`; None when missing."""
+    if value is None or not np.isfinite(value) or len(breaks) < 2:
+        return None
+    i = int(np.searchsorted(breaks[1:], round(float(value), decimals), side="left"))
+    return min(i, len(breaks) - 2)
+
+
+def color_for(value, breaks: list[float], decimals: int = 0) -> str:
+    """Return the palette colour of ``value`` for edges from :func:`class_breaks` (spread over the palette)."""
+    i = class_index(value, breaks, decimals)
+    if i is None:
         return NO_DATA
-    if len(breaks) == 1:  # every unit has the same value: no contrast to show
-        return PALETTE[0]
-    i = int(np.searchsorted(breaks, value, side="right")) - 1
-    i = min(max(i, 0), len(breaks) - 2)
-    # spread the classes we have over the whole palette
     return PALETTE[round(i * (len(PALETTE) - 1) / max(len(breaks) - 2, 1))]
+
+
+def class_labels(breaks: list[float], lang: str = "zh", decimals: int = 0) -> list[str]:
+    """Return one legend label per class: ``323–385`` for counts, ``1.2–3.4`` for rates, ``5`` for one value."""
+    step = 10.0 ** -decimals
+
+    def fmt(x):
+        return fmt_int(x, lang) if decimals == 0 else fmt_float(x, decimals, lang)
+
+    out = []
+    for lo, hi in zip(breaks[:-1], breaks[1:]):
+        lo = round(lo + step, decimals)
+        out.append(fmt(hi) if lo >= hi else f"{fmt(lo)}–{fmt(hi)}")
+    return out
 
 
 def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0) -> dict:
@@ -153,6 +203,8 @@ def unit_map(
     key: str | None = None,
     selected: str | None = None,
     tickets: pd.DataFrame | None = None,
+    labels: bool = False,
+    marks: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Return a choropleth of units of one level, with finer outlines, places and tickets on top.
 
@@ -173,13 +225,23 @@ def unit_map(
         Code of a unit to outline in bold.
     tickets : DataFrame, optional
         Tickets to draw as points (see :func:`add_ticket_points`; already masked).
+    labels : bool
+        Permanent labels (name, count, channel flag) at each unit's representative
+        point, for a projector; with more than :data:`MAX_LABELS` units only the
+        highest counts and the flagged units are labelled.
+    marks : GeoDataFrame, optional
+        Numbered markers (``rank`` and a point geometry), e.g. the top-10 table's places.
+
+    A ``channel_note`` column (``channel_note_en`` in English) adds the channel that
+    drives a unit's count to its tooltip and label (:mod:`minqing.analysis.channel_mix`).
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
     m = base_map(units.total_bounds, basemap, key)
     sd = to_display(units, basemap).copy()
-    breaks = class_breaks(sd[measure])
-    sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
+    decimals = 1 if measure == "rate" else 0
+    breaks = class_breaks(sd[measure], decimals=decimals)
+    sd["fill"] = [color_for(v, breaks, decimals) for v in sd[measure].astype("float64")]
     sd["tickets_fmt"] = sd["tickets"].map(lambda v: fmt_int(v, lang))
     sd["rate_fmt"] = sd["rate"].map(lambda v: fmt_float(v, 1, lang))
     sd["population_fmt"] = sd["population"].map(lambda v: fmt_int(v, lang))
@@ -187,12 +249,16 @@ def unit_map(
     sd["label"] = sd["name"] if lang == "zh" else names_en.fillna(sd["name"])
     sd["sel"] = sd["code"] == selected
 
+    note_col = "channel_note" if lang == "zh" else "channel_note_en"
+    sd["note"] = sd[note_col].fillna("") if note_col in sd.columns else ""
     aliases = [t(f"map.tooltip_{k}", lang) for k in ("name", "tickets", "rate", "population")]
     fc = _geojson(sd, ["code"], simplify=0.00002)
     _with(fc, "_style", [{"fillColor": fill, "color": "#000000" if sel else "#444444", "weight": 4 if sel else 1.5}
                          for fill, sel in zip(sd["fill"], sd["sel"])])
-    _with(fc, "_tip", [labelled_lines(zip(aliases, vals)) for vals in
-                       zip(sd["label"], sd["tickets_fmt"], sd["rate_fmt"], sd["population_fmt"])])
+    rows = zip(sd["label"], sd["tickets_fmt"], sd["rate_fmt"], sd["population_fmt"], sd["note"])
+    _with(fc, "_tip", [labelled_lines([*zip(aliases, (name, n, r, p)), *([(t("map.tooltip_channel", lang), note)]
+                                                                          if note else [])])
+                       for name, n, r, p, note in rows])
     DataLayer(
         fc,
         name=t(f"map.{level}s", lang) if level in ("subdistrict", "grid") else t("map.units", lang),
@@ -210,13 +276,47 @@ def unit_map(
 
     if places is not None and len(places):
         add_places(m, to_display(places, basemap), lang)
+    if labels and len(sd):
+        _unit_labels(sd, measure, lang).add_to(m)
+    if marks is not None and len(marks):
+        _rank_marks(to_display(marks, basemap), lang).add_to(m)
     if tickets is not None and len(tickets):
         add_ticket_points(m, tickets, lang, basemap)
     # the layer control goes last: its script refers to every layer defined before it
     folium.LayerControl(collapsed=False).add_to(m)
     title = t("map.legend_title" if measure == "rate" else "map.legend_title_count", lang)
-    legend(title, breaks, lang, places_title=t("map.legend_places", lang)).add_to(m)
+    legend(title, breaks, lang, places_title=t("map.legend_places", lang), decimals=decimals).add_to(m)
     return m
+
+
+MAX_LABELS = 12
+"""Most permanent unit labels on one map (the highest counts, and every flagged unit)."""
+
+
+def _point_layer(points, labels, name: str, style: dict, label_px: int) -> DataLayer:
+    features = [{"type": "Feature", "properties": {"_label": lab},
+                 "geometry": {"type": "Point", "coordinates": [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]}}
+                for p, lab in zip(points, labels)]
+    return DataLayer(feature_collection(features), name=name, style=style, interactive=False, label_px=label_px)
+
+
+def _unit_labels(sd: gpd.GeoDataFrame, measure: str, lang: str) -> DataLayer:
+    """Permanent labels "name / count (/ channel flag)" at representative points: readable on a projector."""
+    keep = sd
+    if len(sd) > MAX_LABELS:
+        top = sd[measure].astype("float64").fillna(-1).nlargest(MAX_LABELS).index
+        keep = sd[sd.index.isin(top) | (sd["note"] != "")]
+    value = keep["tickets_fmt"] if measure == "tickets" else keep["rate_fmt"]
+    labels = [text_lines((name, True), v, note) for name, v, note in zip(keep["label"], value, keep["note"])]
+    return _point_layer(keep.geometry.representative_point(), labels, t("map.labels", lang),
+                        {"radius": 0, "opacity": 0, "fillOpacity": 0}, 15)
+
+
+def _rank_marks(marks: gpd.GeoDataFrame, lang: str) -> DataLayer:
+    """Numbered markers whose numbers match the top-10 table."""
+    return _point_layer(marks.geometry.representative_point(), [[(str(int(r)), True)] for r in marks["rank"]],
+                        t("map.top_marks", lang),
+                        {"radius": 13, "color": "#b71c1c", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 1}, 16)
 
 
 def add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str = "zh") -> folium.FeatureGroup:
@@ -255,23 +355,24 @@ def _swatch(color: str, text: str, round_: bool = False) -> dict:
 
 
 def legend(title: str, breaks: list[float], lang: str = "zh", places_title: str | None = None,
-           extra: list[dict] | None = None) -> DataLegend:
+           extra: list[dict] | None = None, decimals: int = 0) -> DataLegend:
     """Return the legend box: the colour classes and the place kinds, every line set as text.
 
     Parameters
     ----------
     title : str
     breaks : list of float
-        The class breaks of :func:`class_breaks`; one line per class.
+        The class edges of :func:`class_breaks`; one line per class (:func:`class_labels`).
     places_title : str, optional
         When given, a section listing the place kinds and their colours.
     extra : list of dict, optional
         More lines (see :class:`minqing.map_layers.DataLegend`).
+    decimals : int
+        0 for counts (integer ranges), 1 for rates.
     """
     items = [{"text": title, "bold": True}]
-    for i in range(max(len(breaks) - 1, 0)):
-        items.append(_swatch(color_for(breaks[i], breaks),
-                             f"{fmt_float(breaks[i], 1, lang)} – {fmt_float(breaks[i + 1], 1, lang)}"))
+    for i, text in enumerate(class_labels(breaks, lang, decimals)):
+        items.append(_swatch(color_for(breaks[i + 1], breaks, decimals), text))
     items += extra or []
     if places_title:
         items.append({"text": places_title, "bold": True})
@@ -294,7 +395,7 @@ def _gi_legend(lang: str) -> DataLegend:
 
 
 def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
-                 basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
+                 basemap: str = "none", key: str | None = None, value_label: str = "", notes=None) -> folium.Map:
     """Return a map of H3 cells coloured by Gi* bin (−3..+3), with optional places on top.
 
     Parameters
@@ -303,6 +404,8 @@ def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame
     bins : array-like of int (−3..+3)
     values : array-like
         The count shown in each cell's tooltip.
+    notes : array-like of str, optional
+        A line per cell for its tooltip ("" for none), e.g. the channel that drives its count.
     """
     import h3
 
@@ -311,19 +414,26 @@ def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame
              for c in cells.view("uint64").tolist()]
     gdf = gpd.GeoDataFrame({"bin": np.asarray(bins, dtype=int), "value": np.asarray(values, dtype=float)},
                            geometry=polys, crs=4326)
+    if notes is not None:
+        gdf["note"] = list(notes)
     return units_bins_map(gdf, lang, places, basemap, key, value_label)
 
 
 def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDataFrame | None = None,
                    basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
-    """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin."""
+    """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin.
+
+    An optional ``note`` column adds a tooltip line (the channel that drives a unit's count).
+    """
     shown = to_display(units, basemap)
     m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
     gdf = shown[["bin", "value", "geometry"]].copy()
+    notes = shown["note"].fillna("").astype(str) if "note" in shown.columns else pd.Series("", index=shown.index)
     fc = _geojson(gdf, ["bin"])
     _with(fc, "_tip", [text_lines(f"{value_label} {fmt_float(v, 0, lang)} · "
-                                  f"{t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang)}")
-                       for b, v in zip(gdf["bin"], gdf["value"])])
+                                  f"{t(('hotspots.bin_' + str(b)).replace('-', 'm'), lang)}",
+                                  note and f"{t('map.tooltip_channel', lang)}：{note}")
+                       for b, v, note in zip(gdf["bin"], gdf["value"], notes)])
     _with(fc, "_style", [{"fillColor": GI_COLORS.get(int(b), NO_DATA)} for b in gdf["bin"]])
     DataLayer(fc, name=t("hotspots.layer_bins", lang), style={"color": "#999", "weight": 0.4, "fillOpacity": 0.75},
               ).add_to(m)
@@ -403,6 +513,7 @@ def add_ticket_points(
         _with(fc, "_tip", [labelled_lines([(t("map.tooltip_tickets", lang), fmt_int(v, lang))])
                            for v in hexes["tickets"]])
         DataLayer(fc, style={"fillOpacity": 0.7, "weight": 0.5, "color": "#666666"}, control=False).add_to(group)
+        legend(t("map.legend_ticket_cells", lang), breaks, lang).add_to(m)  # a second box: these are cells
     else:
         pts = to_display(gpd.GeoSeries(gpd.points_from_xy(located["lon"], located["lat"]), crs=4326), basemap)
         cluster = MarkerCluster(name=t("map.tickets", lang), control=False).add_to(group)

@@ -56,6 +56,42 @@ CHANNELS = _vocab(
 )
 PROACTIVE_CHANNELS = ("grid_patrol", "community_log", "proactive")
 """Channels where the government found the problem before anyone complained."""
+CITIZEN_CHANNELS = ("hotline_12345", "web", "app", "miniprogram", "petition")
+"""The default of every hot spot, map, ranking and top-10: residents' complaints through the standing channels.
+
+The rule: a channel counts by default when a resident starts the order through a
+channel every part of the city has had all along -- the 12345 hotline and its
+web, app and mini-program front ends, and petitions (信访). Left out by default:
+
+- :data:`PROACTIVE_CHANNELS`: the government's own findings, not complaints;
+- ``qr_code``: residents do start these orders, but QR codes go up one
+  sub-district at a time and lower the threshold to report (华泾镇: 7.5x orders
+  after the launch), so counts with them compare places with and without codes;
+- ``other`` (values an import did not know) and any channel a city adds later:
+  a new channel changes how people report before it says anything about what
+  they report. Add a channel here once it covers the whole city.
+
+Every view can switch to all channels or one (:func:`channels_for`).
+"""
+CHANNEL_CHOICES = ("citizen", "all") + tuple(CHANNELS)
+"""What a channel control offers: the citizen default, every channel, or one channel."""
+
+
+def channels_for(choice: str) -> tuple[str, ...] | None:
+    """Return the channel codes of a channel choice (None: every channel, no filter).
+
+    Examples
+    --------
+    >>> channels_for("citizen")[0], channels_for("all"), channels_for("qr_code")
+    ('hotline_12345', None, ('qr_code',))
+    """
+    if choice == "citizen":
+        return CITIZEN_CHANNELS
+    if choice == "all":
+        return None
+    if choice in CHANNELS:
+        return (choice,)
+    raise ValueError(f"unknown channel choice {choice!r}; allowed: {', '.join(CHANNEL_CHOICES)}")
 
 KINDS = _vocab(
     Term("consult", "咨询", "Consultation"),

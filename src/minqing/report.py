@@ -27,7 +27,7 @@ from minqing.htmlsafe import escape_html
 from minqing.analysis.kpis import KpiBoard
 from minqing.errors import MinqingError
 from minqing.i18n import fmt_int, fmt_month, t
-from minqing.maps import NO_DATA, PALETTE, class_breaks, color_for
+from minqing.maps import NO_DATA, PALETTE, class_breaks, class_labels, color_for
 
 FONT_FAMILY = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -172,13 +172,22 @@ def top_table_html(top: pd.DataFrame, lang: str = "zh", short_category: bool = F
     rows = []
     for i, r in enumerate(top.itertuples(index=False), start=1):
         rows.append(
-            f"<tr><td>{i}</td><td class='where'>{e(str(r.where_name))}</td><td class='kind'>{e(str(r.where_kind))}</td>"
+            f"<tr><td>{i}</td><td class='where'>{e(str(r.where_name))}{_flag(r, lang)}</td>"
+            f"<td class='kind'>{e(str(r.where_kind))}</td>"
             f"<td class='cat'>{e(str(r.category_name).split(' > ')[-1] if short_category else str(r.category_name))}</td><td class='num'>{fmt_int(r.tickets, lang)}</td>"
             f"<td class='num'>{fmt_int(r.problems, lang)}</td>"
             f"<td class='arrow {e(str(r.trend_month))}'>{e(str(r.arrow_month))}</td>"
             f"<td class='arrow {e(str(r.trend_3m))}'>{e(str(r.arrow_3m))}</td></tr>"
         )
     return f'<table class="toptable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _flag(row, lang: str) -> str:
+    """The channel flag of a top-10 row ("扫码上报 61 %") as an escaped HTML fragment, or ""."""
+    note = getattr(row, "channel_note", "") or ""
+    if not note:
+        return ""
+    return f"<span class='flag' title='{escape_html(t('meeting.flag_help', lang))}'>{escape_html(note)}</span>"
 
 
 def unit_svg(units: gpd.GeoDataFrame, lang: str = "zh", width: float = _SVG_W, height: float = _SVG_H) -> str:
@@ -243,11 +252,11 @@ def _svg_legend(breaks: list[float], y: float, lang: str) -> str:
     if len(breaks) < 2:
         items.append(f'<rect x="4" y="{y + 16:.0f}" width="22" height="12" fill="{PALETTE[0] if breaks else NO_DATA}"/>')
         return f'<g class="legend">{"".join(items)}</g>'
-    for j in range(len(breaks) - 1):
+    for j, text in enumerate(class_labels(breaks, lang)):
         x = 4 + j * 92
-        color = color_for(breaks[j], breaks)
+        color = color_for(breaks[j + 1], breaks)
         items.append(f'<rect x="{x}" y="{y + 16:.0f}" width="22" height="12" fill="{color}" stroke="#555" stroke-width="0.5"/>')
-        items.append(f'<text x="{x + 26}" y="{y + 26:.0f}">{fmt_int(breaks[j], lang)}–{fmt_int(breaks[j + 1], lang)}</text>')
+        items.append(f'<text x="{x + 26}" y="{y + 26:.0f}">{e(text)}</text>')
     return f'<g class="legend">{"".join(items)}</g>'
 
 
@@ -282,6 +291,8 @@ table.toptable {{ border-collapse: collapse; width: 100%; font-size: 9pt; line-h
 .toptable td.num, .toptable td.arrow {{ white-space: nowrap; }}
 .toptable td.where {{ width: 34%; }} .toptable td.cat {{ width: 27%; }}
 .toptable td.num {{ text-align: right; }}
+.flag {{ display: inline-block; margin-left: 1.5mm; padding: 0 1mm; border: 1px solid #e65100; border-radius: 1mm;
+  color: #e65100; font-size: 0.85em; white-space: nowrap; }}
 .toptable td.arrow {{ font-size: 13pt; text-align: center; font-weight: bold; }}
 .toptable td.arrow.up {{ color: #c62828; }} .toptable td.arrow.down {{ color: #1b7f3b; }}
 .note, .empty {{ font-size: 8.5pt; color: #555; margin: 1mm 0; }}

@@ -46,6 +46,23 @@ def test_rising_needs_a_real_rise():
     assert b.rising["baseline_per_30d"].iloc[0] == pytest.approx(1.0)
 
 
+def test_rising_counts_the_baseline_as_a_count_too():
+    # 4 in the last 30 days after 3 in the 90 before: the old test (Poisson, baseline taken as a known mean
+    # of 1) said rising, p = 0.019; both are counts: X ~ Binomial(7, 1/4), P(X >= 4) = 0.071 -> not rising
+    base = [("2025-0%d-15 09:00" % m, "2025-0%d-16 09:00" % m, "2025-0%d-20 00:00" % m, "04.01.01", "x") for m in (3, 4, 5)]
+    four = [("2025-06-%02d 09:00" % d, "2025-06-%02d 10:00" % d, "2025-06-28 00:00", "04.01.01", "x") for d in range(10, 14)]
+    assert grid_brief(tickets(base + four), NOW).rising.empty
+    # 3 after none at all: P(X = 3) = (1/4)^3 = 0.016 -> rising, ratio infinite
+    r = grid_brief(tickets(four[:3]), NOW).rising
+    assert r["category"].tolist() == ["04.01"] and r["p_value"].iloc[0] == pytest.approx(1 / 64)
+
+
 def test_needs_aware_now():
     with pytest.raises(ValueError, match="timezone-aware"):
         grid_brief(tickets([]), pd.Timestamp("2025-06-30"))
+
+
+def test_nothing_rising_keeps_the_columns():
+    one = tickets([("2025-06-15 09:00", None, "2025-06-20 00:00", "04.01.01", "x")])
+    r = grid_brief(one, NOW).rising
+    assert r.empty and list(r.columns) == ["category", "recent", "baseline_per_30d", "ratio", "p_value"]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from minqing.analysis.interventions import EffectError, daily_counts, evaluate_counts, rate_ratio
+from minqing.i18n import t
 
 DAYS = pd.date_range("2024-01-01", periods=3 * 365, freq="D")
 START = pd.Timestamp("2025-07-01")
@@ -185,3 +186,34 @@ def test_spillover_and_channels_and_satisfaction():
     assert pro.ratio.verdict == "worse"  # proactive intake rose
     assert r.satisfaction.before == pytest.approx(0.5)
     assert r.satisfaction.after == pytest.approx(0.0)
+
+
+def _channel_result(hotline_before, hotline_after, seed=3):
+    rng = np.random.default_rng(seed)
+    before = DAYS < START
+    hot = rng.poisson(np.where(before, hotline_before, hotline_after) / 30)
+    ch = pd.DataFrame({"hotline_12345": hot, "app": rng.poisson(np.full(len(DAYS), 3.0) / 30),
+                       "grid_patrol": rng.poisson(np.where(before, 0.5, 4.0) / 30),
+                       "proactive": rng.poisson(np.where(before, 0.5, 4.0) / 30)}, index=DAYS)
+    return evaluate_counts(series(hot), START, channels=ch)
+
+
+def test_channel_text_follows_the_numbers():
+    # 12345 falls 30 -> 10 a month, proactive rises 1 -> 8: the reading may say "consistent with"
+    down = _channel_result(30.0, 10.0)
+    groups = {g.channel: g for g in down.channel_groups}
+    assert set(groups) == {"hotline", "proactive", "other"}  # grid_patrol + proactive pooled, app is "other"
+    assert groups["hotline"].ratio.verdict == "improved" and groups["proactive"].ratio.verdict == "worse"
+    zh = down.channel_text("zh")
+    assert zh.startswith("12345热线每30天") and "下降" in zh and "95% 区间" in zh
+    assert zh.endswith(t("effects.reading_shift", "zh"))
+    assert "fell while the proactive channels rose" in down.channel_text("en")
+    # 12345 rises 10 -> 30 a month: never "governance works"
+    up = _channel_result(10.0, 30.0)
+    zh = up.channel_text("zh")
+    assert "上升（+" in zh and zh.endswith(t("effects.reading_hotline_up", "zh"))
+    assert "起作用一致" not in zh
+    assert "rose" in up.channel_text("en") and "do not support" in up.channel_text("en")
+    # the numbers in the sentence are the group's own
+    h = {g.channel: g for g in up.channel_groups}["hotline"]
+    assert f"{h.before_rate:.1f} → {h.after_rate:.1f}" in up.channel_text("zh")

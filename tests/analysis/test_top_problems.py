@@ -9,8 +9,8 @@ from minqing.analysis.top_problems import (
     problem_counts,
     roll_up,
     top_problems,
-    trend,
 )
+from minqing.analysis.trends import change_p_value, rising, trend
 from minqing.store import TicketFilter, open_store
 from minqing.store.base import Store
 
@@ -36,12 +36,25 @@ COUNTS = counts(
 )
 
 
-def test_trend_rule():
-    assert trend(12, 10) == "up"
-    assert trend(11, 10) == "flat"  # within 10 %
-    assert trend(8, 10) == "down"
-    assert trend(3, 0) == "up"
+def test_trend_needs_a_count_test_not_only_ten_percent():
+    # 4 after 7: 2 * P(X <= 4), X ~ Binomial(11, 1/2) = 2 * (1 + 11 + 55 + 165 + 330) / 2048 = 0.549
+    assert change_p_value(4, 7) == pytest.approx(1124 / 2048)
+    assert trend(4, 7) == "flat" and trend(7, 4) == "flat"  # the old 10 % rule said ↓ and ↑
+    assert trend(12, 10) == "flat"  # +20 %, p = 0.83: noise
+    # 45 after 20: p = 2 * P(X <= 20), X ~ Binomial(65, 1/2) = 0.0026
+    assert change_p_value(45, 20) == pytest.approx(0.0026264, abs=1e-6)
+    assert trend(45, 20) == "up" and trend(20, 45) == "down"
+    # against three months (sum 30, exposure 3): 30 vs 10 a month, X ~ Binomial(60, 1/4)
+    assert trend(30, 30, exposure=3) == "up"
+    assert trend(12, 30, exposure=3) == "flat"  # 12 vs 10 a month
+    assert trend(6, 0) == "up"  # 2 * (1/2)^6 = 0.031
+    assert trend(5, 0) == "flat"  # 2 * (1/2)^5 = 0.0625
     assert trend(0, 0) == "flat"
+    # significant but tiny: 2,100 after 2,000 is +5 %, below the 10 % minimum change
+    assert change_p_value(2100, 2000) > 0.05 and trend(2300, 2000) == "up" and trend(10_500, 10_000) == "flat"
+    assert rising([45, 7, 30], [20, 4, 30], [1, 1, 3]).tolist() == [True, False, True]
+    with pytest.raises(ValueError):
+        trend(3.3, 1)  # means are not counts: pass the sum of the reference months
 
 
 def test_top_problems_by_hand():
@@ -54,12 +67,30 @@ def test_top_problems_by_hand():
     assert tab["problems"].tolist() == [4, 3, 3]
     assert tab["last_month"].tolist() == [5, 4, 0]
     assert tab["avg_3m"].tolist() == pytest.approx([3.0, 4 / 3, 0.0])
-    assert tab["trend_month"].tolist() == ["flat", "down", "up"]
-    assert tab["trend_3m"].tolist() == ["up", "up", "up"]
+    # 5 vs 5, 3 vs 4 and 3 vs 0 are noise for a count test (the old 10 % rule said →, ↓, ↑)
+    assert tab["trend_month"].tolist() == ["flat", "flat", "flat"]
+    # 5 vs 9 in 90 days and 3 vs 4 are noise (the old rule: ↑ ↑); 3 after none in 90 days is not:
+    # X ~ Binomial(3, 31 / 121), P(X = 3) = 0.017
+    assert tab["trend_3m"].tolist() == ["flat", "flat", "up"]
     assert tp.has_unplaced
     assert top_problems(COUNTS, "2025-03", n=1).table["where_id"].tolist() == ["H1"]
     assert not top_problems(COUNTS[COUNTS["grid_code"].isna()], "2025-03").has_unplaced
     assert top_problems(COUNTS, "2025-06").table.empty
+
+
+def test_top_problems_arrows_by_the_count_test():
+    c = counts([
+        ("2025-03", "UP", None, "02.01", 45, 45), ("2025-02", "UP", None, "02.01", 20, 20),
+        ("2025-01", "UP", None, "02.01", 20, 20), ("2024-12", "UP", None, "02.01", 20, 20),
+        ("2025-03", "DN", None, "02.01", 20, 20), ("2025-02", "DN", None, "02.01", 45, 45),
+        ("2025-03", "SM", None, "02.01", 7, 7), ("2025-02", "SM", None, "02.01", 4, 4),
+    ])
+    tab = top_problems(c, "2025-03").table.set_index("where_id")
+    # March 31 days, February 28: 20 in February is 22.1 per 31 days; 45 vs that: p < 0.01
+    assert tab.loc["UP", ["trend_month", "trend_3m"]].tolist() == ["up", "up"]
+    assert tab.loc["DN", ["trend_month", "trend_3m"]].tolist() == ["down", "flat"]  # 20 vs 45 / 2.9 = 15.5 a month
+    assert tab.loc["SM", ["trend_month", "trend_3m"]].tolist() == ["flat", "up"]  # 7 vs 0 and 0 before Feb
+    assert tab.loc["UP", "avg_3m"] == pytest.approx(20.0)
 
 
 def test_problem_counts_from_tickets():
@@ -98,7 +129,7 @@ def test_labels(tiny_places, tiny_units):
     assert tab["where_name"].tolist() == ["测试医院门口", "单元G1", "测试路段"]
     assert tab["where_kind"].tolist() == ["医院门口", "网格", "路段"]
     assert tab["category_name"].tolist()[0] == "交通管理 > 违法停车"
-    assert tab["arrow_month"].tolist() == ["→", "↓", "↑"]
+    assert tab["arrow_month"].tolist() == ["→", "→", "→"]
     en = label_problems(top_problems(COUNTS, "2025-03").table, tiny_places, tiny_units[tiny_units.level == "grid"], "en")
     assert en["where_kind"].tolist() == ["Hospital entrance", "Grid", "Road stretch"]
 

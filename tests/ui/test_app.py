@@ -218,6 +218,39 @@ def test_hotspots_tabs_each_render(app):
         assert filled == [label], filled
 
 
+def test_hotspots_count_citizen_channels_by_default_and_flag_a_channel(app):
+    """The default leaves QR codes and the government's own findings out; with all channels the
+    hot spots one channel makes are flagged beside the map and in the place ranking."""
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    box = app.selectbox(key="hs_chan")
+    assert box.value == "citizen" and t("channels.all", "zh") in box.options
+    assert any(t("channels.caption_citizen", "zh", channels="12345热线、网站、移动应用、小程序、信访") == c.value
+               for c in app.caption)
+    box.set_value("all").run()
+    assert not app.exception and not app.error
+    assert any(t("channels.caption_all", "zh") == c.value for c in app.caption)
+    app.session_state["hs_tab"] = t("hotspots.tab_rank", "zh")
+    app.run()
+    rank = app.dataframe[0].value
+    col = t("map.tooltip_channel", "zh")
+    assert rank[col].astype(str).str.contains("扫码上报").any()  # places the QR codes drive say so
+
+
+def test_one_class_of_cases_respects_the_time_range(app):
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    lo, hi = app.date_input(key="hs_period").value
+    app.session_state["hs_tab"] = t("hotspots.tab_class", "zh")
+    app.run()
+    assert not app.exception and not app.error
+    tab = app.dataframe[0].value
+    first, last = t("hotspots.first", "zh"), t("hotspots.last", "zh")
+    assert len(tab) and (tab[first] >= str(lo)).all() and (tab[last] <= str(hi)).all()
+
+
 def test_admin_sets_the_city_time_zone(tmp_path, monkeypatch, tiny_units):
     from minqing.accounts import add_user, read_audit
     from minqing.ingest.pipeline import ImportOptions, import_file

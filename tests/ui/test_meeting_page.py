@@ -74,3 +74,47 @@ def test_grid_leader_sees_only_their_grid(app, ui_accounts):
     html = _html(app).split("<tbody>")
     if len(html) > 1:  # every row is in the leader's own grid or at a place inside it
         assert html[1].count("<tr>") <= 10
+
+
+def test_channels_default_to_citizen_and_a_channel_driven_unit_is_flagged(app):
+    app.run()
+    box = app.selectbox(key="meeting_channels")
+    assert box.value == "citizen"
+    assert any(t("channels.caption_citizen", "zh", channels="12345热线、网站、移动应用、小程序、信访") in c.value
+               for c in app.caption)
+    assert not any("扫码上报" in w.value for w in app.warning)  # QR orders are not counted by default
+    box.set_value("all").run()
+    assert not app.exception and not app.error
+    assert app.query_params.get("ch") in ("all", ["all"])
+    flags = [w.value for w in app.warning if "扫码上报" in w.value]
+    assert flags and "殷行街道 扫码上报" in flags[0]  # the QR sub-district, with its share
+
+
+def test_kpi_change_is_short_and_says_what_it_compares_with(app):
+    app.run()
+    for m in app.metric:
+        delta = m.proto.delta
+        assert t("meeting.vs_month", "zh") not in delta and len(delta) <= 12  # "+2.5 个百分点": not cut off
+    assert t("meeting.vs_month", "zh") in _html(app)  # said in full below the card
+
+
+def test_meeting_map_has_permanent_labels_and_numbered_top_places(demo_store_url):
+    from minqing.auth import User
+    from minqing.map_layers import page_payloads
+    from minqing.store import open_store
+    from minqing.ui import data_meeting as dm
+
+    with open_store(demo_store_url) as store:
+        version = store.data_version()
+    user = User(role="meeting", name="t")
+    scope = dm.Scope()
+    html = dm.meeting_map(demo_store_url, version, user, scope, "2026-10", "subdistrict", None, "zh", 2
+                          ).get_root().render()
+    feats = [f for kind, p in page_payloads(html) if kind == "DataLayer" for f in p["data"]["features"]]
+    labels = [f["properties"]["_label"] for f in feats if "_label" in f["properties"]]
+    units = dm.month_units(demo_store_url, version, user, scope, "2026-10", "subdistrict", None)
+    names = {lab[0][0] for lab in labels if isinstance(lab[0], list) and len(lab) >= 2}
+    assert set(units["name"]) <= names  # every sub-district: name and count
+    ranks = sorted(int(lab[0][0]) for lab in labels if len(lab) == 1)
+    top = dm.top(demo_store_url, version, user, scope, "2026-10", 2, "zh").table
+    assert ranks and set(ranks) <= set(top["rank"])  # the numbers match the top-10 table

@@ -12,9 +12,10 @@ A pooled seasonal count model, vectorised over every series at once:
 - expected count ``mu = level * s_next``; an 80 % interval from a negative
   binomial whose dispersion is pooled over all series (Poisson when there is
   no over-dispersion);
-- "rising": the last 3 months are at least 30 % above the 9 months before
-  (de-seasonalised), at least 5 tickets, and a one-sided Poisson test
-  says the rise is unlikely by chance (p < 0.05).
+- "rising": the app's one trend rule (:func:`minqing.analysis.trends.trend`)
+  on the last 3 months' count against the 9 months before, exposure the
+  seasonal index summed over each span: an exact conditional binomial test
+  of the two counts, p < 0.05 and at least 10 % up.
 
 :func:`backtest` refits the model as of each of the last months and compares
 it with the naive forecast "same as last month" (mean absolute error) and
@@ -30,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from minqing.analysis.aggregate import AggregateError
+from minqing.analysis.trends import rising as trends_rising
 
 LEVEL = 0.8
 """Interval level."""
@@ -176,10 +178,8 @@ def _predict(y: np.ndarray, moy: np.ndarray, next_moy: int, seasonal: bool = Tru
         lo, hi = stats.nbinom.ppf(q, r, p), stats.nbinom.ppf(1 - q, r, p)
     else:
         lo, hi = stats.poisson.ppf(q, mu_safe), stats.poisson.ppf(1 - q, mu_safe)
-    prior = d[:, -12:-3].mean(axis=1) if y.shape[1] >= 6 else d[:, :-3].mean(axis=1) if y.shape[1] > 3 else l12
-    recent = y[:, -3:].sum(axis=1)
-    expected3 = prior * s[moy[-3:]].sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_rise = stats.poisson.sf(recent - 1, np.maximum(expected3, 1e-9))
-    rising = (recent >= 5) & (l3 >= 1.3 * prior) & (p_rise < 0.05)
+    span = min(y.shape[1], 12)
+    recent, prior = y[:, -3:].sum(axis=1), y[:, -span:-3].sum(axis=1)
+    exposure = s[moy[-span:-3]].sum() / s[moy[-3:]].sum() if span > 3 else 1.0
+    rising = trends_rising(recent, prior, exposure) if span > 3 else np.zeros(len(y), dtype=bool)
     return mu, lo, hi, rising

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from minqing.analysis.trends import change_p_value, trend
 from minqing.model import category_at_level
 
 
@@ -24,7 +25,9 @@ class GridBrief:
         ``min_repeats`` tickets in the recent window.
     rising : DataFrame
         (category, recent, baseline_per_30d, ratio, p_value) for 中类 categories whose last
-        30 days exceed their baseline, by a one-sided Poisson test (p < 0.05).
+        30 days rose against the 90 days before, by the app's one trend rule
+        (:func:`minqing.analysis.trends.trend`: exact conditional binomial test of
+        the two counts, exposure 3, p < 0.05 and at least 10 % more).
     expected_next_30d : float
         Mean tickets per 30 days over the last 90 days.
     expected_interval : tuple of float
@@ -94,15 +97,15 @@ def _rising(t, now):
     recent_mask = t["received_at"] > now - pd.Timedelta(days=30)
     base_mask = (t["received_at"] <= now - pd.Timedelta(days=30)) & (t["received_at"] > now - pd.Timedelta(days=120))
     recent = mid[recent_mask].value_counts()
-    base = mid[base_mask].value_counts() / 3.0
+    base = mid[base_mask].value_counts()
     cats = recent.index
     out = pd.DataFrame({"category": cats, "recent": recent.values})
-    out["baseline_per_30d"] = base.reindex(cats).fillna(0.0).values
-    # one-sided Poisson test: P(X >= recent | mean = baseline), baseline floored at 0.5
-    mu = np.maximum(out["baseline_per_30d"].to_numpy(), 0.5)
-    out["p_value"] = stats.poisson.sf(out["recent"].to_numpy() - 1, mu)
-    out["ratio"] = out["recent"] / mu
-    out = out[(out["p_value"] < 0.05) & (out["recent"] >= 3)]
+    before = base.reindex(cats).fillna(0).astype("int64").to_numpy()
+    out["baseline_per_30d"] = before / 3.0
+    out["p_value"] = [change_p_value(a, b, 3.0) for a, b in zip(out["recent"], before)]
+    with np.errstate(divide="ignore"):
+        out["ratio"] = out["recent"] / out["baseline_per_30d"]
+    out = out[np.array([trend(a, b, 3.0) == "up" for a, b in zip(out["recent"], before)], dtype=bool)]
     return out.sort_values("p_value")[cols].reset_index(drop=True)
 
 

@@ -259,6 +259,7 @@ class EffectResult:
     ring : RateRatio or None
         Spillover ring after/before.
     channels : list of ChannelRow
+        Per channel of the treated area (all kinds but praise, repeats left out).
     satisfaction : Satisfaction or None
     relapse : Relapse or None
     caveats : list of Caveat
@@ -272,6 +273,8 @@ class EffectResult:
         the before trend carried forward), when a trend could be fitted.
     methods : list of (str, bool, str)
         Each method, whether it could be used, and the message key saying why not.
+    channel_groups : list of ChannelRow
+        The same per channel group (:data:`CHANNEL_GROUPS`); :meth:`channel_text` says what they did.
     """
 
     verdict: str
@@ -297,6 +300,7 @@ class EffectResult:
     scale: str = "month"
     trend: RateRatio | None = None
     methods: list = field(default_factory=list)
+    channel_groups: list = field(default_factory=list)
 
     def summary(self, lang: str = "zh") -> str:
         """Return the verdict in one plain sentence with estimate and interval."""
@@ -311,6 +315,33 @@ class EffectResult:
             high=_pct(p.high),
             basis=t(f"effects.basis_{self.primary_kind}", lang),
         )
+
+    def channel_text(self, lang: str = "zh") -> str:
+        """Return what the channel groups did, generated from their numbers, and what that can mean.
+
+        One clause per group in :attr:`channel_groups` (orders per 30 days before
+        and after, the change with its 95 % interval, and "fell" / "rose" only
+        when the interval excludes no change), then a reading: "consistent with
+        governance working" only when 12345 fell *and* the proactive channels rose.
+        """
+        from minqing.i18n import t
+
+        sep = "；" if lang == "zh" else "; "
+        parts, moves = [], {}
+        for row in self.channel_groups:
+            rr = row.ratio
+            move = {"improved": "down", "worse": "up"}.get(rr.verdict, "flat")
+            moves[row.channel] = move
+            parts.append(t("effects.group_change", lang, group=t(f"effects.group_{row.channel}", lang),
+                           before=f"{row.before_rate:.1f}", after=f"{row.after_rate:.1f}",
+                           direction=t(f"effects.dir_{move}", lang), change=_pct(rr.estimate), low=_pct(rr.low),
+                           high=_pct(rr.high)))
+        if not parts:
+            return ""
+        hot, pro = moves.get("hotline"), moves.get("proactive")
+        reading = ("shift" if hot == "down" and pro == "up" else "hotline_down" if hot == "down" else
+                   "hotline_up" if hot == "up" else "none")
+        return sep.join(parts) + ("。" if lang == "zh" else ". ") + t(f"effects.reading_{reading}", lang)
 
     def caveat_texts(self, lang: str = "zh") -> list[str]:
         """Return the caveats as sentences in ``lang``."""
@@ -685,6 +716,7 @@ def evaluate_counts(
             caveats.append(Caveat("effects.caveat_spillover", {"change": _pct(ring_rr.estimate)}))
 
     channel_rows = _channels(channels, per, keep_b) if channels is not None else []
+    group_rows = _channels(_grouped(channels), per, keep_b) if channels is not None else []
     sat = _satisfaction(satisfaction, per, keep_b) if satisfaction is not None else None
 
     relapse = None
@@ -712,6 +744,7 @@ def evaluate_counts(
         before_rate=float(yb_k.sum() / max(eb_k.sum(), 1) * PERIOD_DAYS),
         after_rate=float(ya.sum() / max(per.a_exp.sum(), 1) * PERIOD_DAYS),
         horizons=horizons, regression=reg, pretrend=pretrend, ring=ring_rr, channels=channel_rows,
+        channel_groups=group_rows,
         satisfaction=sat, relapse=relapse, caveats=caveats, monthly=monthly, scale=scale, trend=trend,
         methods=methods,
     )
@@ -906,6 +939,22 @@ def _season_factors(y_before: np.ndarray, months_before: np.ndarray) -> np.ndarr
     f = np.ones(13)
     f[1:] = np.clip(rate[1:] / overall, 0.2, 5.0)
     return f
+
+
+CHANNEL_GROUPS = ("hotline", "proactive", "other")
+"""Channel groups of :attr:`EffectResult.channel_groups`: the 12345 hotline, the proactive channels, the rest."""
+
+
+def channel_group(channel: str) -> str:
+    """Return the group (:data:`CHANNEL_GROUPS`) of a channel code."""
+    from minqing.model import PROACTIVE_CHANNELS
+
+    return "hotline" if channel == "hotline_12345" else "proactive" if channel in PROACTIVE_CHANNELS else "other"
+
+
+def _grouped(channels: pd.DataFrame) -> pd.DataFrame:
+    groups = pd.Series([channel_group(str(c)) for c in channels.columns], index=channels.columns)
+    return pd.DataFrame({g: channels.loc[:, groups == g].sum(axis=1) for g in CHANNEL_GROUPS if (groups == g).any()})
 
 
 def _channels(channels: pd.DataFrame, per: _Periods, keep_b) -> list[ChannelRow]:

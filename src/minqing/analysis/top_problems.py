@@ -1,5 +1,10 @@
 """This month's top problems: place × category, with trend arrows.
 
+Arrows come from :func:`minqing.analysis.trends.trend`: an exact conditional
+binomial test of the month's count against last month's (and against the sum
+of the three months before, exposure by days), p < 0.05 and at least 10 %
+change; → otherwise.
+
 A *problem* is a place and a category (中类 by default).  Tickets linked to
 no place are grouped by grid × category instead, so a problem spread over a
 grid still shows; :attr:`TopProblems.table` says which is which in
@@ -19,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minqing.analysis.channel_mix import channel_surges, surge_label
 from minqing.analysis.kpis import KpiError, month_key, shift_month
+from minqing.analysis.trends import TRENDS, trend
 from minqing.model import PLACE_KINDS, TIMEZONE, category_at_level, category_path
 
-TRENDS = {"up": "↑", "down": "↓", "flat": "→"}
-"""Trend codes and their arrows."""
 
 COUNT_COLUMNS = ("month", "place_id", "grid_code", "category", "tickets", "problems")
 TABLE_COLUMNS = (
@@ -62,7 +67,7 @@ class TopProblems:
     has_unplaced: bool
 
 
-def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2) -> pd.DataFrame:
+def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2, by_channel: bool = False) -> pd.DataFrame:
     """Return ticket and problem counts per month × (place or grid) × category.
 
     Parameters
@@ -74,14 +79,16 @@ def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2) -
         (source_id, place_id) links, as from ``Store.read_ticket_places``.
     level : {1, 2, 3}
         Category level to group at (2 = 中类).
+    by_channel : bool
+        Also group by ``channel`` (tickets need the column): the channel flags of :func:`top_problems`.
 
     Returns
     -------
     DataFrame
-        :data:`COUNT_COLUMNS`; ``place_id`` is missing for rows grouped by grid
+        :data:`COUNT_COLUMNS` (and ``channel``); ``place_id`` is missing for rows grouped by grid
         and ``grid_code`` is missing for rows grouped by place.
     """
-    need = ("source_id", "received_at", "grid_code", "category", "repeat_of")
+    need = ("source_id", "received_at", "grid_code", "category", "repeat_of") + (("channel",) if by_channel else ())
     missing = [c for c in need if c not in tickets.columns]
     if missing:
         raise KpiError(
@@ -92,10 +99,10 @@ def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2) -
     if level not in (1, 2, 3):
         raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
                        level=str(level))
-    return _problem_counts(tickets, links, level)
+    return _problem_counts(tickets, links, level, by_channel)
 
 
-def _problem_counts(tickets, links, level):
+def _problem_counts(tickets, links, level, by_channel=False):
     t = pd.DataFrame(
         {
             "source_id": tickets["source_id"].astype("object"),
@@ -103,6 +110,7 @@ def _problem_counts(tickets, links, level):
             "grid_code": tickets["grid_code"].astype("object"),
             "category": tickets["category"].astype("object"),
             "problems": tickets["repeat_of"].isna().astype("int64"),
+            **({"channel": tickets["channel"].astype("object")} if by_channel else {}),
         }
     )
     lk = links[["source_id", "place_id"]].astype("object").drop_duplicates()
@@ -117,11 +125,11 @@ def _roll_up(t: pd.DataFrame, level: int) -> pd.DataFrame:
     """Group a (month, place_id, grid_code, category, tickets, problems) table at a category level."""
     t = t.copy()
     t["category"] = [category_at_level(c, level) if isinstance(c, str) else c for c in t["category"]]
-    keys = ["month", "place_id", "grid_code", "category"]
+    keys = ["month", "place_id", "grid_code", "category"] + (["channel"] if "channel" in t.columns else [])
     out = t.groupby(keys, dropna=False, sort=True)[["tickets", "problems"]].sum().reset_index()
     out = out[out[["place_id", "grid_code"]].notna().any(axis=1)]
     out[["tickets", "problems"]] = out[["tickets", "problems"]].astype("int64")
-    return out[list(COUNT_COLUMNS)].reset_index(drop=True)
+    return out[keys + ["tickets", "problems"]].reset_index(drop=True)
 
 
 def roll_up(counts: pd.DataFrame, level: int = 2) -> pd.DataFrame:
@@ -132,39 +140,19 @@ def roll_up(counts: pd.DataFrame, level: int = 2) -> pd.DataFrame:
     return _roll_up(counts, level)
 
 
-def trend(current: float, reference: float, tolerance: float = 0.1) -> str:
-    """Return "up", "down" or "flat" for ``current`` against ``reference``.
-
-    Up when ``current`` exceeds ``reference`` by more than ``tolerance``
-    (relative), down when it falls short by more, flat otherwise; anything
-    against a reference of 0 is up (0 against 0 is flat).
-
-    Examples
-    --------
-    >>> trend(12, 10), trend(11, 10), trend(3, 0)
-    ('up', 'flat', 'up')
-    """
-    if reference <= 0:
-        return "up" if current > 0 else "flat"
-    if current > reference * (1 + tolerance):
-        return "up"
-    if current < reference * (1 - tolerance):
-        return "down"
-    return "flat"
-
-
-def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.1) -> TopProblems:
+def top_problems(counts: pd.DataFrame, month, n: int = 10) -> TopProblems:
     """Return the ``n`` problems with most tickets in ``month`` and their trends.
 
     Parameters
     ----------
     counts : DataFrame
-        :data:`COUNT_COLUMNS` for ``month`` and the three months before it.
+        :data:`COUNT_COLUMNS` for ``month`` and the three months before it; with a
+        ``channel`` column (``by_channel``) the table also says where one channel
+        drives a row (``channel_flag`` / ``channel_share``, the rule of
+        :func:`minqing.analysis.channel_mix.channel_surges` against all the month's other rows).
     month : str or Timestamp
     n : int
         How many rows (ties broken by problems, then by place/grid and category).
-    tolerance : float
-        Relative change below which the arrow is → (see :func:`trend`).
 
     Returns
     -------
@@ -176,10 +164,10 @@ def top_problems(counts: pd.DataFrame, month, n: int = 10, tolerance: float = 0.
                        key="meeting.error_columns", columns=", ".join(missing))
     if n < 1:
         raise KpiError(f"n must be at least 1, got {n!r}", key="meeting.error_n", n=str(n))
-    return _top(counts, month_key(month), n, tolerance)
+    return _top(counts, month_key(month), n)
 
 
-def _top(counts: pd.DataFrame, month: str, n: int, tolerance: float) -> TopProblems:
+def _top(counts: pd.DataFrame, month: str, n: int) -> TopProblems:
     c = counts.copy()
     c["where_type"] = np.where(c["place_id"].notna(), "place", "grid")
     c["where_id"] = c["place_id"].where(c["place_id"].notna(), c["grid_code"]).astype("object")
@@ -195,18 +183,28 @@ def _top(counts: pd.DataFrame, month: str, n: int, tolerance: float) -> TopProbl
             "tickets": col("tickets", month),
             "problems": col("problems", month),
             "last_month": col("tickets", before[0]),
-            "avg_3m": sum(col("tickets", m) for m in before) / 3.0,
+            "sum_3m": sum(col("tickets", m) for m in before),
         }
     ).reset_index()
     table = table[table["tickets"] > 0]
     table = table.sort_values(["tickets", "problems", "where_id", "category"],
                               ascending=[False, False, True, True]).head(n).reset_index(drop=True)
-    table["trend_month"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["last_month"])]
-    table["trend_3m"] = [trend(a, b, tolerance) for a, b in zip(table["tickets"], table["avg_3m"])]
+    days = {m: pd.Period(m, "M").days_in_month for m in [month, *before]}
+    ex_month, ex_3m = days[before[0]] / days[month], sum(days[m] for m in before) / days[month]
+    table["trend_month"] = [trend(a, b, ex_month) for a, b in zip(table["tickets"], table["last_month"])]
+    table["trend_3m"] = [trend(a, b, ex_3m) for a, b in zip(table["tickets"], table["sum_3m"])]
+    table["avg_3m"] = table["sum_3m"] / 3.0
     table["rank"] = np.arange(1, len(table) + 1)
     for k in ("tickets", "problems", "last_month"):
         table[k] = table[k].astype("int64")
     table = table[list(TABLE_COLUMNS)]
+    table["channel_flag"], table["channel_share"] = None, np.nan
+    if "channel" in c.columns and len(table):
+        now = c[c["month"] == month].assign(row=lambda d: list(zip(d["where_type"], d["where_id"], d["category"])))
+        s = channel_surges(now, key="row").set_index("row")
+        rows = list(zip(table["where_type"], table["where_id"], table["category"]))
+        table["channel_flag"] = [s["channel"].get(r) for r in rows]
+        table["channel_share"] = [s["share"].get(r, np.nan) for r in rows]
     return TopProblems(month, table, bool((table["where_type"] == "grid").any()))
 
 
@@ -214,8 +212,9 @@ def label_problems(table: pd.DataFrame, places: pd.DataFrame, grids: pd.DataFram
     """Add display labels to a top-problems table.
 
     Adds ``where_name`` (place or grid name in ``lang``), ``where_kind`` (the
-    place kind, or the word for grid), ``category_name`` (the category path)
-    and ``arrow_month`` / ``arrow_3m``.  Names are plain text: escape them
+    place kind, or the word for grid), ``category_name`` (the category path),
+    ``arrow_month`` / ``arrow_3m`` and ``channel_note`` ("扫码上报 61 %" where
+    one channel drives the row, else "").  Names are plain text: escape them
     before putting them into HTML.
     """
     from minqing.model import LEVELS
@@ -235,6 +234,9 @@ def label_problems(table: pd.DataFrame, places: pd.DataFrame, grids: pd.DataFram
     out["category_name"] = [category_path(c, lang) for c in out["category"]]
     out["arrow_month"] = out["trend_month"].map(TRENDS)
     out["arrow_3m"] = out["trend_3m"].map(TRENDS)
+    flags = out["channel_flag"] if "channel_flag" in out.columns else pd.Series(None, index=out.index, dtype=object)
+    shares = out["channel_share"] if "channel_share" in out.columns else pd.Series(np.nan, index=out.index)
+    out["channel_note"] = [surge_label(f, s, lang) if isinstance(f, str) else "" for f, s in zip(flags, shares)]
     return out
 
 

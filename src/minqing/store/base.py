@@ -169,8 +169,12 @@ class Store(ABC):
         """Return (source_id, place_id) links."""
 
     @abstractmethod
-    def count_tickets(self, level: str, where: TicketFilter | None = None) -> pd.DataFrame:
-        """Return ticket counts per unit code of ``level`` as columns (code, tickets)."""
+    def count_tickets(self, level: str, where: TicketFilter | None = None, by_channel: bool = False) -> pd.DataFrame:
+        """Return ticket counts per unit code of ``level`` as columns (code, tickets).
+
+        With ``by_channel`` one row per unit and channel: (code, channel, tickets).
+        ``where.channels`` restricts the channels counted.
+        """
 
     @abstractmethod
     def received_range(self) -> tuple:
@@ -190,11 +194,12 @@ class Store(ABC):
         where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
         return kpi_counts(self.read_tickets(where), as_of)
 
-    def problem_counts(self, where: TicketFilter | None = None) -> pd.DataFrame:
+    def problem_counts(self, where: TicketFilter | None = None, by_channel: bool = False) -> pd.DataFrame:
         """Return tickets and problems per month x (place or grid) x full category.
 
         See :func:`minqing.analysis.top_problems.problem_counts` (level 3 here;
-        regroup with :func:`minqing.analysis.top_problems.roll_up`).
+        regroup with :func:`minqing.analysis.top_problems.roll_up`). With
+        ``by_channel`` also per channel (a ``channel`` column).
         """
         from dataclasses import replace
 
@@ -203,7 +208,8 @@ class Store(ABC):
         where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
         tickets = self.read_tickets(where)
         links = self.read_ticket_places()
-        return problem_counts(tickets, links[links["source_id"].isin(tickets["source_id"])], level=3)
+        return problem_counts(tickets, links[links["source_id"].isin(tickets["source_id"])], level=3,
+                              by_channel=by_channel)
 
     # -- interventions -------------------------------------------------------------
     @abstractmethod

@@ -431,13 +431,14 @@ class SQLiteStore(IngestMixin, Store):
             params = list(place_ids)
         return self._query(sql + " ORDER BY source_id, place_id", params)
 
-    def count_tickets(self, level, where=None):
+    def count_tickets(self, level, where=None, by_channel=False):
         if level not in UNIT_LEVELS:
             raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
         clause, params = self._where(where)
+        keys = f"{level}_code, channel" if by_channel else f"{level}_code"
         return self._query(
-            f"SELECT {level}_code AS code, COUNT(*) AS tickets FROM tickets{clause} "
-            f"GROUP BY {level}_code ORDER BY {level}_code",
+            f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}COUNT(*) AS tickets FROM tickets{clause} "
+            f"GROUP BY {keys} ORDER BY {keys}",
             params,
         )
 
@@ -490,18 +491,19 @@ class SQLiteStore(IngestMixin, Store):
             df[c] = df[c].astype("int64")
         return df
 
-    def problem_counts(self, where=None):
+    def problem_counts(self, where=None, by_channel=False):
         clause, params = self._where(where, alias="t")
         month = self._local_month("t.received_at")
+        chan, keys = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
         df = self._query(
             f"SELECT {month} AS month, tp.place_id AS place_id, "
-            "CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category, "
+            f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
             "COUNT(*) AS tickets, SUM(CASE WHEN t.repeat_of IS NULL THEN 1 ELSE 0 END) AS problems "
             f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
-            "GROUP BY 1, 2, 3, 4 HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY 1, 2, 3, 4",
+            f"GROUP BY {keys} HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY {keys}",
             params,
         )
-        for c in ("month", "place_id", "grid_code", "category"):
+        for c in ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ()):
             df[c] = df[c].astype("object")
         for c in ("tickets", "problems"):
             df[c] = df[c].astype("int64")

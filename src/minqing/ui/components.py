@@ -130,3 +130,23 @@ def guard(permission: str) -> "User":
     user = current_user_state()
     require(user, permission)
     return user
+
+
+def channel_choice_label(choice: str, lang: str) -> str:
+    """Label of a channel choice (:data:`minqing.model.CHANNEL_CHOICES`) in a selector."""
+    from minqing.model import CHANNELS
+
+    if choice in ("citizen", "all"):
+        return t(f"channels.{choice}", lang)
+    return CHANNELS[choice].label(lang) if choice in CHANNELS else choice
+
+
+def channel_caption(choice: str, lang: str) -> str:
+    """Say which channels a count includes, e.g. "计入渠道：12345热线、网站…（市民渠道，默认）"."""
+    from minqing.model import CHANNELS, channels_for
+
+    codes = channels_for(choice)
+    if codes is None:
+        return t("channels.caption_all", lang)
+    names = ("、" if lang == "zh" else ", ").join(CHANNELS[c].label(lang) for c in codes)
+    return t("channels.caption_citizen" if choice == "citizen" else "channels.caption_one", lang, channels=names)

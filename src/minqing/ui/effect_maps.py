@@ -1,4 +1,4 @@
-"""Folium maps of an evaluation: before and after windows, same colour scale, target and spillover ring."""
+"""Folium maps of an evaluation: before and after windows, one colour scale and legend, target and spillover ring."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import h3
 import numpy as np
 import shapely
 
-from minqing.i18n import t
+from minqing.i18n import fmt_float, t
 from minqing.map_layers import DataLayer, feature_collection, text_lines
 
-_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 _RES = 9
 
 
 def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
     """Return two maps (before, after) of problem orders per 30 days in H3 cells, one shared scale."""
-    from minqing.maps import base_map
+    from minqing.maps import base_map, class_breaks, color_for, legend
 
     r = ev.result
     pts = ev.points
@@ -26,17 +25,17 @@ def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
     for w in ("before", "after"):
         u, n = np.unique(cells[(pts["window"] == w).to_numpy()], return_counts=True)
         rates[w] = dict(zip(u, n / max(per[w], 1e-9)))
-    top = max([max(v.values(), default=0) for v in rates.values()] + [1e-9])
+    breaks = class_breaks([v for w in rates.values() for v in w.values()], k=5, decimals=1)  # one scale for both
     bounds = shapely.union_all([ev.target_geometry, ev.ring_geometry]).buffer(0.002).bounds
     maps = []
     for w in ("before", "after"):
         m = base_map(bounds)
         features = []
         for cell, v in rates[w].items():
-            k = min(int(v / top * len(_COLOURS)), len(_COLOURS) - 1)
             ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
             features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
-                             "properties": {"_style": {"fillColor": _COLOURS[k]}, "_tip": text_lines(f"{v:.1f}")}})
+                             "properties": {"_style": {"fillColor": color_for(v, breaks, 1)},
+                                            "_tip": text_lines(fmt_float(v, 1, lang))}})
         DataLayer(feature_collection(features), name="cells", control=False,
                   style={"weight": 0, "fill": True, "fillOpacity": 0.8}).add_to(m)
         for geom, name, style in ((ev.ring_geometry, "effects.series_ring", _ring_style(None)),
@@ -44,6 +43,7 @@ def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
             feature = {"type": "Feature", "geometry": shapely.geometry.mapping(geom),
                        "properties": {"_tip": text_lines(t(name, lang))}}
             DataLayer(feature_collection([feature]), name=t(name, lang), style=style, control=False).add_to(m)
+        legend(t("effects.map_legend", lang), breaks, lang, decimals=1).add_to(m)
         maps.append(m)
     return maps[0], maps[1]
 

@@ -48,7 +48,7 @@ def render() -> None:
         st.warning(t("effects.error", lg, message=t(exc.key, lg, **markdown_params(exc.params))))
         return
     r = ev.result
-    _verdict(r, lg)
+    _verdict(r, lg, int(ring))
     left, right = st.columns(2)
     with left:
         st.markdown("**" + t("effects.map_before", lg, start=fmt_date(r.before.start, lg),
@@ -62,11 +62,12 @@ def render() -> None:
                  ("after", url, version, int(iid), int(ring), lg), height=380, key=f"ea_{iid}_{ring}_{lg}")
     st.subheader(t("effects.series", lg))
     st.altair_chart(_chart(r, lg), use_container_width=True)
+    st.caption(t("effects.index_help", lg))
     _timeline(url, version, int(iid), names, lg)
     _details(ev, lg)
 
 
-def _verdict(r, lg: str) -> None:
+def _verdict(r, lg: str, ring: int) -> None:
     label = t(f"effects.verdict_{r.verdict}", lg)
     st.subheader(f"{_ICON[r.verdict]} {t('effects.verdict', lg)}: {label}")
     st.markdown(escape_markdown(r.summary(lg)))
@@ -74,7 +75,9 @@ def _verdict(r, lg: str) -> None:
     cols[0].metric(t("effects.rate_before", lg), f"{r.before_rate:.1f}")
     cols[1].metric(t("effects.rate_after", lg), f"{r.after_rate:.1f}")
     if r.ring is not None:
-        cols[2].metric(t("effects.spillover", lg, ring=""), f"{r.ring.estimate:.2f}")
+        interval = t("effects.interval_text", lg, low=f"{r.ring.low:.2f}", high=f"{r.ring.high:.2f}")
+        cols[2].metric(t("effects.spillover", lg, ring=ring), f"{r.ring.estimate:.2f}", help=interval)
+        cols[2].caption(interval)
     if r.caveats:
         st.markdown("**" + t("effects.caveats", lg) + "**")
         for text in r.caveat_texts(lg):
@@ -88,9 +91,19 @@ def _chart(r, lg: str) -> alt.Chart:
               "ring": t("effects.series_ring", lg)}
     long = m.melt(id_vars=["month"], value_vars=[c for c in labels if c in m.columns], var_name="series",
                   value_name="tickets")
+    # One axis for series of very different sizes (the target ~20 a month, pooled controls ~100): an index,
+    # each series over its own mean before the start = 100.
+    end = pd.Timestamp(r.before.end)
+    before = long[long["month"] < (end.tz_localize(None) if end.tzinfo else end)]
+    base = before.groupby("series")["tickets"].mean()
+    long["index"] = long["tickets"] / long["series"].map(base).where(lambda b: b > 0) * 100
     long["series"] = long["series"].map(labels)
     line = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None), y=alt.Y("tickets:Q", title=None), color=alt.Color("series:N", title=None))
+        x=alt.X("month:T", title=None), y=alt.Y("index:Q", title=t("effects.index_axis", lg)),
+        color=alt.Color("series:N", title=None),
+        tooltip=[alt.Tooltip("month:T", format="%Y-%m-%d", title=" "), alt.Tooltip("series:N", title=" "),
+                 alt.Tooltip("tickets:Q", title=t("effects.timeline_tickets", lg)),
+                 alt.Tooltip("index:Q", format=".0f", title=t("effects.index_axis", lg))])
     start = pd.DataFrame({"x": [r.before.end], "label": [t("effects.start_marker", lg)]})
     rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x="x:T")
     layers = [line, rule]
@@ -154,6 +167,9 @@ def _details(ev, lg: str) -> None:
             t("effects.rate_before", lg): [round(c.before_rate, 1) for c in r.channels],
             t("effects.rate_after", lg): [round(c.after_rate, 1) for c in r.channels],
         }), hide_index=True, use_container_width=True)
+        text = r.channel_text(lg)  # generated from the numbers: which way each channel group went, how sure
+        if text:
+            st.markdown(escape_markdown(text))
         st.caption(t("effects.proactive_note", lg))
     st.markdown("**" + t("effects.methods_title", lg) + "**")
     st.dataframe(pd.DataFrame({  # which methods the history allowed, and why not the others

@@ -12,20 +12,16 @@ from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
 from minqing.maps import class_of_cases_map, hex_bins_map, units_bins_map
-from minqing.model import CATEGORIES, CHANNELS, category_path
+from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
 from minqing.ui.mapview import show_map
 
 
 def _cat_label(code: str, lang: str) -> str:
     return t("hotspots.category_all", lang) if code == "" else f"{code} {category_path(code, lang)}"
-
-
-def _chan_label(code: str, lang: str) -> str:
-    return t("hotspots.channel_all", lang) if code == "" else CHANNELS[code].label(lang)
 
 
 def _key_label(prefix: str, code: str, lang: str) -> str:
@@ -53,12 +49,13 @@ def render() -> None:
     start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else (default_start, hi))
     cat = c[1].selectbox(t("hotspots.category", lg), [""] + list(CATEGORIES), key="hs_cat",
                          format_func=partial(_cat_label, lang=lg))
-    chan = c[2].selectbox(t("hotspots.channel", lg), [""] + list(CHANNELS), key="hs_chan",
-                          format_func=partial(_chan_label, lang=lg))
+    chan = c[2].selectbox(t("hotspots.channel", lg), CHANNEL_CHOICES, key="hs_chan",
+                          format_func=partial(channel_choice_label, lang=lg), help=t("channels.help", lg))
     res = c[3].selectbox(t("hotspots.res", lg), [7, 8, 9, 10], index=2, key="hs_res")
     t0 = pd.Timestamp(start, tz=store.timezone)
     t1 = pd.Timestamp(end, tz=store.timezone) + pd.Timedelta(days=1)
-    where_all = TicketFilter(categories=(cat,) if cat else None, channels=(chan,) if chan else None)
+    st.caption(channel_caption(chan, lg))
+    where_all = TicketFilter(categories=(cat,) if cat else None, channels=channels_for(chan))
     where_all = hd.scoped(where_all, user)  # the viewer's scope: part of every cache key below
     if not hd.period_count(url, version, where_all, t0, t1):
         st.info(t("hotspots.no_tickets", lg))
@@ -71,9 +68,10 @@ def render() -> None:
         "grid": partial(_grid, view, t0, t1, lg),
         "emerging": partial(_emerging, view, res, t1, lg),
         "rank": partial(_rank, view, places, t0, t1, lg),
-        "class": partial(_class, view, places, cat, lg),
+        "class": partial(_class, view, t0, t1, places, cat, lg),  # the chosen time range, like every other tab
         "forecast": partial(_forecast, view, places, t1, lg),
-        "channel": partial(_channels, view, lg),
+        "channel": partial(_channels, url, version, hd.scoped(TicketFilter(categories=(cat,) if cat else None), user),
+                           lg),  # the mix: all channels
     }
     # Stateful tabs: only the open one is computed on a rerun.
     tabs = st.tabs([t(f"hotspots.tab_{k}", lg) for k in names], key="hs_tab", on_change="rerun")
@@ -83,17 +81,29 @@ def render() -> None:
                 draw[name]()
 
 
-def _gi_summary(g, lg):
+def _gi_summary(g, lg, notes=None):
     if g.reason:
         st.warning(t(g.reason, lg))
-    else:
-        st.caption(t("hotspots.units_count", lg, n=len(g.y), hot=int((g.bins > 0).sum()), cold=int((g.bins < 0).sum())))
+        return
+    st.caption(t("hotspots.units_count", lg, n=len(g.y), hot=int((g.bins > 0).sum()), cold=int((g.bins < 0).sum())))
+    flagged = [n for n, b in zip(notes if notes is not None else [], g.bins) if n and b > 0]
+    if flagged:  # hot spots a single channel makes: say so beside the map
+        by = pd.Series([n.rsplit(" ", 2)[0] for n in flagged]).value_counts()
+        st.warning(t("hotspots.flags", lg, n=len(flagged), hot=int((g.bins > 0).sum()),
+                     channels="、".join(f"{k} ({v})" for k, v in by.items())))
+
+
+def _notes(view, t0, t1, key, ids, lg, res=9) -> list[str]:
+    """The channel that drives each unit's count ("扫码上报 61 %", or ""), in the order of ``ids``."""
+    labels = hd.surge_notes(*view, t0, t1, key, res, lg)
+    return [labels.get(i, "") for i in ids]
 
 
 def _hex(view, t0, t1, res, places, lg):
     cells, y, g = hd.hex_gi(*view, t0, t1, res)
-    _gi_summary(g, lg)
-    show_map(lambda: hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg)),
+    notes = _notes(view, t0, t1, "cell", cells, lg, res=res)
+    _gi_summary(g, lg, notes)
+    show_map(lambda: hex_bins_map(cells, g.bins, y, lg, places, value_label=t("hotspots.tickets", lg), notes=notes),
              ("hex", *view, t0, t1, res, lg), height=520, key="hs_hex_map")
 
 
@@ -101,12 +111,13 @@ def _grid(view, t0, t1, lg):
     url, version = view[:2]
     today = str(today_in(data.get_store(url).timezone))
     codes, y, g = hd.grid_gi(*view, t0, t1, today)
-    _gi_summary(g, lg)
+    notes = _notes(view, t0, t1, "grid", codes, lg)
+    _gi_summary(g, lg, notes)
     st.caption(t("hotspots.grid_note", lg))
 
     def build():
         grids = data.units(url, version, "grid", today).reset_index(drop=True)
-        gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y)
+        gdf = grids[["code", "geometry"]].assign(bin=g.bins, value=y, note=notes)
         return units_bins_map(gdf, lg, value_label=t("hotspots.tickets", lg))
 
     show_map(build, ("grid", *view, t0, t1, today, lg), height=520, key="hs_grid_map")
@@ -146,10 +157,12 @@ def _rank(view, places, t0, t1, lg):
     r = hd.ranking(*view, t0, t1, by, int(mn))
     tab = r.table.merge(places[["place_id", "name"]], on="place_id", how="left")
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
-    show = tab[["rank", "name", "place_id", "tickets", "problems", "rate_30d", "repeat_share", "unsatisfied_share",
-                "reason"]]
+    tab["channel"] = _notes(view, t0, t1, "place", tab["place_id"], lg)
+    show = tab[["rank", "name", "place_id", "tickets", "channel", "problems", "rate_30d", "repeat_share",
+                "unsatisfied_share", "reason"]]
     st.dataframe(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
                                       "tickets": t("hotspots.tickets", lg), "problems": t("hotspots.problems", lg),
+                                      "channel": t("map.tooltip_channel", lg),
                                       "rate_30d": t("hotspots.rank_rate_30d", lg),
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
                                       "unsatisfied_share": t("hotspots.rank_unsatisfied_share", lg),
@@ -157,14 +170,14 @@ def _rank(view, places, t0, t1, lg):
                  hide_index=True, width="stretch")
 
 
-def _class(view, places, cat, lg):
+def _class(view, t0, t1, places, cat, lg):
     c = st.columns(2)
     leaf = [k for k, v in CATEGORIES.items() if v.level >= 2]
     code = c[0].selectbox(t("hotspots.class_category", lg), leaf,
                           index=leaf.index(cat) if cat in leaf else leaf.index("03.01.01"), key="hs_class_cat",
                           format_func=partial(_cat_label, lang=lg))
     mn = c[1].number_input(t("hotspots.class_min", lg), 1, 1000, 3, key="hs_class_min")
-    cc = hd.class_cases(*view, code, int(mn))
+    cc = hd.class_cases(*view, t0, t1, code, int(mn))
     tab = cc.table.copy()
     names = dict(zip(places["place_id"], places["name"]))
     tab["where"] = [names.get(w, w) if k == "place" else cells_to_str([w])[0] for k, w in
@@ -177,7 +190,7 @@ def _class(view, places, cat, lg):
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
         hide_index=True, width="stretch")
     if len(cc.table):
-        show_map(lambda: class_of_cases_map(places, cc.table, lg), ("class", *view, code, int(mn), lg), height=480,
+        show_map(lambda: class_of_cases_map(places, cc.table, lg), ("class", *view, t0, t1, code, int(mn), lg), height=480,
                  key="hs_class_map")
 
 
@@ -205,7 +218,7 @@ def _forecast(view, places, t1, lg):
                  hide_index=True)
 
 
-def _channels(view, lg):
+def _channels(url, version, where, lg):
     st.caption(t("hotspots.channel_caption", lg))
-    wide = hd.channel_months(*view)
+    wide = hd.channel_months(url, version, where)
     st.bar_chart(wide.rename(columns={k: CHANNELS[k].label(lg) for k in wide.columns if k in CHANNELS}))

@@ -15,7 +15,7 @@ import streamlit as st
 from minqing.analysis.kpis import default_month
 from minqing.auth import scope_grids
 from minqing.i18n import fmt_int, fmt_month, t
-from minqing.model import CATEGORIES, category_path
+from minqing.model import CATEGORIES, CHANNEL_CHOICES, category_path, channels_for
 from minqing.report import (
     FONT_FAMILY,
     find_chromium,
@@ -26,7 +26,7 @@ from minqing.report import (
 )
 from minqing.ui import data
 from minqing.ui import data_meeting as dm
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
 from minqing.ui.mapview import show_map
 
 THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and not c.code.startswith("99"))
@@ -44,6 +44,8 @@ _CSS = f"""<style>
 .mq-top td.where {{ min-width: 13rem; }}
 .mq-top td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .mq-top td.arrow {{ font-size: 1.6rem; text-align: center; font-weight: 700; }}
+.mq-top .flag {{ margin-left: 0.5rem; padding: 0 0.3rem; border: 1px solid #e65100; border-radius: 0.25rem;
+  color: #e65100; font-size: 0.95rem; white-space: nowrap; }}
 .mq-top td.arrow.up {{ color: #c62828; }} .mq-top td.arrow.down {{ color: #1b7f3b; }} .mq-top td.arrow.flat {{ color: #777; }}
 </style>"""
 
@@ -63,8 +65,9 @@ def render() -> None:
             empty_state("meeting.no_data", "meeting.no_data_hint", lg)
             return
         _, last = data.ticket_span(url, version)
-        month, sd, theme = _controls(lg, url, version, months, default_month(last), user)
+        month, sd, theme, chan = _controls(lg, url, version, months, default_month(last), user)
         scope, map_level, parent, scope_label = _scope(lg, url, version, user, sd, theme)
+        scope = dm.Scope(scope.level, scope.codes, scope.theme, channels_for(chan))
         level = 3 if theme and CATEGORIES[theme].level >= 2 else 2
         as_of = pd.Timestamp.now(tz=store.timezone).floor("h").isoformat()
         board = dm.board(url, version, user, scope, month, as_of)
@@ -80,7 +83,7 @@ def render() -> None:
         st.subheader(t("meeting.top_heading", lg))
         tp = dm.top(url, version, user, scope, month, level, lg)
         st.html(f'<div class="mq-top">{top_table_html(tp.table, lg, short_category=bool(theme))}</div>')
-        st.caption(t("meeting.top_hint", lg))
+        st.caption(t("meeting.top_hint", lg) + " " + channel_caption(chan, lg))
         if tp.has_unplaced:
             st.caption(t("meeting.unplaced_note", lg))
 
@@ -88,9 +91,17 @@ def render() -> None:
         if dm.month_units(url, version, user, scope, month, map_level, parent).empty:
             st.info(t("meeting.map_empty", lg))
         else:
-            show_map(partial(dm.meeting_map, url, version, user, scope, month, map_level, parent, lg),
-                     (url, version, user, scope, month, map_level, parent, lg), height=620,
-                     key=f"meeting_map_{month}_{sd}_{theme}_{lg}")
+            show_map(partial(dm.meeting_map, url, version, user, scope, month, map_level, parent, lg, level),
+                     (url, version, user, scope, month, map_level, parent, lg, level), height=620,
+                     key=f"meeting_map_{month}_{sd}_{theme}_{chan}_{lg}")
+            u = dm.month_units(url, version, user, scope, month, map_level, parent)
+            notes = u[u["channel_note"] != ""]
+            st.caption(t("meeting.map_caption", lg, channels=channel_caption(chan, lg)))
+            if len(notes):
+                names = _names(notes, lg)
+                col = "channel_note" if lg == "zh" else "channel_note_en"
+                st.warning(t("meeting.map_flags", lg, units="；".join(
+                    f"{names[c]} {n}" for c, n in zip(notes["code"], notes[col]))))
 
         st.subheader(t("meeting.export_heading", lg))
         st.caption(t("meeting.export_hint", lg))
@@ -115,7 +126,7 @@ def _controls(lg, url, version, months, default, user):
     subdistricts = data.units(url, version, "subdistrict", None).drop_duplicates("code", keep="last")
     names = _names(subdistricts, lg)
     sd_options = ("",) if user.scoped else ("",) + tuple(subdistricts["code"])
-    c1, c2, c3 = st.columns([1, 1, 2])
+    c1, c2, c3, c4 = st.columns([1, 1, 2, 1.2])
     want = q.get("month", default if default in months else months[0])
     month = c1.selectbox(t("meeting.month", lg), months, index=months.index(want) if want in months else 0,
                          format_func=partial(_month_label, lang=lg), key="meeting_month")
@@ -126,12 +137,17 @@ def _controls(lg, url, version, months, default, user):
     want_theme = q.get("theme", "")
     theme = c3.selectbox(t("meeting.theme", lg), THEMES, index=THEMES.index(want_theme) if want_theme in THEMES else 0,
                          format_func=partial(_theme_label, lang=lg), key="meeting_theme")
-    for k, v in (("month", month), ("sd", sd), ("theme", theme)):
+    want_ch = q.get("ch", "citizen")
+    chan = c4.selectbox(t("meeting.channels", lg), CHANNEL_CHOICES,
+                        index=CHANNEL_CHOICES.index(want_ch) if want_ch in CHANNEL_CHOICES else 0,
+                        format_func=partial(channel_choice_label, lang=lg), key="meeting_channels",
+                        help=t("channels.help", lg))
+    for k, v in (("month", month), ("sd", sd), ("theme", theme), ("ch", "" if chan == "citizen" else chan)):
         if v:
             q[k] = v
         elif k in q:
             del q[k]
-    return month, sd, theme
+    return month, sd, theme, chan
 
 
 def _scope(lg, url, version, user, sd, theme):
@@ -150,12 +166,14 @@ def _scope(lg, url, version, user, sd, theme):
 def _kpi_cards(board, lg) -> None:
     cols = st.columns(len(board.kpis))
     for col, k in zip(cols, board.kpis):
-        delta = None if k.change_month is None else f"{fmt_change(k.change_month, lg)} {t('meeting.vs_month', lg)}"
+        # the delta stays short (a long one is cut off: "较上…"); the line below says what it compares with
+        delta = None if k.change_month is None else fmt_change(k.change_month, lg)
         still = k.change_month is not None and abs(k.change_month) < 0.0005  # "+0.0": no arrow colour
         col.metric(t(f"meeting.kpi_{k.code}", lg), fmt_pct(k.value), delta=delta,
                    delta_color="off" if still else "normal",
                    help=t(f"meeting.kpi_{k.code}_help", lg), border=True)
-        vs_year = f"{t('meeting.vs_year', lg)} {fmt_change(k.change_year, lg)}"
+        vs_year = (f"{t('meeting.vs_month', lg)} {fmt_change(k.change_month, lg)} · "
+                   f"{t('meeting.vs_year', lg)} {fmt_change(k.change_year, lg)}")
         if k.code == "resolution" and k.partly is not None:
             vs_year += f" · {t('meeting.partly', lg, value=fmt_pct(k.partly))}"
         col.html(f'<div class="mq-vs">{_esc(vs_year)}</div>')
