@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
+
+# The app's cache warmer reads the store in a background thread: not in tests, whose stores come and go
+os.environ.setdefault("MINQING_WARM_CACHES", "0")
 
 # Tiny city near Yangpu: 0.01 degree squares (~950 m x 1110 m).
 X0, Y0 = 121.50, 31.28
