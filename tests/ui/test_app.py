@@ -311,3 +311,15 @@ def app_leader_store(demo_store_url, ui_accounts, monkeypatch):
     at = sign_in(AppTest.from_file(APP, default_timeout=90), ui_accounts["grid_leader"][0]).run()
     at.switch_page(_page("mygrid"))
     return at.run()
+
+
+@pytest.mark.parametrize("view", ["meeting", "map", "mygrid", "hotspots", "effects", "tickets"])
+def test_every_data_page_says_how_old_its_data_is(view, demo_store_url, ui_accounts, monkeypatch):
+    """The demo ends before today: every page showing orders says up to when (the data's end)."""
+    monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), ui_accounts["admin"][0]).run()
+    at.switch_page(_page(view))
+    at.run()
+    assert not at.exception
+    texts = " ".join(e.value for e in [*at.warning, *at.info, *at.caption, *at.sidebar.warning, *at.sidebar.caption])
+    assert "数据截至" in texts, view

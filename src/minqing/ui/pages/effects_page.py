@@ -14,7 +14,7 @@ from minqing.i18n import fmt_date, t
 from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang
 from minqing.ui.mapview import show_map
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
@@ -31,6 +31,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("effects.heading", lg))
+    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old)
     ivs = di.interventions(url, version)
     # a grid leader sees the interventions touching their own units only (controls appear as counts)
     ivs = ivs[ivs["intervention_id"].astype(int).isin(di.visible_ids(url, version, user))]

@@ -11,7 +11,7 @@ import streamlit as st
 from minqing.i18n import fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang
 from minqing.ui.tables import export_buttons, ticket_detail, ticket_table
 
 PAGE_SIZE = 100
@@ -24,6 +24,7 @@ def render() -> None:
     store = data.current_store()
     url, version = store.url, data.data_version(store)
     st.title(t("tickets.heading", lg))
+    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old)
     first, last = data.ticket_span(url, version)
     if first is None:
         empty_state("empty.no_tickets", "empty.no_tickets_hint", lg)
