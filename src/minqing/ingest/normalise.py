@@ -260,12 +260,9 @@ def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, inde
         return pd.Series([blank_code] * len(index), index=index, dtype=object)
     if user:  # the mapping file's [values.<name>] wins over the built-in aliases
         find = al.user_lookup(name, user)
-        uniq = pd.unique(raw.to_numpy(dtype=object))
-        lookup = {u: find(u) for u in uniq}
-        codes = raw.map({u: c if c is not None else table.get(al._norm_value(u)) for u, c in lookup.items()})
-        codes = codes.astype(object)
+        codes = _per_value(raw, lambda u: c if (c := find(u)) is not None else table.get(al._norm_value(u)))
     else:
-        codes = _norm_unique(raw).map(table).astype(object)
+        codes = _per_value(raw, lambda u: table.get(al._norm_value(u)))
     blank = (raw == "").to_numpy()
     miss = codes.isna().to_numpy() & ~blank
     if miss.any():
@@ -277,9 +274,15 @@ def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, inde
     return codes
 
 
-def _norm_unique(raw: pd.Series) -> pd.Series:
-    uniq = pd.unique(raw.to_numpy(dtype=object))
-    return raw.map(dict(zip(uniq, (al._norm_value(u) for u in uniq))))
+def _per_value(raw: pd.Series, fn) -> pd.Series:
+    """``fn`` of each cell as an object Series (None where it gives None), called once per distinct value.
+
+    The distinct values come from Arrow's dictionary encoding: the column is never turned into Python strings.
+    """
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    look = np.empty(len(uniq), dtype=object)
+    look[:] = [fn(u) for u in uniq]
+    return pd.Series(look[codes], index=raw.index, dtype=object)
 
 
 def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Series:
@@ -287,13 +290,9 @@ def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Seri
     raw = category_raw(chunk, f, blanks)
     if raw is None:
         return pd.Series(OTHER_CATEGORY, index=chunk.index, dtype=object)
-    uniq = pd.unique(raw.to_numpy(dtype=object))
     find = al.user_lookup("category", user) if user else (lambda u: None)
-    lookup = {}
-    for u in uniq:
-        code = find(u)
-        lookup[u] = code if code is not None else (al.category_code(u, _CATEGORIES) if u != "" else None)
-    codes = raw.map(lookup)
+    codes = _per_value(raw, lambda u: c if (c := find(u)) is not None else
+                       (al.category_code(u, _CATEGORIES) if u != "" else None))
     miss = codes.isna().to_numpy()
     blank = (raw == "").to_numpy()
     if (miss & ~blank).any():

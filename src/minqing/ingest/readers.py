@@ -881,6 +881,49 @@ def _parse_bytes(src: Source, data: bytes, errors: str) -> pd.DataFrame:
                        encoding_errors=errors, engine="c", skipinitialspace=False, on_bad_lines="error")
 
 
+def _parse_block(src: Source, header: bytes, body: bytes, errors: str) -> pd.DataFrame:
+    """Parse a header and a body of records: Arrow's CSV reader when it reads them as pandas would, else pandas'.
+
+    The header is always read by pandas (its names, repeated names made unique, stay pandas'). Arrow
+    reads the body (decoded here, as pandas decodes it) unless the file has one column or a single-byte
+    delimiter cannot be named; where the two parsers could differ (a record with too few or too many
+    fields, a blank-looking line of spaces, an unterminated quote) Arrow refuses and pandas reads the
+    whole block, so every frame is the one pandas gives. A decoding error is raised as pandas raises it.
+    """
+    names = _parse_bytes(src, header, errors).columns if body else None
+    delimiter = src.delimiter or ","
+    if names is None or len(names) < 2 or len(delimiter) != 1 or len(delimiter.encode("utf-8")) != 1:
+        return _parse_bytes(src, header + body, errors)
+    encoding = "utf-8" if src.encoding in _UTF8 else src.encoding  # a byte-order mark can only open the header
+    text = body.decode(encoding, errors)  # a UnicodeDecodeError as pandas' strict read raises it
+    frame = _arrow_body(text.encode("utf-8"), len(names), delimiter)
+    if frame is None:
+        return _parse_bytes(src, header + body, errors)
+    frame.columns = names
+    return frame
+
+
+def _arrow_body(data: bytes, ncols: int, delimiter: str) -> pd.DataFrame | None:
+    """Records (UTF-8, no header) as a frame of ``str`` columns 0..ncols-1; None when Arrow refuses them."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [str(i) for i in range(ncols)]
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False, block_size=max(1 << 20, len(data) + 1)),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                            newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in names}, null_values=[],
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.num_rows == 0:
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+
+
 def parse_csv_block(src: Source, header: bytes, body: bytes) -> tuple[pd.DataFrame, int]:
     """Parse one block from :func:`csv_blocks` into strings; return the frame and its mixed-encoding fixes.
 
@@ -892,13 +935,13 @@ def parse_csv_block(src: Source, header: bytes, body: bytes) -> tuple[pd.DataFra
     fixes = 0
     try:
         try:
-            chunk = _parse_bytes(src, header + body, "strict" if utf8 else "replace")
+            chunk = _parse_block(src, header, body, "strict" if utf8 else "replace")
         except UnicodeDecodeError:
             if not utf8:
                 raise
             header, _ = _redecode_lines(header)
             body, fixes = _redecode_lines(body)
-            chunk = _parse_bytes(src, header + body, "replace")
+            chunk = _parse_block(src, header, body, "replace")
     except pd.errors.EmptyDataError:
         chunk = pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -200,8 +200,9 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
         utc[:] = _to_utc(s, tz)
         blank = s.isna().to_numpy()
     else:
-        obj = s.astype(object)
-        if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        strings = pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)
+        obj = None if strings else s.astype(object)  # a string column is never turned into Python objects
+        if strings:
             stripped = pa.array(s.str.strip().array)
             in_blanks = pc.fill_null(pc.is_in(stripped, value_set=pa.array(_blank_variants())), True)
             short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(stripped), 4), False), dtype=bool) & \
@@ -222,14 +223,19 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
         if is_dt.any():
             utc[is_dt] = _to_utc(pd.to_datetime(obj[is_dt], errors="coerce"), tz)
         todo &= ~is_dt
-        text = pd.Series(obj[todo].astype(str).to_numpy(), dtype="str").str.strip()
+        if strings:
+            text = pd.Series(s.array[todo], dtype="str").str.strip()
+        else:
+            text = pd.Series(obj[todo].astype(str).to_numpy(), dtype="str").str.strip()
         pos = np.flatnonzero(todo)
         # Only number-like text can be an Excel serial (to_numeric on dates is slow).
         num = pd.Series(np.nan, index=text.index)
         numeric = text.str.fullmatch(r"\d+(?:\.\d*)?").to_numpy(dtype=bool)
         if numeric.any():
             num[numeric] = pd.to_numeric(text[numeric], errors="coerce")
-        serial = (num.notna() & (num > 1) & (num < 200_000) & ~text.str.fullmatch(r"\d{8}")).to_numpy(dtype=bool)
+        serial = (num.notna() & (num > 1) & (num < 200_000)).to_numpy(dtype=bool).copy()
+        if serial.any():  # but not 20250403 (a date without separators; only number-like rows can be one)
+            serial[serial] = ~text[serial].str.fullmatch(r"\d{8}").to_numpy(dtype=bool)
         if serial.any():
             secs = (num[serial].astype("float64").to_numpy() * 86400).round()
             local = _EXCEL_ORIGIN + pd.to_timedelta(secs, unit="s")

@@ -57,8 +57,13 @@ def column_values(df: pd.DataFrame, column: str, tz: str = TIMEZONE) -> list:
             out[missing] = None
             return out.tolist()
         return values
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        return s.to_numpy(dtype=object, na_value=None).tolist()  # Arrow strings: no object Series on the way
+    missing = s.isna().to_numpy()
+    if not missing.any():
+        return s.tolist()
     obj = s.astype(object)
-    return obj.where(s.notna(), None).tolist()
+    return obj.where(~missing, None).tolist()
 
 
 def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str], tz: str = TIMEZONE) -> list[tuple]:
