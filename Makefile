@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -c "from minqing.warmup import warm_up; warm_up()"  # compile the numba kernels once, here
 	rm -f $(VENV)/.installed-*
 	touch $@
 
