@@ -140,11 +140,23 @@ def ranking(url: str, version: str, where: TicketFilter, t0, t1, by: str, min_ti
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def class_cases(url: str, version: str, where: TicketFilter, code: str, min_tickets: int):
-    """Return where category ``code`` recurs."""
+def class_cases(url: str, version: str, where: TicketFilter, t0, t1, code: str, min_tickets: int):
+    """Return where category ``code`` recurs in [t0, t1)."""
     from minqing.analysis.class_of_cases import class_of_cases
 
-    return class_of_cases(tickets(url, version, where), links(url, version), code, min_tickets=min_tickets)
+    return class_of_cases(_in_period(url, version, where, t0, t1), links(url, version), code,
+                          min_tickets=min_tickets)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def surge_notes(url: str, version: str, where: TicketFilter, t0, t1, key: str, res: int, lang: str) -> dict:
+    """Return {unit id: "扫码上报 61 %"} for the units of ``key`` whose count one channel drives, in [t0, t1)."""
+    from minqing.analysis.aggregate import count_tickets
+    from minqing.analysis.channel_mix import surge_labels
+
+    c = count_tickets(_in_period(url, version, where, t0, t1), (key, "channel"), res=res,
+                      links=links(url, version) if key == "place" else None).table
+    return surge_labels(c, key, lang)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
