@@ -311,3 +311,21 @@ def app_leader_store(demo_store_url, ui_accounts, monkeypatch):
     at = sign_in(AppTest.from_file(APP, default_timeout=90), ui_accounts["grid_leader"][0]).run()
     at.switch_page(_page("mygrid"))
     return at.run()
+
+
+def test_hotspots_default_period_ends_with_the_last_complete_month(app, demo_store_url):
+    """Six complete months: never a part month at the end (the demo data ends inside a month)."""
+    from minqing.citytime import default_period, last_complete_month
+    from minqing.store import open_store
+
+    with open_store(demo_store_url) as store:
+        first, last = store.received_range()
+    month = last_complete_month(last)
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    lo, hi = app.date_input(key="hs_period").value
+    assert (lo, hi) == default_period(first, last)
+    assert hi == month.end_time.date() and lo == (month - 5).start_time.date()
+    if last.day != last.days_in_month:  # the old default ended on the data's last day
+        assert hi < last.date()

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from minqing.analysis.place_rank import MEASURES
+from minqing.citytime import default_period
 from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
@@ -43,10 +44,9 @@ def render() -> None:
         return
     c = st.columns([2, 2, 1.5, 1])
     lo, hi = first.date(), last.date()
-    default_start = max(lo, (pd.Timestamp(hi) - pd.DateOffset(months=6)).date())
-    period = c[0].date_input(t("hotspots.period", lg), (default_start, hi), min_value=lo, max_value=hi,
-                             key="hs_period")
-    start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else (default_start, hi))
+    default = default_period(first, last)  # six complete months: the last one ends on its last day
+    period = c[0].date_input(t("hotspots.period", lg), default, min_value=lo, max_value=hi, key="hs_period")
+    start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else default)
     cat = c[1].selectbox(t("hotspots.category", lg), [""] + list(CATEGORIES), key="hs_cat",
                          format_func=partial(_cat_label, lang=lg))
     chan = c[2].selectbox(t("hotspots.channel", lg), CHANNEL_CHOICES, key="hs_chan",
