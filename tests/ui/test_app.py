@@ -329,3 +329,39 @@ def test_hotspots_default_period_ends_with_the_last_complete_month(app, demo_sto
     assert hi == month.end_time.date() and lo == (month - 5).start_time.date()
     if last.day != last.days_in_month:  # the old default ended on the data's last day
         assert hi < last.date()
+
+
+def test_map_cards_and_caption_follow_the_chosen_level(app):
+    """Every level's cards show the chosen unit's own figures; the caption names the level shown."""
+    def metric(label):
+        return int(app.metric[[m.label for m in app.metric].index(label)].value.replace(",", ""))
+
+    def caption():
+        return " ".join(c.value for c in app.caption)
+
+    tickets, code = t("overview.tickets", "zh"), t("overview.col_code", "zh")
+    _map(app)
+    assert t("overview_level.level_subdistrict", "zh") in caption()
+    sds = app.dataframe[0].value
+    sd = sds.iloc[0]
+    app.query_params["sd"] = sd[code]
+    app.run()
+    assert t("overview_level.level_community", "zh") in caption()
+    assert t("overview_level.level_subdistrict", "zh") not in caption()
+    assert metric(tickets) == int(str(sd[t("overview.col_tickets", "zh")]).replace(",", ""))
+    cms = app.dataframe[0].value
+    cm = cms.iloc[0]
+    app.query_params["cm"] = cm[code]
+    app.run()
+    assert t("overview_level.level_grid", "zh") in caption()
+    assert metric(tickets) == int(str(cm[t("overview.col_tickets", "zh")]).replace(",", ""))
+    grids = app.dataframe[0].value
+    community_places = metric(t("overview.places", "zh"))
+    g = grids.iloc[-1]  # the quietest grid: its own count differs from the community's
+    app.query_params["g"] = g[code]
+    app.run()
+    assert not app.exception and not app.error
+    own = int(str(g[t("overview.col_tickets", "zh")]).replace(",", ""))
+    assert metric(tickets) == own
+    assert metric(t("overview.places", "zh")) <= community_places
+    assert t("overview_level.level_grid", "zh") in caption() and g[t("overview.col_name", "zh")] in caption()
