@@ -365,3 +365,50 @@ def test_map_cards_and_caption_follow_the_chosen_level(app):
     assert metric(tickets) == own
     assert metric(t("overview.places", "zh")) <= community_places
     assert t("overview_level.level_grid", "zh") in caption() and g[t("overview.col_name", "zh")] in caption()
+
+
+def _map_payloads(app):
+    """What the page's maps draw: the (kind, payload) of every data layer and legend of every map."""
+    import json
+
+    from minqing.map_layers import page_payloads
+
+    out = []
+    for el in app.get("component_instance"):
+        out += page_payloads(json.loads(el.proto.json_args).get("script", ""))
+    return out
+
+
+def _hotspots_tab(app, name):
+    """Open the Hotspots tab ``name``; return its first table."""
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    app.session_state["hs_tab"] = t(f"hotspots.tab_{name}", "zh")
+    app.run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    return app.dataframe[0].value
+
+
+def test_emerging_tab_maps_the_classes_and_names_where_each_cell_lies(app):
+    tab = _hotspots_tab(app, "emerging")
+    where, cell = t("emerging_map.where_grid", "zh"), t("hotspots.where_cell", "zh")
+    assert (tab.columns[0], tab.columns[-1]) == (where, cell)  # the place first, the id after
+    assert tab[where].str.endswith("网格").mean() > 0.9
+    payloads = _map_payloads(app)
+    feats = [f for kind, p in payloads if kind == "DataLayer" for f in p["data"]["features"]]
+    assert len(feats) == len(tab)  # one hexagon per cell with a pattern, none for the rest
+    legend = [it["text"] for kind, p in payloads if kind == "Legend" for it in p["items"]]
+    assert legend[0] == t("emerging_map.legend_title", "zh")
+    assert set(legend[1:]) == set(tab[t("hotspots.class", "zh")])
+
+
+def test_class_of_cases_map_draws_its_places_by_count(app):
+    tab = _hotspots_tab(app, "class")
+    payloads = _map_payloads(app)
+    legend = [it["text"] for kind, p in payloads if kind == "Legend" for it in p["items"]]
+    assert legend and legend[0] == t("class_map.legend_title", "zh")
+    places = (tab[t("hotspots.where", "zh")] == t("hotspots.where_place", "zh")).sum()
+    feats = [f for kind, p in payloads if kind == "DataLayer" for f in p["data"]["features"]]
+    lines = [f for f in feats if f["geometry"]["type"] in ("LineString", "MultiLineString")]
+    assert places and all(f["properties"]["_style"]["weight"] >= 6 for f in lines)
