@@ -109,3 +109,42 @@ def test_cli_settings_show_and_set(tmp_path, capsys):
 
         log = read_audit(store)
         assert (log["action"] == "settings_change").sum() == 1
+
+
+def test_last_complete_month_by_hand():
+    from minqing.citytime import last_complete_month
+
+    tz = "Asia/Shanghai"
+    # ends on the month's last day (any hour): that month is complete
+    assert str(last_complete_month(pd.Timestamp("2026-10-31 00:05", tz=tz))) == "2026-10"
+    assert str(last_complete_month(pd.Timestamp("2026-10-31 23:59", tz=tz))) == "2026-10"
+    # ends inside the month, even on its first day: the month before
+    assert str(last_complete_month(pd.Timestamp("2026-11-01 00:00", tz=tz))) == "2026-10"
+    assert str(last_complete_month(pd.Timestamp("2026-11-30 12:00", tz=tz))) == "2026-11"
+    assert str(last_complete_month("2024-02-28 10:00")) == "2024-01"  # a leap year: 29 days
+    assert str(last_complete_month("2024-02-29 10:00")) == "2024-02"
+    assert str(last_complete_month("2026-01-15")) == "2025-12"  # across the year
+    # the city's day, not UTC's: 2026-10-31 20:00 UTC is 11-01 04:00 in Shanghai
+    assert str(last_complete_month(pd.Timestamp("2026-10-31 20:00", tz="UTC").tz_convert(tz))) == "2026-10"
+    assert last_complete_month(None) is None and last_complete_month(pd.NaT) is None
+
+
+def test_default_period_is_six_complete_months():
+    from datetime import date
+
+    from minqing.citytime import default_period
+
+    tz = "Asia/Shanghai"
+    first = pd.Timestamp("2025-01-05 08:00", tz=tz)
+    # data to 24 Nov: November is incomplete, so May..October
+    assert default_period(first, pd.Timestamp("2026-11-24 09:00", tz=tz)) == (date(2026, 5, 1), date(2026, 10, 31))
+    # data to 30 Nov: November is complete, so June..November
+    assert default_period(first, pd.Timestamp("2026-11-30 18:00", tz=tz)) == (date(2026, 6, 1), date(2026, 11, 30))
+    # less than six months of data: from the first day
+    assert default_period(pd.Timestamp("2026-08-10", tz=tz), pd.Timestamp("2026-10-31 18:00", tz=tz)) == (
+        date(2026, 8, 10), date(2026, 10, 31))
+    # no complete month at all: the whole span
+    assert default_period("2026-11-03", "2026-11-24") == (date(2026, 11, 3), date(2026, 11, 24))
+    assert default_period(first, pd.Timestamp("2026-11-24", tz=tz), months=1) == (date(2026, 10, 1),
+                                                                                   date(2026, 10, 31))
+    assert default_period(None, None) is None

@@ -162,3 +162,56 @@ def data_as_of(last_received, now) -> tuple[pd.Timestamp, int]:
     end = last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # the last day, still in its month
     age = int((now.normalize() - last.normalize()).days)
     return (now, age) if age <= 1 else (min(end, now), age)
+
+
+def last_complete_month(last_received) -> pd.Period | None:
+    """Return the data's last complete month: where a page's default period ends.
+
+    The month of ``last_received`` (a local time, or tz-aware in the city's zone) when it falls on
+    that month's last day, else the month before; None when there is no data. A default that ends
+    inside a month would compare a part month with whole ones.
+
+    Examples
+    --------
+    >>> str(last_complete_month("2026-10-31 18:00")), str(last_complete_month("2026-11-24 09:00"))
+    ('2026-10', '2026-10')
+    >>> last_complete_month(None) is None
+    True
+    """
+    if last_received is None or pd.isna(last_received):
+        return None
+    ts = pd.Timestamp(last_received)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)  # the wall time: the city's day
+    return (ts.normalize() + pd.Timedelta(days=1)).to_period("M") - 1
+
+
+def default_period(first, last, months: int = 6) -> tuple | None:
+    """Return the default (start, end) dates of a page's period: ``months`` complete months.
+
+    The period ends on the last day of :func:`last_complete_month` and starts ``months`` months
+    earlier, but not before ``first``. When the data holds no complete month, it is the whole
+    span (``first``'s day to ``last``'s). None when there is no data.
+
+    Examples
+    --------
+    >>> [str(d) for d in default_period("2025-01-05 08:00", "2026-11-24 09:00")]
+    ['2026-05-01', '2026-10-31']
+    >>> [str(d) for d in default_period("2026-08-10", "2026-10-31 18:00", months=6)]
+    ['2026-08-10', '2026-10-31']
+    >>> [str(d) for d in default_period("2026-11-03", "2026-11-24")]
+    ['2026-11-03', '2026-11-24']
+    """
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return None
+    lo, hi = (_wall_day(v) for v in (first, last))
+    month = last_complete_month(last)
+    end = month.end_time.date()
+    if end < lo:
+        return lo, hi
+    return max(lo, (month - (months - 1)).start_time.date()), end
+
+
+def _wall_day(value):
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).date()

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from minqing.basemaps import to_display
+from minqing.geo.h3cells import cells_to_polygons, cells_to_str
 from minqing.i18n import fmt_float, fmt_int, t
 from minqing.map_layers import DataLayer, DataLegend, SteadyFocus, feature_collection, labelled_lines, text_lines
 from minqing.model import PLACE_KINDS
@@ -407,13 +408,8 @@ def hex_bins_map(cells, bins, values, lang: str = "zh", places: gpd.GeoDataFrame
     notes : array-like of str, optional
         A line per cell for its tooltip ("" for none), e.g. the channel that drives its count.
     """
-    import h3
-
-    cells = np.asarray(cells, dtype="int64")
-    polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
-             for c in cells.view("uint64").tolist()]
     gdf = gpd.GeoDataFrame({"bin": np.asarray(bins, dtype=int), "value": np.asarray(values, dtype=float)},
-                           geometry=polys, crs=4326)
+                           geometry=cells_to_polygons(cells), crs=4326)
     if notes is not None:
         gdf["note"] = list(notes)
     return units_bins_map(gdf, lang, places, basemap, key, value_label)
@@ -444,26 +440,132 @@ def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDat
     return m
 
 
+PLACE_EDGE = "#333333"
+"""The dark edge that keeps a place coloured by its count visible, whatever its class colour."""
+
+
 def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str = "zh", basemap: str = "none",
                        key: str | None = None) -> folium.Map:
-    """Return a map of the places (and H3 cells) of one class of cases, sized by their ticket count."""
-    import h3
+    """Return the map of one class of cases: its places themselves, coloured by count, over lighter cells.
 
-    pl = places[places["place_id"].isin(table.loc[table["where_type"] == "place", "where_id"])]
-    cells = table.loc[table["where_type"] == "cell"]
-    polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
-             for c in cells["where_id"].astype("int64").to_numpy().view("uint64").tolist()]
-    cg = gpd.GeoDataFrame({"tickets": cells["tickets"].to_numpy()}, geometry=polys, crs=4326)
+    Entrances are circles of their radius, road stretches thick lines, compounds polygons, each
+    filled with the colour of its ticket count and edged in :data:`PLACE_EDGE`; the H3 cells of
+    the tickets at no place share the colour scale but are drawn faint underneath, so the
+    places where the category recurs stand out. The legend gives the count classes.
+
+    Parameters
+    ----------
+    places : GeoDataFrame
+        With ``place_id``, ``kind``, ``name`` (``name_en``, ``radius_m``).
+    table : DataFrame
+        :class:`minqing.analysis.class_of_cases.ClassOfCases` ``table``: ``where_type``,
+        ``where_id``, ``tickets`` (``months``).
+    """
+    at_place = table[table["where_type"] == "place"]
+    cells = table[table["where_type"] == "cell"]
+    pl = places.merge(at_place[["where_id", "tickets", *(["months"] if "months" in table else [])]],
+                      left_on="place_id", right_on="where_id").sort_values("tickets", kind="stable")
+    cg = gpd.GeoDataFrame({"tickets": cells["tickets"].to_numpy()},
+                          geometry=cells_to_polygons(cells["where_id"].astype("int64").to_numpy()), crs=4326)
+    if "months" in table:
+        cg["months"] = cells["months"].to_numpy()
     bounds = pd.concat([pl.geometry, cg.geometry]).total_bounds if len(pl) + len(cg) else (121.5, 31.25, 121.55, 31.3)
     m = base_map(bounds, basemap, key)
+    breaks = class_breaks(table["tickets"])
     if len(cg):
         cg = to_display(cg, basemap)
-        fc = _with(_geojson(cg, ["tickets"]), "_tip", [text_lines(fmt_int(v, lang)) for v in cg["tickets"]])
+        fc = _with(_geojson(cg, ["tickets"]), "_tip", [_count_tip(t("hotspots.where_cell", lang), r, lang)
+                                                      for r in cg.itertuples(index=False)])
+        _with(fc, "_style", [{"fillColor": color_for(v, breaks)} for v in cg["tickets"].astype("float64")])
         DataLayer(fc, name=t("hotspots.layer_cells", lang),
-                  style={"fillColor": "#fd8d3c", "color": "#bd0026", "weight": 0.6, "fillOpacity": 0.5}).add_to(m)
+                  style={"color": "#bbbbbb", "weight": 0.5, "fillOpacity": 0.3}).add_to(m)
     if len(pl):
-        add_places(m, to_display(pl, basemap), lang)
+        _count_places(to_display(pl, basemap), breaks, lang).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    extra = [_swatch(PLACE_EDGE, t("class_map.legend_places", lang))]
+    extra += [{"text": t("class_map.legend_cells", lang)}] if len(cg) else []
+    legend(t("class_map.legend_title", lang), breaks, lang, extra=extra).add_to(m)
+    return m
+
+
+def _count_places(pl: gpd.GeoDataFrame, breaks: list[float], lang: str) -> DataLayer:
+    """The places as themselves, filled with their count's colour: circles, thick lines, polygons."""
+    features = []
+    for row in pl.itertuples(index=False):
+        color = color_for(float(row.tickets), breaks)
+        name = row.name if lang == "zh" else (getattr(row, "name_en", None) or row.name)
+        kind = PLACE_KINDS[row.kind].label(lang) if row.kind in PLACE_KINDS else row.kind
+        geom = shapely.set_precision(row.geometry, 10 ** -COORD_DECIMALS)
+        props = {"_tip": _count_tip(f"{_text(name)} · {_text(kind)}", row, lang)}
+        if geom.geom_type in ("LineString", "MultiLineString"):  # a dark casing under the coloured line
+            features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                             "properties": {**props, "_style": {"color": PLACE_EDGE, "weight": 11, "opacity": 0.9}}})
+            props["_style"] = {"color": color, "weight": 8, "opacity": 1}
+        else:
+            props["_style"] = {"color": PLACE_EDGE, "weight": 2, "fill": True, "fillColor": color, "fillOpacity": 0.9}
+            if geom.geom_type == "Point":
+                radius = getattr(row, "radius_m", None)
+                props["_r"] = float(radius) if radius is not None and np.isfinite(radius) and radius > 0 else 50.0
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+    return DataLayer(feature_collection(features), name=t("map.places", lang), point="circle")
+
+
+def _count_tip(title: str, row, lang: str) -> list:
+    """Tooltip lines: what it is, its tickets, the months they came in (when known)."""
+    months = getattr(row, "months", None)
+    return text_lines((title, True), *labelled_lines(
+        [(t("hotspots.tickets", lang), fmt_int(row.tickets, lang))]
+        + ([(t("hotspots.months", lang), fmt_int(months, lang))] if months is not None else [])))
+
+
+EMERGING_COLORS = {
+    "intensifying": "#67000d", "persistent": "#cb181d", "diminishing": "#fb6a4a", "new": "#ff7f00",
+    "consecutive": "#fdae61", "sporadic": "#fee090", "oscillating": "#c51b7d", "historical": "#a6761d",
+    "intensifying_cold": "#08306b", "persistent_cold": "#2171b5", "diminishing_cold": "#6baed6",
+    "new_cold": "#01665e", "consecutive_cold": "#35978f", "sporadic_cold": "#c7eae5",
+    "oscillating_cold": "#762a83", "historical_cold": "#8c96a6",
+}
+"""A colour per emerging class: reds and oranges hot, blues and teals cold; purple oscillating."""
+
+
+def emerging_map(frame: pd.DataFrame, lang: str = "zh", basemap: str = "none", key: str | None = None,
+                 places: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """Return a map of H3 cells coloured by their emerging hot-spot class; cells with no pattern are not drawn.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per cell: ``cell`` (int64), ``class`` (:data:`minqing.analysis.emerging.CLASSES`),
+        ``hot_steps``, ``cold_steps``, ``tickets`` (over the study's months) and optionally
+        ``where`` (the grid or place the cell lies in, for the tooltip).
+    places : GeoDataFrame, optional
+        Drawn on top for orientation.
+    """
+    from minqing.analysis.emerging import CLASSES
+
+    f = frame[frame["class"].isin(list(EMERGING_COLORS))]
+    cg = gpd.GeoDataFrame({"class": f["class"].to_numpy()}, geometry=cells_to_polygons(f["cell"].to_numpy()),
+                          crs=4326)
+    m = base_map(cg.total_bounds if len(cg) else (121.5, 31.25, 121.55, 31.3), basemap, key)
+    if len(cg):
+        cg = to_display(cg, basemap)
+        fc = _with(_geojson(cg, []), "_style", [{"fillColor": EMERGING_COLORS[k]} for k in f["class"]])
+        where = f["where"] if "where" in f else pd.Series("", index=f.index)
+        _with(fc, "_tip", [text_lines((t(f"hotspots.class_{k}", lang), True), _text(w), *labelled_lines([
+            (t("hotspots.tickets", lang), fmt_int(n, lang)), (t("hotspots.hot_steps", lang), fmt_int(h, lang)),
+            (t("hotspots.cold_steps", lang), fmt_int(c, lang))]))
+            for k, w, n, h, c in zip(f["class"], where, f["tickets"], f["hot_steps"], f["cold_steps"])])
+        DataLayer(fc, name=t("hotspots.tab_emerging", lang),
+                  style={"color": "#777777", "weight": 0.4, "fillOpacity": 0.8}).add_to(m)
+    if places is not None and len(places):
+        add_places(m, to_display(places, basemap), lang)
+    folium.LayerControl(collapsed=True).add_to(m)
+    shown = set(f["class"])
+    items = [{"text": t("emerging_map.legend_title", lang), "bold": True}]
+    items += [_swatch(EMERGING_COLORS[k], t(f"hotspots.class_{k}", lang)) for k in CLASSES if k in shown]
+    if not shown:
+        items.append({"text": t("emerging_map.none", lang)})
+    DataLegend(items).add_to(m)
     return m
 
 
@@ -499,14 +601,8 @@ def add_ticket_points(
     if len(located) > max_markers:
         cells = cells_to_parent(located["h3_cell"].dropna().astype("int64").to_numpy(), 9)
         ids, counts = np.unique(cells, return_counts=True)
-        import h3
-
-        hexes = gpd.GeoDataFrame(
-            {"code": [h3.int_to_str(int(c)) for c in ids], "tickets": counts},
-            geometry=[shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))])
-                      for c in ids],
-            crs=4326,
-        )
+        hexes = gpd.GeoDataFrame({"code": cells_to_str(ids), "tickets": counts}, geometry=cells_to_polygons(ids),
+                                 crs=4326)
         breaks = class_breaks(hexes["tickets"])
         fc = _geojson(to_display(hexes, basemap), ["code", "tickets"])
         _with(fc, "_style", [{"fillColor": color_for(v, breaks)} for v in hexes["tickets"].astype("float64")])

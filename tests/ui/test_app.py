@@ -323,3 +323,103 @@ def test_every_data_page_says_how_old_its_data_is(view, demo_store_url, ui_accou
     assert not at.exception
     texts = " ".join(e.value for e in [*at.warning, *at.info, *at.caption, *at.sidebar.warning, *at.sidebar.caption])
     assert "数据截至" in texts, view
+
+def test_hotspots_default_period_ends_with_the_last_complete_month(app, demo_store_url):
+    """Six complete months: never a part month at the end (the demo data ends inside a month)."""
+    from minqing.citytime import default_period, last_complete_month
+    from minqing.store import open_store
+
+    with open_store(demo_store_url) as store:
+        first, last = store.received_range()
+    month = last_complete_month(last)
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    lo, hi = app.date_input(key="hs_period").value
+    assert (lo, hi) == default_period(first, last)
+    assert hi == month.end_time.date() and lo == (month - 5).start_time.date()
+    if last.day != last.days_in_month:  # the old default ended on the data's last day
+        assert hi < last.date()
+
+
+def test_map_cards_and_caption_follow_the_chosen_level(app):
+    """Every level's cards show the chosen unit's own figures; the caption names the level shown."""
+    def metric(label):
+        return int(app.metric[[m.label for m in app.metric].index(label)].value.replace(",", ""))
+
+    def caption():
+        return " ".join(c.value for c in app.caption)
+
+    tickets, code = t("overview.tickets", "zh"), t("overview.col_code", "zh")
+    _map(app)
+    assert t("overview_level.level_subdistrict", "zh") in caption()
+    sds = app.dataframe[0].value
+    sd = sds.iloc[0]
+    app.query_params["sd"] = sd[code]
+    app.run()
+    assert t("overview_level.level_community", "zh") in caption()
+    assert t("overview_level.level_subdistrict", "zh") not in caption()
+    assert metric(tickets) == int(str(sd[t("overview.col_tickets", "zh")]).replace(",", ""))
+    cms = app.dataframe[0].value
+    cm = cms.iloc[0]
+    app.query_params["cm"] = cm[code]
+    app.run()
+    assert t("overview_level.level_grid", "zh") in caption()
+    assert metric(tickets) == int(str(cm[t("overview.col_tickets", "zh")]).replace(",", ""))
+    grids = app.dataframe[0].value
+    community_places = metric(t("overview.places", "zh"))
+    g = grids.iloc[-1]  # the quietest grid: its own count differs from the community's
+    app.query_params["g"] = g[code]
+    app.run()
+    assert not app.exception and not app.error
+    own = int(str(g[t("overview.col_tickets", "zh")]).replace(",", ""))
+    assert metric(tickets) == own
+    assert metric(t("overview.places", "zh")) <= community_places
+    assert t("overview_level.level_grid", "zh") in caption() and g[t("overview.col_name", "zh")] in caption()
+
+
+def _map_payloads(app):
+    """What the page's maps draw: the (kind, payload) of every data layer and legend of every map."""
+    import json
+
+    from minqing.map_layers import page_payloads
+
+    out = []
+    for el in app.get("component_instance"):
+        out += page_payloads(json.loads(el.proto.json_args).get("script", ""))
+    return out
+
+
+def _hotspots_tab(app, name):
+    """Open the Hotspots tab ``name``; return its first table."""
+    app.run()
+    app.switch_page(_page("hotspots"))
+    app.run()
+    app.session_state["hs_tab"] = t(f"hotspots.tab_{name}", "zh")
+    app.run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    return app.dataframe[0].value
+
+
+def test_emerging_tab_maps_the_classes_and_names_where_each_cell_lies(app):
+    tab = _hotspots_tab(app, "emerging")
+    where, cell = t("emerging_map.where_grid", "zh"), t("hotspots.where_cell", "zh")
+    assert (tab.columns[0], tab.columns[-1]) == (where, cell)  # the place first, the id after
+    assert tab[where].str.endswith("网格").mean() > 0.9
+    payloads = _map_payloads(app)
+    feats = [f for kind, p in payloads if kind == "DataLayer" for f in p["data"]["features"]]
+    assert len(feats) == len(tab)  # one hexagon per cell with a pattern, none for the rest
+    legend = [it["text"] for kind, p in payloads if kind == "Legend" for it in p["items"]]
+    assert legend[0] == t("emerging_map.legend_title", "zh")
+    assert set(legend[1:]) == set(tab[t("hotspots.class", "zh")])
+
+
+def test_class_of_cases_map_draws_its_places_by_count(app):
+    tab = _hotspots_tab(app, "class")
+    payloads = _map_payloads(app)
+    legend = [it["text"] for kind, p in payloads if kind == "Legend" for it in p["items"]]
+    assert legend and legend[0] == t("class_map.legend_title", "zh")
+    places = (tab[t("hotspots.where", "zh")] == t("hotspots.where_place", "zh")).sum()
+    feats = [f for kind, p in payloads if kind == "DataLayer" for f in p["data"]["features"]]
+    lines = [f for f in feats if f["geometry"]["type"] in ("LineString", "MultiLineString")]
+    assert places and all(f["properties"]["_style"]["weight"] >= 6 for f in lines)

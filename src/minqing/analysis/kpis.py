@@ -172,12 +172,10 @@ def default_month(last_received) -> str | None:
     >>> default_month("2026-10-31 18:00"), default_month("2026-11-24 09:00")
     ('2026-10', '2026-10')
     """
-    if last_received is None or pd.isna(last_received):
-        return None
-    ts = pd.Timestamp(last_received)
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return shift_month(month_key(ts + pd.Timedelta(days=1)), -1)
+    from minqing.citytime import last_complete_month
+
+    month = last_complete_month(last_received)  # one rule for every page's default period
+    return None if month is None else str(month)
 
 
 def month_bounds(month: str, tz: str = TIMEZONE) -> tuple[pd.Timestamp, pd.Timestamp]:

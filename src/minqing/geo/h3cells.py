@@ -90,3 +90,40 @@ def cells_to_str(cells) -> list[str | None]:
 def _check_res(res: int) -> None:
     if not isinstance(res, (int, np.integer)) or not 0 <= res <= 15:
         raise ValueError(f"H3 resolution must be an integer 0..15, got {res!r}")
+
+
+def cells_to_polygons(cells) -> list:
+    """Return the hexagon of every int64 cell as a shapely Polygon (lon, lat)."""
+    import shapely
+
+    return [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(c))])
+            for c in np.asarray(cells, dtype="int64").view("uint64").tolist()]
+
+
+def cells_to_units(cells, units, column: str = "code") -> np.ndarray:
+    """Return the ``column`` of the unit whose polygon holds each cell's centre; None outside every unit.
+
+    Parameters
+    ----------
+    cells : array-like of int64
+    units : GeoDataFrame
+        One level's units valid on one day (EPSG:4326), e.g. the grids; where two
+        overlap, the first in ``units`` wins.
+    column : str
+        The column to return, e.g. ``code`` or ``name``.
+    """
+    import geopandas as gpd
+
+    cells = np.asarray(cells, dtype="int64")
+    out = np.full(len(cells), None, dtype=object)
+    if not len(cells) or not len(units):
+        return out
+    lat, lng = np.array([h3.cell_to_latlng(h3.int_to_str(c)) for c in cells.view("uint64").tolist()]).T
+    pts = gpd.GeoSeries(gpd.points_from_xy(lng, lat), crs=4326)
+    geoms = gpd.GeoSeries(units.geometry.values, crs=units.crs).to_crs(4326)
+    point, unit = geoms.sindex.query(pts, predicate="within")
+    order = np.lexsort((unit, point))  # by point, then the unit's position: the first unit wins
+    point, unit = point[order], unit[order]
+    first = np.r_[True, point[1:] != point[:-1]]
+    out[point[first]] = units[column].to_numpy(dtype=object)[unit[first]]
+    return out

@@ -93,6 +93,21 @@ def ticket_places(url: str, version: str, source_ids: tuple[str, ...]):
     return links[links["source_id"].isin(source_ids)]
 
 
+@st.cache_data(max_entries=32, ttl=3600)
+def place_count(url: str, version: str, level: str, at: str | None, user: User, parent: str | None = None,
+                code: str | None = None) -> int:
+    """Return how many places lie in the units the drill-down map shows (only unit ``code`` when given)."""
+    units_ = scoped_unit_counts(url, version, level, at, user, parent)
+    if code is not None:
+        units_ = units_[units_["code"] == code]
+    return len(_places_within(places(url, version), units_)) if len(units_) else 0
+
+
+def _places_within(pl, units_):
+    """The places that touch ``units_`` (all of them when there are no units)."""
+    return pl[pl.intersects(units_.union_all())] if len(units_) else pl
+
+
 # Maps are NOT cached as folium objects: st_folium renders the object it is given, and a
 # folium Map rendered a second time emits JavaScript that references layers it no longer
 # defines (the frame stays blank). Building one from the cached layers takes ~0.1 s.
@@ -109,8 +124,6 @@ def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, us
     if finer:
         f = units(url, version, finer, at)
         outlines = f[f["parent_code"].isin(units_["code"])]
-    pl = places(url, version)
-    if len(units_):
-        pl = pl[pl.intersects(units_.union_all())]
+    pl = _places_within(places(url, version), units_)
     return build(units_, pl, level=level, outlines=outlines, lang=lang, measure=measure, basemap=basemap, key=key,
                  selected=selected, tickets=tickets)

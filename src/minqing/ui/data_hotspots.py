@@ -130,6 +130,26 @@ def emerging(url: str, version: str, where: TicketFilter, res: int, months: tupl
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def emerging_cells(url: str, version: str, where: TicketFilter, res: int, months: tuple[str, ...],
+                   at: str) -> pd.DataFrame:
+    """Return the cells of :func:`emerging` with a pattern: its frame, their tickets over ``months``, their grid.
+
+    Columns: those of ``EmergingHotspots.to_frame`` plus ``tickets`` and ``grid`` (the code of the
+    grid valid on ``at`` that holds the cell's centre, None outside every grid).
+    """
+    from minqing.geo.h3cells import cells_to_units
+    from minqing.ui.data import units
+
+    f = emerging(url, version, where, res, months).to_frame()
+    f = f[f["class"] != "no_pattern"].reset_index(drop=True)
+    ids, cube = month_matrix(url, version, where, "cell", res, months)
+    per_cell = pd.Series(np.asarray(cube).sum(axis=1), index=ids)
+    f["tickets"] = per_cell.reindex(f["cell"]).fillna(0).astype("int64").to_numpy()
+    f["grid"] = cells_to_units(f["cell"].to_numpy(), units(url, version, "grid", at))
+    return f
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def ranking(url: str, version: str, where: TicketFilter, t0, t1, by: str, min_tickets: int):
     """Return the place ranking of the period."""
     from minqing.analysis.place_rank import rank_places

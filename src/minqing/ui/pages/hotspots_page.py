@@ -8,15 +8,23 @@ import pandas as pd
 import streamlit as st
 
 from minqing.analysis.place_rank import MEASURES
+from minqing.citytime import default_period
 from minqing.citytime import today as today_in
 from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
-from minqing.maps import class_of_cases_map, hex_bins_map, units_bins_map
+from minqing.maps import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
+from minqing.ui.components import (
+    channel_caption,
+    channel_choice_label,
+    data_as_of,
+    empty_state,
+    guard,
+    lang,
+)
 from minqing.ui.mapview import show_map
 
 
@@ -43,10 +51,9 @@ def render() -> None:
         return
     c = st.columns([2, 2, 1.5, 1])
     lo, hi = first.date(), last.date()
-    default_start = max(lo, (pd.Timestamp(hi) - pd.DateOffset(months=6)).date())
-    period = c[0].date_input(t("hotspots.period", lg), (default_start, hi), min_value=lo, max_value=hi,
-                             key="hs_period")
-    start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else (default_start, hi))
+    default = default_period(first, last)  # six complete months: the last one ends on its last day
+    period = c[0].date_input(t("hotspots.period", lg), default, min_value=lo, max_value=hi, key="hs_period")
+    start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2 else default)
     cat = c[1].selectbox(t("hotspots.category", lg), [""] + list(CATEGORIES), key="hs_cat",
                          format_func=partial(_cat_label, lang=lg))
     chan = c[2].selectbox(t("hotspots.channel", lg), CHANNEL_CHOICES, key="hs_chan",
@@ -132,21 +139,34 @@ def _months_before(t1, n=24):
 
 def _emerging(view, res, t1, lg):
     st.caption(t("hotspots.emerging_caption", lg))
-    e = hd.emerging(*view, res, _months_before(t1, 24))
+    months = _months_before(t1, 24)
+    e = hd.emerging(*view, res, months)
     if e.reason:
         st.warning(t(e.reason, lg))
         return
-    f = e.to_frame()
-    f = f[f["class"] != "no_pattern"].copy()
+    url, version = view[:2]
+    today = str(today_in(data.get_store(url).timezone))
+    f = hd.emerging_cells(*view, res, months, today).copy()
+    names = _unit_names(url, version, "grid", today, lg)
+    f["where"] = [names.get(g, "—") for g in f["grid"]]  # where the cell lies first, its id after
     f["label"] = [t(f"hotspots.class_{k}", lg) for k in f["class"]]
     summary = f.groupby("label").size().rename(t("hotspots.cells", lg))
     st.bar_chart(summary)
+    show_map(lambda: emerging_map(f, lg), ("emerging", *view, res, months, today, lg), height=520,
+             key="hs_emerging_map")
     f["cell"] = cells_to_str(f["cell"].to_numpy())
-    st.dataframe(f[["cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
-        columns={"cell": t("hotspots.where_cell", lg), "label": t("hotspots.class", lg),
-                 "trend_z": t("hotspots.trend_z", lg), "hot_steps": t("hotspots.hot_steps", lg),
-                 "cold_steps": t("hotspots.cold_steps", lg), "last_bin": t("hotspots.last_bin", lg)}),
+    st.dataframe(f[["where", "label", "tickets", "trend_z", "hot_steps", "cold_steps", "last_bin", "cell"]].rename(
+        columns={"where": t("emerging_map.where_grid", lg), "label": t("hotspots.class", lg),
+                 "tickets": t("hotspots.tickets", lg), "trend_z": t("hotspots.trend_z", lg),
+                 "hot_steps": t("hotspots.hot_steps", lg), "cold_steps": t("hotspots.cold_steps", lg),
+                 "last_bin": t("hotspots.last_bin", lg), "cell": t("hotspots.where_cell", lg)}),
         hide_index=True, width="stretch")
+
+
+def _unit_names(url, version, level, at, lg) -> dict:
+    u = data.units(url, version, level, at)
+    col = "name_en" if lg == "en" and "name_en" in u.columns else "name"
+    return dict(zip(u["code"], u[col].fillna(u["name"])))
 
 
 def _rank(view, places, t0, t1, lg):

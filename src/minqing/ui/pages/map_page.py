@@ -58,11 +58,7 @@ def render() -> None:
     leaf = len(path) == len(levels)  # one unit of the finest level chosen: its own tickets
     counts = data.scoped_unit_counts(url, version, level, today, user, parent)
 
-    cols = st.columns(4)
-    cols[0].metric(t("overview.tickets", lg), fmt_int(int(counts["tickets"].sum()), lg))
-    cols[1].metric(t(f"drill.units_{level}", lg), fmt_int(len(counts), lg))
-    cols[2].metric(t("overview.places", lg), fmt_int(len(data.places(url, version)), lg))
-    cols[3].metric(t("overview.total", lg), fmt_int(data.ticket_total(url, version), lg))
+    _cards(url, version, level, today, user, parent, counts, path[-1] if leaf else None, lg)
 
     measure = st.radio(
         t("overview.measure", lg), ("rate", "tickets"),
@@ -91,7 +87,7 @@ def render() -> None:
     show_map(build, (url, version, lg, measure, str(today), user, level, parent, basemap, selected,
                      tuple(levels)), key=key, height=620, returned_objects=("last_active_drawing",),
              on_change=clicked)
-    st.caption(t("overview.map_caption", lg) + " " + t("drill.click_hint", lg))
+    st.caption(_map_caption(level, measure, _finer(levels, level), names.get(selected, selected), lg))
 
     if leaf and can(user, "tickets"):
         _grid_tickets(url, version, user, path[-1], names, lg, level)
@@ -99,6 +95,32 @@ def render() -> None:
         st.info(t("drill.counts_only", lg))
     else:
         _table(counts, level, lg)
+
+
+def _cards(url, version, level, today, user, parent, counts, selected, lg):
+    """The chosen unit's own figures: the units shown (children of ``parent``), or the one ``selected``."""
+    own = counts[counts["code"] == selected] if selected is not None else counts
+    cols = st.columns(4)
+    cols[0].metric(t("overview.tickets", lg), fmt_int(int(own["tickets"].sum()), lg))
+    if selected is None:
+        cols[1].metric(t(f"drill.units_{level}", lg), fmt_int(len(counts), lg))
+    else:  # one unit: its rate, not the number of its siblings
+        cols[1].metric(t("overview.col_rate", lg), fmt_float(own["rate"].iloc[0] if len(own) else None, 1, lg))
+    cols[2].metric(t("overview.places", lg),
+                   fmt_int(data.place_count(url, version, level, today, user, parent, selected), lg))
+    cols[3].metric(t("overview.total", lg), fmt_int(data.ticket_total(url, version), lg))
+
+
+def _map_caption(level: str, measure: str, finer: str | None, selected: str | None, lg: str) -> str:
+    """Say which level the map shows, what the shading is, what the thin lines are."""
+    parts = [t(f"overview_level.level_{level}", lg)]
+    if selected:
+        parts.append(t("overview_level.selected", lg, name=escape_markdown(selected)))
+    parts.append(t(f"overview_level.shading_{measure}", lg))
+    if finer and not selected:
+        parts.append(t(f"overview_level.outlines_{finer}", lg))
+    parts += [t("overview_level.places", lg), t("drill.click_hint", lg)]
+    return ("" if lg == "zh" else " ").join(parts)
 
 
 def _finer(levels: list[str], level: str) -> str | None:
