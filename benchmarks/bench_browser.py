@@ -4,8 +4,8 @@ Each step is timed from the user's action (a click, a choice, Enter) until the p
 the last script run has finished (Streamlit's ``script_finished`` message on the websocket) and
 every map on the page has drawn (its Leaflet panes stop changing), with nothing new for 0.4 s.
 The time reported ends at the last of those events, not at the end of the quiet wait.
-Per step it also reports the reruns the action caused and the bytes the server sent
-(websocket frames, raw and gzipped).
+Per step it also reports when the last script run finished ("run s": the server's part and the
+transport), the reruns the action caused and the bytes the server sent (websocket frames, gzipped).
 
 Targets (issue 15): every interaction <= 1.0 s, every first visit <= 2.0 s, map payload <= 1 MB
 gzipped per page, on a 1,000,000-ticket store.
@@ -103,7 +103,9 @@ class Watch:
             last = max([last_change] + [e[0] for e in runs])
             if runs and not running and maps_ready and now - last >= QUIET_S:
                 sent = b"".join(raw for tt, raw in self.bytes if tt >= t0)
-                return {"s": round(last - t0, 3), "reruns": len(ends), "started": len(starts),
+                return {"s": round(last - t0, 3), "run_s": round(ends[-1][0] - t0, 3) if ends else None,
+                        "start_s": round(starts[0][0] - t0, 3) if starts else None,
+                        "reruns": len(ends), "started": len(starts),
                         "maps": len(counts), "kb": round(len(sent) / 1024, 1),
                         "kb_gz": round(len(gzip.compress(sent)) / 1024, 1)}
         raise TimeoutError("the page did not settle")
@@ -242,12 +244,13 @@ def main():
             print(f"session {i + 1} done", file=sys.stderr)
         browser.close()
     steps = list(runs[0])
-    print(f"{'step':28} {'cold s':>7} {'median s':>8} {'max s':>6} {'reruns':>6} {'KB gz':>7}")
+    print(f"{'step':28} {'cold s':>7} {'median s':>8} {'max s':>6} {'run s':>6} {'reruns':>6} {'KB gz':>7}")
     for step in steps:
         warm = [r[step]["s"] for r in runs[1:] if step in r] or [runs[0][step]["s"]]
         kb = statistics.median(r[step]["kb_gz"] for r in runs if step in r)
         reruns = max(r[step]["reruns"] for r in runs if step in r)
-        print(f"{step:28} {runs[0][step]['s']:7.2f} {statistics.median(warm):8.2f} {max(warm):6.2f} "
+        run = statistics.median([r[step]["run_s"] or 0 for r in (runs[1:] or runs) if step in r])
+        print(f"{step:28} {runs[0][step]['s']:7.2f} {statistics.median(warm):8.2f} {max(warm):6.2f} {run:6.2f} "
               f"{reruns:6d} {kb:7.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps(runs, ensure_ascii=False, indent=1))

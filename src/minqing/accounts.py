@@ -202,8 +202,7 @@ def _account(row) -> Account:
 
 
 def _row(store: Store, name: str) -> dict | None:
-    users = store.read_users()
-    hit = users[users["name"] == name]
+    hit = store.read_users(name)  # one row: this runs on every click of a signed-in session
     return None if hit.empty else hit.iloc[0].to_dict()
 
 

@@ -251,8 +251,9 @@ class Store(ABC):
 
     # -- accounts and the audit log (minqing.accounts; not ticket data: no data_version bump) --
     @abstractmethod
-    def read_users(self) -> pd.DataFrame:
-        """Return every account with all its columns, ``password_hash`` included, ordered by name.
+    def read_users(self, name: str | None = None) -> pd.DataFrame:
+        """Return every account (or the one named ``name``) with all its columns, ``password_hash``
+        included, ordered by name.
 
         Times (``locked_until``, ``password_changed_at``, ``created_at``,
         ``last_sign_in_at``) come back as local timestamps. Only

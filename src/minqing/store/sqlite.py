@@ -596,8 +596,9 @@ class SQLiteStore(IngestMixin, Store):
         )
 
     # -- accounts and the audit log (not ticket data: data_version stays) -----------------------
-    def read_users(self):
-        df = self._query(f"SELECT {', '.join(USER_COLUMNS)} FROM users ORDER BY name")
+    def read_users(self, name: str | None = None):
+        where, params = ("WHERE name = ?", [name]) if name is not None else ("", [])
+        df = self._query(f"SELECT {', '.join(USER_COLUMNS)} FROM users {where} ORDER BY name", params)
         for c in USER_TIME_COLUMNS:
             df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
         df["disabled"] = df["disabled"].astype(bool)
