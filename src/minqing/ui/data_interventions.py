@@ -7,6 +7,10 @@ import streamlit as st
 from minqing.ui.data import get_store
 
 
+RING_CHOICES = (50, 100, 150)
+"""Spillover ring widths (m) the Effects page offers; it opens on the last."""
+
+
 @st.cache_data(max_entries=8, ttl=3600)
 def interventions(url: str, version: str):
     """Return the intervention list."""

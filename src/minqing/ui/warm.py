@@ -23,11 +23,17 @@ def warm(url: str, version: str) -> None:
     from minqing.ui import data
     from minqing.ui import data_hotspots as hd
 
+    from minqing.ui import data_interventions as di
+
     viewer = User(role="planner")  # every unscoped viewer shares these entries (see data_hotspots.scoped)
     hd.tickets(url, version, hd.scoped(TicketFilter(channels=channels_for(CHANNEL_CHOICES[0])), viewer))
     hd.links(url, version)
     hd.h3_weights(url, version, 9)
     data.places(url, version)
+    ivs = di.interventions(url, version)
+    if len(ivs):  # the Effects page opens on the newest intervention with the widest ring
+        di.evaluation(url, version, int(ivs["intervention_id"].astype(int).iloc[-1]), di.RING_CHOICES[-1])
+    hd.tickets(url, version, hd.scoped(TicketFilter(), viewer))  # the channel mix: every channel
 
 
 def keep_warm(interval: float = INTERVAL_S, stop: threading.Event | None = None) -> None:

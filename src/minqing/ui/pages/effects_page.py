@@ -42,7 +42,8 @@ def render() -> None:
     c1, c2 = st.columns([3, 1])
     iid = c1.selectbox(t("effects.choose", lg), list(names), format_func=partial(_iv_label, names=names),
                        index=len(names) - 1, key="effects_iv")
-    ring = c2.selectbox(t("effects.ring", lg), (50, 100, 150), index=2, key="effects_ring")
+    ring = c2.selectbox(t("effects.ring", lg), di.RING_CHOICES, index=len(di.RING_CHOICES) - 1,
+                        key="effects_ring")
     try:
         ev = di.evaluation(url, version, int(iid), int(ring))
     except EffectError as exc:
