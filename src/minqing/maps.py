@@ -17,7 +17,7 @@ import shapely
 
 from minqing.basemaps import to_display
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.map_layers import DataLayer, DataLegend, feature_collection, labelled_lines, text_lines
+from minqing.map_layers import DataLayer, DataLegend, MapControls, feature_collection, labelled_lines, text_lines
 from minqing.model import PLACE_KINDS
 
 # ColorBrewer YlOrRd, 6 classes: calm on a projector, readable in grey print.
@@ -74,7 +74,7 @@ def _with(fc: dict, key: str, values) -> dict:
     return fc
 
 
-def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Map:
+def base_map(bounds, basemap: str = "none", key: str | None = None, lang: str = "zh") -> folium.Map:
     """Return an empty map fitted to ``bounds`` (minx, miny, maxx, maxy, WGS-84).
 
     Parameters
@@ -85,6 +85,8 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         Layers added to the map must go through ``basemaps.to_display`` first.
     key : str, optional
         The Tianditu key.
+    lang : {"zh", "en"}
+        The language of the zoom buttons' titles; the scale bar is metric only.
     """
     from minqing.basemaps import get_basemap, tile_url
     from minqing.offline import use_local_assets
@@ -97,7 +99,7 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's own has miles too: MapControls adds a metric one
         prefer_canvas=True,
         zoom_snap=0.25,
         zoom_delta=0.5,
@@ -108,6 +110,7 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
             url, attr=bm.attribution, name=bm.id, subdomains=bm.subdomains, max_zoom=bm.max_zoom, control=False
         ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    MapControls(t("map.zoom_in", lang), t("map.zoom_out", lang)).add_to(m)
     return m
 
 
@@ -175,7 +178,7 @@ def unit_map(
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
-    m = base_map(units.total_bounds, basemap, key)
+    m = base_map(units.total_bounds, basemap, key, lang)
     sd = to_display(units, basemap).copy()
     breaks = class_breaks(sd[measure])
     sd["fill"] = [color_for(v, breaks) for v in sd[measure].astype("float64")]
@@ -317,7 +320,7 @@ def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDat
                    basemap: str = "none", key: str | None = None, value_label: str = "") -> folium.Map:
     """Return a map of polygons (grids or cells) with ``bin`` and ``value`` columns coloured by Gi* bin."""
     shown = to_display(units, basemap)
-    m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
+    m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key, lang)
     gdf = shown[["bin", "value", "geometry"]].copy()
     fc = _geojson(gdf, ["bin"])
     _with(fc, "_tip", [text_lines(f"{value_label} {fmt_float(v, 0, lang)} · "
@@ -344,7 +347,7 @@ def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str 
              for c in cells["where_id"].astype("int64").to_numpy().view("uint64").tolist()]
     cg = gpd.GeoDataFrame({"tickets": cells["tickets"].to_numpy()}, geometry=polys, crs=4326)
     bounds = pd.concat([pl.geometry, cg.geometry]).total_bounds if len(pl) + len(cg) else (121.5, 31.25, 121.55, 31.3)
-    m = base_map(bounds, basemap, key)
+    m = base_map(bounds, basemap, key, lang)
     if len(cg):
         cg = to_display(cg, basemap)
         fc = _with(_geojson(cg, ["tickets"]), "_tip", [text_lines(fmt_int(v, lang)) for v in cg["tickets"]])
