@@ -11,6 +11,7 @@ from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
 from minqing.geo.h3cells import cells_to_str
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, t
+from minqing.ui.components import show_table
 from minqing.model import (
     CHANNELS,
     KINDS,
@@ -57,7 +58,7 @@ def labelled(rows: pd.DataFrame, lang: str, time_format: str = "%Y-%m-%d %H:%M")
 
 def ticket_table(rows: pd.DataFrame, lang: str, key: str | None = None) -> None:
     """Show tickets as a table (text is shown as text, never as HTML)."""
-    st.dataframe(labelled(rows, lang), hide_index=True, width="stretch", key=key)
+    show_table(labelled(rows, lang), hide_index=True, width="stretch", key=key)
 
 
 def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str) -> None:

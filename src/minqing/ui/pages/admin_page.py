@@ -13,7 +13,7 @@ from minqing.export_writer import to_csv_bytes
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
 from minqing.ui import data
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 
 
 def render() -> None:
@@ -53,7 +53,7 @@ def _users(store, user, lg: str) -> None:
         t("admin.col_last", lg): [("" if a.last_sign_in_at is None or pd.isna(a.last_sign_in_at)
                                    else pd.Timestamp(a.last_sign_in_at).strftime("%Y-%m-%d %H:%M")) for a in accounts],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table, hide_index=True, width="stretch")
 
     with st.form("admin_add", clear_on_submit=True):
         st.markdown("**" + t("admin.add", lg) + "**")
@@ -140,7 +140,7 @@ def _audit(store, user, lg: str) -> None:
         t("admin.col_rows", lg): log["rows"] if len(log) else [],
         t("admin.col_detail", lg): log["detail"] if len(log) else [],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown, hide_index=True, width="stretch")
 
     st.download_button(t("admin.audit_export", lg), partial(_audit_csv, shown, user.name), file_name="audit_log.csv",
                        mime="text/csv", on_click="ignore", key="audit_csv")

@@ -15,7 +15,7 @@ from minqing.i18n import fmt_date, t
 from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import empty_state, guard, lang
+from minqing.ui.components import empty_state, guard, lang, show_table
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
 
@@ -128,7 +128,7 @@ def _details(ev, lg: str) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**" + t("effects.horizons", lg) + "**")
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             " ": [t(f"effects.horizon_{r.scale}", lg, months=h.months) for h in r.horizons],
             t("effects.estimate", lg): [f"{(h.ratio.estimate - 1) * 100:+.0f}%" for h in r.horizons],
             t("effects.interval", lg): [f"{(h.ratio.low - 1) * 100:+.0f}% … {(h.ratio.high - 1) * 100:+.0f}%"
@@ -138,7 +138,7 @@ def _details(ev, lg: str) -> None:
         if r.satisfaction is not None:
             s = r.satisfaction
             st.markdown("**" + t("effects.satisfaction", lg) + "**")
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 t("effects.sat_before", lg): [_share(s.before)], t("effects.sat_after", lg): [_share(s.after)],
                 t("effects.sat_early", lg): [_share(s.early)], t("effects.sat_later", lg): [_share(s.later)],
             }), hide_index=True, use_container_width=True)
@@ -147,7 +147,7 @@ def _details(ev, lg: str) -> None:
         if ev.excluded_channels:
             st.caption(t("effects.excluded_channels", lg,
                          channels="、".join(CHANNELS[c].label(lg) if c in CHANNELS else c for c in ev.excluded_channels)))
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             t("effects.channel", lg): [CHANNELS[c.channel].label(lg) if c.channel in CHANNELS else c.channel
                                        for c in r.channels],
             t("effects.rate_before", lg): [round(c.before_rate, 1) for c in r.channels],
@@ -155,7 +155,7 @@ def _details(ev, lg: str) -> None:
         }), hide_index=True, use_container_width=True)
         st.caption(t("effects.proactive_note", lg))
     st.markdown("**" + t("effects.methods_title", lg) + "**")
-    st.dataframe(pd.DataFrame({  # which methods the history allowed, and why not the others
+    show_table(pd.DataFrame({  # which methods the history allowed, and why not the others
         " ": [t(f"effects.method_{name}", lg) for name, _, _ in r.methods],
         t("effects.verdict", lg): [t("effects.method_used", lg) if ok else t("effects.method_not_used", lg, reason=t(why, lg))
                                    for _, ok, why in r.methods],
@@ -165,7 +165,7 @@ def _details(ev, lg: str) -> None:
     if ev.controls.empty:
         st.info(t("effects.no_controls", lg))
     else:
-        st.dataframe(ev.controls.rename(columns={
+        show_table(ev.controls.rename(columns={
             "unit_id": t("effects.control_unit", lg), "name": t("effects.control_name", lg),
             "baseline": t("effects.control_baseline", lg), "score": t("effects.control_score", lg),
         }).drop(columns="unit_type").round(2), hide_index=True, use_container_width=True)

@@ -23,7 +23,7 @@ from minqing.model import CATEGORIES, CHANNELS, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -144,7 +144,7 @@ def _emerging(url, version, every, res, t1, lg):
     summary = f.groupby("label").size().rename(t("hotspots.cells", lg))
     st.bar_chart(summary)
     f["cell"] = cells_to_str(f["cell"].to_numpy())
-    st.dataframe(f[["cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
+    show_table(f[["cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
         columns={"cell": t("hotspots.where_cell", lg), "label": t("hotspots.class", lg),
                  "trend_z": t("hotspots.trend_z", lg), "hot_steps": t("hotspots.hot_steps", lg),
                  "cold_steps": t("hotspots.cold_steps", lg), "last_bin": t("hotspots.last_bin", lg)}),
@@ -161,7 +161,7 @@ def _rank(sel, links, places, t0, t1, lg):
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
     show = tab[["rank", "name", "place_id", "tickets", "problems", "rate_30d", "repeat_share", "unsatisfied_share",
                 "reason"]]
-    st.dataframe(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
+    show_table(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
                                       "tickets": t("hotspots.tickets", lg), "problems": t("hotspots.problems", lg),
                                       "rate_30d": t("hotspots.rank_rate_30d", lg),
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
@@ -185,7 +185,7 @@ def _class(every, links, places, cat, lg):
     tab["where_type"] = [t(f"hotspots.where_{k}", lg) for k in tab["where_type"]]
     tab["first"] = tab["first"].dt.strftime("%Y-%m-%d")
     tab["last"] = tab["last"].dt.strftime("%Y-%m-%d")
-    st.dataframe(tab[["where_type", "where", "tickets", "first", "last", "months"]].rename(columns={
+    show_table(tab[["where_type", "where", "tickets", "first", "last", "months"]].rename(columns={
         "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "tickets": t("hotspots.tickets", lg),
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
         hide_index=True, width="stretch")
@@ -213,11 +213,11 @@ def _forecast(every, links, places, t1, lg):
         tab["id"] = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
     else:
         tab["id"] = cells_to_str(tab["id"].to_numpy())
-    st.dataframe(tab.rename(columns={"id": t("hotspots.where", lg), "last": t("hotspots.last_month", lg),
+    show_table(tab.rename(columns={"id": t("hotspots.where", lg), "last": t("hotspots.last_month", lg),
                                      "expected": t("hotspots.expected", lg), "lower": t("hotspots.lower", lg),
                                      "upper": t("hotspots.upper", lg), "rising": t("hotspots.rising", lg)}),
                  hide_index=True, width="stretch")
-    st.dataframe(f.backtest.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in f.backtest.columns}),
+    show_table(f.backtest.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in f.backtest.columns}),
                  hide_index=True)
 
 

@@ -20,7 +20,7 @@ from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.privacy import mask_text, mask_tickets
 from minqing.ui import data
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 from minqing.ui.tables import ticket_table
 
 TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
@@ -94,7 +94,7 @@ def _with(options: ImportOptions, **changes) -> ImportOptions:
 def _show_preview(preview, lg) -> None:
     st.subheader(t("ingest.mapping_title", lg))
     fields = preview.mapping.fields
-    st.dataframe(
+    show_table(
         {t("ingest.mapping_field", lg): list(fields), t("ingest.mapping_column", lg): list(fields.values())},
         hide_index=True,
     )
@@ -133,7 +133,7 @@ def _show_report(store, report: dict, user, lg) -> None:
         items = report.get(key) or {}
         if items:
             st.markdown(f"**{t(title, lg)}**")
-            st.dataframe(
+            show_table(
                 {t("ingest.col_reason", lg): [t(f"ingest.{prefix}_{code}", lg) for code in items],
                  t("ingest.col_rows", lg): [fmt_int(n, lg) for n in items.values()]},
                 hide_index=True,
@@ -144,7 +144,7 @@ def _show_report(store, report: dict, user, lg) -> None:
     if unreadable:  # optional times that could not be read: stored blank, the raw text kept in extra
         examples = report.get("unreadable_examples") or {}
         st.markdown(f"**{t('ingest.unreadable_title', lg)}**")
-        st.dataframe(
+        show_table(
             {t("ingest.unreadable_field", lg): [str(k) for k in unreadable],
              t("ingest.unreadable_count", lg): [fmt_int(n, lg) for n in unreadable.values()],
              t("ingest.unreadable_example", lg): [mask_text(str(examples.get(k) or "")) or ""  # a table cell: text, not markdown
@@ -155,7 +155,7 @@ def _show_report(store, report: dict, user, lg) -> None:
     if unknown:  # what a value map could add, most frequent first (a table cell: text, not markdown)
         st.markdown(f"**{t('ingest.unknown_title', lg)}**")
         rows = [(f, v, n) for f, values in unknown.items() for v, n in values.items()]
-        st.dataframe(
+        show_table(
             {t("ingest.unknown_field", lg): [r[0] for r in rows],
              t("ingest.unknown_value", lg): [mask_text(str(r[1])) for r in rows],
              t("ingest.unknown_count", lg): [fmt_int(r[2], lg) for r in rows]},
@@ -185,7 +185,7 @@ def _history(store, lg) -> None:
     if not reports:
         st.caption(t("ingest.no_imports", lg))
         return
-    st.dataframe(
+    show_table(
         {
             t("ingest.col_file", lg): [r["file"] for r in reports],
             t("ingest.col_when", lg): [str(r.get("started_at", ""))[:16].replace("T", " ") for r in reports],

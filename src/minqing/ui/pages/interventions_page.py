@@ -20,7 +20,7 @@ from minqing.interventions import (
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 
 
 def _type_label(code: str, lang: str) -> str:
@@ -55,7 +55,7 @@ def render() -> None:
         show = ivs[["intervention_id", "name", "type", "start_date", "end_date", "status", "n_targets"]].copy()
         show["type"] = show["type"].map(partial(_type_label, lang=lg))
         show["status"] = show["status"].map(lambda s: t(f"interventions.status_{s}", lg))
-        st.dataframe(show.rename(columns={
+        show_table(show.rename(columns={
             "intervention_id": t("interventions.col_id", lg), "name": t("interventions.name", lg),
             "type": t("interventions.type", lg), "start_date": t("interventions.start_date", lg),
             "end_date": t("interventions.end_date", lg), "status": t("interventions.col_status", lg),
@@ -76,7 +76,7 @@ def render() -> None:
             _form(store, get_intervention(store, int(iid)), pnames, sorted(set(grids["code"])), lg, by, f"edit{iid}")
             st.markdown("**" + t("interventions.history", lg) + "**")
             h = di.history(url, version, int(iid))
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 t("interventions.col_changed_at", lg): h["changed_at"].astype(str),
                 t("interventions.col_changed_by", lg): h["changed_by"],
                 t("interventions.col_action", lg): h["action"],
@@ -112,12 +112,15 @@ def _form(store, iv: Intervention | None, pnames: dict, grid_codes: list, lg: st
         desc = st.text_area(t("interventions.description", lg), value=iv.description if iv else "")
         leaves = [c for c in CATEGORIES if CATEGORIES[c].level == 3]
         cats = st.multiselect(t("interventions.target_categories", lg), list(CATEGORIES),
-                              default=list(iv.target_categories) if iv else [], format_func=partial(_cat_label, lang=lg))
+                              default=list(iv.target_categories) if iv else [], format_func=partial(_cat_label, lang=lg),
+                              placeholder=t("common.choose_many", lg))
         targets = list(iv.targets) if iv else []
         pl = st.multiselect(t("interventions.places", lg), list(pnames), format_func=partial(_place_label, names=pnames),
-                            default=[b for a, b in targets if a == "place" and b in pnames])
+                            default=[b for a, b in targets if a == "place" and b in pnames],
+                            placeholder=t("common.choose_many", lg))
         gr = st.multiselect(t("interventions.grids", lg), grid_codes,
-                            default=[b for a, b in targets if a == "grid" and b in grid_codes])
+                            default=[b for a, b in targets if a == "grid" and b in grid_codes],
+                            placeholder=t("common.choose_many", lg))
         cells = st.text_area(t("interventions.cells", lg), value="\n".join(b for a, b in targets if a == "cell"))
         del leaves
         if st.form_submit_button(t("interventions.save", lg)):
