@@ -71,6 +71,11 @@ def show_table(data, **kwargs):
     return st.dataframe(data, **kwargs)
 
 
+def percent_columns(*labels: str) -> dict:
+    """Column settings that show shares (0–1) as percentages, still sorting as numbers."""
+    return {label: st.column_config.NumberColumn(label, format="percent") for label in labels}
+
+
 def show_error(exc: Exception, lang_: str) -> None:
     """Turn an exception into a readable message and a next step.
 

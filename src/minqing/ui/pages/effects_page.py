@@ -11,11 +11,12 @@ from streamlit_folium import st_folium
 
 from minqing.analysis.interventions import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
-from minqing.i18n import fmt_date, t
+from minqing.i18n import fmt_date, fmt_float, t
 from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
 from minqing.ui.components import empty_state, guard, lang, show_table
+from minqing.ui.locations import cell_labels
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
 
@@ -73,7 +74,7 @@ def _verdict(r, lg: str) -> None:
     cols[0].metric(t("effects.rate_before", lg), f"{r.before_rate:.1f}")
     cols[1].metric(t("effects.rate_after", lg), f"{r.after_rate:.1f}")
     if r.ring is not None:
-        cols[2].metric(t("effects.spillover", lg, ring=""), f"{r.ring.estimate:.2f}")
+        cols[2].metric(t("effects.spillover", lg, ring=""), fmt_float(r.ring.estimate, 2, lg))  # "—" when 0 → 0
     if r.caveats:
         st.markdown("**" + t("effects.caveats", lg) + "**")
         for text in r.caveat_texts(lg):
@@ -88,14 +89,17 @@ def _chart(r, lg: str) -> alt.Chart:
     long = m.melt(id_vars=["month"], value_vars=[c for c in labels if c in m.columns], var_name="series",
                   value_name="tickets")
     long["series"] = long["series"].map(labels)
+    axis = alt.Axis(format=t("effects.month_format", lg))  # d3's default names the months in English
     line = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None), y=alt.Y("tickets:Q", title=None), color=alt.Color("series:N", title=None))
+        x=alt.X("month:T", title=None, axis=axis), y=alt.Y("tickets:Q", title=None),
+        color=alt.Color("series:N", title=None))
     start = pd.DataFrame({"x": [r.before.end], "label": [t("effects.start_marker", lg)]})
-    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x="x:T")
+    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x=alt.X("x:T", title=None, axis=axis))
     layers = [line, rule]
     if r.implementation is not None:
         band = pd.DataFrame({"x": [r.implementation.start], "x2": [r.implementation.end]})
-        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(x="x:T", x2="x2:T"))
+        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(
+            x=alt.X("x:T", title=None, axis=axis), x2=alt.X2("x2:T", title=None)))
     return alt.layer(*layers).properties(height=300)
 
 
@@ -115,9 +119,10 @@ def _timeline(url: str, version: str, iid: int, names: dict, lg: str) -> None:
     ivs = tl.interventions.assign(
         start=pd.to_datetime(tl.interventions["start_date"]),
         label=[f"{i} · {n}" for i, n in zip(tl.interventions["intervention_id"], tl.interventions["name"])])
-    rules = alt.Chart(ivs).mark_rule(strokeDash=[4, 3], color="black").encode(x="start:T")
+    at = alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m"))
+    rules = alt.Chart(ivs).mark_rule(strokeDash=[4, 3], color="black").encode(x=at)
     text = alt.Chart(ivs).mark_text(align="left", dx=4, dy=-6, angle=0, baseline="bottom").encode(
-        x="start:T", y=alt.value(12), text="label:N")
+        x=at, y=alt.value(12), text="label:N")
     chart = alt.layer(alt.layer(bars, rules, text), share).resolve_scale(y="independent").properties(height=280)
     st.altair_chart(chart, use_container_width=True)
     st.caption(t("effects.timeline_help", lg))
@@ -165,10 +170,14 @@ def _details(ev, lg: str) -> None:
     if ev.controls.empty:
         st.info(t("effects.no_controls", lg))
     else:
-        show_table(ev.controls.rename(columns={
+        controls = ev.controls.copy()
+        cells = controls["unit_type"] == "cell"
+        if cells.any():  # a cell has no name: where it is, the H3 id beside it
+            controls.loc[cells, "name"] = cell_labels(controls.loc[cells, "unit_id"].to_numpy(), lg)
+        show_table(controls[["name", "unit_id", "baseline", "score"]].rename(columns={
             "unit_id": t("effects.control_unit", lg), "name": t("effects.control_name", lg),
             "baseline": t("effects.control_baseline", lg), "score": t("effects.control_score", lg),
-        }).drop(columns="unit_type").round(2), hide_index=True, use_container_width=True)
+        }).round(2), hide_index=True, use_container_width=True)
 
 
 def _share(x: float) -> str:

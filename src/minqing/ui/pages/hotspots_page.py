@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,14 +17,14 @@ from minqing.analysis.forecast import forecast_counts, to_matrix
 from minqing.analysis.getis_ord import gi_star, queen_weights
 from minqing.analysis.place_rank import MEASURES, rank_places
 from minqing.citytime import today as today_in
-from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
 from minqing.maps import class_of_cases_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNELS, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
 from minqing.ui import data_hotspots as hd
-from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
+from minqing.ui.components import data_as_of, empty_state, guard, lang, percent_columns, show_table
+from minqing.ui.locations import cell_ids, cell_labels
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -142,10 +143,13 @@ def _emerging(url, version, every, res, t1, lg):
     f = f[f["class"] != "no_pattern"].copy()
     f["label"] = [t(f"hotspots.class_{k}", lg) for k in f["class"]]
     summary = f.groupby("label").size().rename(t("hotspots.cells", lg))
-    st.bar_chart(summary)
-    f["cell"] = cells_to_str(f["cell"].to_numpy())
-    show_table(f[["cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
-        columns={"cell": t("hotspots.where_cell", lg), "label": t("hotspots.class", lg),
+    summary.index.name = t("hotspots.class", lg)  # the tooltip names the field
+    st.bar_chart(summary, x_label=t("hotspots.class", lg), y_label=t("hotspots.cells", lg))
+    f["where"] = cell_labels(f["cell"].to_numpy(), lg)  # a readable place first, the H3 id beside it
+    f["cell"] = cell_ids(f["cell"].to_numpy())
+    f["trend_z"] = f["trend_z"].round(2)
+    show_table(f[["where", "cell", "label", "trend_z", "hot_steps", "cold_steps", "last_bin"]].rename(
+        columns={"where": t("hotspots.where", lg), "cell": t("hotspots.col_cell_id", lg), "label": t("hotspots.class", lg),
                  "trend_z": t("hotspots.trend_z", lg), "hot_steps": t("hotspots.hot_steps", lg),
                  "cold_steps": t("hotspots.cold_steps", lg), "last_bin": t("hotspots.last_bin", lg)}),
         hide_index=True, width="stretch")
@@ -160,14 +164,16 @@ def _rank(sel, links, places, t0, t1, lg):
     tab = r.table.merge(places[["place_id", "name"]], on="place_id", how="left")
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
     show = tab[["rank", "name", "place_id", "tickets", "problems", "rate_30d", "repeat_share", "unsatisfied_share",
-                "reason"]]
+                "reason"]].assign(rate_30d=tab["rate_30d"].round(1))
+    shares = (t("hotspots.rank_repeat_share", lg), t("hotspots.rank_unsatisfied_share", lg))
     show_table(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
+                                      "place_id": t("hotspots.col_place_id", lg),
                                       "tickets": t("hotspots.tickets", lg), "problems": t("hotspots.problems", lg),
                                       "rate_30d": t("hotspots.rank_rate_30d", lg),
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
                                       "unsatisfied_share": t("hotspots.rank_unsatisfied_share", lg),
                                       "reason": t("hotspots.reason", lg)}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", column_config=percent_columns(*shares))
 
 
 def _class(every, links, places, cat, lg):
@@ -180,13 +186,18 @@ def _class(every, links, places, cat, lg):
     cc = class_of_cases(every if not cat or code.startswith(cat) else every, links, code, min_tickets=int(mn))
     tab = cc.table.copy()
     names = dict(zip(places["place_id"], places["name"]))
-    tab["where"] = [names.get(w, w) if k == "place" else cells_to_str([w])[0] for k, w in
-                    zip(tab["where_type"], tab["where_id"])]
+    cells = tab["where_type"] == "cell"
+    tab["where"] = [names.get(w, w) for w in tab["where_id"]]
+    tab["id"] = tab["where_id"].astype(str)
+    if cells.any():  # a readable place first, the H3 id beside it
+        tab.loc[cells, "where"] = cell_labels(tab.loc[cells, "where_id"].to_numpy(), lg)
+        tab.loc[cells, "id"] = cell_ids(tab.loc[cells, "where_id"].to_numpy())
     tab["where_type"] = [t(f"hotspots.where_{k}", lg) for k in tab["where_type"]]
     tab["first"] = tab["first"].dt.strftime("%Y-%m-%d")
     tab["last"] = tab["last"].dt.strftime("%Y-%m-%d")
-    show_table(tab[["where_type", "where", "tickets", "first", "last", "months"]].rename(columns={
-        "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "tickets": t("hotspots.tickets", lg),
+    show_table(tab[["where_type", "where", "id", "tickets", "first", "last", "months"]].rename(columns={
+        "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "id": t("hotspots.col_id", lg),
+        "tickets": t("hotspots.tickets", lg),
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
         hide_index=True, width="stretch")
     if len(cc.table):
@@ -204,26 +215,45 @@ def _forecast(every, links, places, t1, lg):
         st.info(t("hotspots.no_tickets", lg))
         return
     f = forecast_counts(m, ids, months)
-    st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 2, lg),
-                 naive=fmt_float(f.backtest["mae_naive"].mean(), 2, lg), skill=fmt_float(f.skill, 2, lg),
-                 coverage=fmt_float(f.coverage * 100, 0, lg) + "%"))
+    st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 1, lg),
+                 naive=fmt_float(f.backtest["mae_naive"].mean(), 1, lg),
+                 coverage=fmt_float(f.coverage * 100, 0, lg) + "%") + " " + _skill_text(f.skill, lg))
     st.caption(t("hotspots.forecast_seasonal" if f.seasonal else "hotspots.forecast_flat", lg))
     tab = f.table.copy()
     if level == "place":
-        tab["id"] = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
-    else:
-        tab["id"] = cells_to_str(tab["id"].to_numpy())
-    show_table(tab.rename(columns={"id": t("hotspots.where", lg), "last": t("hotspots.last_month", lg),
+        where = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
+    else:  # a readable place first, the H3 id beside it
+        where, tab["id"] = cell_labels(tab["id"].to_numpy(), lg), cell_ids(tab["id"].to_numpy())
+    tab.insert(0, "where", where)
+    tab[["expected", "lower", "upper"]] = tab[["expected", "lower", "upper"]].round(1)
+    show_table(tab.rename(columns={"where": t("hotspots.where", lg), "id": t("hotspots.col_id", lg),
+                                     "last": t("hotspots.last_month", lg),
                                      "expected": t("hotspots.expected", lg), "lower": t("hotspots.lower", lg),
                                      "upper": t("hotspots.upper", lg), "rising": t("hotspots.rising", lg)}),
                  hide_index=True, width="stretch")
-    show_table(f.backtest.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in f.backtest.columns}),
-                 hide_index=True)
+    bt = f.backtest.assign(mae=f.backtest["mae"].round(2), mae_naive=f.backtest["mae_naive"].round(2))
+    show_table(bt.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in bt.columns}), hide_index=True,
+               column_config=percent_columns(t("hotspots.bt_coverage", lg)))
+
+
+def _skill_text(skill: float, lg: str) -> str:
+    """The backtest's skill in plain words: how much smaller the model's error was than "same as last month"."""
+    if skill is None or not np.isfinite(skill):
+        return t("hotspots.forecast_skill_none", lg)
+    key = "hotspots.forecast_skill_better" if skill > 0.005 else (
+        "hotspots.forecast_skill_worse" if skill < -0.005 else "hotspots.forecast_skill_same")
+    return t(key, lg, pct=fmt_float(abs(skill) * 100, 0, lg) + "%")
 
 
 def _channels(every, lg):
     st.caption(t("hotspots.channel_caption", lg))
     c = count_tickets(every, ("channel",), freq="month").table
     c["channel"] = [CHANNELS[k].label(lg) if k in CHANNELS else k for k in c["channel"]]
-    wide = c.pivot_table(index="period", columns="channel", values="tickets", aggfunc="sum", fill_value=0)
-    st.bar_chart(wide)
+    wide = c.groupby(["period", "channel"], as_index=False)["tickets"].sum()
+    # Altair, not st.bar_chart: Streamlit's own tooltips say "value" and "color"
+    month, channel, tickets = t("hotspots.month", lg), t("hotspots.channel", lg), t("hotspots.tickets", lg)
+    st.altair_chart(alt.Chart(wide).mark_bar().encode(
+        x=alt.X("period:O", title=month), y=alt.Y("tickets:Q", title=tickets),
+        color=alt.Color("channel:N", title=channel),
+        tooltip=[alt.Tooltip("period:O", title=month), alt.Tooltip("channel:N", title=channel),
+                 alt.Tooltip("tickets:Q", title=tickets)]), use_container_width=True)
