@@ -47,7 +47,11 @@ def render() -> None:
     chosen = st.selectbox(t("tickets.detail_pick", lg), ids, index=None, key="tickets_detail",
                           placeholder=t("common.choose_one", lg))
     if chosen:
-        ticket_detail(rows[rows["source_id"] == chosen].iloc[0], data.ticket_places(url, version, (chosen,)), lg)
+        name = "name_en" if lg == "en" else "name"
+        places, grids = data.places(url, version), data.units(url, version, "grid", None)
+        ticket_detail(rows[rows["source_id"] == chosen].iloc[0], data.ticket_places(url, version, (chosen,)), lg,
+                      dict(zip(places["place_id"], places[name].fillna(places["name"]))),
+                      dict(zip(grids["code"], grids[name].fillna(grids["name"]))))
 
     if total <= 50_000:
         export_buttons(partial(data.tickets_all, url, version, user, where), "tickets", lg)
