@@ -95,7 +95,8 @@ def _show_preview(preview, lg) -> None:
     st.subheader(t("ingest.mapping_title", lg))
     fields = preview.mapping.fields
     show_table(
-        {t("ingest.mapping_field", lg): list(fields), t("ingest.mapping_column", lg): list(fields.values())},
+        {t("ingest.mapping_field", lg): [_field_label(f, lg) for f in fields],
+         t("ingest.mapping_column", lg): list(fields.values())},
         hide_index=True,
     )
     if preview.mapping.unknown:
@@ -139,7 +140,9 @@ def _show_report(store, report: dict, user, lg) -> None:
                 hide_index=True,
             )
     if report.get("date_order"):
-        st.caption(t("ingest.report_date_order", lg, order=escape_markdown(report["date_order"])))
+        order = report["date_order"]
+        named = t(f"ingest.date_order_{order}", lg) if order in ("YMD", "DMY", "MDY") else escape_markdown(order)
+        st.caption(t("ingest.report_date_order", lg, order=named))
     unreadable = report.get("unreadable") or {}
     if unreadable:  # optional times that could not be read: stored blank, the raw text kept in extra
         examples = report.get("unreadable_examples") or {}
@@ -196,6 +199,17 @@ def _history(store, lg) -> None:
         },
         hide_index=True,
     )
+
+
+def _field_label(field: str, lang: str) -> str:
+    """A ticket field as people call it: the app's own column label, else the usual Chinese header."""
+    from minqing.ingest.aliases import APP_EXPORT_HEADERS, HEADER_ALIASES
+
+    if field in APP_EXPORT_HEADERS:
+        return t(f"tickets.{APP_EXPORT_HEADERS[field]}", lang)
+    if lang == "zh" and HEADER_ALIASES.get(field):
+        return HEADER_ALIASES[field][0]
+    return field.replace("_", " ").capitalize()
 
 
 def _crs_label(crs: str, lang: str) -> str:

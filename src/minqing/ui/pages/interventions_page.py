@@ -77,10 +77,11 @@ def render() -> None:
             st.markdown("**" + t("interventions.history", lg) + "**")
             h = di.history(url, version, int(iid))
             show_table(pd.DataFrame({
-                t("interventions.col_changed_at", lg): h["changed_at"].astype(str),
+                t("interventions.col_changed_at", lg): h["changed_at"].astype(str).str[:16].str.replace("T", " "),
                 t("interventions.col_changed_by", lg): h["changed_by"],
-                t("interventions.col_action", lg): h["action"],
-                "before": h["before"].astype(str)}), hide_index=True, use_container_width=True)
+                t("interventions.col_action", lg): [t(f"interventions.action_{a}", lg) for a in h["action"]],
+                t("interventions.col_change", lg): [_change_text(b, a, pnames, lg) for b, a in zip(h["before"], h["after"])],
+            }), hide_index=True, use_container_width=True)
     with tab_close:
         open_ = {k: v for k, v in names.items() if (ivs.set_index("intervention_id").loc[k, "status"] == "ongoing")}
         if open_:
@@ -91,6 +92,46 @@ def render() -> None:
                 if st.form_submit_button(t("interventions.close", lg)):
                     _run(lambda: close_intervention(store, int(iid), str(end), by=by),
                          t("interventions.closed", lg, id=iid, date=str(end)), lg)
+
+
+_FIELDS = {"name": "name", "type": "type", "start_date": "start_date", "end_date": "end_date",
+           "implementation_end": "implementation_end", "units_involved": "units_involved",
+           "description": "description", "target_categories": "target_categories", "targets": "col_targets"}
+
+
+def _change_text(before, after, pnames: dict, lg: str) -> str:
+    """What an edit changed, in words: ``措施名称：旧 → 新；…`` (a new record: its name and start)."""
+    after = after or {}
+    if not before:  # created: nothing before it
+        return "；".join(f"{t('interventions.' + _FIELDS[k], lg)}：{_value(k, after.get(k), pnames, lg)}"
+                        for k in ("name", "start_date") if after.get(k))
+    parts = []
+    for k, old in before.items():
+        new = after.get(k)
+        if k in _FIELDS and old != new:
+            parts.append(f"{t('interventions.' + _FIELDS[k], lg)}：{_value(k, old, pnames, lg)} → "
+                         f"{_value(k, new, pnames, lg)}")
+    return "；".join(parts) or t("interventions.no_change", lg)
+
+
+def _value(field: str, value, pnames: dict, lg: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "type":
+        return _type_label(value, lg) if value in INTERVENTION_TYPES else str(value)
+    if field == "target_categories":
+        return "、".join(category_path(c, lg) for c in value)
+    if field == "targets":
+        return "、".join(_target_label(kind, tid, pnames, lg) for kind, tid in value)
+    return str(value)
+
+
+def _target_label(kind: str, tid: str, pnames: dict, lg: str) -> str:
+    if kind == "place":
+        return _place_label(tid, pnames) if tid in pnames else str(tid)
+    if kind == "cell":
+        return f"{t('interventions.target_cell', lg)}（{tid}）"
+    return f"{t('interventions.grids', lg)} {tid}"
 
 
 def _form(store, iv: Intervention | None, pnames: dict, grid_codes: list, lg: str, by: str, key: str) -> None:
