@@ -11,7 +11,6 @@ from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
 from minqing.geo.h3cells import cells_to_str
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_lonlat, t
-from minqing.ui.components import show_table
 from minqing.model import (
     CHANNELS,
     KINDS,
@@ -21,6 +20,7 @@ from minqing.model import (
     STATUSES,
     category_path,
 )
+from minqing.ui.components import show_table
 
 EXPORT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 """Times in exports: the city's local time to the second (the importer reads them back exactly)."""

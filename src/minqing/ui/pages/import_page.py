@@ -148,7 +148,7 @@ def _show_report(store, report: dict, user, lg) -> None:
         examples = report.get("unreadable_examples") or {}
         st.markdown(f"**{t('ingest.unreadable_title', lg)}**")
         show_table(
-            {t("ingest.unreadable_field", lg): [str(k) for k in unreadable],
+            {t("ingest.unreadable_field", lg): [_field_label(str(k), lg) for k in unreadable],
              t("ingest.unreadable_count", lg): [fmt_int(n, lg) for n in unreadable.values()],
              t("ingest.unreadable_example", lg): [mask_text(str(examples.get(k) or "")) or ""  # a table cell: text, not markdown
                                                   for k in unreadable]},
@@ -159,7 +159,7 @@ def _show_report(store, report: dict, user, lg) -> None:
         st.markdown(f"**{t('ingest.unknown_title', lg)}**")
         rows = [(f, v, n) for f, values in unknown.items() for v, n in values.items()]
         show_table(
-            {t("ingest.unknown_field", lg): [r[0] for r in rows],
+            {t("ingest.unknown_field", lg): [_field_label(str(r[0]), lg) for r in rows],
              t("ingest.unknown_value", lg): [mask_text(str(r[1])) for r in rows],
              t("ingest.unknown_count", lg): [fmt_int(r[2], lg) for r in rows]},
             hide_index=True,
