@@ -12,7 +12,7 @@ import streamlit as st
 
 from minqing.i18n import t
 from minqing.profiling import profiled
-from minqing.ui.components import lang, language_switch, show_error
+from minqing.ui.components import lang, language_switch, show_error, widget_texts
 from minqing.ui.nav import allowed_pages, home_page
 
 st.set_page_config(page_title="民情地图 Minqing Map", page_icon="🗺️", layout="wide")
@@ -21,6 +21,7 @@ lg = lang()
 st.sidebar.markdown(f"### {t('app.title', lg)}\n{t('app.subtitle', lg)}")
 language_switch()
 lg = lang()
+widget_texts(lg)  # Chinese in place of the English Streamlit's own widgets show
 
 
 VIEWS = Path(__file__).resolve().parent / "views"

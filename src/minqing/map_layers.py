@@ -56,14 +56,15 @@ def decode_payload(data: str):
     return json.loads(base64.b64decode(data.encode("ascii")).decode("utf-8"))
 
 
-_PAYLOAD_CALL = re.compile(r'minqing(DataLayer|Legend)\("([A-Za-z0-9+/=]*)"\)')
+_PAYLOAD_CALL = re.compile(r'minqing(DataLayer|Legend|Controls)\("([A-Za-z0-9+/=]*)"')
 
 
 def page_payloads(page: str) -> list[tuple[str, dict]]:
     """Return the (kind, payload) of every data layer and legend in a rendered map page.
 
-    ``kind`` is ``"DataLayer"`` (payload ``{"data": FeatureCollection, "options": ...}``) or
-    ``"Legend"`` (payload ``{"items": [...]}``). For tests and debugging: what the browser will draw.
+    ``kind`` is ``"DataLayer"`` (payload ``{"data": FeatureCollection, "options": ...}``),
+    ``"Legend"`` (payload ``{"items": [...]}``) or ``"Controls"`` (see :class:`MapControls`).
+    For tests and debugging: what the browser will draw.
     """
     return [(kind, decode_payload(data)) for kind, data in _PAYLOAD_CALL.findall(page)]
 
@@ -183,6 +184,14 @@ RUNTIME_JS = r"""
     };
     return control;
   };
+  window.minqingControls = function (data, map) {
+    var p = decode(data);
+    L.control.scale(p.scale).addTo(map);
+    var z = map.zoomControl;
+    [[z && z._zoomInButton, p.zoom_in], [z && z._zoomOutButton, p.zoom_out]].forEach(function (b) {
+      if (b[0]) { b[0].setAttribute("title", String(b[1])); b[0].setAttribute("aria-label", String(b[1])); }
+    });
+  };
 })();
 """
 # The runtime is repeated in each element's script (it defines itself once): streamlit-folium
@@ -264,6 +273,32 @@ class DataLegend(MacroElement):
             if it.get("swatch") is not None and not _is_colour(it["swatch"]):
                 raise ValueError(f"legend swatch must be a #rrggbb colour, got {it['swatch']!r}")
         self.payload = encode_payload({"items": self.items})
+
+
+_CONTROLS_JS = (
+    "{% macro script(this, kwargs) %}" + RUNTIME_JS
+    + 'minqingControls("{{ this.payload }}", {{ this._parent.get_name() }});\n{% endmacro %}'
+)
+
+
+class MapControls(MacroElement):
+    """A metric-only scale bar (no miles) and zoom buttons titled in the user's language.
+
+    Parameters
+    ----------
+    zoom_in, zoom_out : str
+        The zoom buttons' titles (their tooltips).
+    position : str
+        Where the scale bar sits: bottom right, away from the legend (bottom left).
+    """
+
+    _template = Template(_CONTROLS_JS)
+
+    def __init__(self, zoom_in: str, zoom_out: str, position: str = "bottomright"):
+        super().__init__()
+        self._name = "MapControls"
+        self.payload = encode_payload({"scale": {"metric": True, "imperial": False, "position": position},
+                                       "zoom_in": zoom_in, "zoom_out": zoom_out})
 
 
 def _is_colour(value) -> bool:

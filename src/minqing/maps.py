@@ -18,7 +18,15 @@ import shapely
 from minqing.basemaps import to_display
 from minqing.geo.h3cells import cells_to_polygons, cells_to_str
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.map_layers import DataLayer, DataLegend, SteadyFocus, feature_collection, labelled_lines, text_lines
+from minqing.map_layers import (
+    DataLayer,
+    DataLegend,
+    MapControls,
+    SteadyFocus,
+    feature_collection,
+    labelled_lines,
+    text_lines,
+)
 from minqing.model import PLACE_KINDS
 
 # ColorBrewer YlOrRd, 6 classes: calm on a projector, readable in grey print.
@@ -125,7 +133,7 @@ def _with(fc: dict, key: str, values) -> dict:
     return fc
 
 
-def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Map:
+def base_map(bounds, basemap: str = "none", key: str | None = None, lang: str = "zh") -> folium.Map:
     """Return an empty map fitted to ``bounds`` (minx, miny, maxx, maxy, WGS-84).
 
     Parameters
@@ -136,6 +144,8 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         Layers added to the map must go through ``basemaps.to_display`` first.
     key : str, optional
         The Tianditu key.
+    lang : {"zh", "en"}
+        The language of the zoom buttons' titles; the scale bar is metric only.
     """
     from minqing.basemaps import get_basemap, tile_url
     from minqing.offline import use_local_assets
@@ -148,7 +158,7 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's own has miles too: MapControls adds a metric one
         prefer_canvas=True,
         zoom_snap=0.25,
         zoom_delta=0.5,
@@ -160,6 +170,7 @@ def base_map(bounds, basemap: str = "none", key: str | None = None) -> folium.Ma
         ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     SteadyFocus().add_to(m)  # pressing a map never scrolls the page under the pointer
+    MapControls(t("map.zoom_in", lang), t("map.zoom_out", lang)).add_to(m)
     return m
 
 
@@ -238,7 +249,7 @@ def unit_map(
     """
     if measure not in ("rate", "tickets"):
         raise ValueError(f"measure must be 'rate' or 'tickets', got {measure!r}")
-    m = base_map(units.total_bounds, basemap, key)
+    m = base_map(units.total_bounds, basemap, key, lang)
     sd = to_display(units, basemap).copy()
     decimals = 1 if measure == "rate" else 0
     breaks = class_breaks(sd[measure], decimals=decimals)
@@ -422,7 +433,7 @@ def units_bins_map(units: gpd.GeoDataFrame, lang: str = "zh", places: gpd.GeoDat
     An optional ``note`` column adds a tooltip line (the channel that drives a unit's count).
     """
     shown = to_display(units, basemap)
-    m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key)
+    m = base_map(units.total_bounds if len(units) else (121.5, 31.25, 121.55, 31.3), basemap, key, lang)
     gdf = shown[["bin", "value", "geometry"]].copy()
     notes = shown["note"].fillna("").astype(str) if "note" in shown.columns else pd.Series("", index=shown.index)
     fc = _geojson(gdf, ["bin"])
@@ -470,7 +481,7 @@ def class_of_cases_map(places: gpd.GeoDataFrame, table: pd.DataFrame, lang: str 
     if "months" in table:
         cg["months"] = cells["months"].to_numpy()
     bounds = pd.concat([pl.geometry, cg.geometry]).total_bounds if len(pl) + len(cg) else (121.5, 31.25, 121.55, 31.3)
-    m = base_map(bounds, basemap, key)
+    m = base_map(bounds, basemap, key, lang)
     breaks = class_breaks(table["tickets"])
     if len(cg):
         cg = to_display(cg, basemap)
@@ -546,7 +557,7 @@ def emerging_map(frame: pd.DataFrame, lang: str = "zh", basemap: str = "none", k
     f = frame[frame["class"].isin(list(EMERGING_COLORS))]
     cg = gpd.GeoDataFrame({"class": f["class"].to_numpy()}, geometry=cells_to_polygons(f["cell"].to_numpy()),
                           crs=4326)
-    m = base_map(cg.total_bounds if len(cg) else (121.5, 31.25, 121.55, 31.3), basemap, key)
+    m = base_map(cg.total_bounds if len(cg) else (121.5, 31.25, 121.55, 31.3), basemap, key, lang)
     if len(cg):
         cg = to_display(cg, basemap)
         fc = _with(_geojson(cg, []), "_style", [{"fillColor": EMERGING_COLORS[k]} for k in f["class"]])

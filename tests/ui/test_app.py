@@ -403,7 +403,7 @@ def _hotspots_tab(app, name):
 
 def test_emerging_tab_maps_the_classes_and_names_where_each_cell_lies(app):
     tab = _hotspots_tab(app, "emerging")
-    where, cell = t("emerging_map.where_grid", "zh"), t("hotspots.where_cell", "zh")
+    where, cell = t("emerging_map.where_grid", "zh"), t("hotspots.col_cell_id", "zh")
     assert (tab.columns[0], tab.columns[-1]) == (where, cell)  # the place first, the id after
     assert tab[where].str.endswith("网格").mean() > 0.9
     payloads = _map_payloads(app)

@@ -79,10 +79,10 @@ def test_report_shows_date_order_and_unreadable_times_table():
     at = AppTest.from_function(page, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    assert t("ingest.report_date_order", "en", order="MDY") in [c.value for c in at.caption]
+    assert t("ingest.report_date_order", "en", order="month-day-year (MDY)") in [c.value for c in at.caption]
     assert t("ingest.unreadable_title", "en") in " ".join(m.value for m in at.markdown)
     table = at.dataframe[0].value
-    assert table[t("ingest.unreadable_field", "en")].tolist() == ["closed_at"]
+    assert table[t("ingest.unreadable_field", "en")].tolist() == [t("tickets.col_closed", "en")]  # named, not the id
     assert table[t("ingest.unreadable_count", "en")].tolist() == ["222"]
     example = table[t("ingest.unreadable_example", "en")].iloc[0]
     assert example.startswith("NA") and "13812345678" not in example  # masked

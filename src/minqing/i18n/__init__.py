@@ -78,3 +78,13 @@ def fmt_month(d, lang: str = DEFAULT_LANG) -> str:
     """Format a month: ``2025年4月`` or ``Apr 2025``."""
     d = pd.Timestamp(d)
     return f"{d.year}年{d.month}月" if lang == "zh" else d.strftime("%b %Y")
+
+
+def fmt_lonlat(lon, lat, lang: str = DEFAULT_LANG, digits: int = 4) -> str:
+    """Format a point for people: ``北纬 31.2834°，东经 121.5012°`` or ``31.2834°N, 121.5012°E``."""
+    if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
+        return "—"
+    la, lo = f"{abs(lat):.{digits}f}°", f"{abs(lon):.{digits}f}°"
+    if lang == "zh":
+        return f"{'北纬' if lat >= 0 else '南纬'} {la}，{'东经' if lon >= 0 else '西经'} {lo}"
+    return f"{la}{'N' if lat >= 0 else 'S'}, {lo}{'E' if lon >= 0 else 'W'}"

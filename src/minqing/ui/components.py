@@ -38,6 +38,44 @@ def language_switch() -> str:
     return choice
 
 
+# Streamlit's frontend writes a few texts of its own in English and has no language setting (1.67):
+# the file uploader's button and size limit, and the "Press Enter to apply" hint under text inputs.
+# In Chinese a style sheet hides them and puts ours in their place (the drag-and-drop overlay, shown
+# only while a file is dragged over, keeps its English). The marker comment lets the tests see it.
+_WIDGET_CSS = """<style>/* mq-uploader-zh */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] > p { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "{button}"; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after { content: "{limit}"; font-size: 0.875rem; opacity: 0.6; }
+[data-testid="InputInstructions"] { display: none; }
+</style>"""
+
+
+def widget_texts(lang_: str) -> None:
+    """Put Chinese in place of the English that Streamlit's own widgets show (a style sheet; nothing in English)."""
+    if lang_ == "en":
+        return
+    limit = t("common.upload_limit", lang_, mb=int(st.get_option("server.maxUploadSize")))
+    css = _WIDGET_CSS.replace("{button}", _css_text(t("common.upload_button", lang_))).replace("{limit}", _css_text(limit))
+    st.html(css)
+
+
+def _css_text(text: str) -> str:
+    return "".join(c for c in text if c not in '"\\<>\n')
+
+
+def show_table(data, **kwargs):
+    """``st.dataframe`` without index, a missing value shown as "—" (Streamlit writes "None")."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("placeholder", "—")
+    return st.dataframe(data, **kwargs)
+
+
+def percent_columns(*labels: str) -> dict:
+    """Column settings that show shares (0–1) as percentages, still sorting as numbers."""
+    return {label: st.column_config.NumberColumn(label, format="percent") for label in labels}
+
+
 def show_error(exc: Exception, lang_: str) -> None:
     """Turn an exception into a readable message and a next step.
 

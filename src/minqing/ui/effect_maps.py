@@ -29,7 +29,7 @@ def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
     bounds = shapely.union_all([ev.target_geometry, ev.ring_geometry]).buffer(0.002).bounds
     maps = []
     for w in ("before", "after"):
-        m = base_map(bounds)
+        m = base_map(bounds, lang=lang)
         features = []
         for cell, v in rates[w].items():
             ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]

@@ -10,7 +10,7 @@ import streamlit as st
 from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
 from minqing.geo.h3cells import cells_to_str
 from minqing.htmlsafe import escape_markdown
-from minqing.i18n import fmt_date, t
+from minqing.i18n import fmt_date, fmt_lonlat, t
 from minqing.model import (
     CHANNELS,
     KINDS,
@@ -20,6 +20,7 @@ from minqing.model import (
     STATUSES,
     category_path,
 )
+from minqing.ui.components import show_table
 
 EXPORT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 """Times in exports: the city's local time to the second (the importer reads them back exactly)."""
@@ -57,11 +58,17 @@ def labelled(rows: pd.DataFrame, lang: str, time_format: str = "%Y-%m-%d %H:%M")
 
 def ticket_table(rows: pd.DataFrame, lang: str, key: str | None = None) -> None:
     """Show tickets as a table (text is shown as text, never as HTML)."""
-    st.dataframe(labelled(rows, lang), hide_index=True, width="stretch", key=key)
+    show_table(labelled(rows, lang), hide_index=True, width="stretch", key=key)
 
 
-def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str) -> None:
-    """Show one ticket's fields; free text goes through st.text so nothing in it is rendered."""
+def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str, place_names: dict | None = None,
+                  grid_names: dict | None = None) -> None:
+    """Show one ticket's fields; free text goes through st.text so nothing in it is rendered.
+
+    Places and the grid are shown by name (``place_names``, ``grid_names``: id -> name); the point
+    as coordinates, its H3 cell only beside them.
+    """
+    place_names, grid_names = place_names or {}, grid_names or {}
     st.subheader(t("tickets.detail", lang, id=escape_markdown(row["source_id"])))
     c1, c2 = st.columns(2)
     fields = [
@@ -76,10 +83,10 @@ def ticket_detail(row: pd.Series, place_links: pd.DataFrame, lang: str) -> None:
         ("col_due", _time(row["due_at"])),
         ("col_closed", _time(row["closed_at"])),
         ("col_followed_up", _time(row["followed_up_at"])),
-        ("col_grid", row["grid_code"]),
+        ("col_grid", _named(row["grid_code"], grid_names)),
         ("col_location", _label("location_source", row["location_source"], lang)),
-        ("col_h3", (cells_to_str([row["h3_cell"]])[0] if not pd.isna(row["h3_cell"]) else "")),
-        ("col_places", "、".join(place_links["place_id"]) if len(place_links) else "—"),
+        ("col_h3", _point(row, lang)),
+        ("col_places", "、".join(place_names.get(p, p) for p in place_links["place_id"]) if len(place_links) else "—"),
         ("col_caller", f"{_s(row['caller_name'])} {_s(row['caller_phone'])}".strip()),
         ("col_repeat_of", _s(row["repeat_of"])),
     ]
@@ -141,6 +148,20 @@ def _export_bytes(fetch, lang: str, fmt: str, stem: str = "tickets") -> bytes:
 def _label(column: str, value, lang: str) -> str:
     vocab = _VOCAB_COLUMNS[column]
     return vocab[value].label(lang) if value in vocab else _s(value)
+
+
+def _named(code, names: dict) -> str:
+    """``name（code）`` when the name is known, else the code."""
+    code = _s(code)
+    return f"{names[code]}（{code}）" if code and names.get(code) else code
+
+
+def _point(row: pd.Series, lang: str) -> str:
+    """The ticket's coordinates, its H3 cell beside them: ``北纬 31.2834°，东经 121.5012°（H3 8a30…）``."""
+    if pd.isna(row.get("lon")) or pd.isna(row.get("lat")):
+        return ""
+    cell = "" if pd.isna(row["h3_cell"]) else f"（H3 {cells_to_str([row['h3_cell']])[0]}）"
+    return fmt_lonlat(row["lon"], row["lat"], lang) + cell
 
 
 def _time(v) -> str:

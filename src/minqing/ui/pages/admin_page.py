@@ -13,7 +13,7 @@ from minqing.export_writer import to_csv_bytes
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
 from minqing.ui import data
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 
 
 def render() -> None:
@@ -53,7 +53,7 @@ def _users(store, user, lg: str) -> None:
         t("admin.col_last", lg): [("" if a.last_sign_in_at is None or pd.isna(a.last_sign_in_at)
                                    else pd.Timestamp(a.last_sign_in_at).strftime("%Y-%m-%d %H:%M")) for a in accounts],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table, hide_index=True, width="stretch")
 
     with st.form("admin_add", clear_on_submit=True):
         st.markdown("**" + t("admin.add", lg) + "**")
@@ -135,15 +135,68 @@ def _audit(store, user, lg: str) -> None:
     shown = pd.DataFrame({
         t("admin.col_at", lg): log["at"].dt.strftime("%Y-%m-%d %H:%M:%S") if len(log) else [],
         t("admin.col_actor", lg): log["actor"] if len(log) else [],
-        t("admin.col_action", lg): log["action"] if len(log) else [],
+        t("admin.col_action", lg): [_log_action(a, lg) for a in log["action"]] if len(log) else [],
         t("admin.col_target", lg): log["target"] if len(log) else [],
         t("admin.col_rows", lg): log["rows"] if len(log) else [],
-        t("admin.col_detail", lg): log["detail"] if len(log) else [],
+        t("admin.col_detail", lg): [_log_detail(d, lg) for d in log["detail"]] if len(log) else [],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown, hide_index=True, width="stretch")
 
     st.download_button(t("admin.audit_export", lg), partial(_audit_csv, shown, user.name), file_name="audit_log.csv",
                        mime="text/csv", on_click="ignore", key="audit_csv")
+
+
+def _log_action(action: str, lg: str) -> str:
+    """An audit action in words (an action of a newer version than this catalog: as recorded)."""
+    return _known(f"admin.log_{action}", action, lg)
+
+
+def _log_detail(detail, lg: str) -> str:
+    """An audit row's detail (JSON) in words: ``角色：会议参与者；范围：全部单元``."""
+    import json
+
+    if detail is None or (not isinstance(detail, str) and pd.isna(detail)) or detail == "":
+        return ""
+    try:
+        fields = json.loads(detail)
+    except (TypeError, ValueError):
+        return str(detail)
+    if not isinstance(fields, dict):
+        return str(detail)
+    return "；".join(f"{_known(f'admin.detail_{k}', k, lg)}：{_detail_value(k, v, lg)}" for k, v in fields.items())
+
+
+def _detail_value(key: str, value, lg: str) -> str:
+    if key in ("role", "was_role") and value in ROLES:
+        return _role_label(value, lg)
+    if key == "reason":
+        return _known(f"admin.reason_{value}", str(value), lg)
+    if key == "scope":
+        return _scope_text(str(value), lg)
+    if key == "type":
+        from minqing.model import INTERVENTION_TYPES
+
+        return INTERVENTION_TYPES[value].label(lg) if value in INTERVENTION_TYPES else str(value)
+    if isinstance(value, bool):
+        return t("admin.yes" if value else "admin.no", lg)
+    return str(value)
+
+
+def _scope_text(scope: str, lg: str) -> str:
+    """``accounts._scope_text`` ("grids a,b; communities c" or "all units") in words."""
+    if scope == "all units":
+        return t("admin.scope_all", lg)
+    parts = []
+    for part in scope.split("; "):
+        kind, _, codes = part.partition(" ")
+        label = {"grids": "map.grids", "communities": "map.communities"}.get(kind)
+        parts.append(f"{t(label, lg)} {codes}" if label else part)
+    return "；".join(parts)
+
+
+def _known(key: str, fallback: str, lg: str) -> str:
+    text = t(key, lg)
+    return fallback if text == key else text
 
 
 def _audit_csv(shown: pd.DataFrame, actor: str) -> bytes:

@@ -10,11 +10,12 @@ import streamlit as st
 
 from minqing.analysis.interventions import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
-from minqing.i18n import fmt_date, t
+from minqing.i18n import fmt_date, fmt_float, t
 from minqing.model import CHANNELS
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
+from minqing.ui.locations import cell_labels
 from minqing.ui.mapview import show_map
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
@@ -77,8 +78,8 @@ def _verdict(r, lg: str, ring: int) -> None:
     cols[0].metric(t("effects.rate_before", lg), f"{r.before_rate:.1f}")
     cols[1].metric(t("effects.rate_after", lg), f"{r.after_rate:.1f}")
     if r.ring is not None:
-        interval = t("effects.interval_text", lg, low=f"{r.ring.low:.2f}", high=f"{r.ring.high:.2f}")
-        cols[2].metric(t("effects.spillover", lg, ring=ring), f"{r.ring.estimate:.2f}", help=interval)
+        interval = t("effects.interval_text", lg, low=fmt_float(r.ring.low, 2, lg), high=fmt_float(r.ring.high, 2, lg))
+        cols[2].metric(t("effects.spillover", lg, ring=ring), fmt_float(r.ring.estimate, 2, lg), help=interval)
         cols[2].caption(interval)
     if r.caveats:
         st.markdown("**" + t("effects.caveats", lg) + "**")
@@ -106,18 +107,20 @@ def _chart(r, lg: str) -> alt.Chart:
     base = before.groupby("series")["tickets"].mean()
     long["index"] = long["tickets"] / long["series"].map(base).where(lambda b: b > 0) * 100
     long["series"] = long["series"].map(labels)
+    axis = alt.Axis(format=t("effects.month_format", lg))  # d3's default names the months in English
     line = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None), y=alt.Y("index:Q", title=t("effects.index_axis", lg)),
+        x=alt.X("month:T", title=None, axis=axis), y=alt.Y("index:Q", title=t("effects.index_axis", lg)),
         color=alt.Color("series:N", title=None),
         tooltip=[alt.Tooltip("month:T", format="%Y-%m-%d", title=" "), alt.Tooltip("series:N", title=" "),
                  alt.Tooltip("tickets:Q", title=t("effects.timeline_tickets", lg)),
                  alt.Tooltip("index:Q", format=".0f", title=t("effects.index_axis", lg))])
     start = pd.DataFrame({"x": [r.before.end], "label": [t("effects.start_marker", lg)]})
-    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x="x:T")
+    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x=alt.X("x:T", title=None, axis=axis))
     layers = [line, rule]
     if r.implementation is not None:
         band = pd.DataFrame({"x": [r.implementation.start], "x2": [r.implementation.end]})
-        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(x="x:T", x2="x2:T"))
+        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(
+            x=alt.X("x:T", title=None, axis=axis), x2=alt.X2("x2:T", title=None)))
     return alt.layer(*layers).properties(height=300)
 
 
@@ -137,9 +140,10 @@ def _timeline(url: str, version: str, iid: int, names: dict, lg: str) -> None:
     ivs = tl.interventions.assign(
         start=pd.to_datetime(tl.interventions["start_date"]),
         label=[f"{i} · {n}" for i, n in zip(tl.interventions["intervention_id"], tl.interventions["name"])])
-    rules = alt.Chart(ivs).mark_rule(strokeDash=[4, 3], color="black").encode(x="start:T")
+    at = alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m"))
+    rules = alt.Chart(ivs).mark_rule(strokeDash=[4, 3], color="black").encode(x=at)
     text = alt.Chart(ivs).mark_text(align="left", dx=4, dy=-6, angle=0, baseline="bottom").encode(
-        x="start:T", y=alt.value(12), text="label:N")
+        x=at, y=alt.value(12), text="label:N")
     chart = alt.layer(alt.layer(bars, rules, text), share).resolve_scale(y="independent").properties(height=280)
     st.altair_chart(chart, use_container_width=True)
     st.caption(t("effects.timeline_help", lg))
@@ -150,7 +154,7 @@ def _details(ev, lg: str) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**" + t("effects.horizons", lg) + "**")
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             " ": [t(f"effects.horizon_{r.scale}", lg, months=h.months) for h in r.horizons],
             t("effects.estimate", lg): [f"{(h.ratio.estimate - 1) * 100:+.0f}%" for h in r.horizons],
             t("effects.interval", lg): [f"{(h.ratio.low - 1) * 100:+.0f}% … {(h.ratio.high - 1) * 100:+.0f}%"
@@ -160,7 +164,7 @@ def _details(ev, lg: str) -> None:
         if r.satisfaction is not None:
             s = r.satisfaction
             st.markdown("**" + t("effects.satisfaction", lg) + "**")
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 t("effects.sat_before", lg): [_share(s.before)], t("effects.sat_after", lg): [_share(s.after)],
                 t("effects.sat_early", lg): [_share(s.early)], t("effects.sat_later", lg): [_share(s.later)],
             }), hide_index=True, use_container_width=True)
@@ -169,7 +173,7 @@ def _details(ev, lg: str) -> None:
         if ev.excluded_channels:
             st.caption(t("effects.excluded_channels", lg,
                          channels="、".join(CHANNELS[c].label(lg) if c in CHANNELS else c for c in ev.excluded_channels)))
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             t("effects.channel", lg): [CHANNELS[c.channel].label(lg) if c.channel in CHANNELS else c.channel
                                        for c in r.channels],
             t("effects.rate_before", lg): [round(c.before_rate, 1) for c in r.channels],
@@ -180,7 +184,7 @@ def _details(ev, lg: str) -> None:
             st.markdown(escape_markdown(text))
         st.caption(t("effects.proactive_note", lg))
     st.markdown("**" + t("effects.methods_title", lg) + "**")
-    st.dataframe(pd.DataFrame({  # which methods the history allowed, and why not the others
+    show_table(pd.DataFrame({  # which methods the history allowed, and why not the others
         " ": [t(f"effects.method_{name}", lg) for name, _, _ in r.methods],
         t("effects.verdict", lg): [t("effects.method_used", lg) if ok else t("effects.method_not_used", lg, reason=t(why, lg))
                                    for _, ok, why in r.methods],
@@ -190,10 +194,14 @@ def _details(ev, lg: str) -> None:
     if ev.controls.empty:
         st.info(t("effects.no_controls", lg))
     else:
-        st.dataframe(ev.controls.rename(columns={
+        controls = ev.controls.copy()
+        cells = controls["unit_type"] == "cell"
+        if cells.any():  # a cell has no name: where it is, the H3 id beside it
+            controls.loc[cells, "name"] = cell_labels(controls.loc[cells, "unit_id"].to_numpy(), lg)
+        show_table(controls[["name", "unit_id", "baseline", "score"]].rename(columns={
             "unit_id": t("effects.control_unit", lg), "name": t("effects.control_name", lg),
             "baseline": t("effects.control_baseline", lg), "score": t("effects.control_score", lg),
-        }).drop(columns="unit_type").round(2), hide_index=True, use_container_width=True)
+        }).round(2), hide_index=True, use_container_width=True)
 
 
 def _share(x: float) -> str:

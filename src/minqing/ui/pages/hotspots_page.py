@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 
+import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from minqing.analysis.place_rank import MEASURES
 from minqing.citytime import default_period
 from minqing.citytime import today as today_in
-from minqing.geo.h3cells import cells_to_str
 from minqing.i18n import fmt_float, t
 from minqing.maps import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
@@ -24,7 +25,10 @@ from minqing.ui.components import (
     empty_state,
     guard,
     lang,
+    percent_columns,
+    show_table,
 )
+from minqing.ui.locations import cell_ids, cell_labels
 from minqing.ui.mapview import show_map
 
 
@@ -151,15 +155,17 @@ def _emerging(view, res, t1, lg):
     f["where"] = [names.get(g, "—") for g in f["grid"]]  # where the cell lies first, its id after
     f["label"] = [t(f"hotspots.class_{k}", lg) for k in f["class"]]
     summary = f.groupby("label").size().rename(t("hotspots.cells", lg))
-    st.bar_chart(summary)
+    summary.index.name = t("hotspots.class", lg)  # the tooltip names the field
+    st.bar_chart(summary, x_label=t("hotspots.class", lg), y_label=t("hotspots.cells", lg))
     show_map(lambda: emerging_map(f, lg), ("emerging", *view, res, months, today, lg), height=520,
              key="hs_emerging_map")
-    f["cell"] = cells_to_str(f["cell"].to_numpy())
-    st.dataframe(f[["where", "label", "tickets", "trend_z", "hot_steps", "cold_steps", "last_bin", "cell"]].rename(
+    f["cell"] = cell_ids(f["cell"].to_numpy())
+    f["trend_z"] = f["trend_z"].round(2)
+    show_table(f[["where", "label", "tickets", "trend_z", "hot_steps", "cold_steps", "last_bin", "cell"]].rename(
         columns={"where": t("emerging_map.where_grid", lg), "label": t("hotspots.class", lg),
                  "tickets": t("hotspots.tickets", lg), "trend_z": t("hotspots.trend_z", lg),
                  "hot_steps": t("hotspots.hot_steps", lg), "cold_steps": t("hotspots.cold_steps", lg),
-                 "last_bin": t("hotspots.last_bin", lg), "cell": t("hotspots.where_cell", lg)}),
+                 "last_bin": t("hotspots.last_bin", lg), "cell": t("hotspots.col_cell_id", lg)}),
         hide_index=True, width="stretch")
 
 
@@ -179,15 +185,17 @@ def _rank(view, places, t0, t1, lg):
     tab["reason"] = [t(k, lg) if isinstance(k, str) else "" for k in tab["unranked_reason"]]
     tab["channel"] = _notes(view, t0, t1, "place", tab["place_id"], lg)
     show = tab[["rank", "name", "place_id", "tickets", "channel", "problems", "rate_30d", "repeat_share",
-                "unsatisfied_share", "reason"]]
-    st.dataframe(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
+                "unsatisfied_share", "reason"]].assign(rate_30d=tab["rate_30d"].round(1))
+    shares = (t("hotspots.rank_repeat_share", lg), t("hotspots.rank_unsatisfied_share", lg))
+    show_table(show.rename(columns={"rank": t("hotspots.rank", lg), "name": t("hotspots.place", lg),
+                                      "place_id": t("hotspots.col_place_id", lg),
                                       "tickets": t("hotspots.tickets", lg), "problems": t("hotspots.problems", lg),
                                       "channel": t("map.tooltip_channel", lg),
                                       "rate_30d": t("hotspots.rank_rate_30d", lg),
                                       "repeat_share": t("hotspots.rank_repeat_share", lg),
                                       "unsatisfied_share": t("hotspots.rank_unsatisfied_share", lg),
                                       "reason": t("hotspots.reason", lg)}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", column_config=percent_columns(*shares))
 
 
 def _class(view, t0, t1, places, cat, lg):
@@ -200,13 +208,18 @@ def _class(view, t0, t1, places, cat, lg):
     cc = hd.class_cases(*view, t0, t1, code, int(mn))
     tab = cc.table.copy()
     names = dict(zip(places["place_id"], places["name"]))
-    tab["where"] = [names.get(w, w) if k == "place" else cells_to_str([w])[0] for k, w in
-                    zip(tab["where_type"], tab["where_id"])]
+    cells = tab["where_type"] == "cell"
+    tab["where"] = [names.get(w, w) for w in tab["where_id"]]
+    tab["id"] = tab["where_id"].astype(str)
+    if cells.any():  # a readable place first, the H3 id beside it
+        tab.loc[cells, "where"] = cell_labels(tab.loc[cells, "where_id"].to_numpy(), lg)
+        tab.loc[cells, "id"] = cell_ids(tab.loc[cells, "where_id"].to_numpy())
     tab["where_type"] = [t(f"hotspots.where_{k}", lg) for k in tab["where_type"]]
     tab["first"] = tab["first"].dt.strftime("%Y-%m-%d")
     tab["last"] = tab["last"].dt.strftime("%Y-%m-%d")
-    st.dataframe(tab[["where_type", "where", "tickets", "first", "last", "months"]].rename(columns={
-        "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "tickets": t("hotspots.tickets", lg),
+    show_table(tab[["where_type", "where", "id", "tickets", "first", "last", "months"]].rename(columns={
+        "where_type": t("hotspots.where", lg), "where": t("hotspots.place", lg), "id": t("hotspots.col_id", lg),
+        "tickets": t("hotspots.tickets", lg),
         "first": t("hotspots.first", lg), "last": t("hotspots.last", lg), "months": t("hotspots.months", lg)}),
         hide_index=True, width="stretch")
     if len(cc.table):
@@ -221,24 +234,45 @@ def _forecast(view, places, t1, lg):
     if f is None:
         st.info(t("hotspots.no_tickets", lg))
         return
-    st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 2, lg),
-                 naive=fmt_float(f.backtest["mae_naive"].mean(), 2, lg), skill=fmt_float(f.skill, 2, lg),
-                 coverage=fmt_float(f.coverage * 100, 0, lg) + "%"))
+    st.caption(t("hotspots.forecast_caption", lg, month=f.month, mae=fmt_float(f.backtest["mae"].mean(), 1, lg),
+                 naive=fmt_float(f.backtest["mae_naive"].mean(), 1, lg),
+                 coverage=fmt_float(f.coverage * 100, 0, lg) + "%") + " " + _skill_text(f.skill, lg))
     st.caption(t("hotspots.forecast_seasonal" if f.seasonal else "hotspots.forecast_flat", lg))
     tab = f.table.copy()
     if level == "place":
-        tab["id"] = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
-    else:
-        tab["id"] = cells_to_str(tab["id"].to_numpy())
-    st.dataframe(tab.rename(columns={"id": t("hotspots.where", lg), "last": t("hotspots.last_month", lg),
+        where = tab["id"].map(dict(zip(places["place_id"], places["name"]))).fillna(tab["id"])
+    else:  # a readable place first, the H3 id beside it
+        where, tab["id"] = cell_labels(tab["id"].to_numpy(), lg), cell_ids(tab["id"].to_numpy())
+    tab.insert(0, "where", where)
+    tab[["expected", "lower", "upper"]] = tab[["expected", "lower", "upper"]].round(1)
+    show_table(tab.rename(columns={"where": t("hotspots.where", lg), "id": t("hotspots.col_id", lg),
+                                     "last": t("hotspots.last_month", lg),
                                      "expected": t("hotspots.expected", lg), "lower": t("hotspots.lower", lg),
                                      "upper": t("hotspots.upper", lg), "rising": t("hotspots.rising", lg)}),
                  hide_index=True, width="stretch")
-    st.dataframe(f.backtest.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in f.backtest.columns}),
-                 hide_index=True)
+    bt = f.backtest.assign(mae=f.backtest["mae"].round(2), mae_naive=f.backtest["mae_naive"].round(2))
+    show_table(bt.rename(columns={c: t(f"hotspots.bt_{c}", lg) for c in bt.columns}), hide_index=True,
+               column_config=percent_columns(t("hotspots.bt_coverage", lg)))
+
+
+def _skill_text(skill: float, lg: str) -> str:
+    """The backtest's skill in plain words: how much smaller the model's error was than "same as last month"."""
+    if skill is None or not np.isfinite(skill):
+        return t("hotspots.forecast_skill_none", lg)
+    key = "hotspots.forecast_skill_better" if skill > 0.005 else (
+        "hotspots.forecast_skill_worse" if skill < -0.005 else "hotspots.forecast_skill_same")
+    return t(key, lg, pct=fmt_float(abs(skill) * 100, 0, lg) + "%")
 
 
 def _channels(url, version, where, lg):
     st.caption(t("hotspots.channel_caption", lg))
     wide = hd.channel_months(url, version, where)
-    st.bar_chart(wide.rename(columns={k: CHANNELS[k].label(lg) for k in wide.columns if k in CHANNELS}))
+    wide = wide.rename(columns={k: CHANNELS[k].label(lg) for k in wide.columns if k in CHANNELS})
+    wide = wide.rename_axis(index="period", columns="channel").stack().rename("tickets").reset_index()
+    # Altair, not st.bar_chart: Streamlit's own tooltips say "value" and "color"
+    month, channel, tickets = t("hotspots.month", lg), t("hotspots.channel", lg), t("hotspots.tickets", lg)
+    st.altair_chart(alt.Chart(wide).mark_bar().encode(
+        x=alt.X("period:O", title=month), y=alt.Y("tickets:Q", title=tickets),
+        color=alt.Color("channel:N", title=channel),
+        tooltip=[alt.Tooltip("period:O", title=month), alt.Tooltip("channel:N", title=channel),
+                 alt.Tooltip("tickets:Q", title=tickets)]), use_container_width=True)

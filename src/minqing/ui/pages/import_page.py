@@ -20,7 +20,7 @@ from minqing.ingest.export import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.privacy import mask_text, mask_tickets
 from minqing.ui import data
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 from minqing.ui.tables import ticket_table
 
 TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
@@ -94,8 +94,9 @@ def _with(options: ImportOptions, **changes) -> ImportOptions:
 def _show_preview(preview, lg) -> None:
     st.subheader(t("ingest.mapping_title", lg))
     fields = preview.mapping.fields
-    st.dataframe(
-        {t("ingest.mapping_field", lg): list(fields), t("ingest.mapping_column", lg): list(fields.values())},
+    show_table(
+        {t("ingest.mapping_field", lg): [_field_label(f, lg) for f in fields],
+         t("ingest.mapping_column", lg): list(fields.values())},
         hide_index=True,
     )
     if preview.mapping.unknown:
@@ -133,19 +134,21 @@ def _show_report(store, report: dict, user, lg) -> None:
         items = report.get(key) or {}
         if items:
             st.markdown(f"**{t(title, lg)}**")
-            st.dataframe(
+            show_table(
                 {t("ingest.col_reason", lg): [t(f"ingest.{prefix}_{code}", lg) for code in items],
                  t("ingest.col_rows", lg): [fmt_int(n, lg) for n in items.values()]},
                 hide_index=True,
             )
     if report.get("date_order"):
-        st.caption(t("ingest.report_date_order", lg, order=escape_markdown(report["date_order"])))
+        order = report["date_order"]
+        named = t(f"ingest.date_order_{order}", lg) if order in ("YMD", "DMY", "MDY") else escape_markdown(order)
+        st.caption(t("ingest.report_date_order", lg, order=named))
     unreadable = report.get("unreadable") or {}
     if unreadable:  # optional times that could not be read: stored blank, the raw text kept in extra
         examples = report.get("unreadable_examples") or {}
         st.markdown(f"**{t('ingest.unreadable_title', lg)}**")
-        st.dataframe(
-            {t("ingest.unreadable_field", lg): [str(k) for k in unreadable],
+        show_table(
+            {t("ingest.unreadable_field", lg): [_field_label(str(k), lg) for k in unreadable],
              t("ingest.unreadable_count", lg): [fmt_int(n, lg) for n in unreadable.values()],
              t("ingest.unreadable_example", lg): [mask_text(str(examples.get(k) or "")) or ""  # a table cell: text, not markdown
                                                   for k in unreadable]},
@@ -155,8 +158,8 @@ def _show_report(store, report: dict, user, lg) -> None:
     if unknown:  # what a value map could add, most frequent first (a table cell: text, not markdown)
         st.markdown(f"**{t('ingest.unknown_title', lg)}**")
         rows = [(f, v, n) for f, values in unknown.items() for v, n in values.items()]
-        st.dataframe(
-            {t("ingest.unknown_field", lg): [r[0] for r in rows],
+        show_table(
+            {t("ingest.unknown_field", lg): [_field_label(str(r[0]), lg) for r in rows],
              t("ingest.unknown_value", lg): [mask_text(str(r[1])) for r in rows],
              t("ingest.unknown_count", lg): [fmt_int(r[2], lg) for r in rows]},
             hide_index=True,
@@ -185,7 +188,7 @@ def _history(store, lg) -> None:
     if not reports:
         st.caption(t("ingest.no_imports", lg))
         return
-    st.dataframe(
+    show_table(
         {
             t("ingest.col_file", lg): [r["file"] for r in reports],
             t("ingest.col_when", lg): [str(r.get("started_at", ""))[:16].replace("T", " ") for r in reports],
@@ -196,6 +199,17 @@ def _history(store, lg) -> None:
         },
         hide_index=True,
     )
+
+
+def _field_label(field: str, lang: str) -> str:
+    """A ticket field as people call it: the app's own column label, else the usual Chinese header."""
+    from minqing.ingest.aliases import APP_EXPORT_HEADERS, HEADER_ALIASES
+
+    if field in APP_EXPORT_HEADERS:
+        return t(f"tickets.{APP_EXPORT_HEADERS[field]}", lang)
+    if lang == "zh" and HEADER_ALIASES.get(field):
+        return HEADER_ALIASES[field][0]
+    return field.replace("_", " ").capitalize()
 
 
 def _crs_label(crs: str, lang: str) -> str:

@@ -20,7 +20,7 @@ from minqing.interventions import (
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
 from minqing.ui import data
 from minqing.ui import data_interventions as di
-from minqing.ui.components import guard, lang
+from minqing.ui.components import guard, lang, show_table
 
 
 def _type_label(code: str, lang: str) -> str:
@@ -55,7 +55,7 @@ def render() -> None:
         show = ivs[["intervention_id", "name", "type", "start_date", "end_date", "status", "n_targets"]].copy()
         show["type"] = show["type"].map(partial(_type_label, lang=lg))
         show["status"] = show["status"].map(lambda s: t(f"interventions.status_{s}", lg))
-        st.dataframe(show.rename(columns={
+        show_table(show.rename(columns={
             "intervention_id": t("interventions.col_id", lg), "name": t("interventions.name", lg),
             "type": t("interventions.type", lg), "start_date": t("interventions.start_date", lg),
             "end_date": t("interventions.end_date", lg), "status": t("interventions.col_status", lg),
@@ -76,11 +76,12 @@ def render() -> None:
             _form(store, get_intervention(store, int(iid)), pnames, sorted(set(grids["code"])), lg, by, f"edit{iid}")
             st.markdown("**" + t("interventions.history", lg) + "**")
             h = di.history(url, version, int(iid))
-            st.dataframe(pd.DataFrame({
-                t("interventions.col_changed_at", lg): h["changed_at"].astype(str),
+            show_table(pd.DataFrame({
+                t("interventions.col_changed_at", lg): h["changed_at"].astype(str).str[:16].str.replace("T", " "),
                 t("interventions.col_changed_by", lg): h["changed_by"],
-                t("interventions.col_action", lg): h["action"],
-                "before": h["before"].astype(str)}), hide_index=True, use_container_width=True)
+                t("interventions.col_action", lg): [t(f"interventions.action_{a}", lg) for a in h["action"]],
+                t("interventions.col_change", lg): [_change_text(b, a, pnames, lg) for b, a in zip(h["before"], h["after"])],
+            }), hide_index=True, use_container_width=True)
     with tab_close:
         open_ = {k: v for k, v in names.items() if (ivs.set_index("intervention_id").loc[k, "status"] == "ongoing")}
         if open_:
@@ -91,6 +92,46 @@ def render() -> None:
                 if st.form_submit_button(t("interventions.close", lg)):
                     _run(lambda: close_intervention(store, int(iid), str(end), by=by),
                          t("interventions.closed", lg, id=iid, date=str(end)), lg)
+
+
+_FIELDS = {"name": "name", "type": "type", "start_date": "start_date", "end_date": "end_date",
+           "implementation_end": "implementation_end", "units_involved": "units_involved",
+           "description": "description", "target_categories": "target_categories", "targets": "col_targets"}
+
+
+def _change_text(before, after, pnames: dict, lg: str) -> str:
+    """What an edit changed, in words: ``措施名称：旧 → 新；…`` (a new record: its name and start)."""
+    after = after or {}
+    if not before:  # created: nothing before it
+        return "；".join(f"{t('interventions.' + _FIELDS[k], lg)}：{_value(k, after.get(k), pnames, lg)}"
+                        for k in ("name", "start_date") if after.get(k))
+    parts = []
+    for k, old in before.items():
+        new = after.get(k)
+        if k in _FIELDS and old != new:
+            parts.append(f"{t('interventions.' + _FIELDS[k], lg)}：{_value(k, old, pnames, lg)} → "
+                         f"{_value(k, new, pnames, lg)}")
+    return "；".join(parts) or t("interventions.no_change", lg)
+
+
+def _value(field: str, value, pnames: dict, lg: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "type":
+        return _type_label(value, lg) if value in INTERVENTION_TYPES else str(value)
+    if field == "target_categories":
+        return "、".join(category_path(c, lg) for c in value)
+    if field == "targets":
+        return "、".join(_target_label(kind, tid, pnames, lg) for kind, tid in value)
+    return str(value)
+
+
+def _target_label(kind: str, tid: str, pnames: dict, lg: str) -> str:
+    if kind == "place":
+        return _place_label(tid, pnames) if tid in pnames else str(tid)
+    if kind == "cell":
+        return f"{t('interventions.target_cell', lg)}（{tid}）"
+    return f"{t('interventions.grids', lg)} {tid}"
 
 
 def _form(store, iv: Intervention | None, pnames: dict, grid_codes: list, lg: str, by: str, key: str) -> None:
@@ -112,12 +153,15 @@ def _form(store, iv: Intervention | None, pnames: dict, grid_codes: list, lg: st
         desc = st.text_area(t("interventions.description", lg), value=iv.description if iv else "")
         leaves = [c for c in CATEGORIES if CATEGORIES[c].level == 3]
         cats = st.multiselect(t("interventions.target_categories", lg), list(CATEGORIES),
-                              default=list(iv.target_categories) if iv else [], format_func=partial(_cat_label, lang=lg))
+                              default=list(iv.target_categories) if iv else [], format_func=partial(_cat_label, lang=lg),
+                              placeholder=t("common.choose_many", lg))
         targets = list(iv.targets) if iv else []
         pl = st.multiselect(t("interventions.places", lg), list(pnames), format_func=partial(_place_label, names=pnames),
-                            default=[b for a, b in targets if a == "place" and b in pnames])
+                            default=[b for a, b in targets if a == "place" and b in pnames],
+                            placeholder=t("common.choose_many", lg))
         gr = st.multiselect(t("interventions.grids", lg), grid_codes,
-                            default=[b for a, b in targets if a == "grid" and b in grid_codes])
+                            default=[b for a, b in targets if a == "grid" and b in grid_codes],
+                            placeholder=t("common.choose_many", lg))
         cells = st.text_area(t("interventions.cells", lg), value="\n".join(b for a, b in targets if a == "cell"))
         del leaves
         if st.form_submit_button(t("interventions.save", lg)):

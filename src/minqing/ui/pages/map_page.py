@@ -15,7 +15,7 @@ from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang
+from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang, show_table
 from minqing.ui.mapview import show_map
 from minqing.ui.tables import ticket_table
 
@@ -141,7 +141,7 @@ def _table(counts, level, lg):
     st.subheader(t(f"drill.table_{level}", lg))
     table = counts.sort_values("tickets", ascending=False)
     name_col = "name" if lg == "zh" or "name_en" not in table.columns else "name_en"
-    st.dataframe(
+    show_table(
         {
             t("overview.col_name", lg): table[name_col].fillna(table["name"]).tolist(),
             t("overview.col_code", lg): table["code"].tolist(),

@@ -15,7 +15,7 @@ from minqing.i18n import fmt_float, fmt_int, t
 from minqing.model import RATED, SATISFIED, category_path
 from minqing.store import TicketFilter
 from minqing.ui import data
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
 from minqing.ui.tables import export_buttons, labelled, ticket_table
 
 
@@ -80,7 +80,7 @@ def render() -> None:
         table = labelled(brief.open, lg)
         table.insert(2, t("mygrid.col_days_overdue", lg),
                      [int(d) if o else None for d, o in zip(brief.open["days_overdue"], brief.open["overdue"])])
-        st.dataframe(table, hide_index=True, width="stretch", key="mygrid_open")
+        show_table(table, hide_index=True, width="stretch", key="mygrid_open")
 
     left, right = st.columns(2)
     with left:
@@ -89,7 +89,7 @@ def render() -> None:
             st.caption(t("mygrid.none", lg))
         else:
             r = brief.repeat_addresses
-            st.dataframe(
+            show_table(
                 {
                     t("tickets.col_address", lg): r["address"].tolist(),
                     t("mygrid.col_tickets", lg): r["tickets"].tolist(),
@@ -107,7 +107,7 @@ def render() -> None:
             st.caption(t("mygrid.none_rising", lg))
         else:
             r = brief.rising
-            st.dataframe(
+            show_table(
                 {
                     t("tickets.col_category", lg): [category_path(c, lg) for c in r["category"]],
                     t("mygrid.col_recent", lg): r["recent"].tolist(),

@@ -45,9 +45,14 @@ def render() -> None:
     ticket_table(rows, lg)
 
     ids = rows["source_id"].tolist()
-    chosen = st.selectbox(t("tickets.detail_pick", lg), ids, index=None, key="tickets_detail")
+    chosen = st.selectbox(t("tickets.detail_pick", lg), ids, index=None, key="tickets_detail",
+                          placeholder=t("common.choose_one", lg))
     if chosen:
-        ticket_detail(rows[rows["source_id"] == chosen].iloc[0], data.ticket_places(url, version, (chosen,)), lg)
+        name = "name_en" if lg == "en" else "name"
+        places, grids = data.places(url, version), data.units(url, version, "grid", None)
+        ticket_detail(rows[rows["source_id"] == chosen].iloc[0], data.ticket_places(url, version, (chosen,)), lg,
+                      dict(zip(places["place_id"], places[name].fillna(places["name"]))),
+                      dict(zip(grids["code"], grids[name].fillna(grids["name"]))))
 
     if total <= 50_000:
         export_buttons(partial(data.tickets_all, url, version, user, where), "tickets", lg)
@@ -64,6 +69,7 @@ def _paged(where: TicketFilter, page: int) -> TicketFilter:
 def _filters(url, version, lg, first: date, last: date, user) -> TicketFilter:
     from minqing.model import CATEGORIES, CHANNELS, KINDS, SATISFACTION, STATUSES
 
+    any_ = t("common.choose_many", lg)  # Streamlit's own placeholder is English
     with st.form("ticket_filters", border=True):
         c1, c2, c3 = st.columns(3)
         span = c1.date_input(
@@ -72,18 +78,18 @@ def _filters(url, version, lg, first: date, last: date, user) -> TicketFilter:
         )
         subdistricts = data.units(url, version, "subdistrict", None)
         sd_names = dict(zip(subdistricts["code"], subdistricts["name" if lg == "zh" else "name_en"]))
-        sds = c2.multiselect(t("tickets.subdistricts", lg), list(sd_names), format_func=sd_names.get, key="tickets_sd")
+        sds = c2.multiselect(t("tickets.subdistricts", lg), list(sd_names), format_func=sd_names.get, key="tickets_sd", placeholder=any_)
         search = c3.text_input(t("tickets.search", lg), key="tickets_search", max_chars=100)
         c4, c5, c6, c7, c8 = st.columns(5)
         cats = [c for c in CATEGORIES.values() if c.level <= 2]
         categories = c4.multiselect(
             t("tickets.category", lg), [c.code for c in cats],
-            format_func=partial(_category_label, lang=lg), key="tickets_cat",
+            format_func=partial(_category_label, lang=lg), key="tickets_cat", placeholder=any_,
         )
-        channels = c5.multiselect(t("tickets.channel", lg), list(CHANNELS), format_func=partial(_term, vocab=CHANNELS, lang=lg), key="tickets_ch")
-        kinds = c6.multiselect(t("tickets.kind", lg), list(KINDS), format_func=partial(_term, vocab=KINDS, lang=lg), key="tickets_kind")
-        statuses = c7.multiselect(t("tickets.status", lg), list(STATUSES), format_func=partial(_term, vocab=STATUSES, lang=lg), key="tickets_status")
-        sats = c8.multiselect(t("tickets.satisfaction", lg), list(SATISFACTION), format_func=partial(_term, vocab=SATISFACTION, lang=lg), key="tickets_sat")
+        channels = c5.multiselect(t("tickets.channel", lg), list(CHANNELS), format_func=partial(_term, vocab=CHANNELS, lang=lg), key="tickets_ch", placeholder=any_)
+        kinds = c6.multiselect(t("tickets.kind", lg), list(KINDS), format_func=partial(_term, vocab=KINDS, lang=lg), key="tickets_kind", placeholder=any_)
+        statuses = c7.multiselect(t("tickets.status", lg), list(STATUSES), format_func=partial(_term, vocab=STATUSES, lang=lg), key="tickets_status", placeholder=any_)
+        sats = c8.multiselect(t("tickets.satisfaction", lg), list(SATISFACTION), format_func=partial(_term, vocab=SATISFACTION, lang=lg), key="tickets_sat", placeholder=any_)
         if st.form_submit_button(t("tickets.apply", lg)):
             st.session_state["tickets_page_no"] = 0
     start, end = (span if isinstance(span, tuple) and len(span) == 2 else (span[0], span[0]) if isinstance(span, tuple) else (span, span))
