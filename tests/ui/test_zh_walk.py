@@ -19,7 +19,7 @@ What is allowed, and why (``ALLOWED`` and the rules beside it):
   (`minqing demo`, `MINQING_DATABASE_URL`, `.streamlit/secrets.toml`);
 * data, not UI (``data_words``): what came from the city's files or from people, shown as it is —
   ticket numbers, text and addresses, unit, place and intervention names, account names (also as
-  the actor of an audit row), imported file names, the store's address on the settings page, and
+  the actor of an audit row), what an audit row acted on (an account, a file name), imported file names, the store's address on the settings page, and
   the IANA time-zone names of the settings page's list (standard identifiers, as the city's clock
   is set; an administrator's choice);
 * ids only beside a readable name: an H3 cell or a place code (``HOSP-13``) in parentheses after
@@ -442,7 +442,10 @@ def data_words(url: str) -> tuple[set[str], set[str]]:
         units = store.read_units()
         places = store.read_places()
         ivs, _ = store.read_interventions()
-        users = [a.name for a in list_users(store)] + read_audit(store, limit=None)["actor"].dropna().tolist()
+        audit = read_audit(store, limit=None)
+        users = [a.name for a in list_users(store)] + audit["actor"].dropna().tolist()
+        # what an audit row acted on: an account, an intervention, a file (an export's name, an import's)
+        users += audit["target"].dropna().astype(str).tolist()
         files = [r["file"] for r in store.read_import_reports()]
     # the settings page names the store and lists the IANA time zones (standard identifiers, an admin's choice)
     strings: set[str] = set(users) | set(files) | set(timezone_names()) | {redact_url(url)}
