@@ -30,7 +30,7 @@ def _make_tickets(n: int, cache: Path):
     if cache.exists():
         return pd.read_parquet(cache)
     from minqing.config import geodata_dir
-    from minqing.demo import generate_demo
+    from minqing.demo.scenario import generate_demo
     from minqing.geo.layers import read_places, read_units
 
     units = read_units(geodata_dir())
@@ -85,7 +85,7 @@ def stage_write(n: int, cache: str, q):
 
 
 def stage_demo(n: int, cache: str, q):
-    from minqing.demo_build import build_demo
+    from minqing.demo.build import build_demo
     from minqing.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:

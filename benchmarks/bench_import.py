@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from minqing.config import geodata_dir
-from minqing.demo import generate_demo
+from minqing.demo.scenario import generate_demo
 from minqing.geo.layers import read_places, read_units
 from minqing.ingest.pipeline import ImportOptions, import_file
-from minqing.ingest.samples import to_hotline_export
+from minqing.demo.exports import to_hotline_export
 from minqing.store import open_store
 
 

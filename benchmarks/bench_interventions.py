@@ -16,9 +16,9 @@ import numpy as np
 
 
 def main() -> None:
-    from minqing.analysis.effect_inputs import evaluate_all, evaluate_intervention
-    from minqing.demo_build import build_demo
-    from minqing.interventions import Intervention, add_intervention, list_interventions
+    from minqing.interventions.evaluate import evaluate_all, evaluate_intervention
+    from minqing.demo.build import build_demo
+    from minqing.interventions.registry import Intervention, add_intervention, list_interventions
     from minqing.store import open_store
 
     ap = argparse.ArgumentParser()

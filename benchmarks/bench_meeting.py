@@ -80,7 +80,7 @@ def _pieces(url: str) -> None:
     from minqing.analysis.aggregate import counts_by_unit
     from minqing.analysis.kpis import comparison_months, default_month, kpi_board, month_bounds, shift_month
     from minqing.analysis.top_problems import label_problems, roll_up, top_problems
-    from minqing.maps import unit_map
+    from minqing.maps.choropleth import unit_map
     from minqing.report import find_chromium, meeting_pdf, meeting_report
     from minqing.store import TicketFilter, open_store
 

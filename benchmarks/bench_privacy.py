@@ -64,7 +64,7 @@ def emit(**kw) -> None:
 
 
 def main() -> None:
-    from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
+    from minqing.export.writer import to_csv_bytes, to_xlsx_bytes
     from minqing.privacy import mask_series, mask_tickets
 
     ap = argparse.ArgumentParser()

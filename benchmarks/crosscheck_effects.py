@@ -1,4 +1,4 @@
-"""Cross-check of ``minqing.analysis.interventions.evaluate_counts`` against libraries of the field.
+"""Cross-check of ``minqing.analysis.effects.evaluate_counts`` against libraries of the field.
 
 Issue #16 item 5.  Simulated count series with a known effect, evaluated by ours, by CausalPy's
 interrupted time series (scikit-learn OLS backend, so no MCMC) and, for the panel case, by a
@@ -12,7 +12,7 @@ CausalPy and pysyncon are NOT project dependencies.  Run this in a throwaway ven
     /tmp/xcheck/bin/python benchmarks/crosscheck_effects.py --seeds 5  # quicker
 
 ``minqing`` itself is not installed there: ``src/`` is put on ``sys.path`` and only what
-``minqing.analysis.interventions`` imports (numpy, pandas, scipy, statsmodels) is needed.
+``minqing.analysis.effects`` imports (numpy, pandas, scipy, statsmodels) is needed.
 
 Scenarios (seeds fixed; ratio = after count over the counterfactual, 1 = no effect):
 
@@ -41,7 +41,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 warnings.filterwarnings("ignore")
 
-from minqing.analysis.interventions import evaluate_counts
+from minqing.analysis.effects import evaluate_counts
 
 # --------------------------------------------------------------------------
 # Scenarios

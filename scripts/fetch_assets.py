@@ -8,7 +8,7 @@ npm registry (``npm pack <name>@<version>``), checks every tarball's sha512
 against ``scripts/assets.lock.json`` and extracts only the listed files into
 ``static/vendor/<dest>/...``, which Streamlit serves at
 ``/app/static/vendor/...`` when ``[server] enableStaticServing = true``.
-``minqing.offline`` points folium at those paths.
+``minqing.maps.offline`` points folium at those paths.
 
 The run is idempotent: a package whose files are all present and whose hashes
 match the stamp written at extraction time is skipped without calling npm.

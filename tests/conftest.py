@@ -106,7 +106,7 @@ DEMO_TEST_TICKETS = 30_000
 @pytest.fixture(scope="session")
 def demo_store_url(tmp_path_factory):
     """A demo store built once per test session (smaller than the real demo to keep CI fast)."""
-    from minqing.demo_build import build_demo
+    from minqing.demo.build import build_demo
     from minqing.store import open_store
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from conftest import X0, Y0, make_tickets
 
 from minqing import accounts as A
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.geo.link import apply_links, link_tickets
 from minqing.store import open_store
 
@@ -354,7 +354,7 @@ def test_demo_users_seeded_passwords_are_reproducible(tmp_path, url):
 def test_migration_upgrades_a_store_of_the_previous_version(tmp_path, tiny_units, monkeypatch):
     import sqlite3
 
-    from minqing.store import sqlite as sq
+    from minqing.store.sqlite import store as sq
 
     every = sq._migrations()
     latest = every[-1][0]
@@ -513,7 +513,7 @@ def test_cli_demo_if_missing_creates_the_demo_users_once(url, tmp_path, capsys):
 
 
 def test_cli_demo_build_creates_the_demo_users(tmp_path, tiny_units, capsys, monkeypatch):
-    from minqing import demo_build
+    from minqing.demo import build as demo_build
 
     def fake_build(store, **kw):
         store.write_units(tiny_units.drop(columns="unit_uid"))

@@ -3,9 +3,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from minqing.basemaps import BASEMAPS, BasemapError, tile_url, to_display
-from minqing.map_layers import page_payloads
-from minqing.maps import base_map, overview_map
+from minqing.maps.basemaps import BASEMAPS, BasemapError, tile_url, to_display
+from minqing.maps.layers import page_payloads
+from minqing.maps.choropleth import base_map, overview_map
 
 # googollee/eviltransform python/test.py: WGS-84 (121.5272106, 31.1774276) is
 # GCJ-02 (121.531541859215, 31.17530398364597) in Shanghai.
@@ -54,7 +54,7 @@ def test_tianditu_needs_a_key():
 def test_ticket_points_are_escaped_and_aggregate_beyond_the_limit():
     import pandas as pd
 
-    from minqing.maps import add_ticket_points, base_map
+    from minqing.maps.choropleth import add_ticket_points, base_map
 
     n = 12
     tickets = pd.DataFrame(

@@ -7,7 +7,7 @@ import pytest
 
 from minqing.analysis.kpis import kpi_counts, month_bounds
 from minqing.citytime import TimezoneError, check_timezone, local_seconds_sql, offset_segments
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.ingest.pipeline import ImportOptions, import_file
 from minqing.store import open_store
 

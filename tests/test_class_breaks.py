@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from minqing.map_layers import DataLegend
-from minqing.maps import class_breaks, class_index, class_labels, color_for, unit_map
+from minqing.maps.layers import DataLegend
+from minqing.maps.choropleth import class_breaks, class_index, class_labels, color_for, unit_map
 from minqing.report import unit_svg
 
 # A dozen sub-districts: most around 300-420, two far above (the shape of the demo's October).

@@ -1,4 +1,4 @@
-from minqing.cli import main
+from minqing.cli.main import main
 
 
 def test_info_and_demo_if_missing(demo_store_url, capsys):

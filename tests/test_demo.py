@@ -1,4 +1,4 @@
-"""Tests of the seeded demo scenario (minqing.demo).
+"""Tests of the seeded demo scenario (minqing.demo.scenario).
 
 Every test runs on the demo city's layers in ``geodata/`` when they exist and
 on a tiny fake city built here (three square 街道, a few grids, one grid split
@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from minqing import model
-from minqing.demo import STORY_KEYS, TICKET_OUTPUT_COLUMNS, DemoScenario, generate_demo, write_truth
+from minqing.demo.scenario import STORY_KEYS, TICKET_OUTPUT_COLUMNS, DemoScenario, generate_demo, write_truth
 
 GEODATA = Path(__file__).resolve().parents[1] / "geodata"
 N = 20_000

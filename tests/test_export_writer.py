@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minqing.export_writer import (
+from minqing.export.writer import (
     XLSX_MAX_CELL_CHARS,
     ExportError,
     neutralise,
@@ -199,7 +199,7 @@ def test_blank_rows_and_empty_frames_keep_their_rows():
 
 
 def test_write_export_csv_and_xlsx(tmp_path):
-    from minqing.ingest.export import write_export
+    from minqing.export.tickets import write_export
 
     df = payload_frame()
     csv_back = csv_rows(write_export(df, tmp_path / "t.csv").read_bytes())
@@ -264,7 +264,7 @@ def _read(path):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_cli_export_tickets_neutralised_and_masked(payload_store, tmp_path, fmt, capsys):
-    from minqing.cli import main
+    from minqing.cli.main import main
 
     out = tmp_path / f"tickets.{fmt}"
     assert main(["--db", payload_store, "export", "tickets", "-o", str(out)]) == 0
@@ -291,7 +291,7 @@ def test_cli_export_tickets_neutralised_and_masked(payload_store, tmp_path, fmt,
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_cli_quarantine_export_neutralised_and_masked(payload_store, tmp_path, fmt, capsys):
-    from minqing.cli import main
+    from minqing.cli.main import main
 
     out = tmp_path / f"q.{fmt}"
     assert main(["--db", payload_store, "quarantine", "export", "--format", fmt, "-o", str(out)]) == 0
@@ -310,7 +310,7 @@ def test_cli_quarantine_export_neutralised_and_masked(payload_store, tmp_path, f
 
 def test_quarantine_masked_whatever_the_mapping(tmp_path, tiny_units, tiny_places):
     """Headers no alias knows, mapped by a --mapping file: the recorded mapping still masks them."""
-    from minqing.ingest.export import quarantine_frame
+    from minqing.export.tickets import quarantine_frame
     from minqing.ingest.pipeline import ImportOptions, import_file
     from minqing.store import open_store
 

@@ -9,9 +9,9 @@ import pandas as pd
 from conftest import X0, Y0
 from shapely.geometry import LineString, Point, box
 
-from minqing import maps
+from minqing.maps import choropleth as maps
 from minqing.i18n import t
-from minqing.map_layers import page_payloads
+from minqing.maps.layers import page_payloads
 
 
 def _payloads(m):

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from payloads import ALL, EVAL_RESULT, PWN_FILE
 from shapely.geometry import LineString, Point, box
 
-from minqing import maps
-from minqing.map_layers import (
+from minqing.maps import choropleth as maps
+from minqing.maps.layers import (
     RUNTIME_JS,
     DataLayer,
     decode_payload,

@@ -1,4 +1,4 @@
-"""Tests for minqing.offline: folium maps must not load anything from the internet.
+"""Tests for minqing.maps.offline: folium maps must not load anything from the internet.
 
 The tests that check files on disk need ``python scripts/fetch_assets.py`` to
 have been run first; they fail with that hint otherwise.
@@ -16,7 +16,7 @@ import pytest
 import streamlit_folium
 from folium.plugins import Fullscreen, HeatMap, MarkerCluster
 
-from minqing import offline
+from minqing.maps import offline
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATIC_DIR = REPO_ROOT / "static"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from minqing.cli import main
-from minqing.interventions import (Intervention, InterventionError, add_intervention, close_intervention,
+from minqing.cli.main import main
+from minqing.interventions.registry import (Intervention, InterventionError, add_intervention, close_intervention,
                                    edit_intervention, get_intervention, intervention_history, list_interventions)
 from minqing.store import open_store
 

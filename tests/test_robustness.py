@@ -1,6 +1,6 @@
 """Never a traceback, nothing personal in errors and logs: odd files, broken disks, unexpected errors.
 
-Every case runs the real ``minqing`` command (``minqing.cli.main``) on tiny files
+Every case runs the real ``minqing`` command (``minqing.cli.main.main``) on tiny files
 in ``tmp_path``; a failure must end with exit code 2 (130 when interrupted) and
 one clear line on standard error.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.errors import (
     StoreCorruptError,
     StoreFullError,
@@ -130,7 +130,7 @@ def test_read_only_file_and_folder_by_chmod(db, tmp_path, capsys):
 
 
 def test_store_disk_full_rolls_back(db, tmp_path, capsys, monkeypatch):
-    from minqing.store.sqlite import SQLiteStore
+    from minqing.store.sqlite.store import SQLiteStore
 
     def full(*args, **kw):
         raise sqlite3.OperationalError("database or disk is full")

@@ -3,7 +3,7 @@
 Ticket text, addresses, unit and place names and file column names come from
 citizens and other systems; any of them may hold HTML, script, Markdown or
 Streamlit's own directives (``:red[...]``, ``$...$``). Maps never take text at
-all (see :mod:`minqing.map_layers`); everything else that writes HTML
+all (see :mod:`minqing.maps.layers`); everything else that writes HTML
 (``st.html``, the meeting handout and its SVG) goes through :func:`escape_html`,
 and data shown through Markdown (``st.markdown``, ``st.subheader``,
 ``st.caption``, ``st.error`` ...) through :func:`escape_markdown`.

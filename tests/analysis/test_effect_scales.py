@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minqing.analysis.interventions import choose_scale, evaluate_counts
+from minqing.analysis.effects import choose_scale, evaluate_counts
 
 RUNS = 200
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minqing.analysis.interventions import EffectError, daily_counts, evaluate_counts, rate_ratio
+from minqing.analysis.effects import EffectError, daily_counts, evaluate_counts, rate_ratio
 from minqing.i18n import t
 
 DAYS = pd.date_range("2024-01-01", periods=3 * 365, freq="D")

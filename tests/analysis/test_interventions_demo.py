@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from minqing.analysis.effect_inputs import evaluate_intervention
-from minqing.analysis.interventions import EffectError
+from minqing.interventions.evaluate import evaluate_intervention
+from minqing.analysis.effects import EffectError
 from minqing.store import open_store
 
 
@@ -97,7 +97,7 @@ def test_controls_are_listed_and_outside_the_ring(demo):
 
 
 def test_evaluate_all_from_one_read_matches_one_by_one(demo, demo_store_url):
-    from minqing.analysis.effect_inputs import evaluate_all
+    from minqing.interventions.evaluate import evaluate_all
 
     _, results = demo
     with open_store(demo_store_url) as store:
@@ -116,7 +116,7 @@ def test_evaluate_all_from_one_read_matches_one_by_one(demo, demo_store_url):
 
 
 def test_cli_evaluates_all_in_one_table(demo, demo_store_url, capsys):
-    from minqing.cli import main
+    from minqing.cli.main import main
 
     _, results = demo
     assert main(["--db", demo_store_url, "intervention", "evaluate", "--all", "--lang", "en"]) == 0

@@ -42,7 +42,7 @@ _RESOURCE_404 = "Failed to load resource: the server responded with a status of 
 @pytest.fixture(scope="module")
 def hostile(demo_store_url, ui_accounts, tmp_path_factory):
     """A copy of the demo store with one grid's worth of payload tickets and a payload place."""
-    from minqing.cli import main
+    from minqing.cli.main import main
     from minqing.store import open_store
 
     tmp = tmp_path_factory.mktemp("hostile")

@@ -44,7 +44,7 @@ APP_SOURCE = textwrap.dedent(
     import streamlit as st
     from streamlit_folium import st_folium
 
-    from minqing.offline import make_offline, missing_assets
+    from minqing.maps.offline import make_offline, missing_assets
 
     st.set_page_config(page_title="offline map check", layout="wide")
     st.write("民情地图 offline map check")
@@ -108,7 +108,7 @@ def _is_local(url: str) -> bool:
 @pytest.fixture(scope="module")
 def streamlit_app(tmp_path_factory):
     """Run the tiny app on a free port; yield its base URL."""
-    from minqing.offline import missing_assets
+    from minqing.maps.offline import missing_assets
 
     missing = missing_assets(STATIC_DIR)
     if missing:

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.config import geodata_dir
 from minqing.store import open_store
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.ingest.errors import IngestError
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.store import open_store
@@ -121,7 +121,7 @@ def test_unreadable_close_time_stores_the_row_blank_and_counts_it(store, tmp_pat
     assert json.loads(t.loc["N3", "extra"]) == {"_unreadable": {"closed_at": "soon"}}
     assert json.loads(t.loc["N4", "extra"]) == {"_unreadable": {"closed_at": "暂无"}}
     assert pd.isna(t.loc["N2", "extra"])
-    from minqing.ingest.commands import _print_report
+    from minqing.cli.imports import _print_report
 
     _print_report(r)
     assert "closed_at: 3 unreadable, stored blank (e.g. 'NA')" in capsys.readouterr().out

@@ -6,7 +6,7 @@ import pytest
 from conftest import X0, Y0, make_tickets
 from shapely.geometry import Point, Polygon, box
 
-from minqing.cli import main
+from minqing.cli.main import main
 from minqing.geo.crs import wgs84_to_gcj02
 from minqing.geo.link import apply_links, link_tickets
 from minqing.ingest.errors import IngestError, MappingError

@@ -44,7 +44,7 @@ def _write(path: Path, rows, fmt: str) -> Path:
             w.writerow(HEADER)
             w.writerows(table)
     else:
-        from minqing.export_writer import to_xlsx_bytes
+        from minqing.export.writer import to_xlsx_bytes
 
         path.write_bytes(to_xlsx_bytes(pd.DataFrame(table, columns=HEADER, dtype=object)))
     return path

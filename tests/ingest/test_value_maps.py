@@ -196,7 +196,7 @@ def test_mapping_init_escapes_hostile_values(tmp_path):
 
 
 def test_mapping_init_cli(tmp_path, capsys):
-    from minqing.cli import main
+    from minqing.cli.main import main
 
     path = csv(tmp_path, [row(1, channel="Mobile App")])
     out = tmp_path / "my_export.toml"

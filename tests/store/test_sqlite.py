@@ -19,7 +19,7 @@ def store(tmp_path):
 
 
 def test_new_store_is_migrated_and_wal(store, tmp_path):
-    from minqing.store.sqlite import _migrations
+    from minqing.store.sqlite.store import _migrations
 
     assert store.schema_version() == _migrations()[-1][0] >= 1
     con = sqlite3.connect(tmp_path / "t.sqlite")
@@ -201,7 +201,7 @@ def test_rich_filters_and_paging(store, tiny_units, tiny_places):
 
 
 def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch):
-    import minqing.store.sqlite as mod
+    import minqing.store.sqlite.store as mod
 
     monkeypatch.setattr(mod, "REBUILD_MIN", 1)
     before = {n for n, _ in mod.secondary_indexes(store._con, "tickets")}
@@ -214,7 +214,7 @@ def test_bulk_load_rebuilds_indexes(store, tiny_units, tiny_places, monkeypatch)
 
 
 def test_bulk_load_with_duplicate_ids_rolls_back(store, tiny_units, tiny_places, monkeypatch):
-    import minqing.store.sqlite as mod
+    import minqing.store.sqlite.store as mod
 
     monkeypatch.setattr(mod, "REBUILD_MIN", 1)
     tickets, pl = _linked(store, tiny_units, tiny_places)

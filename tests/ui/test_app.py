@@ -382,7 +382,7 @@ def _map_payloads(app):
     """What the page's maps draw: the (kind, payload) of every data layer and legend of every map."""
     import json
 
-    from minqing.map_layers import page_payloads
+    from minqing.maps.layers import page_payloads
 
     out = []
     for el in app.get("component_instance"):

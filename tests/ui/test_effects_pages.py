@@ -52,7 +52,7 @@ def test_effects_page_shows_the_place_time_line_and_methods(demo_store_url, monk
 def test_before_after_maps_are_never_shared_between_viewers(demo_store_url):
     """A folium map rendered twice stays blank for the second viewer: every run gets its own."""
     from minqing.store import open_store
-    from minqing.ui import data_interventions as di
+    from minqing.ui.cache import effects as di
 
     with open_store(demo_store_url) as store:
         iid = int(di.interventions(store.url, store.data_version())["intervention_id"].iloc[-1])
@@ -65,9 +65,9 @@ def test_before_after_maps_are_never_shared_between_viewers(demo_store_url):
 
 def test_before_after_maps_have_one_legend_on_one_scale(demo_store_url):
     """Both windows' hexagons are classed on one Fisher-Jenks scale, and each map says what the colours mean."""
-    from minqing.map_layers import DataLegend
+    from minqing.maps.layers import DataLegend
     from minqing.store import open_store
-    from minqing.ui import data_interventions as di
+    from minqing.ui.cache import effects as di
 
     with open_store(demo_store_url) as store:
         iid = int(di.interventions(store.url, store.data_version())["intervention_id"].iloc[-1])

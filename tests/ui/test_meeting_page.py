@@ -100,9 +100,9 @@ def test_kpi_change_is_short_and_says_what_it_compares_with(app):
 
 def test_meeting_map_has_permanent_labels_and_numbered_top_places(demo_store_url):
     from minqing.auth import User
-    from minqing.map_layers import page_payloads
+    from minqing.maps.layers import page_payloads
     from minqing.store import open_store
-    from minqing.ui import data_meeting as dm
+    from minqing.ui.cache import meeting as dm
 
     with open_store(demo_store_url) as store:
         version = store.data_version()

@@ -180,7 +180,7 @@ def test_export_by_role(demo_store_url, ui_accounts, grids, monkeypatch, role):
 
 
 def test_data_functions_hold_the_scope(demo_store_url, grids):
-    from minqing.ui import data
+    from minqing.ui.cache import data
 
     own, other = grids
     leader = _user("grid_leader", own)
@@ -194,7 +194,7 @@ def test_data_functions_hold_the_scope(demo_store_url, grids):
 
 
 def test_effects_shows_a_leader_only_interventions_touching_their_grid(demo_store_url, grids):
-    from minqing.interventions import interventions_in_scope
+    from minqing.interventions.registry import interventions_in_scope
 
     with open_store(demo_store_url) as store:
         every = interventions_in_scope(store, _user("planner", grids[0]))

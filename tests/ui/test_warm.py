@@ -9,8 +9,8 @@ import pytest
 from minqing.auth import User
 from minqing.model import CHANNEL_CHOICES, channels_for
 from minqing.store import TicketFilter
-from minqing.ui import data_hotspots as hd
-from minqing.ui import warm
+from minqing.ui.cache import hotspots as hd
+from minqing.ui.cache import warm
 
 
 def test_warm_fills_the_entries_the_hotspots_page_reads(store, monkeypatch):
@@ -30,7 +30,7 @@ def test_warm_fills_the_entries_the_hotspots_page_reads(store, monkeypatch):
     warm.keep_warm(interval=0.01, stop=stop)
     assert calls == [version]
     # the page asks with its viewer's scope: an unscoped viewer finds the frame already read
-    from minqing.ui.data import get_store
+    from minqing.ui.cache.data import get_store
 
     monkeypatch.setattr(type(get_store(store.url)), "read_tickets",
                         lambda *a, **k: pytest.fail("read again: the warm-up missed the page's cache entry"))

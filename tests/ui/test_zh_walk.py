@@ -52,7 +52,7 @@ import pytest
 from conftest import busiest_grid, sign_in
 from streamlit.testing.v1 import AppTest
 
-from minqing.map_layers import page_payloads
+from minqing.maps.layers import page_payloads
 from minqing.ui.nav import allowed_pages
 
 ROOT = Path(__file__).resolve().parents[2]

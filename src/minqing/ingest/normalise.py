@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from minqing.export_writer import restore_series
+from minqing.export.writer import restore_series
 from minqing.ingest import aliases as al
 from minqing.ingest.coords import clean_coordinates, normalise_crs
 from minqing.ingest.mapping import ColumnMapping

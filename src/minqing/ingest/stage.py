@@ -4,7 +4,7 @@
 small files). It never writes to the store: tickets, place links, source hashes
 and changes go to a scratch SQLite file per process (:func:`stage_path`), and
 the store copies them in one transaction at the end
-(:meth:`minqing.store.sqlite.SQLiteStore.write_import_staged`). Memory stays
+(:meth:`minqing.store.sqlite.store.SQLiteStore.write_import_staged`). Memory stays
 bounded by the chunk, whatever the size of the file.
 
 Rows are identified by a *key*, ``chunk_number << 32 | row_in_chunk``, because a
@@ -108,7 +108,7 @@ def scratch_errors(folder):
     folder : path
         The import's scratch folder (the message names the temporary folder holding it).
     """
-    from minqing.store.sqlite_util import is_store_condition
+    from minqing.store.sqlite.util import is_store_condition
 
     try:
         yield

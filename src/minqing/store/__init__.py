@@ -17,7 +17,7 @@ def open_store(url: str | None = None) -> Store:
     """
     url = url or database_url()
     if url.startswith("sqlite:"):
-        from minqing.store.sqlite import SQLiteStore
+        from minqing.store.sqlite.store import SQLiteStore
 
         store = SQLiteStore(url)
         _register(store)

@@ -83,7 +83,7 @@ def show_error(exc: Exception, lang_: str) -> None:
     other error is logged without personal data and shown as a short reference
     the administrator can look up (:func:`minqing.errlog.log_unexpected`).
     """
-    from minqing.store.sqlite_util import is_store_condition, store_error
+    from minqing.store.sqlite.util import is_store_condition, store_error
 
     if is_store_condition(exc):  # raised outside the store's own translation
         exc = store_error(exc, _store_path(), "read")
@@ -126,7 +126,7 @@ def data_as_of(store, lang_: str, sidebar: bool = False) -> pd.Timestamp:
     """
     from minqing.citytime import data_as_of as as_of
     from minqing.i18n import fmt_date
-    from minqing.ui import data
+    from minqing.ui.cache import data
 
     _, last = data.ticket_span(store.url, data.data_version(store))
     at, age = as_of(last, pd.Timestamp.now(tz=store.timezone))

@@ -49,7 +49,7 @@ def cell_labels(cells, lang: str, grids: gpd.GeoDataFrame | None = None) -> list
 
 def _current_grids():
     from minqing.citytime import today
-    from minqing.ui import data
+    from minqing.ui.cache import data
 
     store = data.current_store()
     return data.units(store.url, data.data_version(store), "grid", today(store.timezone))

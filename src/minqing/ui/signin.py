@@ -17,7 +17,7 @@ from minqing.auth import User
 from minqing.errors import MinqingError
 from minqing.htmlsafe import escape_markdown, markdown_params
 from minqing.i18n import t
-from minqing.ui import data
+from minqing.ui.cache import data
 
 _STATE = "auth"
 

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from minqing.export_writer import to_csv_bytes, to_xlsx_bytes
+from minqing.export.writer import to_csv_bytes, to_xlsx_bytes
 from minqing.geo.h3cells import cells_to_str
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_lonlat, t
@@ -123,7 +123,7 @@ def export_buttons(fetch, stem: str, lang: str) -> None:
 def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
     """Return the labelled table of ``rows`` as CSV (UTF-8 with BOM, for Excel) or XLSX bytes.
 
-    Written by :mod:`minqing.export_writer`: no cell runs as a formula in Excel or WPS.
+    Written by :mod:`minqing.export.writer`: no cell runs as a formula in Excel or WPS.
     """
     table = labelled(rows, lang, EXPORT_TIME_FORMAT)
     if fmt == "csv":
@@ -134,7 +134,7 @@ def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
 def _export_bytes(fetch, lang: str, fmt: str, stem: str = "tickets") -> bytes:
     from minqing.accounts import audit
     from minqing.auth import require
-    from minqing.ui import data
+    from minqing.ui.cache import data
     from minqing.ui.components import current_user_state
 
     user = current_user_state()

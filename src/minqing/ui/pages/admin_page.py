@@ -9,10 +9,10 @@ import streamlit as st
 
 from minqing.auth import ROLES, require
 from minqing.errors import MinqingError
-from minqing.export_writer import to_csv_bytes
+from minqing.export.writer import to_csv_bytes
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import guard, lang, show_table
 
 

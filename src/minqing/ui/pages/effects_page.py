@@ -8,12 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from minqing.analysis.interventions import EffectError
+from minqing.analysis.effects import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
 from minqing.i18n import fmt_date, fmt_float, t
 from minqing.model import CHANNELS
-from minqing.ui import data
-from minqing.ui import data_interventions as di
+from minqing.ui.cache import data
+from minqing.ui.cache import effects as di
 from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
 from minqing.ui.locations import cell_labels
 from minqing.ui.mapview import show_map

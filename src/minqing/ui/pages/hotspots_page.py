@@ -13,11 +13,11 @@ from minqing.analysis.place_rank import MEASURES
 from minqing.citytime import default_period
 from minqing.citytime import today as today_in
 from minqing.i18n import fmt_float, t
-from minqing.maps import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
+from minqing.maps.choropleth import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
-from minqing.ui import data
-from minqing.ui import data_hotspots as hd
+from minqing.ui.cache import data
+from minqing.ui.cache import hotspots as hd
 from minqing.ui.components import (
     channel_caption,
     channel_choice_label,

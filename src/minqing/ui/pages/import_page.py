@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from minqing.export_writer import to_csv_bytes
+from minqing.export.writer import to_csv_bytes
 from minqing.geo.crs import CRS_NAMES
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_int, t
-from minqing.ingest.export import quarantine_frame
+from minqing.export.tickets import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.privacy import mask_text, mask_tickets
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import guard, lang, show_table
 from minqing.ui.tables import ticket_table
 

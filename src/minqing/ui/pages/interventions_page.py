@@ -10,7 +10,7 @@ import streamlit as st
 from minqing.errors import MinqingError
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
-from minqing.interventions import (
+from minqing.interventions.registry import (
     Intervention,
     add_intervention,
     close_intervention,
@@ -18,8 +18,8 @@ from minqing.interventions import (
     get_intervention,
 )
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
-from minqing.ui import data
-from minqing.ui import data_interventions as di
+from minqing.ui.cache import data
+from minqing.ui.cache import effects as di
 from minqing.ui.components import guard, lang, show_table
 
 

@@ -14,7 +14,7 @@ from minqing.citytime import today as today_in
 from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.store import TicketFilter
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang, show_table
 from minqing.ui.mapview import show_map
 from minqing.ui.tables import ticket_table

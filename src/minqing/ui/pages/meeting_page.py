@@ -24,8 +24,8 @@ from minqing.report import (
     meeting_pdf,
     top_table_html,
 )
-from minqing.ui import data
-from minqing.ui import data_meeting as dm
+from minqing.ui.cache import data
+from minqing.ui.cache import meeting as dm
 from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
 from minqing.ui.mapview import show_map
 

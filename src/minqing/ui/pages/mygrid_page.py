@@ -14,7 +14,7 @@ from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_float, fmt_int, t
 from minqing.model import RATED, SATISFIED, category_path
 from minqing.store import TicketFilter
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
 from minqing.ui.tables import export_buttons, labelled, ticket_table
 

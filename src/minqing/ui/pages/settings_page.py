@@ -10,11 +10,11 @@ from minqing.accounts import audit
 from minqing.auth import can
 from minqing.citytime import timezone_names
 from minqing.errors import MinqingError
-from minqing.basemaps import BASEMAPS
+from minqing.maps.basemaps import BASEMAPS
 from minqing.config import setting
 from minqing.i18n import fmt_int, t
 from minqing.privacy import redact_url
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import caveat, current_user_state, lang, show_error
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from minqing.i18n import fmt_int, t
 from minqing.store import TicketFilter
-from minqing.ui import data
+from minqing.ui.cache import data
 from minqing.ui.components import data_as_of, empty_state, guard, lang
 from minqing.ui.tables import export_buttons, ticket_detail, ticket_table
 

@@ -26,7 +26,7 @@ def _show(args, open_store) -> int:
 
 def _set(args, open_store) -> int:
     from minqing.accounts import audit
-    from minqing.accounts_cli import cli_actor
+    from minqing.cli.accounts import cli_actor
 
     with open_store(args) as store:
         before = store.timezone

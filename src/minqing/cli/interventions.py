@@ -21,7 +21,7 @@ def _cats(value):
 
 
 def cmd_add(args, store) -> int:
-    from minqing.interventions import Intervention, add_intervention
+    from minqing.interventions.registry import Intervention, add_intervention
 
     iv = Intervention(name=args.name, type=args.type, start_date=args.start, end_date=args.end,
                       implementation_end=args.implementation_end, units_involved=args.units or "",
@@ -32,7 +32,7 @@ def cmd_add(args, store) -> int:
 
 
 def cmd_edit(args, store) -> int:
-    from minqing.interventions import edit_intervention
+    from minqing.interventions.registry import edit_intervention
 
     changes = {k: v for k, v in (("name", args.name), ("type", args.type), ("start_date", args.start),
                                  ("end_date", args.end), ("implementation_end", args.implementation_end),
@@ -47,7 +47,7 @@ def cmd_edit(args, store) -> int:
 
 
 def cmd_close(args, store) -> int:
-    from minqing.interventions import close_intervention
+    from minqing.interventions.registry import close_intervention
 
     iv = close_intervention(store, args.id, args.end, by=args.by)
     print(f"closed {iv.intervention_id} on {iv.end_date}")
@@ -55,7 +55,7 @@ def cmd_close(args, store) -> int:
 
 
 def cmd_list(args, store) -> int:
-    from minqing.interventions import list_interventions
+    from minqing.interventions.registry import list_interventions
 
     df = list_interventions(store)
     for r in df.itertuples():
@@ -64,7 +64,7 @@ def cmd_list(args, store) -> int:
 
 
 def cmd_show(args, store) -> int:
-    from minqing.interventions import get_intervention, intervention_history
+    from minqing.interventions.registry import get_intervention, intervention_history
 
     print(json.dumps(get_intervention(store, args.id).record(), ensure_ascii=False, indent=2))
     for r in intervention_history(store, args.id).itertuples():
@@ -73,7 +73,7 @@ def cmd_show(args, store) -> int:
 
 
 def cmd_evaluate(args, store) -> int:
-    from minqing.analysis.effect_inputs import evaluate_all, evaluate_intervention
+    from minqing.interventions.evaluate import evaluate_all, evaluate_intervention
     from minqing.i18n import t
 
     if args.all == (args.id is not None):

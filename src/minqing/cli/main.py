@@ -18,7 +18,7 @@ def _open(args):
 
 def cmd_demo(args) -> int:
     """Build (or rebuild) the demo store."""
-    from minqing.demo_build import build_demo
+    from minqing.demo.build import build_demo
 
     with _open(args) as store:
         if args.if_missing and store.ticket_count() > 0:
@@ -43,7 +43,7 @@ def cmd_demo(args) -> int:
 def _demo_accounts(store) -> None:
     """Create the missing demo accounts, keep their passwords in demo_users.txt (0600) and print them once."""
     from minqing.accounts import demo_users, write_demo_users_file
-    from minqing.accounts_cli import print_demo_users
+    from minqing.cli.accounts import print_demo_users
 
     created = demo_users(store)
     path = write_demo_users_file(store, created)
@@ -72,7 +72,7 @@ def cmd_info(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``minqing`` command."""
-    from minqing.demo_build import DEMO_SEED, DEMO_TICKETS
+    from minqing.demo.build import DEMO_SEED, DEMO_TICKETS
 
     parser = argparse.ArgumentParser(prog="minqing", description="Minqing Map (民情地图) command line")
     parser.add_argument("--db", help="store URL (default: MINQING_DATABASE_URL or sqlite:///data/minqing.sqlite)")
@@ -87,19 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="show what the store holds")
     info.set_defaults(func=cmd_info)
 
-    from minqing.iv_cli import add_intervention_parser
+    from minqing.cli.interventions import add_intervention_parser
 
     add_intervention_parser(sub, _open)
 
-    from minqing.accounts_cli import add_account_commands
+    from minqing.cli.accounts import add_account_commands
 
     add_account_commands(sub, _open)
 
-    from minqing.settings_cli import add_settings_commands
+    from minqing.cli.settings import add_settings_commands
 
     add_settings_commands(sub, _open)
 
-    from minqing.ingest.commands import add_commands as add_ingest_commands
+    from minqing.cli.imports import add_commands as add_ingest_commands
 
     add_ingest_commands(sub)
     return parser
@@ -138,7 +138,7 @@ def _explain(exc: Exception, args) -> str:
     command = f"`minqing {args.command}`"
     if isinstance(exc, MinqingError):
         return str(exc)
-    from minqing.store.sqlite_util import is_store_condition, store_error
+    from minqing.store.sqlite.util import is_store_condition, store_error
 
     if isinstance(exc, sqlite3.Error) and is_store_condition(exc):
         return str(store_error(exc, _store_path(args), "write"))

@@ -53,7 +53,7 @@ def build_demo(
     progress : callable, optional
         Called with (stage name, fraction done).
     """
-    from minqing.demo import generate_demo, write_truth
+    from minqing.demo.scenario import generate_demo, write_truth
 
     report = BuildReport()
     step = progress or (lambda stage, frac: None)

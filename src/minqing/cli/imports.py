@@ -29,7 +29,7 @@ def _bar(desc: str):
 
 def cmd_import(args) -> int:
     """Import a hotline export (CSV, XLSX, GeoJSON, Open311 JSON)."""
-    from minqing.accounts_cli import cli_actor
+    from minqing.cli.accounts import cli_actor
     from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 
     options = ImportOptions(crs=args.crs, timezone=args.timezone, sheet=args.sheet, mapping_file=args.mapping,
@@ -101,7 +101,7 @@ def cmd_quarantine(args) -> int:
     """List or export quarantined rows."""
     import pandas as pd
 
-    from minqing.ingest.export import quarantine_frame, write_export
+    from minqing.export.tickets import quarantine_frame, write_export
 
     with _open(args) as store:
         if args.action == "list":
@@ -122,7 +122,7 @@ def cmd_quarantine(args) -> int:
 
 def cmd_export(args) -> int:
     """Export linked tickets."""
-    from minqing.ingest.export import tickets_for_export, write_export
+    from minqing.export.tickets import tickets_for_export, write_export
 
     with _open(args) as store:
         df = tickets_for_export(store, unit=args.unit, start=args.start, end=args.end, masked=not args.unmasked)
@@ -135,7 +135,7 @@ def cmd_export(args) -> int:
 def _audit_export(store, what: str, path, rows: int, masked: bool) -> None:
     """Record an export in the audit log: what, how many rows, masked or not, by whom (the login)."""
     from minqing.accounts import audit
-    from minqing.accounts_cli import cli_actor
+    from minqing.cli.accounts import cli_actor
 
     audit(store, cli_actor(), "export", target=f"{what}:{Path(path).name}", rows=rows, masked=masked)
 

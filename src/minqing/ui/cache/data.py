@@ -115,7 +115,7 @@ def unit_map(url: str, version: str, lang: str, measure: str, at: str | None, us
              level: str, parent: str | None, basemap: str, key: str | None, selected: str | None = None,
              tickets=None, finer: str | None = "default"):
     """Return the drill-down map for one level (children of ``parent``), built once per arguments."""
-    from minqing.maps import unit_map as build
+    from minqing.maps.choropleth import unit_map as build
 
     units_ = scoped_unit_counts(url, version, level, at, user, parent)
     outlines = None

@@ -38,8 +38,8 @@ from minqing.model import (
 )
 from minqing.store.base import Store, TicketFilter
 from minqing.store.convert import epoch_to_times, rows, times_to_epoch
-from minqing.store.sqlite_ingest import IngestMixin
-from minqing.store.sqlite_util import (
+from minqing.store.sqlite.imports import IngestMixin
+from minqing.store.sqlite.util import (
     CACHE_KIB,
     REBUILD_MIN,
     is_store_condition,
@@ -86,7 +86,7 @@ def _in(column: str, values, params: list) -> str:
 
 
 def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("minqing.store") / "sql" / "sqlite"
+    folder = resources.files("minqing.store.sqlite") / "sql"
     found = []
     for entry in folder.iterdir():
         name = entry.name

@@ -1,6 +1,6 @@
 """The importer's part of the SQLite store: one-transaction imports, quarantine, change history.
 
-Mixed into :class:`minqing.store.sqlite.SQLiteStore`; the tables are created
+Mixed into :class:`minqing.store.sqlite.store.SQLiteStore`; the tables are created
 by ``sql/sqlite/002_ingest.sql``.
 """
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
-from minqing.store.sqlite_util import REBUILD_MIN, secondary_indexes, sql_errors
+from minqing.store.sqlite.util import REBUILD_MIN, secondary_indexes, sql_errors
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
                       "row_hash", "quarantined_at")

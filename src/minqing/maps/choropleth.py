@@ -1,7 +1,7 @@
 """Folium map builders. Pure functions: data in, ``folium.Map`` out.
 
 Maps work offline: Leaflet and friends are served by the app itself
-(see :mod:`minqing.offline`) and the default basemap is none at all, so our
+(see :mod:`minqing.maps.offline`) and the default basemap is none at all, so our
 own layers must read well on a plain background.
 """
 
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minqing.basemaps import to_display
+from minqing.maps.basemaps import to_display
 from minqing.geo.h3cells import cells_to_polygons, cells_to_str
 from minqing.i18n import fmt_float, fmt_int, t
-from minqing.map_layers import (
+from minqing.maps.layers import (
     DataLayer,
     DataLegend,
     MapControls,
@@ -116,7 +116,7 @@ def class_labels(breaks: list[float], lang: str = "zh", decimals: int = 0) -> li
 def _geojson(gdf: gpd.GeoDataFrame, properties: list[str], simplify: float = 0.0) -> dict:
     """Return ``gdf`` as a FeatureCollection with the given columns as (raw, unescaped) properties.
 
-    The result is data for :class:`minqing.map_layers.DataLayer`, which never
+    The result is data for :class:`minqing.maps.layers.DataLayer`, which never
     parses a property as markup; nothing here is escaped, because nothing needs to be.
     """
     geom = gdf.geometry.simplify(simplify, preserve_topology=True) if simplify else gdf.geometry
@@ -140,15 +140,15 @@ def base_map(bounds, basemap: str = "none", key: str | None = None, lang: str = 
     ----------
     bounds : sequence of 4 floats
     basemap : str
-        One of ``minqing.basemaps.BASEMAPS``; "none" (the default) works offline.
+        One of ``minqing.maps.basemaps.BASEMAPS``; "none" (the default) works offline.
         Layers added to the map must go through ``basemaps.to_display`` first.
     key : str, optional
         The Tianditu key.
     lang : {"zh", "en"}
         The language of the zoom buttons' titles; the scale bar is metric only.
     """
-    from minqing.basemaps import get_basemap, tile_url
-    from minqing.offline import use_local_assets
+    from minqing.maps.basemaps import get_basemap, tile_url
+    from minqing.maps.offline import use_local_assets
 
     use_local_assets()
     bm = get_basemap(basemap)
@@ -334,7 +334,7 @@ def _rank_marks(marks: gpd.GeoDataFrame, lang: str) -> DataLayer:
 def add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str = "zh") -> folium.FeatureGroup:
     """Draw places on ``m``: entrances as circles of their radius, stretches as lines, compounds as polygons.
 
-    Names come from users' files: they reach the map only as data (see :mod:`minqing.map_layers`).
+    Names come from users' files: they reach the map only as data (see :mod:`minqing.maps.layers`).
     """
     group = folium.FeatureGroup(name=t("map.places", lang))
     features = []
@@ -378,7 +378,7 @@ def legend(title: str, breaks: list[float], lang: str = "zh", places_title: str 
     places_title : str, optional
         When given, a section listing the place kinds and their colours.
     extra : list of dict, optional
-        More lines (see :class:`minqing.map_layers.DataLegend`).
+        More lines (see :class:`minqing.maps.layers.DataLegend`).
     decimals : int
         0 for counts (integer ranges), 1 for rates.
     """

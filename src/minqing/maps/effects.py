@@ -8,14 +8,14 @@ import numpy as np
 import shapely
 
 from minqing.i18n import fmt_float, t
-from minqing.map_layers import DataLayer, feature_collection, text_lines
+from minqing.maps.layers import DataLayer, feature_collection, text_lines
 
 _RES = 9
 
 
 def before_after_maps(ev, lang: str = "zh") -> tuple[folium.Map, folium.Map]:
     """Return two maps (before, after) of problem orders per 30 days in H3 cells, one shared scale."""
-    from minqing.maps import base_map, class_breaks, color_for, legend
+    from minqing.maps.choropleth import base_map, class_breaks, color_for, legend
 
     r = ev.result
     pts = ev.points

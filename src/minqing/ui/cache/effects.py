@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from minqing.ui.data import get_store
+from minqing.ui.cache.data import get_store
 
 
 RING_CHOICES = (50, 100, 150)
@@ -14,7 +14,7 @@ RING_CHOICES = (50, 100, 150)
 @st.cache_data(max_entries=8, ttl=3600)
 def interventions(url: str, version: str):
     """Return the intervention list."""
-    from minqing.interventions import list_interventions
+    from minqing.interventions.registry import list_interventions
 
     return list_interventions(get_store(url))
 
@@ -22,7 +22,7 @@ def interventions(url: str, version: str):
 @st.cache_data(max_entries=32, ttl=3600)
 def visible_ids(url: str, version: str, user) -> frozenset[int]:
     """Return the ids of the interventions ``user`` may see (a grid leader: those touching their scope)."""
-    from minqing.interventions import interventions_in_scope
+    from minqing.interventions.registry import interventions_in_scope
 
     return frozenset(interventions_in_scope(get_store(url), user))
 
@@ -30,7 +30,7 @@ def visible_ids(url: str, version: str, user) -> frozenset[int]:
 @st.cache_data(max_entries=16, ttl=3600)
 def history(url: str, version: str, intervention_id: int):
     """Return one intervention's edit history."""
-    from minqing.interventions import intervention_history
+    from minqing.interventions.registry import intervention_history
 
     return intervention_history(get_store(url), intervention_id)
 
@@ -38,7 +38,7 @@ def history(url: str, version: str, intervention_id: int):
 @st.cache_resource(max_entries=16, ttl=3600)
 def evaluation(url: str, version: str, intervention_id: int, ring_m: int):
     """Return the evaluation of one intervention (read-only; shared between sessions)."""
-    from minqing.analysis.effect_inputs import evaluate_intervention
+    from minqing.interventions.evaluate import evaluate_intervention
 
     return evaluate_intervention(get_store(url), intervention_id, ring_m=ring_m)
 
@@ -46,7 +46,7 @@ def evaluation(url: str, version: str, intervention_id: int, ring_m: int):
 @st.cache_data(max_entries=16, ttl=3600)
 def timeline(url: str, version: str, intervention_id: int):
     """Return the place's time line: orders and satisfaction per month, every intervention there."""
-    from minqing.analysis.effect_inputs import place_timeline
+    from minqing.interventions.evaluate import place_timeline
 
     return place_timeline(get_store(url), intervention_id)
 
@@ -57,6 +57,6 @@ def window_maps(url: str, version: str, intervention_id: int, ring_m: int, lang:
     Not cached as folium objects (see ``ui.data.unit_map``): a map rendered a second time, for
     another viewer, references layers it no longer defines and stays blank. The evaluation is cached.
     """
-    from minqing.ui.effect_maps import before_after_maps
+    from minqing.maps.effects import before_after_maps
 
     return before_after_maps(evaluation(url, version, intervention_id, ring_m), lang)

@@ -1,7 +1,7 @@
 """From the store to count series: treated area, spillover ring, controls, channels, satisfaction.
 
 :func:`evaluate_intervention` reads the tickets an intervention is about,
-builds the daily series :func:`minqing.analysis.interventions.evaluate_counts`
+builds the daily series :func:`minqing.analysis.effects.evaluate_counts`
 needs and returns its result with everything the page shows (the controls and
 why they were picked, the target and ring geometries, the ticket points).
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minqing.analysis.interventions import (
+from minqing.analysis.effects import (
     PERIOD_DAYS,
     Caveat,
     EffectError,
@@ -39,7 +39,7 @@ from minqing.analysis.interventions import (
     daily_counts,
     evaluate_counts,
 )
-from minqing.interventions import Intervention, get_intervention
+from minqing.interventions.registry import Intervention, get_intervention
 from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, RATED, category_at_level
 from minqing.store.base import Store, TicketFilter
 
@@ -206,7 +206,7 @@ class PlaceTimeline:
 
 def place_timeline(store: Store, intervention_id: int) -> PlaceTimeline:
     """The history of the place(s) of an intervention: counts and satisfaction per month, every intervention there."""
-    from minqing.interventions import list_interventions
+    from minqing.interventions.registry import list_interventions
 
     iv = get_intervention(store, intervention_id)
     data = load_effect_data(store, _leaves(iv))
@@ -239,8 +239,8 @@ def _same_place_ids(store: Store, iv: Intervention) -> list[int]:
 
 def _same_place(store: Store, iv: Intervention) -> list[tuple[str, pd.Timestamp, set]]:
     """(name, start, leaf categories) of the other interventions sharing one of ``iv``'s targets, by start date."""
-    from minqing.interventions import get_intervention
-    from minqing.interventions import list_interventions
+    from minqing.interventions.registry import get_intervention
+    from minqing.interventions.registry import list_interventions
 
     _, targets = store.read_interventions()
     mine = set(map(tuple, iv.targets))
@@ -264,7 +264,7 @@ def evaluate_all(store: Store, *, ring_m: int = 150, before_months: int = 12) ->
     dict
         intervention_id -> InterventionEvaluation, or the EffectError that explains why there is none.
     """
-    from minqing.interventions import list_interventions
+    from minqing.interventions.registry import list_interventions
 
     data = load_effect_data(store)
     out = {}

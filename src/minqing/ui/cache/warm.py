@@ -20,10 +20,10 @@ def warm(url: str, version: str) -> None:
     """Read the frames behind the default views of ``version`` into the shared caches."""
     from minqing.auth import User
     from minqing.model import CHANNEL_CHOICES, channels_for
-    from minqing.ui import data
-    from minqing.ui import data_hotspots as hd
+    from minqing.ui.cache import data
+    from minqing.ui.cache import hotspots as hd
 
-    from minqing.ui import data_interventions as di
+    from minqing.ui.cache import effects as di
 
     viewer = User(role="planner")  # every unscoped viewer shares these entries (see data_hotspots.scoped)
     hd.tickets(url, version, hd.scoped(TicketFilter(channels=channels_for(CHANNEL_CHOICES[0])), viewer))
@@ -39,7 +39,7 @@ def warm(url: str, version: str) -> None:
 def keep_warm(interval: float = INTERVAL_S, stop: threading.Event | None = None) -> None:
     """Warm the caches now and whenever the data version changes, until ``stop`` is set."""
     from minqing.errlog import log_unexpected
-    from minqing.ui import data
+    from minqing.ui.cache import data
 
     stop = stop or threading.Event()
     last = None

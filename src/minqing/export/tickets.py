@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from minqing.export_writer import TABLE_FORMATS, write_table
+from minqing.export.writer import TABLE_FORMATS, write_table
 from minqing.geo.h3cells import cells_to_str
 from minqing.ingest.errors import IngestError
 from minqing.store.base import Store, TicketFilter
@@ -64,7 +64,7 @@ def tickets_for_export(store: Store, unit: str | None = None, start=None, end=No
 def write_export(df: pd.DataFrame, path: Path | str, fmt: str | None = None) -> Path:
     """Write an export frame as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON points.
 
-    CSV and XLSX go through :func:`minqing.export_writer.write_table`, so no cell
+    CSV and XLSX go through :func:`minqing.export.writer.write_table`, so no cell
     of them runs as a formula in Excel or WPS; GeoJSON keeps text as it is
     (it is not opened in a spreadsheet).
     """

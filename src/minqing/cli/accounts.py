@@ -131,7 +131,7 @@ def cmd_audit_list(args, store) -> int:
 
 def cmd_audit_export(args, store) -> int:
     from minqing.accounts import audit, read_audit
-    from minqing.export_writer import write_table
+    from minqing.export.writer import write_table
 
     df = read_audit(store, limit=None, action=args.action)
     out = df.assign(at=df["at"].dt.strftime("%Y-%m-%d %H:%M:%S%z"))

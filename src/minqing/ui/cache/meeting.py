@@ -1,6 +1,6 @@
 """Cached data of the meeting view, keyed on the store URL and its data version.
 
-Same rules as :mod:`minqing.ui.data`: every cache has ``ttl`` or
+Same rules as :mod:`minqing.ui.cache.data`: every cache has ``ttl`` or
 ``max_entries``, cached functions depend only on their arguments, and the
 user's scope is applied in the data layer (:func:`minqing.auth.scoped_filter`)
 before any store call.  Heavy work runs as SQL aggregates
@@ -22,7 +22,7 @@ from minqing.analysis.channel_mix import surge_labels
 from minqing.auth import User, scoped_filter
 from minqing.model import CITIZEN_CHANNELS
 from minqing.store import TicketFilter
-from minqing.ui.data import get_store, places, units
+from minqing.ui.cache.data import get_store, places, units
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _under(store, units, ancestor: str, at: str):
     return units[[inside(p) for p in units["parent_code"]]]
 
 
-# Not cached as a folium object (see ui/data.py: a Map rendered twice breaks); built from cached layers.
+# Not cached as a folium object (see ui/cache/data.py: a Map rendered twice breaks); built from cached layers.
 def meeting_map(url: str, version: str, user: User, scope: Scope, month: str, map_level: str,
                 parent: str | None, lang: str, level: int = 2):
     """Return the month's choropleth (folium) for a projector, built from the cached month counts.
@@ -126,7 +126,7 @@ def meeting_map(url: str, version: str, user: User, scope: Scope, month: str, ma
     with its name, count and channel flag; the top-10 table's places and grids are
     marked with their rank.
     """
-    from minqing.maps import unit_map
+    from minqing.maps.choropleth import unit_map
 
     u = month_units(url, version, user, scope, month, map_level, parent)
     pl = places(url, version)

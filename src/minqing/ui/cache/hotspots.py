@@ -1,4 +1,4 @@
-"""Cache wrappers of the 热点 page, keyed on store URL + data version (same rules as ui/data.py)."""
+"""Cache wrappers of the 热点 page, keyed on store URL + data version (same rules as ui/cache/data.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 
 from minqing.auth import User, scoped_filter
 from minqing.store import TicketFilter
-from minqing.ui.data import get_store
+from minqing.ui.cache.data import get_store
 
 COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "h3_cell", "grid_code", "subdistrict_code",
            "satisfaction", "status")
@@ -89,7 +89,7 @@ def grid_gi(url: str, version: str, where: TicketFilter, t0, t1, at: str):
     """Return (grid codes, tickets per grid, Gi*) of the period over the grids valid at ``at``."""
     from minqing.analysis.aggregate import count_tickets
     from minqing.analysis.getis_ord import gi_star
-    from minqing.ui.data import units
+    from minqing.ui.cache.data import units
 
     grids = units(url, version, "grid", at).reset_index(drop=True)
     counts = count_tickets(_in_period(url, version, where, t0, t1), "grid").table.set_index("grid")["tickets"]
@@ -101,7 +101,7 @@ def grid_gi(url: str, version: str, where: TicketFilter, t0, t1, at: str):
 def grid_weights(url: str, version: str, at: str):
     """Return the queen contiguity weights of the grids valid at ``at``."""
     from minqing.analysis.getis_ord import queen_weights
-    from minqing.ui.data import units
+    from minqing.ui.cache.data import units
 
     return queen_weights(units(url, version, "grid", at).reset_index(drop=True))
 
@@ -138,7 +138,7 @@ def emerging_cells(url: str, version: str, where: TicketFilter, res: int, months
     grid valid on ``at`` that holds the cell's centre, None outside every grid).
     """
     from minqing.geo.h3cells import cells_to_units
-    from minqing.ui.data import units
+    from minqing.ui.cache.data import units
 
     f = emerging(url, version, where, res, months).to_frame()
     f = f[f["class"] != "no_pattern"].reset_index(drop=True)
@@ -153,7 +153,7 @@ def emerging_cells(url: str, version: str, where: TicketFilter, res: int, months
 def ranking(url: str, version: str, where: TicketFilter, t0, t1, by: str, min_tickets: int):
     """Return the place ranking of the period."""
     from minqing.analysis.place_rank import rank_places
-    from minqing.ui.data import places
+    from minqing.ui.cache.data import places
 
     return rank_places(_in_period(url, version, where, t0, t1), links(url, version), places(url, version),
                        by=by, min_tickets=min_tickets, start=t0, end=t1)

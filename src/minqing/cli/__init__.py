@@ -1,0 +1,1 @@
+"""Command line: ``minqing`` (main.py) and one module per command group."""

@@ -1,0 +1,1 @@
+"""Folium maps: choropleths, hot spots, tickets, effects, their data layers, basemaps and offline assets."""
