@@ -35,7 +35,7 @@ def _warm_up() -> bool:
     from minqing.warmup import warm_up
 
     threading.Thread(target=warm_up, name="minqing-warm-up", daemon=True).start()
-    from minqing.ui.warm import start
+    from minqing.ui.cache.warm import start
 
     start()  # the heaviest caches, at start and after every import
     return True
