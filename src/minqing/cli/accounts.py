@@ -1,4 +1,4 @@
-"""The ``minqing user add|passwd|disable|enable|list`` and ``minqing audit list|export`` subcommands.
+"""The ``minqing user add|passwd|disable|enable|list`` and ``minqing audit list|export`` commands: accounts and the audit log.
 
 Passwords are read from a hidden prompt (twice) or one line of standard input
 (``--password-stdin``), never from the command line, and never printed.
@@ -6,20 +6,14 @@ Passwords are read from a hidden prompt (twice) or one line of standard input
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 
 from minqing.accounts import AccountError
+from minqing.cli.common import add_command, cli_actor
 
-__all__ = ["add_account_commands", "cli_actor", "print_demo_users", "read_password"]
-
-
-def cli_actor() -> str:
-    """Who runs a command, for the audit log: ``cli:<login name>`` (``cli`` when unknown)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "cli"
+__all__ = ["add_commands", "read_password"]
 
 
 def read_password(from_stdin: bool, prompt: str = "password: ") -> str:
@@ -142,62 +136,48 @@ def cmd_audit_export(args, store) -> int:
     return 0
 
 
-def print_demo_users(store, created, path) -> None:
-    """Print the demo accounts created now (the one time their passwords are shown) and where they are kept."""
-    from minqing.privacy import redact_url
-
-    shown = redact_url(store.url)
-    if created:
-        print(f"演示账号 / demo users ({shown}) — shown once, keep them:")
-        for name, role, password in created:
-            print(f"  {name} / {password}    ({role})")
-        if path is not None:
-            print(f"saved to {path} (readable only by you); change them with `minqing user passwd NAME`")
-    elif path is not None and path.exists():
-        print(f"演示账号 / demo users exist already; their first passwords are in {path}")
+def _name_command(usub, name: str, handler, help: str) -> argparse.ArgumentParser:
+    """Add the command ``user <name> NAME``; return its parser."""
+    p = add_command(usub, name, handler, help=help)
+    p.add_argument("name")
+    return p
 
 
-def add_account_commands(sub, open_store) -> None:
-    """Add the ``user`` and ``audit`` commands to the ``minqing`` subparsers."""
+def _password_stdin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+
+
+def _add_user_commands(sub) -> None:
     from minqing.accounts import ROLES
-
-    def wrap(fn):
-        def run(args):
-            with open_store(args) as store:
-                return fn(args, store)
-        return run
 
     p = sub.add_parser("user", help="manage sign-in accounts (账号)")
     usub = p.add_subparsers(dest="user_action", required=True)
-    add = usub.add_parser("add", help="add an account; the password is asked for (or read with --password-stdin)")
-    add.add_argument("name")
+    add = _name_command(usub, "add", cmd_user_add,
+                        help="add an account; the password is asked for (or read with --password-stdin)")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--grid", action="append", metavar="CODE", help="a grid leader's grid (repeatable)")
     add.add_argument("--community", action="append", metavar="CODE", help="a grid leader's community (repeatable)")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
-    add.set_defaults(func=wrap(cmd_user_add))
-    pw = usub.add_parser("passwd", help="set a new password (also clears a lockout)")
-    pw.add_argument("name")
-    pw.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
-    pw.set_defaults(func=wrap(cmd_user_passwd))
-    dis = usub.add_parser("disable", help="refuse further sign-ins of an account")
-    dis.add_argument("name")
-    dis.set_defaults(func=wrap(cmd_user_disable))
-    en = usub.add_parser("enable", help="allow an account to sign in again (clears a lockout)")
-    en.add_argument("name")
-    en.set_defaults(func=wrap(cmd_user_enable))
-    lst = usub.add_parser("list", help="list accounts: name, role, scope, status, last sign-in")
-    lst.set_defaults(func=wrap(cmd_user_list))
+    _password_stdin(add)
+    _password_stdin(_name_command(usub, "passwd", cmd_user_passwd, help="set a new password (also clears a lockout)"))
+    _name_command(usub, "disable", cmd_user_disable, help="refuse further sign-ins of an account")
+    _name_command(usub, "enable", cmd_user_enable, help="allow an account to sign in again (clears a lockout)")
+    add_command(usub, "list", cmd_user_list, help="list accounts: name, role, scope, status, last sign-in")
 
+
+def _add_audit_commands(sub) -> None:
     a = sub.add_parser("audit", help="read or export the audit log (审计日志)")
     asub = a.add_subparsers(dest="audit_action", required=True)
-    al = asub.add_parser("list", help="the newest audit rows")
+    al = add_command(asub, "list", cmd_audit_list, help="the newest audit rows")
     al.add_argument("--limit", type=int, default=50)
     al.add_argument("--action", help="only this action, e.g. sign_in_failed")
     al.add_argument("--actor", help="only this user")
-    al.set_defaults(func=wrap(cmd_audit_list))
-    ax = asub.add_parser("export", help="write the whole audit log to CSV or XLSX")
+    ax = add_command(asub, "export", cmd_audit_export, help="write the whole audit log to CSV or XLSX")
     ax.add_argument("-o", "--output", required=True)
     ax.add_argument("--format", choices=("csv", "xlsx"))
     ax.add_argument("--action", help="only this action")
-    ax.set_defaults(func=wrap(cmd_audit_export))
+
+
+def add_commands(sub) -> None:
+    """Add the ``user`` and ``audit`` command groups to the ``minqing`` sub-parsers."""
+    _add_user_commands(sub)
+    _add_audit_commands(sub)

@@ -1,11 +1,12 @@
-"""The ``minqing intervention add|edit|close|list|show|evaluate`` subcommands."""
+"""The ``minqing intervention add|edit|close|list|show|evaluate`` commands: the intervention registry and its evaluation."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
-__all__ = ["add_intervention_parser"]
+from minqing.cli.common import add_command
+
+__all__ = ["add_commands"]
 
 
 def _targets(args) -> list[tuple[str, str]]:
@@ -73,8 +74,8 @@ def cmd_show(args, store) -> int:
 
 
 def cmd_evaluate(args, store) -> int:
-    from minqing.interventions.evaluate import evaluate_all, evaluate_intervention
     from minqing.i18n import t
+    from minqing.interventions.evaluate import evaluate_all, evaluate_intervention
 
     if args.all == (args.id is not None):
         raise SystemExit("give one intervention id or --all")
@@ -103,52 +104,37 @@ def cmd_evaluate(args, store) -> int:
     return 0
 
 
-def add_intervention_parser(sub, open_store) -> None:
-    """Add the ``intervention`` command to the ``minqing`` subparsers."""
+def _fields(q, required: bool) -> None:
+    """The options of ``intervention add`` (required ones) and ``intervention edit`` (all optional)."""
+    q.add_argument("--name", required=required)
+    q.add_argument("--type", required=required, help="enforcement, facility_works, joint_meeting, "
+                   "proactive_visits, policy, other")
+    q.add_argument("--start", required=required, help="YYYY-MM-DD")
+    for option in ("--end", "--implementation-end", "--units", "--description"):
+        q.add_argument(option)
+    q.add_argument("--categories", help="comma-separated category codes, e.g. 02.01.01,07.01.01")
+    for kind in ("place", "cell", "grid"):
+        q.add_argument(f"--{kind}", action="append", help=f"{kind} id(s), repeatable or comma-separated")
+    q.add_argument("--by")
+
+
+def add_commands(sub) -> None:
+    """Add the ``intervention`` command group to the ``minqing`` sub-parsers."""
     p = sub.add_parser("intervention", help="register and evaluate interventions (治理措施)")
     isub = p.add_subparsers(dest="action", required=True)
-
-    def wrap(fn):
-        def run(args):
-            with open_store(args) as store:
-                return fn(args, store)
-        return run
-
-    def fields(q, required: bool):
-        q.add_argument("--name", required=required)
-        q.add_argument("--type", required=required, help="enforcement, facility_works, joint_meeting, "
-                       "proactive_visits, policy, other")
-        q.add_argument("--start", required=required, help="YYYY-MM-DD")
-        q.add_argument("--end")
-        q.add_argument("--implementation-end")
-        q.add_argument("--units")
-        q.add_argument("--description")
-        q.add_argument("--categories", help="comma-separated category codes, e.g. 02.01.01,07.01.01")
-        for kind in ("place", "cell", "grid"):
-            q.add_argument(f"--{kind}", action="append", help=f"{kind} id(s), repeatable or comma-separated")
-        q.add_argument("--by")
-
-    add = isub.add_parser("add", help="register an intervention; prints its id")
-    fields(add, True)
-    add.set_defaults(func=wrap(cmd_add))
-    edit = isub.add_parser("edit", help="change fields of an intervention")
+    _fields(add_command(isub, "add", cmd_add, help="register an intervention; prints its id"), True)
+    edit = add_command(isub, "edit", cmd_edit, help="change fields of an intervention")
     edit.add_argument("id", type=int)
-    fields(edit, False)
-    edit.set_defaults(func=wrap(cmd_edit))
-    close = isub.add_parser("close", help="set the end date")
+    _fields(edit, False)
+    close = add_command(isub, "close", cmd_close, help="set the end date")
     close.add_argument("id", type=int)
     close.add_argument("--end", required=True)
     close.add_argument("--by")
-    close.set_defaults(func=wrap(cmd_close))
-    lst = isub.add_parser("list", help="list interventions")
-    lst.set_defaults(func=wrap(cmd_list))
-    show = isub.add_parser("show", help="show one intervention and its edit history")
+    add_command(isub, "list", cmd_list, help="list interventions")
+    show = add_command(isub, "show", cmd_show, help="show one intervention and its edit history")
     show.add_argument("id", type=int)
-    show.set_defaults(func=wrap(cmd_show))
-    ev = isub.add_parser("evaluate", help="before/after verdict with controls (one id, or --all)")
+    ev = add_command(isub, "evaluate", cmd_evaluate, help="before/after verdict with controls (one id, or --all)")
     ev.add_argument("id", type=int, nargs="?")
     ev.add_argument("--all", action="store_true", help="one line per intervention: verdict, rate ratio, interval")
     ev.add_argument("--ring", type=int, default=150, choices=(50, 100, 150))
     ev.add_argument("--lang", default="zh", choices=("zh", "en"))
-    ev.set_defaults(func=wrap(cmd_evaluate))
-    _ = argparse  # keep the import for type readers

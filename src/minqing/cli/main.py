@@ -1,4 +1,10 @@
-"""The ``minqing`` command."""
+"""The ``minqing`` command: its parser, built from one module per command group, and its one error boundary.
+
+Each group (:data:`GROUPS`) adds its commands with
+:func:`minqing.cli.common.add_command`; :func:`main` parses the line, opens the
+store once, runs the command's handler and turns any failure into one line on
+standard error.
+"""
 
 from __future__ import annotations
 
@@ -7,102 +13,30 @@ import errno
 import sqlite3
 import sys
 
+from minqing.cli import accounts, demo, export, imports, interventions, layers, mapping, settings
+from minqing.cli.common import open_cli_store, shown_url
 from minqing.errors import MinqingError
 
-
-def _open(args):
-    from minqing.store import open_store
-
-    return open_store(args.db)
-
-
-def cmd_demo(args) -> int:
-    """Build (or rebuild) the demo store."""
-    from minqing.demo.build import build_demo
-
-    with _open(args) as store:
-        if args.if_missing and store.ticket_count() > 0:
-            print(f"demo store already filled ({store.ticket_count():,} tickets): {_shown(store.url)}")
-            _demo_accounts(store)
-            return 0
-
-        def progress(stage, frac):
-            print(f"[{frac:4.0%}] {stage}", file=sys.stderr, flush=True)
-
-        report = build_demo(store, seed=args.seed, n_tickets=args.tickets, progress=progress)
-        print(
-            f"demo built in {_shown(store.url)}: {report.units} units, {report.places} places, "
-            f"{report.tickets:,} tickets ({report.located:,} linked to a grid, {report.place_links:,} place links), "
-            f"{report.interventions} interventions"
-        )
-        print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
-        _demo_accounts(store)
-    return 0
-
-
-def _demo_accounts(store) -> None:
-    """Create the missing demo accounts, keep their passwords in demo_users.txt (0600) and print them once."""
-    from minqing.accounts import demo_users, write_demo_users_file
-    from minqing.cli.accounts import print_demo_users
-
-    created = demo_users(store)
-    path = write_demo_users_file(store, created)
-    print_demo_users(store, created, path)
-
-
-def _shown(url: str) -> str:
-    """The store URL as printed: any password as ``***``."""
-    from minqing.privacy import redact_url
-
-    return redact_url(url)
-
-
-def cmd_info(args) -> int:
-    """Print what the store holds."""
-    with _open(args) as store:
-        units = store.read_units()
-        print(f"store: {_shown(store.url)} (schema version {store.schema_version()})")
-        for level, n in units.groupby("level").size().items():
-            print(f"  {level}: {n} unit versions")
-        print(f"  places: {len(store.read_places())}")
-        print(f"  tickets: {store.ticket_count():,}")
-        print(f"  interventions: {len(store.read_interventions()[0])}")
-    return 0
+GROUPS = (demo, interventions, accounts, settings, imports, mapping, layers, export)
+"""The command groups, in the order ``minqing --help`` lists their commands; each has ``add_commands(sub)``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``minqing`` command."""
-    from minqing.demo.build import DEMO_SEED, DEMO_TICKETS
-
+    """Return the argument parser of the ``minqing`` command, one command group after another."""
     parser = argparse.ArgumentParser(prog="minqing", description="Minqing Map (民情地图) command line")
     parser.add_argument("--db", help="store URL (default: MINQING_DATABASE_URL or sqlite:///data/minqing.sqlite)")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="build the demo store (Yangpu, seeded scenario)")
-    demo.add_argument("--seed", type=int, default=DEMO_SEED)
-    demo.add_argument("--tickets", type=int, default=DEMO_TICKETS)
-    demo.add_argument("--if-missing", action="store_true", help="do nothing when the store already has tickets")
-    demo.set_defaults(func=cmd_demo)
-
-    info = sub.add_parser("info", help="show what the store holds")
-    info.set_defaults(func=cmd_info)
-
-    from minqing.cli.interventions import add_intervention_parser
-
-    add_intervention_parser(sub, _open)
-
-    from minqing.cli.accounts import add_account_commands
-
-    add_account_commands(sub, _open)
-
-    from minqing.cli.settings import add_settings_commands
-
-    add_settings_commands(sub, _open)
-
-    from minqing.cli.imports import add_commands as add_ingest_commands
-
-    add_ingest_commands(sub)
+    for group in GROUPS:
+        group.add_commands(sub)
     return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command of parsed ``args``: open the store (unless it needs none), run the handler, close the store."""
+    if not args.needs_store:
+        return args.handler(args, None)
+    with open_cli_store(args) as store:
+        return args.handler(args, store)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        return run(args)
     except KeyboardInterrupt:
         _eprint("interrupted; the write in progress was rolled back (an import is all or nothing)")
         return 130
@@ -166,11 +100,10 @@ def _explain(exc: Exception, args) -> str:
 
 def _store_path(args) -> str:
     from minqing.config import database_url, sqlite_path
-    from minqing.privacy import redact_url
 
     try:
         url = getattr(args, "db", None) or database_url()
-        return str(sqlite_path(url)) if url.startswith("sqlite:") else redact_url(url)
+        return str(sqlite_path(url)) if url.startswith("sqlite:") else shown_url(url)
     except Exception:  # noqa: BLE001 - only for the message
         return "the store"
 

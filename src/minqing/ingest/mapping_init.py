@@ -1,4 +1,4 @@
-"""``minqing mapping init FILE``: write a starting mapping file from an export's header and values.
+"""A starting mapping file from an export's header and values (``minqing mapping init FILE``, :mod:`minqing.cli.mapping`).
 
 The output is TOML (see ``docs/importing.md``): ``[columns]`` with the inferred
 field -> header (unmapped headers as comments), ``[options]`` (commented
@@ -147,31 +147,3 @@ def _render(name, columns, mapping, counts, rows, top, sheet) -> str:
             note = f"{n:,} row{'s' if n != 1 else ''}"
             out.append(_line(value, code or "") + (f"  # {note}" if code else f"  # TODO: unknown value, {note}"))
     return "\n".join(out) + "\n"
-
-
-def cmd_mapping(args) -> int:
-    """``minqing mapping init FILE [-o OUT]``."""
-    text = mapping_template(args.file, sheet=args.sheet, max_rows=args.rows)
-    if args.output:
-        out = Path(args.output)
-        if out.exists() and not args.force:
-            raise MappingError(f"{out} exists; pass --force to overwrite it or choose another -o file",
-                               key="ingest.error_mapping_exists", path=str(out))
-        out.write_text(text, encoding="utf-8")
-        print(f"wrote {out}")
-    else:
-        print(text, end="")
-    return 0
-
-
-def add_mapping_command(sub) -> None:
-    """Register ``minqing mapping init``."""
-    m = sub.add_parser("mapping", help="write a starting mapping file for an export")
-    m_sub = m.add_subparsers(dest="mapping_action", required=True)
-    mi = m_sub.add_parser("init", help="infer columns and list the most frequent values of an export as TOML")
-    mi.add_argument("file")
-    mi.add_argument("-o", "--output", help="write to this file (default: print)")
-    mi.add_argument("--force", action="store_true", help="overwrite the -o file")
-    mi.add_argument("--sheet", help="XLSX sheet name (default: the first)")
-    mi.add_argument("--rows", type=int, default=MAX_ROWS, help=f"rows read to count values (default {MAX_ROWS:,})")
-    mi.set_defaults(func=cmd_mapping)
