@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up, build the demo store on first start, serve the app on http://localhost:8501
-#   make test   set up (incl. Chromium for the browser test) and run every test
+#   make test   set up (incl. Chromium for the browser test, PostgreSQL + PostGIS for the PostGIS store) and run every test
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,6 +31,7 @@ run: demo
 
 test: setup
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest
 
 bench: setup

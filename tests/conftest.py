@@ -157,3 +157,42 @@ def sign_in(at, name: str):
     now = time.time()
     at.session_state["auth"] = {"name": name, "signed_in_at": now, "last_seen": now}
     return at
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL + PostGIS: a throwaway server started by the test session itself (tests/pg_server.py).
+# Where none can run, the tests that use it skip with the reason, and the summary's last lines say so.
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The session's throwaway PostgreSQL + PostGIS server (a :class:`pg_server.PgServer`)."""
+    import pg_server
+
+    yield from pg_server.session_server()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster) -> str:
+    """The superuser's URL of a database with PostGIS in the session's throwaway server."""
+    return pg_cluster.url()
+
+
+@pytest.fixture
+def pg_fresh_url(pg_cluster):
+    """The superuser's URL of a new database with PostGIS and no schema yet, dropped after the test."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_cluster.create_database(name)
+    yield url
+    pg_cluster.drop_database(name)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say whether the PostGIS tests ran (and on what), or why not."""
+    import pg_server
+
+    line, markup = pg_server.summary_line()
+    terminalreporter.write_line(line, **markup)
