@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Point, box
 from minqing import model
 from minqing.demo.scenario import STORY_KEYS, TICKET_OUTPUT_COLUMNS, DemoScenario, generate_demo, write_truth
 
-GEODATA = Path(__file__).resolve().parents[1] / "geodata"
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 N = 20_000
 METRIC = "EPSG:32651"
 
