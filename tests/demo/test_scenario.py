@@ -19,7 +19,9 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from minqing import model
-from minqing.demo.scenario import STORY_KEYS, TICKET_OUTPUT_COLUMNS, DemoScenario, generate_demo, write_truth
+from minqing.demo.finish import TICKET_OUTPUT_COLUMNS
+from minqing.demo.scenario import DemoScenario, generate_demo, write_truth
+from minqing.demo.stories import STORY_KEYS
 
 GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 N = 20_000
