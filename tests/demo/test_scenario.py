@@ -1,4 +1,4 @@
-"""Tests of the seeded demo scenario (minqing.demo.scenario).
+"""Tests of the seeded demo scenario (minqing.demo.scenario and its stories).
 
 Every test runs on the demo city's layers in ``geodata/`` when they exist and
 on a tiny fake city built here (three square 街道, a few grids, one grid split
@@ -7,6 +7,7 @@ on 2025-07-01, and the story places), so the generator is checked on both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from minqing import model
-from minqing.demo.scenario import STORY_KEYS, TICKET_OUTPUT_COLUMNS, DemoScenario, generate_demo, write_truth
+from minqing.demo.finish import TICKET_OUTPUT_COLUMNS
+from minqing.demo.scenario import DemoScenario, generate_demo, write_truth
+from minqing.demo.stories import STORY_KEYS
 
-GEODATA = Path(__file__).resolve().parents[1] / "geodata"
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 N = 20_000
 METRIC = "EPSG:32651"
 
@@ -385,3 +388,58 @@ def test_bad_inputs_are_named():
         generate_demo(units, places.drop(columns="kind"), n_target=N)
     with pytest.raises(ValueError, match="at least 10000"):
         generate_demo(units, places, n_target=100)
+
+
+# --------------------------------------------------------------------------
+# Fingerprint: the demo the seed gives, pinned
+# --------------------------------------------------------------------------
+
+
+def fingerprint(scenario: DemoScenario) -> dict:
+    """Counts per story and per top-level category, and a hash of every frame and the stories."""
+    t, truth = scenario.tickets, scenario.truth
+    digest = hashlib.sha256()
+    for frame in (t, truth, scenario.interventions, scenario.intervention_targets):
+        digest.update(frame.to_csv(index=False, float_format="%.6f").encode("utf-8"))
+    digest.update(json.dumps(scenario.stories, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return {
+        "tickets": len(t),
+        "stories": truth["story"].fillna("background").value_counts().sort_index().to_dict(),
+        "categories": t["category"].str[:2].value_counts().sort_index().to_dict(),
+        "interventions": len(scenario.interventions),
+        "sha256": digest.hexdigest()[:16],
+    }
+
+
+PINNED = {  # generate_demo(layers, n_target=N) with the default seed
+    "real": {
+        "tickets": 19996,
+        "stories": {"a_hospital_entrance": 343, "b_bike_shed": 222, "background": 15913, "c_truck_parking": 516,
+                    "d_streetlights": 345, "e_elevator_relapse": 120, "f_regression_to_mean": 140, "g_qr_code": 2260,
+                    "h_fumes_shop_row": 137},
+        "categories": {"01": 3517, "02": 4369, "03": 2025, "04": 4597, "05": 1766, "06": 874, "07": 665, "08": 1158,
+                       "99": 1025},
+        "interventions": 9,
+        "sha256": "3fbe1d1953badbed",
+    },
+    "fake": {
+        "tickets": 19998,
+        "stories": {"a_hospital_entrance": 340, "b_bike_shed": 224, "background": 13816, "c_truck_parking": 517,
+                    "d_streetlights": 345, "e_elevator_relapse": 122, "f_regression_to_mean": 140, "g_qr_code": 4358,
+                    "h_fumes_shop_row": 136},
+        "categories": {"01": 3807, "02": 4557, "03": 2624, "04": 4129, "05": 1961, "06": 539, "07": 531, "08": 1021,
+                       "99": 829},
+        "interventions": 9,
+        "sha256": "8d84716c2aeddb12",
+    },
+}
+
+
+def test_fingerprint_is_pinned(request, scenario):
+    """The same seed gives the same demo: a refactor of the generator must keep every random draw in order.
+
+    When the demo is meant to change (new story, new rates, new layers), print
+    ``fingerprint(scenario)`` for both layer sets and update PINNED.
+    """
+    which = request.node.callspec.params["layers"]
+    assert fingerprint(scenario) == PINNED[which]
