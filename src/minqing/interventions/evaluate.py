@@ -31,14 +31,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minqing.analysis.effects import (
-    PERIOD_DAYS,
-    Caveat,
-    EffectError,
-    EffectResult,
-    daily_counts,
-    evaluate_counts,
-)
+from minqing.analysis.effect_bins import PERIOD_DAYS
+from minqing.analysis.effect_results import Caveat, EffectError, EffectResult
+from minqing.analysis.effects import evaluate_counts
 from minqing.interventions.registry import Intervention, get_intervention
 from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, RATED, category_at_level
 from minqing.store.base import Store, TicketFilter
