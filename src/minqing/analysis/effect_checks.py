@@ -104,7 +104,9 @@ def _after_recent_peak(yb, ya, per: _Periods, keep, bin_days: int) -> tuple[int 
         return None, 0
     keep[:] = True
     rp = peak + 1
-    if _trend(yb[rp:], per.b_exp[rp:], per.b_start[rp:], None, ya, per.a_exp, per.a_start, None, bin_days, 0.0)[0]["fitted"]:
+    after_peak, _ = _trend(yb[rp:], per.b_exp[rp:], per.b_start[rp:], None, ya, per.a_exp, per.a_start, None,
+                           bin_days, 0.0)
+    if after_peak["fitted"]:
         return peak, rp
     keep[peak:] = False
     return peak, 0

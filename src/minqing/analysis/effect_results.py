@@ -195,7 +195,8 @@ class EffectResult:
     methods : list of (str, bool, str)
         Each method, whether it could be used, and the message key saying why not.
     channel_groups : list of ChannelRow
-        The same per channel group (:data:`minqing.analysis.effects.CHANNEL_GROUPS`); :meth:`channel_text` says what they did.
+        The same per channel group (:data:`minqing.analysis.effects.CHANNEL_GROUPS`);
+        :meth:`channel_text` says what they did.
     """
 
     verdict: str
