@@ -158,7 +158,7 @@ def test_export_by_role(demo_store_url, ui_accounts, grids, monkeypatch, role):
 
     import streamlit as st
 
-    from minqing.accounts import read_audit
+    from minqing.audit import read_audit
     from minqing.ui import data, tables
 
     monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)

@@ -42,7 +42,7 @@ def cmd_demo(args) -> int:
 
 def _demo_accounts(store) -> None:
     """Create the missing demo accounts, keep their passwords in demo_users.txt (0600) and print them once."""
-    from minqing.accounts import demo_users, write_demo_users_file
+    from minqing.demo.users import demo_users, write_demo_users_file
     from minqing.cli.accounts import print_demo_users
 
     created = demo_users(store)

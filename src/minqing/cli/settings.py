@@ -25,7 +25,7 @@ def _show(args, open_store) -> int:
 
 
 def _set(args, open_store) -> int:
-    from minqing.accounts import audit
+    from minqing.audit import audit
     from minqing.cli.accounts import cli_actor
 
     with open_store(args) as store:
