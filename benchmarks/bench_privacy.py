@@ -7,7 +7,7 @@
 - the formula-safe CSV writer on the same rows x 25 columns, the XLSX writer on 50,000 of them;
 - a planner's masked search over the store (``--store``, the demo store by default), a broad and a
   narrow query;
-- one argon2id sign-in (``accounts.authenticate``).
+- one argon2id sign-in (``signin.authenticate``).
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - no demo store: skip this part
         emit(step="masked_search", skipped=type(exc).__name__)
 
-    from minqing.accounts import add_user, authenticate
+    from minqing.accounts import add_user
+    from minqing.signin import authenticate
 
     with tempfile.TemporaryDirectory() as tmp, open_store(f"sqlite:///{tmp}/a.sqlite") as store:
         add_user(store, "bench", "planner", "a-long-enough-password", actor="bench")

@@ -21,7 +21,7 @@ a. A daily outbreak: a rise to a peak on day 14 (40 a day), then a 12 %/day decl
    drop after the action (truth 0.5).
 b. 16 years of daily counts (~300 a month) with winter peaks, exp(0.6 cos(2 pi (doy - 15) / 365.25)),
    and a -20 % level change on 2022-07-01 (truth 0.8), at month bins.  Ours is run on the whole
-   history and on the 12 months before the start that the app passes (``effect_inputs._day0``).
+   history and on the 12 months before the start that the app passes (``interventions.evaluate._day0``).
 c. One treated unit and 20 controls over 36 months: unit levels, a common trend (-1.5 %/month)
    and seasonality; the treated unit drops 40 % from month 24 (truth 0.6).
 """

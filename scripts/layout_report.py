@@ -3,7 +3,7 @@
     python scripts/layout_report.py [--list]
 
 Layers, lowest first (a module may import its own layer or lower ones):
-shared rules (model, errors, config, i18n, ...) < geo < analysis < store < auth/accounts
+shared rules (model, errors, config, i18n, ...) < geo < analysis < store < auth/accounts/audit/signin
 < interventions, ingest, maps < export, report, demo < cli, ui, warmup.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "minqing"
 RANK = {
-    "geo": 1, "analysis": 2, "store": 3, "auth": 4, "accounts": 4, "oidc": 4,
+    "geo": 1, "analysis": 2, "store": 3, "auth": 4, "accounts": 4, "audit": 4, "signin": 4, "oidc": 4,
     "interventions": 5, "ingest": 5, "maps": 5,
     "export": 6, "report": 6, "demo": 6,
     "cli": 7, "ui": 7, "warmup": 7,

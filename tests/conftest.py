@@ -119,7 +119,7 @@ def demo_store_url(tmp_path_factory):
 # --------------------------------------------------------------------------
 # Accounts (sign-in): one per role in the shared demo store, and signing an AppTest in.
 # Signing in sets the session's account name as the sign-in form does after a successful
-# accounts.authenticate; who that is (role, scope) is still read from the store on every run.
+# signin.authenticate; who that is (role, scope) is still read from the store on every run.
 # The form itself is tested in tests/ui/test_signin.py and in the browser.
 # --------------------------------------------------------------------------
 

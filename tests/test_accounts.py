@@ -13,7 +13,10 @@ from argon2 import PasswordHasher
 from conftest import X0, Y0, make_tickets
 
 from minqing import accounts as A
+from minqing import audit as AU
+from minqing import signin as S
 from minqing.cli.main import main
+from minqing.demo import users as D
 from minqing.geo.link import apply_links, link_tickets
 from minqing.store import open_store
 
@@ -54,7 +57,7 @@ def store(url):
 
 
 def _audit_text(store) -> str:
-    return A.read_audit(store, limit=None).astype(str).to_csv()
+    return AU.read_audit(store, limit=None).astype(str).to_csv()
 
 
 def _users_text(store) -> str:
@@ -69,27 +72,27 @@ def test_hash_is_argon2id_with_the_library_defaults(store, monkeypatch):
     assert h.startswith("$argon2id$")
     assert PW not in h
     assert not PasswordHasher().check_needs_rehash(h)
-    assert A.authenticate(store, "alice", PW).name == "alice"
+    assert S.authenticate(store, "alice", PW).name == "alice"
 
 
 def test_old_parameters_are_rehashed_on_sign_in(store, monkeypatch):
     A.add_user(store, "alice", "planner", PW)  # made with the cheap test parameters
     old = store.read_users()["password_hash"].iloc[0]
     monkeypatch.setattr(A, "_hasher", _REAL_HASHER)
-    A.authenticate(store, "alice", PW, now=T0)
+    S.authenticate(store, "alice", PW, now=T0)
     new = store.read_users()["password_hash"].iloc[0]
     assert new != old and new.startswith("$argon2id$") and not PasswordHasher().check_needs_rehash(new)
-    assert A.authenticate(store, "alice", PW, now=T0).name == "alice"
+    assert S.authenticate(store, "alice", PW, now=T0).name == "alice"
 
 
 def test_wrong_password_and_unknown_user_give_the_same_error(store):
     A.add_user(store, "alice", "planner", PW)
     errors = []
     for name, pw in (("alice", "wrong-password"), ("nobody", PW), ("", ""), (None, None)):
-        with pytest.raises(A.SignInError) as info:
-            A.authenticate(store, name, pw, now=T0)
+        with pytest.raises(S.SignInError) as info:
+            S.authenticate(store, name, pw, now=T0)
         errors.append(info.value)
-    assert {type(e) for e in errors} == {A.SignInError}
+    assert {type(e) for e in errors} == {S.SignInError}
     assert {(str(e), e.key, tuple(e.params.items())) for e in errors} == {
         ("wrong name or password", "accounts.error_sign_in", ())}
 
@@ -98,63 +101,63 @@ def test_unknown_user_costs_a_verification(store, monkeypatch):
     calls = []
     real = A._verify
     monkeypatch.setattr(A, "_verify", lambda h, p: calls.append(h) or real(h, p))
-    with pytest.raises(A.SignInError):
-        A.authenticate(store, "nobody", PW)
+    with pytest.raises(S.SignInError):
+        S.authenticate(store, "nobody", PW)
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")
 
 
 def test_success_resets_failures_and_sets_last_sign_in(store):
     A.add_user(store, "alice", "planner", PW)
     for _ in range(3):
-        with pytest.raises(A.SignInError):
-            A.authenticate(store, "alice", "wrong-password", now=T0)
+        with pytest.raises(S.SignInError):
+            S.authenticate(store, "alice", "wrong-password", now=T0)
     assert A.get_account(store, "alice").failed_count == 3
-    acc = A.authenticate(store, "alice", PW, now=T0)
+    acc = S.authenticate(store, "alice", PW, now=T0)
     assert acc.failed_count == 0 and acc.last_sign_in_at == T0 and acc.locked_until is None
 
 
 def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(store):
     A.add_user(store, "alice", "planner", PW)
-    for i in range(A.LOCK_AFTER - 1):
-        with pytest.raises(A.SignInError) as info:
-            A.authenticate(store, "alice", "wrong-password", now=T0 + pd.Timedelta(seconds=i))
-        assert type(info.value) is A.SignInError
-    with pytest.raises(A.LockedError) as info:  # the fifth
-        A.authenticate(store, "alice", "wrong-password", now=T0 + pd.Timedelta(seconds=4))
+    for i in range(S.LOCK_AFTER - 1):
+        with pytest.raises(S.SignInError) as info:
+            S.authenticate(store, "alice", "wrong-password", now=T0 + pd.Timedelta(seconds=i))
+        assert type(info.value) is S.SignInError
+    with pytest.raises(S.LockedError) as info:  # the fifth
+        S.authenticate(store, "alice", "wrong-password", now=T0 + pd.Timedelta(seconds=4))
     assert info.value.params == {"minutes": 15}
     acc = A.get_account(store, "alice")
     assert acc.locked_until == T0 + pd.Timedelta(seconds=4, minutes=15)
     assert acc.is_locked(T0 + pd.Timedelta(minutes=10)) and not acc.is_locked(T0 + pd.Timedelta(minutes=16))
     # the right password is refused while locked, and the error names the minutes left
-    with pytest.raises(A.LockedError) as info:
-        A.authenticate(store, "alice", PW, now=T0 + pd.Timedelta(minutes=10))
+    with pytest.raises(S.LockedError) as info:
+        S.authenticate(store, "alice", PW, now=T0 + pd.Timedelta(minutes=10))
     assert info.value.params == {"minutes": 6}
     assert "6 minute" in str(info.value)
     assert A.get_account(store, "alice").locked_until == T0 + pd.Timedelta(seconds=4, minutes=15)  # not extended
     # after 15 minutes it works again, and one more failure does not lock at once
     later = T0 + pd.Timedelta(minutes=15, seconds=5)
-    with pytest.raises(A.SignInError) as info:
-        A.authenticate(store, "alice", "wrong-password", now=later)
-    assert type(info.value) is A.SignInError and A.get_account(store, "alice").failed_count == 1
-    assert A.authenticate(store, "alice", PW, now=later).failed_count == 0
-    actions = A.read_audit(store, actor="alice")["action"].tolist()[::-1]
+    with pytest.raises(S.SignInError) as info:
+        S.authenticate(store, "alice", "wrong-password", now=later)
+    assert type(info.value) is S.SignInError and A.get_account(store, "alice").failed_count == 1
+    assert S.authenticate(store, "alice", PW, now=later).failed_count == 0
+    actions = AU.read_audit(store, actor="alice")["action"].tolist()[::-1]
     assert actions == ["sign_in_failed"] * 5 + ["sign_in_locked", "sign_in_failed", "sign_in"]
 
 
 def test_enable_and_passwd_clear_a_lockout(store):
     A.add_user(store, "alice", "planner", PW)
-    for _ in range(A.LOCK_AFTER):
-        with pytest.raises(A.SignInError):
-            A.authenticate(store, "alice", "wrong-password", now=T0)
+    for _ in range(S.LOCK_AFTER):
+        with pytest.raises(S.SignInError):
+            S.authenticate(store, "alice", "wrong-password", now=T0)
     A.enable_user(store, "alice", actor="admin")
-    assert A.authenticate(store, "alice", PW, now=T0).name == "alice"
-    for _ in range(A.LOCK_AFTER):
-        with pytest.raises(A.SignInError):
-            A.authenticate(store, "alice", "wrong-password", now=T0)
+    assert S.authenticate(store, "alice", PW, now=T0).name == "alice"
+    for _ in range(S.LOCK_AFTER):
+        with pytest.raises(S.SignInError):
+            S.authenticate(store, "alice", "wrong-password", now=T0)
     A.set_password(store, "alice", "another-passw0rd", actor="admin")
-    assert A.authenticate(store, "alice", "another-passw0rd", now=T0).name == "alice"
-    with pytest.raises(A.SignInError):
-        A.authenticate(store, "alice", PW, now=T0)
+    assert S.authenticate(store, "alice", "another-passw0rd", now=T0).name == "alice"
+    with pytest.raises(S.SignInError):
+        S.authenticate(store, "alice", PW, now=T0)
 
 
 def test_disabled_user_is_refused(store):
@@ -162,14 +165,14 @@ def test_disabled_user_is_refused(store):
     A.add_user(store, "root", "admin", PW)
     A.disable_user(store, "alice", actor="root")
     assert A.get_account(store, "alice").disabled
-    with pytest.raises(A.DisabledError) as info:
-        A.authenticate(store, "alice", PW, now=T0)
+    with pytest.raises(S.DisabledError) as info:
+        S.authenticate(store, "alice", PW, now=T0)
     assert info.value.key == "accounts.error_disabled"
-    with pytest.raises(A.SignInError) as info:  # a wrong password says nothing about the state
-        A.authenticate(store, "alice", "wrong-password", now=T0)
-    assert type(info.value) is A.SignInError
+    with pytest.raises(S.SignInError) as info:  # a wrong password says nothing about the state
+        S.authenticate(store, "alice", "wrong-password", now=T0)
+    assert type(info.value) is S.SignInError
     A.enable_user(store, "alice", actor="root")
-    assert A.authenticate(store, "alice", PW, now=T0).name == "alice"
+    assert S.authenticate(store, "alice", PW, now=T0).name == "alice"
 
 
 def test_the_last_admin_cannot_be_disabled_or_demoted(store):
@@ -262,12 +265,12 @@ def test_every_action_is_audited_without_passwords(store, caplog):
     A.set_scope(store, "gl", grid_codes=("G3",), actor="root")
     A.disable_user(store, "gl", actor="root")
     A.enable_user(store, "gl", actor="root")
-    A.authenticate(store, "gl", "Second-passw0rd")
-    with pytest.raises(A.SignInError):
-        A.authenticate(store, "gl", "Wrong-passw0rd")
-    with pytest.raises(A.SignInError):
-        A.authenticate(store, "Wrong-passw0rd", "gl")  # name and password swapped
-    log = A.read_audit(store)
+    S.authenticate(store, "gl", "Second-passw0rd")
+    with pytest.raises(S.SignInError):
+        S.authenticate(store, "gl", "Wrong-passw0rd")
+    with pytest.raises(S.SignInError):
+        S.authenticate(store, "Wrong-passw0rd", "gl")  # name and password swapped
+    log = AU.read_audit(store)
     assert log["action"].tolist()[::-1] == ["user_add", "user_add", "user_passwd", "user_scope", "user_disable",
                                              "user_enable", "sign_in", "sign_in_failed", "sign_in_failed"]
     assert log["actor"].tolist()[::-1][:6] == ["setup", "root", "root", "root", "root", "root"]
@@ -283,10 +286,10 @@ def test_every_action_is_audited_without_passwords(store, caplog):
 
 
 def test_audit_masks_personal_data_and_cuts_strings(store):
-    A.audit(store, "planner1", "export", target="tickets 13812345678.csv", rows=12, masked=False,
+    AU.audit(store, "planner1", "export", target="tickets 13812345678.csv", rows=12, masked=False,
             detail={"query": "张三 13812345678", "ids": ["110101199003071234"], "long": "x" * 500, "n": 3,
                     "nested": {"phone": "13987654321"}, "ok": True, "none": None})
-    row = A.read_audit(store).iloc[0]
+    row = AU.read_audit(store).iloc[0]
     assert (row["actor"], row["action"], row["rows"], row["masked"]) == ("planner1", "export", 12, 0)
     assert "13812345678" not in row["target"] and "138****5678" in row["target"]
     detail = json.loads(row["detail"])
@@ -294,38 +297,38 @@ def test_audit_masks_personal_data_and_cuts_strings(store):
     assert "110101199003071234" not in row["detail"]
     assert len(detail["long"]) == 200 and detail["n"] == 3 and detail["ok"] is True and detail["none"] is None
     with pytest.raises(TypeError):
-        A.audit(store, "x", "export", detail="not a dict")
+        AU.audit(store, "x", "export", detail="not a dict")
 
 
 def test_read_audit_filters(store):
     for i, (actor, action) in enumerate([("a", "sign_in"), ("b", "sign_in"), ("a", "export"), ("a", "sign_in")]):
-        A.audit(store, actor, action, now=T0 + pd.Timedelta(hours=i))
-    assert len(A.read_audit(store)) == 4
-    assert A.read_audit(store, limit=2)["at"].tolist() == [T0 + pd.Timedelta(hours=3), T0 + pd.Timedelta(hours=2)]
-    assert A.read_audit(store, actor="a", action="sign_in")["at"].tolist() == [T0 + pd.Timedelta(hours=3), T0]
-    assert len(A.read_audit(store, since=T0 + pd.Timedelta(hours=1))) == 3
-    assert len(A.read_audit(store, since="2025-03-01 10:00")) == 3  # naive is local
-    assert list(A.read_audit(store).columns) == ["id", "at", "actor", "action", "target", "rows", "masked", "detail"]
+        AU.audit(store, actor, action, now=T0 + pd.Timedelta(hours=i))
+    assert len(AU.read_audit(store)) == 4
+    assert AU.read_audit(store, limit=2)["at"].tolist() == [T0 + pd.Timedelta(hours=3), T0 + pd.Timedelta(hours=2)]
+    assert AU.read_audit(store, actor="a", action="sign_in")["at"].tolist() == [T0 + pd.Timedelta(hours=3), T0]
+    assert len(AU.read_audit(store, since=T0 + pd.Timedelta(hours=1))) == 3
+    assert len(AU.read_audit(store, since="2025-03-01 10:00")) == 3  # naive is local
+    assert list(AU.read_audit(store).columns) == ["id", "at", "actor", "action", "target", "rows", "masked", "detail"]
 
 
 def test_account_writes_leave_data_version_alone(store):
     before = store.data_version()
     A.add_user(store, "alice", "planner", PW)
-    A.authenticate(store, "alice", PW)
-    A.audit(store, "alice", "export", rows=1)
+    S.authenticate(store, "alice", PW)
+    AU.audit(store, "alice", "export", rows=1)
     assert store.data_version() == before
 
 
 def test_failed_sign_in_name_is_cleaned_and_masked(store):
-    with pytest.raises(A.SignInError):
-        A.authenticate(store, "138\x0012345678" + "x" * 100, PW, now=T0)
-    actor = A.read_audit(store)["actor"].iloc[0]
+    with pytest.raises(S.SignInError):
+        S.authenticate(store, "138\x0012345678" + "x" * 100, PW, now=T0)
+    actor = AU.read_audit(store)["actor"].iloc[0]
     assert "\x00" not in actor and len(actor) <= 64 and "12345678" not in actor
 
 
 # -- the demo's accounts ------------------------------------------------------------------------------------
 def test_demo_users_one_per_role_and_idempotent(store):
-    created = A.demo_users(store)
+    created = D.demo_users(store)
     assert [(n, r) for n, r, _ in created] == [("admin", "admin"), ("planner", "planner"),
                                               ("gridleader", "grid_leader"), ("meeting", "meeting")]
     assert all(len(p) >= A.MIN_PASSWORD for _, _, p in created)
@@ -333,21 +336,21 @@ def test_demo_users_one_per_role_and_idempotent(store):
     # the current grid with the most tickets: G3 (G4 has more but was retired in 2025-07)
     assert A.get_account(store, "gridleader").grid_codes == ("G3",)
     for name, _, password in created:
-        assert A.authenticate(store, name, password).name == name
-    assert A.demo_users(store) == []
+        assert S.authenticate(store, name, password).name == name
+    assert D.demo_users(store) == []
     store.update_user("planner", disabled=True)
     with store.transaction() as con:
         con.execute("DELETE FROM users WHERE name = 'meeting'")
-    again = A.demo_users(store)
+    again = D.demo_users(store)
     assert [n for n, _, _ in again] == ["meeting"]
     assert all(p not in _audit_text(store) for _, _, p in created + again)
 
 
 def test_demo_users_seeded_passwords_are_reproducible(tmp_path, url):
     with open_store(url) as s:
-        first = A.demo_users(s, seed=7)
+        first = D.demo_users(s, seed=7)
     with open_store(f"sqlite:///{tmp_path}/b.sqlite") as s:
-        assert A.demo_users(s, seed=7)[:2] == first[:2]  # no grids there: no grid leader
+        assert D.demo_users(s, seed=7)[:2] == first[:2]  # no grids there: no grid leader
 
 
 # -- the schema ---------------------------------------------------------------------------------------------
@@ -396,9 +399,9 @@ def test_cli_user_add_with_password_stdin(url, capsys, monkeypatch, caplog):
     assert lines[1].split("\t") == ["gl", "grid_leader", "grid:G1 community:C2", "active", "-"]
     assert "argon2" not in listing.out and "$" not in listing.out
     with open_store(url) as s:
-        assert A.authenticate(s, "gl", PW).name == "gl"
-        assert A.read_audit(s)["action"].tolist() == ["sign_in", "user_add"]
-        assert A.read_audit(s)["actor"].iloc[1].startswith("cli")
+        assert S.authenticate(s, "gl", PW).name == "gl"
+        assert AU.read_audit(s)["action"].tolist() == ["sign_in", "user_add"]
+        assert AU.read_audit(s)["actor"].iloc[1].startswith("cli")
         audit = _audit_text(s)
     assert PW not in out.out + out.err + listing.out + listing.err + audit + caplog.text
 
@@ -412,7 +415,7 @@ def test_cli_user_add_with_getpass(url, capsys, monkeypatch):
     out = capsys.readouterr()
     assert PW not in out.out + out.err
     with open_store(url) as s:
-        assert A.authenticate(s, "alice", PW).role == "planner"
+        assert S.authenticate(s, "alice", PW).role == "planner"
 
 
 def test_cli_getpass_mismatch_changes_nothing(url, capsys, monkeypatch):
@@ -452,10 +455,10 @@ def test_cli_passwd_disable_enable_and_list(url, capsys, monkeypatch):
     assert "alice\tplanner\tall\tdisabled\t-" in out and "Brand-new" not in out
     assert _run(url, "user", "enable", "alice") == 0
     with open_store(url) as s:
-        assert A.authenticate(s, "alice", "Brand-new-passw0rd").name == "alice"
-        for _ in range(A.LOCK_AFTER):
-            with pytest.raises(A.SignInError):
-                A.authenticate(s, "alice", "wrong-password")
+        assert S.authenticate(s, "alice", "Brand-new-passw0rd").name == "alice"
+        for _ in range(S.LOCK_AFTER):
+            with pytest.raises(S.SignInError):
+                S.authenticate(s, "alice", "wrong-password")
     capsys.readouterr()
     assert _run(url, "user", "list") == 0
     assert "\tlocked until " in capsys.readouterr().out
@@ -468,7 +471,7 @@ def test_cli_passwd_disable_enable_and_list(url, capsys, monkeypatch):
 def test_cli_audit_export(url, tmp_path, capsys):
     with open_store(url) as s:
         A.add_user(s, "alice", "planner", PW)
-        A.audit(s, "alice", "export", target="=HYPERLINK(\"x\")", rows=5, masked=True)
+        AU.audit(s, "alice", "export", target="=HYPERLINK(\"x\")", rows=5, masked=True)
     out = tmp_path / "audit.csv"
     assert _run(url, "audit", "export", "-o", str(out)) == 0
     assert "wrote 2 audit rows" in capsys.readouterr().out
@@ -478,7 +481,7 @@ def test_cli_audit_export(url, tmp_path, capsys):
     assert _run(url, "audit", "export", "-o", str(tmp_path / "audit.xlsx"), "--format", "xlsx") == 0
     assert pd.read_excel(tmp_path / "audit.xlsx", engine="openpyxl")["action"].tolist()[0] == "export"  # the csv export, audited
     with open_store(url) as s:
-        exports = A.read_audit(s, action="export", actor=A.read_audit(s)["actor"].iloc[0])
+        exports = AU.read_audit(s, action="export", actor=AU.read_audit(s)["actor"].iloc[0])
         assert exports.iloc[0]["target"] == "audit_log" and exports.iloc[0]["rows"] == 3
 
 
@@ -496,7 +499,7 @@ def test_cli_demo_if_missing_creates_the_demo_users_once(url, tmp_path, capsys):
         assert f"{name} / {password}" in out
     with open_store(url) as s:
         for name, _, password in lines:
-            assert A.authenticate(s, name, password).name == name
+            assert S.authenticate(s, name, password).name == name
     # a second run creates nothing and shows no password, but says where they are
     assert _run(url, "demo", "--if-missing") == 0
     out = capsys.readouterr().out

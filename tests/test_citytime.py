@@ -105,7 +105,7 @@ def test_cli_settings_show_and_set(tmp_path, capsys):
     assert main(["--db", url, "settings", "set", "timezone", "America/Chicago"]) == 0
     with open_store(url) as store:
         assert store.timezone == "America/Chicago"
-        from minqing.accounts import read_audit
+        from minqing.audit import read_audit
 
         log = read_audit(store)
         assert (log["action"] == "settings_change").sum() == 1

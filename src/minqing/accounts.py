@@ -1,88 +1,58 @@
-"""User accounts, sign-in and the audit log.
+"""User accounts: names, roles, scopes and argon2id password hashes.
 
 Accounts live in the store (table ``users``) with an argon2id hash of the
-password, never the password itself. :func:`authenticate` gives one generic
-error for an unknown name and a wrong password alike, locks an account for
-:data:`LOCK_MINUTES` after :data:`LOCK_AFTER` failures, and records every
-attempt in the audit log. :func:`audit` writes one audit row; it never holds
-callers' personal data (strings are masked with
-:func:`minqing.privacy.mask_text`) and never a password.
+password, never the password itself. :func:`add_user`, :func:`set_password`,
+:func:`disable_user`, :func:`enable_user` and :func:`set_scope` check their
+input (the password policy, the name rules, a grid leader's grids and
+communities, never the last enabled admin) and record what they did with
+:func:`minqing.audit.audit`. Signing in is :func:`minqing.signin.authenticate`.
 
-Every function takes the store first and is free of Streamlit; the sign-in
-page and the ``minqing user`` / ``minqing audit`` commands are thin layers
-over them.
+Every function takes the store first and is free of Streamlit; the admin page
+and the ``minqing user`` commands are thin layers over them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import secrets
-import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
+from minqing.audit import NAME_MAX, _is_control, audit, clean_name
+from minqing.citytime import localize
+from minqing.citytime import now as current_time
 from minqing.errors import MinqingError
-from minqing.model import TIMEZONE
 from minqing.store.base import Store
 
 __all__ = [
-    "DEMO_USERS_FILE",
-    "LOCK_AFTER",
-    "LOCK_MINUTES",
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "ROLES",
-    "SESSION_HOURS",
     "Account",
     "AccountError",
     "AccountScopeError",
-    "DisabledError",
-    "LockedError",
     "PasswordPolicyError",
-    "SignInError",
     "UnknownUserError",
     "UserExistsError",
     "account_grid_codes",
     "add_user",
-    "audit",
-    "authenticate",
-    "clean_name",
-    "demo_users",
-    "demo_users_path",
     "disable_user",
     "enable_user",
     "get_account",
     "list_users",
-    "read_audit",
     "set_password",
     "set_scope",
-    "write_demo_users_file",
 ]
 
 ROLES = ("admin", "planner", "grid_leader", "meeting")
 """The roles an account can have (see issue 11: admin, planner, grid leader, meeting viewer)."""
-LOCK_AFTER = 5
-"""Failed sign-ins in a row that lock an account."""
-LOCK_MINUTES = 15
-"""How long a locked account stays locked."""
 MIN_PASSWORD = 10
 """The shortest password accepted, in characters."""
 MAX_PASSWORD = 1024
 """The longest password accepted, in characters (a bound on the work of one hash)."""
-SESSION_HOURS = 8
-"""A signed-in session expires after this many idle hours (applied by the UI)."""
-NAME_MAX = 64
-"""The longest account name, in characters."""
-DETAIL_MAX = 200
-"""Audit strings (target, detail values) are cut to this many characters."""
-DEMO_USERS_FILE = "demo_users.txt"
-"""The file beside an SQLite store where :func:`write_demo_users_file` keeps the demo passwords."""
 
-_DEMO_NAMES = (("admin", "admin"), ("planner", "planner"), ("gridleader", "grid_leader"), ("meeting", "meeting"))
 _dummy_hash: str | None = None
 
 
@@ -115,28 +85,6 @@ class AccountScopeError(AccountError):
     """A role and its grids / communities do not fit together, or a unit code is unknown."""
 
     key = "accounts.error_scope"
-
-
-class SignInError(MinqingError, PermissionError):
-    """Sign-in refused: wrong name or password (one message for both, on purpose)."""
-
-    key = "accounts.error_sign_in"
-
-
-class LockedError(SignInError):
-    """Sign-in refused: too many failures, the account is locked for some minutes."""
-
-    key = "accounts.error_locked"
-
-
-class DisabledError(SignInError):
-    """Sign-in refused: the account is disabled."""
-
-    key = "accounts.error_disabled"
-
-
-def _sign_in_error() -> SignInError:
-    return SignInError("wrong name or password", key="accounts.error_sign_in")
 
 
 # -- the account record ----------------------------------------------------------------------------------
@@ -217,28 +165,10 @@ def _require(store: Store, name: str) -> dict:
     return row
 
 
-# -- small helpers -------------------------------------------------------------------------------------
+# -- times and password hashes -------------------------------------------------------------------------
 def _now(now=None) -> pd.Timestamp:
     """``now`` (naive means local time) or the current time, as a tz-aware local timestamp."""
-    ts = pd.Timestamp.now(tz=TIMEZONE) if now is None else pd.Timestamp(now)
-    return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("C")
-
-
-def clean_name(name, limit: int = NAME_MAX) -> str:
-    """Return ``name`` as it may be shown or logged: control characters removed, cut to ``limit`` characters.
-
-    Parameters
-    ----------
-    name : object
-        A name as typed (anything; None gives "").
-    limit : int, default :data:`NAME_MAX`
-    """
-    text = "" if name is None else str(name)
-    return "".join(ch for ch in text if not _is_control(ch))[:limit]
+    return current_time() if now is None else localize(now)
 
 
 def _hasher():
@@ -266,6 +196,11 @@ def _verify_dummy(password: str) -> None:
     if _dummy_hash is None:
         _dummy_hash = _hash(secrets.token_urlsafe(16))
     _verify(_dummy_hash, password)
+
+
+def _needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other argon2 parameters than argon2-cffi's current defaults."""
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def _check_name(name) -> str:
@@ -532,251 +467,3 @@ def account_grid_codes(store: Store, account: Account) -> tuple[str, ...]:
 
     user = User("grid_leader", account.grid_codes, name=account.name, community_codes=account.community_codes)
     return scope_grids(user, store.read_units(level="grid"))
-
-
-# -- sign-in -------------------------------------------------------------------------------------------
-def authenticate(store: Store, name: str, password: str, now=None) -> Account:
-    """Check a name and password; return the account or raise.
-
-    Parameters
-    ----------
-    store : Store
-    name, password : str
-        As typed.
-    now : Timestamp, optional
-        The time of the attempt (naive means local); default the current time.
-
-    Returns
-    -------
-    Account
-        After a success: failed count reset, last sign-in set, the hash renewed if
-        argon2-cffi's parameters have changed since it was made.
-
-    Raises
-    ------
-    SignInError
-        Unknown name or wrong password (the same message for both; an unknown name
-        still costs one hash verification so the timing tells nothing).
-    LockedError
-        :data:`LOCK_AFTER` failures in a row lock the account for :data:`LOCK_MINUTES`;
-        while locked even the right password is refused.
-    DisabledError
-        The right password of a disabled account.
-    """
-    now = _now(now)
-    who = clean_name(name)
-    password = password if isinstance(password, str) else ""
-    row = _row(store, name) if isinstance(name, str) and name else None
-    if row is None:
-        _verify_dummy(password)
-        # what was typed as a name may be a password typed in the wrong field: never recorded
-        audit(store, "(unknown)", "sign_in_failed", detail={"reason": "unknown_name"}, now=now)
-        raise _sign_in_error()
-    locked_until = _opt_time(row["locked_until"])
-    failed = int(row["failed_count"])
-    if locked_until is not None and locked_until > now:
-        _verify(row["password_hash"], password)  # same work as any attempt; the answer does not matter
-        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-        audit(store, who, "sign_in_locked", target=name, detail={"minutes_left": minutes}, now=now)
-        raise _locked(minutes)
-    if locked_until is not None:  # the lock has run out: a fresh start
-        failed = 0
-    if not _verify(row["password_hash"], password):
-        failed += 1
-        lock = failed >= LOCK_AFTER
-        store.update_user(name, failed_count=failed,
-                          locked_until=now + pd.Timedelta(minutes=LOCK_MINUTES) if lock else None)
-        detail = {"reason": "wrong_password", "failed_count": failed}
-        if lock:
-            detail["locked_minutes"] = LOCK_MINUTES
-        audit(store, who, "sign_in_failed", target=name, detail=detail, now=now)
-        raise _locked(LOCK_MINUTES) if lock else _sign_in_error()
-    if bool(row["disabled"]):
-        audit(store, who, "sign_in_failed", target=name, detail={"reason": "disabled"}, now=now)
-        raise DisabledError(f"the account {who!r} is disabled; ask an administrator to enable it",
-                            key="accounts.error_disabled", name=who)
-    fields = {"failed_count": 0, "locked_until": None, "last_sign_in_at": now}
-    if _hasher().check_needs_rehash(row["password_hash"]):
-        fields["password_hash"] = _hash(password)
-    store.update_user(name, **fields)
-    audit(store, who, "sign_in", target=name, detail={"rehashed": True} if "password_hash" in fields else None,
-          now=now)
-    return get_account(store, name)
-
-
-def _locked(minutes: int) -> LockedError:
-    return LockedError(
-        f"too many failed sign-ins: the account is locked; try again in {minutes} minute(s) "
-        "or ask an administrator to enable it",
-        key="accounts.error_locked", minutes=minutes,
-    )
-
-
-# -- the audit log ----------------------------------------------------------------------------------
-def _safe_text(value, limit: int = DETAIL_MAX) -> str | None:
-    from minqing.privacy import mask_text
-
-    if value is None:
-        return None
-    masked = mask_text("".join(ch for ch in str(value) if not _is_control(ch)))
-    return None if masked is None else masked[:limit]
-
-
-def _safe_value(value, depth: int = 0):
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if depth < 3 and isinstance(value, dict):
-        return {_safe_text(k, NAME_MAX): _safe_value(v, depth + 1) for k, v in list(value.items())[:50]}
-    if depth < 3 and isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
-        return [_safe_value(v, depth + 1) for v in items[:50]]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        try:
-            return _safe_value(value.item(), depth)
-        except (TypeError, ValueError):
-            pass
-    return _safe_text(value)
-
-
-def audit(store: Store, actor, action: str, target=None, rows=None, masked=None, detail=None, *, now=None) -> None:
-    """Append one row to the audit log: who did what, when, to what, how many rows, masked or not.
-
-    Parameters
-    ----------
-    store : Store
-    actor : str or None
-        The user name (control characters removed, cut to 64 characters).
-    action : str
-        What happened, e.g. ``sign_in``, ``sign_in_failed``, ``user_add``, ``import``,
-        ``intervention_edit``, ``export``.
-    target : str, optional
-        What it was done to (a user name, a file name, an intervention id).
-    rows : int, optional
-        How many rows were read, written or exported.
-    masked : bool, optional
-        Whether an export masked callers' personal data.
-    detail : dict, optional
-        More about it, stored as JSON. Never callers' personal data and never a
-        password: every string in it (and ``actor`` and ``target``) goes through
-        :func:`minqing.privacy.mask_text` and is cut to 200 characters.
-    now : Timestamp, optional
-        The time of the event; default the current time.
-    """
-    if detail is not None and not isinstance(detail, dict):
-        raise TypeError(f"audit detail must be a dict, not {type(detail).__name__}")
-    store.write_audit({
-        "at": _now(now),
-        "actor": _safe_text(clean_name(actor), NAME_MAX) if actor is not None else None,
-        "action": clean_name(action),
-        "target": _safe_text(target),
-        "rows": None if rows is None else int(rows),
-        "masked": None if masked is None else int(bool(masked)),
-        "detail": None if not detail else json.dumps(_safe_value(detail), ensure_ascii=False, sort_keys=True),
-    })
-
-
-def read_audit(store: Store, limit: int | None = 1000, actor: str | None = None, action: str | None = None,
-               since=None) -> pd.DataFrame:
-    """Return audit rows newest first (columns id, at, actor, action, target, rows, masked, detail).
-
-    See :meth:`minqing.store.base.Store.read_audit`; ``at`` is a local timestamp and
-    ``detail`` the JSON text.
-    """
-    return store.read_audit(limit=limit, actor=actor, action=action, since=since)
-
-
-# -- the demo's accounts ---------------------------------------------------------------------------------
-def _demo_password(seed: int | None, i: int) -> str:
-    if seed is None:
-        return secrets.token_urlsafe(9)
-    import base64
-    import random
-
-    return base64.urlsafe_b64encode(random.Random(f"{seed}:{i}").randbytes(9)).decode("ascii")
-
-
-def _demo_grid(store: Store) -> str | None:
-    """The current grid with the most tickets (ties: the smallest code); None without grids."""
-    current = store.read_units(level="grid", at=pd.Timestamp.now(tz=store.timezone).date())
-    codes = sorted(set(current["code"].astype(str)))
-    if not codes:
-        return None
-    counts = store.count_tickets("grid")
-    counts = counts[counts["code"].astype(str).isin(codes)]
-    if counts.empty or int(counts["tickets"].max()) == 0:
-        return codes[0]
-    counts = counts.assign(code=counts["code"].astype(str)).sort_values(["tickets", "code"], ascending=[False, True])
-    return str(counts["code"].iloc[0])
-
-
-def demo_users(store: Store, seed: int | None = None) -> list[tuple[str, str, str]]:
-    """Create the demo's accounts that are missing: one per role (admin, planner, gridleader, meeting).
-
-    The grid leader gets one grid: the current grid with the most tickets. Passwords
-    are random (``secrets.token_urlsafe(9)``), or derived from ``seed`` for tests.
-
-    Parameters
-    ----------
-    store : Store
-    seed : int, optional
-        Make the passwords reproducible (tests only: a seeded password is no secret).
-
-    Returns
-    -------
-    list of (name, role, password)
-        The accounts created now; empty when they all existed. The only place these
-        passwords ever appear: show them once and keep them (:func:`write_demo_users_file`).
-    """
-    created = []
-    for i, (name, role) in enumerate(_DEMO_NAMES):
-        if _row(store, name) is not None:
-            continue
-        grids = ()
-        if role == "grid_leader":
-            grid = _demo_grid(store)
-            if grid is None:
-                continue
-            grids = (grid,)
-        password = _demo_password(seed, i)
-        while len(set(password)) == 1:  # the policy; practically never
-            password = _demo_password(None, i)
-        add_user(store, name, role, password, grid_codes=grids, actor="demo")
-        created.append((name, role, password))
-    return created
-
-
-def demo_users_path(store: Store) -> Path | None:
-    """Return the ``demo_users.txt`` beside an SQLite store (None for a store without a file)."""
-    path = getattr(store, "path", None)
-    return None if path is None else Path(path).with_name(DEMO_USERS_FILE)
-
-
-def write_demo_users_file(store: Store, created: list[tuple[str, str, str]]) -> Path | None:
-    """Write the demo accounts and passwords to :func:`demo_users_path` (mode 0600); return the path.
-
-    Accounts already in the file and not created now keep their line.
-    """
-    path = demo_users_path(store)
-    if path is None or not created:
-        return path if path is not None and path.exists() else None
-    lines: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#") and "\t" in line:
-                lines[line.split("\t", 1)[0]] = line
-    for name, role, password in created:
-        lines[name] = f"{name}\t{role}\t{password}"
-    text = ("# Minqing Map demo users (演示账号): name, role, password. Only for the demo store; "
-            "change them (minqing user passwd NAME) or disable them before real use.\n"
-            + "".join(line + "\n" for line in lines.values()))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
-    return path

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minqing.analysis.effects import choose_scale, evaluate_counts
+from minqing.analysis.effect_bins import choose_scale
+from minqing.analysis.effects import evaluate_counts
 
 RUNS = 200
 

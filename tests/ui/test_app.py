@@ -252,7 +252,8 @@ def test_one_class_of_cases_respects_the_time_range(app):
 
 
 def test_admin_sets_the_city_time_zone(tmp_path, monkeypatch, tiny_units):
-    from minqing.accounts import add_user, read_audit
+    from minqing.accounts import add_user
+    from minqing.audit import read_audit
     from minqing.ingest.pipeline import ImportOptions, import_file
     from minqing.store import open_store
 

@@ -86,7 +86,7 @@ def test_an_idle_session_expires(store_url, monkeypatch):
 
 
 def test_sign_ins_are_audited_without_passwords(store_url, monkeypatch):
-    from minqing.accounts import read_audit
+    from minqing.audit import read_audit
     from minqing.store import open_store
 
     monkeypatch.setenv("MINQING_DATABASE_URL", store_url)

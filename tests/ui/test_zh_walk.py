@@ -430,7 +430,8 @@ def walk(at: AppTest, screen: Screen, role: str, grid: str, url: str, lang: str)
 
 def data_words(url: str) -> tuple[set[str], set[str]]:
     """Return (Latin words, strings) that come from the data: shown as they are, not UI text."""
-    from minqing.accounts import list_users, read_audit
+    from minqing.accounts import list_users
+    from minqing.audit import read_audit
     from minqing.auth import ScopedStore, User
     from minqing.citytime import timezone_names
     from minqing.privacy import redact_url

@@ -113,7 +113,7 @@ def _cell(v) -> str:
 
 
 def cmd_audit_list(args, store) -> int:
-    from minqing.accounts import read_audit
+    from minqing.audit import read_audit
 
     df = read_audit(store, limit=args.limit, action=args.action, actor=args.actor)
     print("at\tactor\taction\ttarget\trows\tmasked\tdetail")
@@ -124,7 +124,7 @@ def cmd_audit_list(args, store) -> int:
 
 
 def cmd_audit_export(args, store) -> int:
-    from minqing.accounts import audit, read_audit
+    from minqing.audit import audit, read_audit
     from minqing.export.writer import write_table
 
     df = read_audit(store, limit=None, action=args.action)

@@ -34,7 +34,7 @@ def cmd_demo(args, store) -> int:
 
 def _demo_accounts(store) -> None:
     """Create the missing demo accounts, keep their passwords in demo_users.txt (0600) and print them once."""
-    from minqing.accounts import demo_users, write_demo_users_file
+    from minqing.demo.users import demo_users, write_demo_users_file
 
     created = demo_users(store)
     path = write_demo_users_file(store, created)

@@ -22,7 +22,7 @@ def cmd_export(args, store) -> int:
 
 def audit_export(store, what: str, path, rows: int, masked: bool) -> None:
     """Record an export in the audit log: what, how many rows, masked or not, by whom (the login)."""
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     audit(store, cli_actor(), "export", target=f"{what}:{Path(path).name}", rows=rows, masked=masked)
 

@@ -29,7 +29,7 @@ def cmd_show(args, store) -> int:
 
 def cmd_set(args, store) -> int:
     """Change a setting and record the change in the audit log."""
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     before = store.timezone
     after = store.set_timezone(args.value)

@@ -229,7 +229,7 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
         with store.import_lock(holder, wait=options.lock_wait, on_wait=lambda who: step("waiting", 0.0)):
             report = _Run(store, src, options, step).run()
     if not options.dry_run:
-        from minqing.accounts import audit
+        from minqing.audit import audit
 
         audit(store, options.user or "cli", "import", target=report.file, rows=report.rows_read,
               detail={k: getattr(report, k) for k in ("import_id", "inserted", "updated", "unchanged", "quarantined",

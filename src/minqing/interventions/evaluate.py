@@ -13,12 +13,8 @@ new intake channel (one with under 5 % of the treated tickets before and at
 least 20 % after, e.g. a QR code launched with the intervention: a reporting
 change, not a problem change).
 
-Control rule (stated in the UI): untreated units of the same kind as the
-targets (places, grids or H3 cells; never a unit any intervention targets),
-wholly outside the spillover ring, with at least one problem ticket before;
-ranked by |log((b_c + 1) / (b_t + 1))| + (1 - cosine similarity of the category
-mix), where b is the before-window problem count per unit; the best
-max(5, number of targets) are pooled.
+The areas (the targets, their spillover ring and the controls, with the
+control rule) are drawn in :mod:`minqing.interventions.areas`.
 """
 
 from __future__ import annotations
@@ -26,30 +22,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
-import shapely
 
-from minqing.analysis.effects import (
-    PERIOD_DAYS,
-    Caveat,
-    EffectError,
-    EffectResult,
-    daily_counts,
-    evaluate_counts,
+from minqing.analysis.effect_bins import PERIOD_DAYS
+from minqing.analysis.effect_results import Caveat, EffectError, EffectResult
+from minqing.analysis.effects import evaluate_counts
+from minqing.interventions.areas import (
+    METRIC_CRS,
+    _controls,
+    _in_ring,
+    _metric_xy,
+    _target_geometry,
+    _treated_mask,
 )
-from minqing.interventions.registry import Intervention, get_intervention
-from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, RATED, category_at_level
-from minqing.store.base import Store, TicketFilter
+from minqing.interventions.registry import (
+    Intervention,
+    get_intervention,
+    list_interventions,
+)
+from minqing.model import CATEGORIES, PROACTIVE_CHANNELS, RATED
+from minqing.store.base import Store
 
-__all__ = ["InterventionEvaluation", "EffectData", "evaluate_intervention", "evaluate_all", "load_effect_data",
-           "RING_METRES", "METRIC_CRS"]
+__all__ = ["InterventionEvaluation", "EffectData", "PlaceTimeline", "evaluate_intervention", "evaluate_all",
+           "load_effect_data", "place_timeline", "RING_METRES"]
 
-METRIC_CRS = "EPSG:32651"
 RING_METRES = (50, 100, 150)
-_COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
-            "grid_code", "repeat_of")
 _RATED = RATED
 
 
@@ -206,8 +204,6 @@ class PlaceTimeline:
 
 def place_timeline(store: Store, intervention_id: int) -> PlaceTimeline:
     """The history of the place(s) of an intervention: counts and satisfaction per month, every intervention there."""
-    from minqing.interventions.registry import list_interventions
-
     iv = get_intervention(store, intervention_id)
     data = load_effect_data(store, _leaves(iv))
     tk, links = data.tickets, data.links
@@ -231,23 +227,18 @@ def place_timeline(store: Store, intervention_id: int) -> PlaceTimeline:
 
 
 def _same_place_ids(store: Store, iv: Intervention) -> list[int]:
+    """The ids of the other interventions sharing one of ``iv``'s targets."""
     _, targets = store.read_interventions()
     mine = set(map(tuple, iv.targets))
+    if not mine or targets.empty:
+        return []
     shared = targets[[(a, b) in mine for a, b in zip(targets["target_type"], targets["target_id"])]]
     return sorted(set(shared["intervention_id"].astype(int)) - {int(iv.intervention_id)})
 
 
 def _same_place(store: Store, iv: Intervention) -> list[tuple[str, pd.Timestamp, set]]:
     """(name, start, leaf categories) of the other interventions sharing one of ``iv``'s targets, by start date."""
-    from minqing.interventions.registry import get_intervention
-    from minqing.interventions.registry import list_interventions
-
-    _, targets = store.read_interventions()
-    mine = set(map(tuple, iv.targets))
-    if not mine or targets.empty:
-        return []
-    shared = targets[[(a, b) in mine for a, b in zip(targets["target_type"], targets["target_id"])]]
-    ids = set(shared["intervention_id"].astype(int)) - {int(iv.intervention_id)}
+    ids = _same_place_ids(store, iv)
     if not ids:
         return []
     rows = list_interventions(store)
@@ -264,8 +255,6 @@ def evaluate_all(store: Store, *, ring_m: int = 150, before_months: int = 12) ->
     dict
         intervention_id -> InterventionEvaluation, or the EffectError that explains why there is none.
     """
-    from minqing.interventions.registry import list_interventions
-
     data = load_effect_data(store)
     out = {}
     for iid in list_interventions(store)["intervention_id"].astype(int):
@@ -321,13 +310,7 @@ def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months, until=N
         counts = np.bincount(t_idx[mask], minlength=n_days)[:n_days]
         return pd.Series(counts, index=pd.date_range(day0, periods=n_days, freq="D"))
 
-    mx, my = tk["mx"].to_numpy(), tk["my"].to_numpy()
-    in_ring = np.zeros(len(tk), bool)
-    if not ring_geom.is_empty:
-        x0, y0, x1, y1 = ring_geom.bounds
-        near = np.flatnonzero((mx >= x0) & (mx <= x1) & (my >= y0) & (my <= y1))
-        in_ring[near] = shapely.contains_xy(ring_geom, mx[near], my[near])
-        in_ring &= ~treated
+    in_ring = _in_ring(ring_geom, tk, treated)
 
     ctype, controls, cmask = _controls(iv, data.targets, tk, links, problem & before, treated, target_geom, ring_m,
                                        places, grids, cats)
@@ -354,80 +337,6 @@ def _evaluate(iv: Intervention, data: EffectData, ring_m, before_months, until=N
                                   ring_m)
 
 
-def _metric_xy(tk: pd.DataFrame) -> np.ndarray:
-    lon = tk["lon"].to_numpy(float)
-    lat = tk["lat"].to_numpy(float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    out = np.full((len(tk), 2), np.nan)
-    if ok.any():
-        from pyproj import Transformer
-
-        x, y = Transformer.from_crs(4326, METRIC_CRS, always_xy=True).transform(lon[ok], lat[ok])
-        out[ok, 0], out[ok, 1] = x, y
-    return out
-
-
-def _cell_int(cell: str) -> int:
-    s = str(cell)
-    return int(s) if s.isdigit() else h3.str_to_int(s)
-
-
-def _targets(iv: Intervention, kind: str) -> list[str]:
-    return [b for a, b in iv.targets if a == kind]
-
-
-def _treated_mask(iv: Intervention, tk: pd.DataFrame, links: pd.DataFrame) -> np.ndarray:
-    mask = np.zeros(len(tk), bool)
-    pl = _targets(iv, "place")
-    if pl:
-        mask[links.loc[links["place_id"].isin(pl), "row"].to_numpy()] = True
-    gr = _targets(iv, "grid")
-    if gr:
-        mask |= tk["grid_code"].isin(gr).to_numpy()
-    cells = [_cell_int(c) for c in _targets(iv, "cell")]
-    if cells:
-        mask |= _in_cells(tk["h3_cell"], cells)
-    return mask
-
-
-def _in_cells(ticket_cells: pd.Series, cells: list[int]) -> np.ndarray:
-    arr = ticket_cells.astype("int64").to_numpy()
-    mask = np.zeros(len(arr), bool)
-    uniq = np.unique(arr[arr > 0])
-    for res in {h3.api.basic_int.get_resolution(c) for c in cells}:
-        parents = np.array([h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq], dtype="int64")
-        hit = uniq[np.isin(parents, [c for c in cells if h3.api.basic_int.get_resolution(c) == res])]
-        mask |= np.isin(arr, hit)
-    return mask
-
-
-def _place_geoms(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    m = places.to_crs(METRIC_CRS)
-    width = m["radius_m"].fillna(m["buffer_m"]).fillna(0).astype(float).clip(lower=1)
-    geom = m.geometry.copy()
-    pts = ~m.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    geom[pts] = m.geometry[pts].buffer(width[pts])
-    return gpd.GeoSeries(geom.values, index=places["place_id"].astype(str).values, crs=METRIC_CRS)
-
-
-def _target_geometry(iv: Intervention, places, grids):
-    parts = []
-    pl = _targets(iv, "place")
-    if pl:
-        g = _place_geoms(places[places["place_id"].astype(str).isin(pl)])
-        parts += list(g.values)
-    gr = _targets(iv, "grid")
-    if gr:
-        parts += list(grids[grids["code"].isin(gr)].to_crs(METRIC_CRS).geometry.values)
-    for c in _targets(iv, "cell"):
-        ring = h3.cell_to_boundary(h3.int_to_str(_cell_int(c)))
-        poly = shapely.Polygon([(lng, lat) for lat, lng in ring])
-        parts.append(gpd.GeoSeries([poly], crs=4326).to_crs(METRIC_CRS).iloc[0])
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(parts)
-
-
 def _new_channels(channel: pd.Series, mask, before, after) -> list[str]:
     b = channel[mask & before].value_counts()
     a = channel[mask & after].value_counts()
@@ -438,73 +347,3 @@ def _new_channels(channel: pd.Series, mask, before, after) -> list[str]:
         if share_b < 0.05 and n_a / na >= 0.20:
             new.append(str(ch))
     return new
-
-
-def _mix(keys: pd.Series, cats: pd.Series, levels) -> pd.DataFrame:
-    return pd.crosstab(keys, cats).reindex(columns=levels, fill_value=0)
-
-
-def _controls(iv, all_targets, tk, links, base_before, treated, target_geom, ring_m, places, grids, cats):
-    """Pick the controls; return (type, table, ticket mask)."""
-    ctype = "place" if _targets(iv, "place") else "grid" if _targets(iv, "grid") else "cell"
-    n_targets = max(1, len(_targets(iv, ctype)))
-    k = max(5, n_targets)
-    cat_key = tk["category"] if cats else tk["category"].map(lambda c: category_at_level(c, 1))
-    levels = list(cats) if cats else sorted(cat_key.unique())
-    zone = target_geom.buffer(ring_m)
-    taken = set(all_targets.loc[all_targets["target_type"] == ctype, "target_id"].astype(str))
-
-    if ctype == "place":
-        geoms = _place_geoms(places)
-        cand = [p for p in geoms.index if p not in taken and not geoms[p].intersects(zone)]
-        names = dict(zip(places["place_id"].astype(str), places["name"]))
-        lk = links[links["place_id"].isin(cand)]
-        rows, unit = lk["row"].to_numpy(), lk["place_id"].to_numpy()
-    elif ctype == "grid":
-        gm = grids.to_crs(METRIC_CRS)
-        cand = [c for c, g in zip(gm["code"], gm.geometry) if c not in taken and not g.intersects(zone)]
-        names = dict(zip(grids["code"], grids["name"]))
-        rows = np.flatnonzero(tk["grid_code"].isin(cand).to_numpy())
-        unit = tk["grid_code"].to_numpy()[rows]
-    else:
-        res = h3.api.basic_int.get_resolution(_cell_int(_targets(iv, "cell")[0]))
-        cells = tk["h3_cell"].astype("int64").to_numpy()
-        uniq = np.unique(cells[cells > 0])
-        parent = dict(zip(uniq, (h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq)))
-        rows = np.flatnonzero(cells > 0)
-        unit_int = np.array([parent[c] for c in cells[rows]], dtype="int64")
-        treated_cells = {_cell_int(c) for c in _targets(iv, "cell")} | {_cell_int(t) for t in taken if t}
-        centre = {u: shapely.Point(h3.cell_to_latlng(h3.int_to_str(int(u)))[::-1]) for u in np.unique(unit_int)}
-        cg = gpd.GeoSeries(list(centre.values()), index=list(centre.keys()), crs=4326).to_crs(METRIC_CRS)
-        cand = [u for u, g in cg.items() if u not in treated_cells and not g.within(zone)]
-        unit = np.array([h3.int_to_str(int(u)) for u in unit_int], dtype=object)
-        cand = [h3.int_to_str(int(u)) for u in cand]
-        names = {c: c for c in cand}
-
-    sel = base_before[rows] & ~treated[rows]
-    before_units = pd.Series(unit[sel])
-    b_t = float((base_before & treated).sum()) / n_targets
-    mix_t = _mix(pd.Series(np.zeros((base_before & treated).sum(), int)), cat_key[base_before & treated].reset_index(drop=True), levels).sum()
-    if before_units.empty:
-        return ctype, _empty_controls(), np.zeros(len(tk), bool)
-    mix_c = _mix(before_units, cat_key.to_numpy()[rows[sel]], levels) if len(levels) else None
-    mix_c = mix_c.loc[mix_c.index.isin(cand)]
-    baseline = mix_c.sum(axis=1)
-    mc = mix_c.to_numpy(float)
-    mt = mix_t.reindex(levels, fill_value=0).to_numpy(float)
-    cos = (mc @ mt) / np.maximum(np.linalg.norm(mc, axis=1) * max(np.linalg.norm(mt), 1e-12), 1e-12)
-    score = np.abs(np.log((baseline.to_numpy() + 1) / (b_t + 1))) + (1 - cos)
-    table = pd.DataFrame({"unit_type": ctype, "unit_id": baseline.index.astype(str),
-                          "name": [str(names.get(u, u)) for u in baseline.index],
-                          "baseline": baseline.to_numpy().astype(int), "score": score})
-    table = table[table["baseline"] >= 1].sort_values(["score", "unit_id"]).head(k).reset_index(drop=True)
-    chosen = set(table["unit_id"])
-    mask = np.zeros(len(tk), bool)
-    mask[rows[np.isin(unit.astype(str), list(chosen)) & ~treated[rows]]] = True
-    return ctype, table, mask
-
-
-def _empty_controls() -> pd.DataFrame:
-    return pd.DataFrame({"unit_type": pd.Series(dtype=str), "unit_id": pd.Series(dtype=str),
-                         "name": pd.Series(dtype=str), "baseline": pd.Series(dtype="int64"),
-                         "score": pd.Series(dtype=float)})

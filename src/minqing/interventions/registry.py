@@ -137,7 +137,7 @@ def _save(store: Store, iv: Intervention, before: dict | None, by: str | None, a
     after.pop("intervention_id", None)
     change = json.dumps({"action": action, "before": before, "after": after}, ensure_ascii=False)
     iid = store.save_intervention(row, targets, by, change)
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     audit(store, by or "cli", f"intervention_{action}", target=str(iid), detail={"name": iv.name, "type": iv.type})
     return iid

@@ -4,7 +4,7 @@ Not from a URL, not from a widget: the page runs nothing but this form until
 someone has signed in (``app.py`` calls :func:`signed_in_user` before
 ``st.navigation``, so no page, download or map frame exists before that). Every
 run re-reads the account, so a disabled account or a changed scope takes effect
-at once, and a session idle for longer than ``accounts.SESSION_HOURS`` ends.
+at once, and a session idle for longer than ``minqing.signin.SESSION_HOURS`` ends.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def _user_of(account) -> User:
 
 
 def _session_user(lg: str) -> User | None:
-    from minqing.accounts import SESSION_HOURS, get_account
+    from minqing.accounts import get_account
+    from minqing.signin import SESSION_HOURS
 
     state = st.session_state.get(_STATE)
     if not state:
@@ -75,7 +76,8 @@ def _session_user(lg: str) -> User | None:
 
 
 def _form(lg: str) -> None:
-    from minqing.accounts import authenticate, list_users
+    from minqing.accounts import list_users
+    from minqing.signin import authenticate
 
     st.title(t("signin.title", lg))
     st.caption(t("signin.hint", lg))
@@ -98,7 +100,7 @@ def _form(lg: str) -> None:
 
 
 def _end(reason: str) -> None:
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     state = st.session_state.pop(_STATE, None)
     if state:
@@ -125,7 +127,7 @@ def sign_out_box(user: User, lg: str) -> None:
 
 
 def _oidc_user(lg: str) -> User:
-    from minqing.accounts import audit
+    from minqing.audit import audit
     from minqing.oidc import oidc_settings, user_from_claims
 
     settings = oidc_settings()

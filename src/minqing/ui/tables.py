@@ -132,7 +132,7 @@ def export_bytes(rows: pd.DataFrame, lang: str, fmt: str) -> bytes:
 
 
 def _export_bytes(fetch, lang: str, fmt: str, stem: str = "tickets") -> bytes:
-    from minqing.accounts import audit
+    from minqing.audit import audit
     from minqing.auth import require
     from minqing.ui.cache import data
     from minqing.ui.components import current_user_state

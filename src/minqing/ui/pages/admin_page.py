@@ -129,7 +129,7 @@ def _act(lg, done_key, fn, *args) -> None:
 
 
 def _audit(store, user, lg: str) -> None:
-    from minqing.accounts import read_audit
+    from minqing.audit import read_audit
 
     log = read_audit(store, limit=2_000)
     shown = pd.DataFrame({
@@ -200,7 +200,7 @@ def _known(key: str, fallback: str, lg: str) -> str:
 
 
 def _audit_csv(shown: pd.DataFrame, actor: str) -> bytes:
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     audit(data.current_store(), actor, "export", target="audit_log.csv", rows=len(shown), masked=True)
     return to_csv_bytes(shown)

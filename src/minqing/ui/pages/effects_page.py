@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from minqing.analysis.effects import EffectError
+from minqing.analysis.effect_results import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
 from minqing.i18n import fmt_date, fmt_float, t
 from minqing.model import CHANNELS

@@ -175,7 +175,7 @@ def _show_report(store, report: dict, user, lg) -> None:
 
 def _quarantine_csv(store, import_id: str, masked: bool, actor: str = "") -> bytes:
     """The quarantined rows: original columns plus the reason, ready to fix and re-import."""
-    from minqing.accounts import audit
+    from minqing.audit import audit
 
     frame = quarantine_frame(store, import_id, include_resolved=True, masked=masked)
     audit(store, actor or "app", "export", target=f"quarantine:{import_id}", rows=len(frame), masked=masked)

@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from minqing.accounts import audit
+from minqing.audit import audit
 from minqing.auth import can
 from minqing.citytime import timezone_names
 from minqing.errors import MinqingError

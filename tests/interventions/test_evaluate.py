@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from minqing.analysis.effect_results import EffectError
 from minqing.interventions.evaluate import evaluate_intervention
-from minqing.analysis.effects import EffectError
 from minqing.store import open_store
 
 

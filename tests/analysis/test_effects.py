@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minqing.analysis.effects import EffectError, daily_counts, evaluate_counts, rate_ratio
+from minqing.analysis.effect_bins import daily_counts
+from minqing.analysis.effect_models import rate_ratio
+from minqing.analysis.effect_results import EffectError
+from minqing.analysis.effects import evaluate_counts
 from minqing.i18n import t
 
 DAYS = pd.date_range("2024-01-01", periods=3 * 365, freq="D")
