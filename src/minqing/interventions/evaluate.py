@@ -48,8 +48,6 @@ __all__ = ["InterventionEvaluation", "EffectData", "evaluate_intervention", "eva
 
 METRIC_CRS = "EPSG:32651"
 RING_METRES = (50, 100, 150)
-_COLUMNS = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
-            "grid_code", "repeat_of")
 _RATED = RATED
 
 
@@ -91,8 +89,9 @@ class EffectData:
     Attributes
     ----------
     tickets : DataFrame
-        source_id, received_at, channel, kind, category, satisfaction, lon, lat, h3_cell,
-        grid_code, repeat_of, plus ``day`` (local calendar day) and ``mx``/``my`` (metres, UTM 51N).
+        source_id, received_at, channel, kind, category, satisfaction, lon, lat, h3_cell
+        (nullable Int64, ``<NA>`` when unlocated), grid_code, repeat_of, plus ``day`` (local
+        calendar day) and ``mx``/``my`` (metres, UTM 51N).
     links : DataFrame
         place_id and ``row``, the position of the linked ticket in ``tickets``.
     first, last : Timestamp
@@ -391,7 +390,7 @@ def _treated_mask(iv: Intervention, tk: pd.DataFrame, links: pd.DataFrame) -> np
 
 
 def _in_cells(ticket_cells: pd.Series, cells: list[int]) -> np.ndarray:
-    arr = ticket_cells.astype("int64").to_numpy()
+    arr = ticket_cells.to_numpy(dtype="int64", na_value=-1)  # the store's <NA>: no cell
     mask = np.zeros(len(arr), bool)
     uniq = np.unique(arr[arr > 0])
     for res in {h3.api.basic_int.get_resolution(c) for c in cells}:
@@ -468,7 +467,7 @@ def _controls(iv, all_targets, tk, links, base_before, treated, target_geom, rin
         unit = tk["grid_code"].to_numpy()[rows]
     else:
         res = h3.api.basic_int.get_resolution(_cell_int(_targets(iv, "cell")[0]))
-        cells = tk["h3_cell"].astype("int64").to_numpy()
+        cells = tk["h3_cell"].to_numpy(dtype="int64", na_value=-1)  # the store's <NA>: no cell
         uniq = np.unique(cells[cells > 0])
         parent = dict(zip(uniq, (h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq)))
         rows = np.flatnonzero(cells > 0)
