@@ -114,6 +114,8 @@ RESOLVED = _vocab(
     Term("partly", "部分解决", "Partly solved"),
     Term("not", "未解决", "Not solved"),
 )
+FOLLOWED_UP = ("solved", "partly", "not")
+"""Follow-up answers of an order followed up with an answer: the denominator of 解决率 ("solved" is the numerator)."""
 
 SATISFACTION = _vocab(
     Term("satisfied", "满意", "Satisfied"),

@@ -145,3 +145,26 @@ def test_hospital_first_fix_gets_its_own_verdict(demo):
     assert any(c.key == "effects.caveat_other_interventions" and meeting.intervention.name in c.params["names"]
                for c in meeting.result.caveats + r.caveats)
     assert meeting.result.verdict == "improved"
+
+
+def test_a_cell_target_evaluates_with_unlocated_tickets(demo_store_url, tmp_path):
+    """The store gives an unlocated ticket's h3_cell as <NA> (the storage contract); evaluations take it."""
+    import sqlite3
+
+    import h3
+
+    from minqing.config import sqlite_path
+    from minqing.interventions.evaluate import load_effect_data
+    from minqing.interventions.registry import Intervention, add_intervention
+
+    copy = tmp_path / "demo_copy.sqlite"
+    with sqlite3.connect(sqlite_path(demo_store_url)) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with open_store(f"sqlite:///{copy}") as store:
+        cells = load_effect_data(store).tickets["h3_cell"]
+        assert str(cells.dtype) == "Int64" and cells.isna().any()
+        busiest = h3.api.basic_int.cell_to_parent(int(cells.dropna().value_counts().index[0]), 8)
+        iid = add_intervention(store, Intervention(name="网格整治", type="joint_meeting", start_date="2025-10-01",
+                                                   targets=(("cell", h3.int_to_str(busiest)),)))
+        ev = evaluate_intervention(store, iid)
+    assert ev.result.verdict and ev.result.after.end > ev.result.before.start

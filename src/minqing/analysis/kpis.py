@@ -3,8 +3,9 @@
 Two steps, both pure:
 
 1. :func:`kpi_counts` turns tickets into per-month counts (numerators and
-   denominators).  Stores compute the same table in SQL
-   (``Store.kpi_counts``) so the dashboard never loads a million tickets.
+   denominators).  It is the reference implementation of
+   ``Store.kpi_counts``: stores compute the same table in SQL so the
+   dashboard never loads a million tickets.
 2. :func:`kpi_board` turns those counts into the five rates of one month with
    their change against last month and the same month last year.
 
@@ -16,10 +17,11 @@ response rate 响应率
     :data:`RESPONSE_HOURS` hours before ``as_of``).
 resolution rate 解决率
     tickets followed up as ``solved`` / tickets followed up with an answer
-    (solved, partly or not).  ``partly`` is reported separately
-    (:attr:`Kpi.partly`), not counted as solved.
+    (:data:`minqing.model.FOLLOWED_UP`: solved, partly or not).  ``partly``
+    is reported separately (:attr:`Kpi.partly`), not counted as solved.
 satisfaction rate 满意率
-    (满意 + 基本满意) / rated tickets; unrated tickets are left out.
+    (满意 + 基本满意, :data:`minqing.model.SATISFIED`) / rated tickets
+    (:data:`minqing.model.RATED`); unrated tickets are left out.
 on-time rate 按时办结率
     tickets closed by their due time / (closed tickets with a due time +
     open tickets already past their due time at ``as_of``).  Tickets with no
@@ -37,7 +39,7 @@ import pandas as pd
 
 from minqing.citytime import localize
 from minqing.errors import MinqingError
-from minqing.model import PROACTIVE_CHANNELS, RATED, SATISFIED, TIMEZONE
+from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED, TIMEZONE
 
 RESPONSE_HOURS = 24
 """The response standard: a response within this many hours counts as in time."""
@@ -238,7 +240,7 @@ def _kpi_counts(t: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "tickets": np.ones(len(t), dtype="int64"),
             "response_due": responded | (received <= as_of - standard),
             "responded_in_time": responded & ((t["responded_at"] - t["received_at"]) <= standard),
-            "followed_up": resolved.isin(["solved", "partly", "not"]),
+            "followed_up": resolved.isin(FOLLOWED_UP),
             "solved": resolved.eq("solved"),
             "partly": resolved.eq("partly"),
             "rated": satisfaction.isin(RATED),

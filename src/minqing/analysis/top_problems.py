@@ -11,8 +11,9 @@ grid still shows; :attr:`TopProblems.table` says which is which in
 ``where_type``.  A ticket linked to two places counts at both.
 
 Counts come in as a table (month, place_id, grid_code, category, tickets,
-problems) from :func:`problem_counts` (pure pandas) or
-``Store.problem_counts`` (SQL); :func:`top_problems` ranks one month.
+problems) from :func:`problem_counts` (pure pandas, the reference
+implementation of ``Store.problem_counts``) or ``Store.problem_counts`` (SQL);
+:func:`top_problems` ranks one month.
 ``problems`` deduplicates repeat calls: a ticket whose ``repeat_of`` is set
 counts as a ticket, not as a new problem.
 """
@@ -27,7 +28,7 @@ import pandas as pd
 from minqing.analysis.channel_mix import channel_surges, surge_label
 from minqing.analysis.kpis import KpiError, month_key, shift_month
 from minqing.analysis.trends import TRENDS, trend
-from minqing.model import PLACE_KINDS, TIMEZONE, category_at_level, category_path
+from minqing.model import PLACE_KINDS, category_at_level, category_path
 
 
 COUNT_COLUMNS = ("month", "place_id", "grid_code", "category", "tickets", "problems")
@@ -73,7 +74,8 @@ def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2, b
     Parameters
     ----------
     tickets : DataFrame
-        With ``source_id``, ``received_at``, ``grid_code``, ``category`` and
+        With ``source_id``, ``received_at`` (timestamps in the city's zone: a ticket
+        counts in the month it was received there), ``grid_code``, ``category`` and
         ``repeat_of`` (missing when the ticket is not a repeat call).
     links : DataFrame
         (source_id, place_id) links, as from ``Store.read_ticket_places``.
@@ -106,7 +108,7 @@ def _problem_counts(tickets, links, level, by_channel=False):
     t = pd.DataFrame(
         {
             "source_id": tickets["source_id"].astype("object"),
-            "month": tickets["received_at"].dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m").astype("object"),
+            "month": tickets["received_at"].dt.strftime("%Y-%m").astype("object"),  # the times' own (the city's) zone
             "grid_code": tickets["grid_code"].astype("object"),
             "category": tickets["category"].astype("object"),
             "problems": tickets["repeat_of"].isna().astype("int64"),

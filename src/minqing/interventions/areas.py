@@ -66,7 +66,7 @@ def _treated_mask(iv: Intervention, tk: pd.DataFrame, links: pd.DataFrame) -> np
 
 
 def _in_cells(ticket_cells: pd.Series, cells: list[int]) -> np.ndarray:
-    arr = ticket_cells.astype("int64").to_numpy()
+    arr = ticket_cells.to_numpy(dtype="int64", na_value=-1)  # the store's <NA>: no cell
     mask = np.zeros(len(arr), bool)
     uniq = np.unique(arr[arr > 0])
     for res in {h3.api.basic_int.get_resolution(c) for c in cells}:

@@ -89,8 +89,9 @@ class EffectData:
     Attributes
     ----------
     tickets : DataFrame
-        source_id, received_at, channel, kind, category, satisfaction, lon, lat, h3_cell,
-        grid_code, repeat_of, plus ``day`` (local calendar day) and ``mx``/``my`` (metres, UTM 51N).
+        source_id, received_at, channel, kind, category, satisfaction, lon, lat, h3_cell
+        (nullable Int64, ``<NA>`` when unlocated), grid_code, repeat_of, plus ``day`` (local
+        calendar day) and ``mx``/``my`` (metres, UTM 51N).
     links : DataFrame
         place_id and ``row``, the position of the linked ticket in ``tickets``.
     first, last : Timestamp

@@ -1,4 +1,11 @@
-"""The store interface every backend implements."""
+"""The store interface every backend implements.
+
+Every method a backend must provide is abstract, so an unfinished backend cannot be
+instantiated. What the reads return (columns, dtypes, missing values) is the contract
+of :mod:`minqing.store.contract`; what the aggregates return is defined by their pandas
+reference in :mod:`minqing.store.reference`. The few concrete methods here (time zone,
+city categories, data version) are built on :meth:`Store.get_meta` / :meth:`Store.set_meta`.
+"""
 
 from __future__ import annotations
 
@@ -158,7 +165,11 @@ class Store(ABC):
 
     @abstractmethod
     def read_tickets(self, where: TicketFilter | None = None) -> pd.DataFrame:
-        """Return tickets matching ``where`` with times as local timestamps."""
+        """Return tickets matching ``where`` with times as local timestamps.
+
+        Ordered by received time and source id (descending with ``newest_first``); the
+        columns and their missing values are :data:`minqing.store.contract.TICKETS`.
+        """
 
     @abstractmethod
     def count_where(self, where: TicketFilter | None = None) -> int:
@@ -166,14 +177,23 @@ class Store(ABC):
 
     @abstractmethod
     def read_ticket_places(self, place_ids: list[str] | None = None) -> pd.DataFrame:
-        """Return (source_id, place_id) links."""
+        """Return (source_id, place_id) links (of these places, or all), ordered by source_id, place_id."""
+
+    @abstractmethod
+    def read_ticket_places_where(self, where: TicketFilter | None = None) -> pd.DataFrame:
+        """Return (source_id, place_id) links of the tickets matching ``where``, in no particular order.
+
+        Reference: :func:`minqing.store.reference.ticket_places_where`.
+        """
 
     @abstractmethod
     def count_tickets(self, level: str, where: TicketFilter | None = None, by_channel: bool = False) -> pd.DataFrame:
         """Return ticket counts per unit code of ``level`` as columns (code, tickets).
 
         With ``by_channel`` one row per unit and channel: (code, channel, tickets).
-        ``where.channels`` restricts the channels counted.
+        ``where.channels`` restricts the channels counted; ``code`` is missing for the
+        tickets linked to no unit of ``level``. Reference:
+        :func:`minqing.store.reference.count_tickets`.
         """
 
     @abstractmethod
@@ -184,32 +204,24 @@ class Store(ABC):
     def ticket_count(self) -> int:
         """Return the number of stored tickets."""
 
-    # -- meeting-view aggregates (backends override these with SQL) ---------------------
+    # -- the dashboard's aggregates (references: minqing.store.reference) -------------------
+    @abstractmethod
     def kpi_counts(self, where: TicketFilter | None, as_of) -> pd.DataFrame:
-        """Return KPI numerators and denominators per month (see :func:`minqing.analysis.kpis.kpi_counts`)."""
-        from dataclasses import replace
+        """Return KPI numerators and denominators per month of the tickets matching ``where``.
 
-        from minqing.analysis.kpis import kpi_counts
+        ``month`` ("YYYY-MM", local) and :data:`minqing.analysis.kpis.COUNT_COLUMNS`
+        (int64), one row per month with tickets; what is due is judged at ``as_of``
+        (naive: local). Reference: :func:`minqing.store.reference.kpi_counts`.
+        """
 
-        where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
-        return kpi_counts(self.read_tickets(where), as_of)
-
+    @abstractmethod
     def problem_counts(self, where: TicketFilter | None = None, by_channel: bool = False) -> pd.DataFrame:
         """Return tickets and problems per month x (place or grid) x full category.
 
-        See :func:`minqing.analysis.top_problems.problem_counts` (level 3 here;
-        regroup with :func:`minqing.analysis.top_problems.roll_up`). With
-        ``by_channel`` also per channel (a ``channel`` column).
+        Regroup with :func:`minqing.analysis.top_problems.roll_up`. With ``by_channel``
+        also per channel (a ``channel`` column). Reference:
+        :func:`minqing.store.reference.problem_counts`.
         """
-        from dataclasses import replace
-
-        from minqing.analysis.top_problems import problem_counts
-
-        where = replace(where or TicketFilter(), columns=None, limit=None, offset=0)
-        tickets = self.read_tickets(where)
-        links = self.read_ticket_places()
-        return problem_counts(tickets, links[links["source_id"].isin(tickets["source_id"])], level=3,
-                              by_channel=by_channel)
 
     # -- interventions -------------------------------------------------------------
     @abstractmethod
@@ -220,34 +232,27 @@ class Store(ABC):
     def read_interventions(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return (interventions, targets)."""
 
+    @abstractmethod
     def save_intervention(self, intervention: dict, targets: pd.DataFrame, changed_by: str | None,
                           change: str) -> int:
         """Insert or update one intervention, its targets and one history row in one transaction.
 
         ``intervention["intervention_id"]`` None inserts with a new id. Returns the id.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def read_intervention_history(self, intervention_id: int | None = None) -> pd.DataFrame:
         """Return (intervention_id, changed_at, changed_by, change) rows, oldest first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_effect_tickets(self, categories: tuple[str, ...] | None, start) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return (tickets, place links) received from ``start`` in the exact ``categories`` (all when None).
 
-        Tickets have source_id, received_at (local), channel, kind, category,
-        satisfaction, lon, lat, h3_cell, grid_code, repeat_of.
+        Tickets have :data:`minqing.store.contract.EFFECT_TICKET_COLUMNS` (source_id,
+        received_at (local), channel, kind, category, satisfaction, lon, lat, h3_cell,
+        grid_code, repeat_of) with the types of ``read_tickets``. Reference:
+        :func:`minqing.store.reference.effect_tickets`.
         """
-        cols = ("source_id", "received_at", "channel", "kind", "category", "satisfaction", "lon", "lat", "h3_cell",
-                "grid_code", "repeat_of")
-        where = TicketFilter(start=start, categories=categories, columns=cols)
-        return self.read_tickets(where), self.read_ticket_places_where(where)
-
-    def read_ticket_places_where(self, where: TicketFilter | None = None) -> pd.DataFrame:
-        """Return (source_id, place_id) links of the tickets matching ``where``."""
-        links = self.read_ticket_places()
-        ids = self.read_tickets(TicketFilter(**{**(where.__dict__ if where else {}), "columns": ("source_id",)}))
-        return links[links["source_id"].isin(ids["source_id"])]
 
     # -- accounts and the audit log (minqing.accounts; not ticket data: no data_version bump) --
     @abstractmethod
@@ -288,13 +293,13 @@ class Store(ABC):
         """
 
     # -- imports (minqing.ingest) -------------------------------------------------------
+    @abstractmethod
     def read_source_hashes(self) -> pd.Series:
         """Return the stored source-row hash of every ticket (index ``source_id``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_tickets_by_ids(self, source_ids) -> pd.DataFrame:
         """Return the stored tickets with these source ids."""
-        raise NotImplementedError
 
     @abstractmethod
     def import_lock(self, holder: str = "", wait: float = 600.0, on_wait=None):
@@ -307,18 +312,18 @@ class Store(ABC):
         """Copy one import staged by :mod:`minqing.ingest.stage` into the store in one transaction."""
         raise NotImplementedError
 
+    @abstractmethod
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
         """Return quarantined rows with their original row and reason."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_import_reports(self, limit: int = 50) -> list[dict]:
         """Return stored import reports, newest first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_ticket_changes(self, source_id: str | None = None) -> pd.DataFrame:
         """Return the recorded changes of tickets updated by later imports."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:
         """Replace the link columns and place links of stored tickets."""
-        raise NotImplementedError

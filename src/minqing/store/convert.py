@@ -2,7 +2,9 @@
 
 Shared by all store implementations so they agree on types: times are UTC
 epoch seconds on disk and tz-aware timestamps in the city's time zone in memory;
-geometries are WKB on disk and shapely objects in EPSG:4326 in memory.
+geometries are WKB on disk and shapely objects in EPSG:4326 in memory; missing
+integer ids are SQL NULL on disk and ``<NA>`` of a nullable ``Int64`` column in
+memory (the conventions of :mod:`minqing.store.contract`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from minqing.model import TICKET_TIME_COLUMNS, TIMEZONE
+from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS, TIMEZONE
+
+NULLABLE_INT_COLUMNS = ("grid_uid", "h3_cell")
+"""Ticket columns of integers that may be missing (64-bit H3 cells: never through float)."""
+_TICKET_TEXT = frozenset(TICKET_COLUMNS) - set(TICKET_TIME_COLUMNS) - set(NULLABLE_INT_COLUMNS) - {"lon", "lat"}
+NULL_INT = -1
+"""What :func:`ticket_select` reads a missing nullable integer as, on its way to ``<NA>`` (no id is negative)."""
 
 
 def times_to_epoch(values: pd.Series, tz: str = TIMEZONE) -> list:
@@ -69,3 +77,35 @@ def column_values(df: pd.DataFrame, column: str, tz: str = TIMEZONE) -> list:
 def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str], tz: str = TIMEZONE) -> list[tuple]:
     """Return the rows of ``df`` as tuples in ``columns`` order, ready for executemany (naive times local in ``tz``)."""
     return list(zip(*(column_values(df, c, tz) for c in columns), strict=True)) if len(df) else []
+
+
+def ticket_select(columns, prefix: str = "") -> list[str]:
+    """Return the SQL select expressions of ticket ``columns`` that :func:`ticket_frame` expects.
+
+    Integers with NULLs would come back as float64 and lose H3 bits: they are read as
+    :data:`NULL_INT` instead. ``prefix`` qualifies the columns (e.g. ``"t."``).
+    """
+    return [f"COALESCE({prefix}{c}, {NULL_INT}) AS {c}" if c in NULLABLE_INT_COLUMNS else f"{prefix}{c}"
+            for c in columns]
+
+
+def ticket_frame(df: pd.DataFrame, tz: str = TIMEZONE) -> pd.DataFrame:
+    """Give ticket columns read with :func:`ticket_select` the contract's types, in place; return ``df``.
+
+    Times become timestamps in ``tz`` (NaT when missing), ``grid_uid`` and ``h3_cell``
+    nullable ``Int64`` (``<NA>`` when missing), ``lon`` and ``lat`` float64 (NaN), and
+    text the ``str`` dtype even where a column holds no value (NaN).
+    """
+    for c in df.columns:
+        if c in TICKET_TIME_COLUMNS:
+            df[c] = epoch_to_times(df[c], index=df.index, tz=tz)
+        elif c in _TICKET_TEXT and pd.api.types.is_object_dtype(df[c].dtype):  # no value to infer str from
+            df[c] = df[c].astype("str")
+    for c in NULLABLE_INT_COLUMNS:
+        if c in df.columns:
+            df[c] = df[c].astype("int64").astype("Int64")
+            df.loc[df[c] == NULL_INT, c] = pd.NA
+    for c in ("lon", "lat"):
+        if c in df.columns:
+            df[c] = df[c].astype("float64")
+    return df

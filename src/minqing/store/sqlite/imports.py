@@ -21,8 +21,8 @@ except ImportError:  # not POSIX: imports serialise within one process only
 import numpy as np
 import pandas as pd
 
-from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
-from minqing.store.convert import epoch_to_times, rows
+from minqing.model import TICKET_COLUMNS
+from minqing.store.convert import epoch_to_times, rows, ticket_frame, ticket_select
 from minqing.store.sqlite.util import REBUILD_MIN, secondary_indexes, sql_errors
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
@@ -107,13 +107,11 @@ class IngestMixin:
             con.execute("CREATE TEMP TABLE IF NOT EXISTS _lookup (source_id TEXT PRIMARY KEY) WITHOUT ROWID")
             con.execute("DELETE FROM _lookup")
             con.executemany("INSERT OR IGNORE INTO _lookup VALUES (?)", ((i,) for i in ids))
-            cur = con.execute(f"SELECT {', '.join('t.' + c for c in cols)} FROM tickets t "
+            cur = con.execute(f"SELECT {', '.join(ticket_select(cols, 't.'))} FROM tickets t "
                               "JOIN _lookup l ON l.source_id = t.source_id")
             df = pd.DataFrame(cur.fetchall(), columns=cols)
             con.execute("DELETE FROM _lookup")
-        for c in TICKET_TIME_COLUMNS:
-            df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
-        return df
+        return ticket_frame(df, self.timezone)
 
     def write_import_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
         """Copy one staged import into the store in one transaction (see :mod:`minqing.ingest.stage`).
@@ -253,14 +251,8 @@ class IngestMixin:
 
     def read_ticket_changes(self, source_id: str | None = None) -> pd.DataFrame:
         """Return recorded changes (all, or of one ticket) in the order they were made."""
-        sql = f"SELECT {', '.join(CHANGE_COLUMNS)} FROM ticket_changes"
-        params: list = []
-        if source_id is not None:
-            sql += " WHERE source_id = ?"
-            params.append(str(source_id))
-        df = self._query(sql + " ORDER BY changed_at, rowid", params)
-        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
-        return df
+        return self._read_log(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM ticket_changes", "source_id",
+                              None if source_id is None else str(source_id))
 
     def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:
         """Replace the link columns and place links of stored tickets (one transaction); return the count."""

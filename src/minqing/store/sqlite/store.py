@@ -1,4 +1,11 @@
-"""The embedded store: one SQLite file in WAL mode."""
+"""The embedded store: one SQLite file in WAL mode.
+
+This module holds the connection, migrations, units, places and tickets; the rest of
+:class:`SQLiteStore` is mixed in from its neighbours: :mod:`.aggregates` (the
+dashboard's counts in SQL), :mod:`.interventions`, :mod:`.accounts` and
+:mod:`.imports`. What every method returns is the contract of
+:mod:`minqing.store.contract`.
+"""
 
 from __future__ import annotations
 
@@ -13,38 +20,43 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from minqing.citytime import local_seconds_sql, offset_segments
 from minqing.config import sqlite_path
 from minqing.errors import SchemaVersionError, StoreError
 from minqing.model import (
     CATEGORIES,
     CHANNELS,
-    INTERVENTION_COLUMNS,
     INTERVENTION_TYPES,
     KINDS,
     LEVELS,
     LOCATION_SOURCES,
     PLACE_COLUMNS,
     PLACE_KINDS,
-    RATED,
     RESOLVED,
-    SATISFIED,
     SATISFACTION,
     STATUSES,
     TICKET_COLUMNS,
-    TICKET_TIME_COLUMNS,
     UNIT_COLUMNS,
     UNIT_LEVELS,
 )
 from minqing.store.base import Store, TicketFilter
-from minqing.store.convert import epoch_to_times, rows, times_to_epoch
+from minqing.store.convert import (
+    epoch_to_times,
+    rows,
+    ticket_frame,
+    ticket_select,
+    times_to_epoch,
+)
+from minqing.store.sqlite.accounts import AccountsMixin
+from minqing.store.sqlite.aggregates import AggregatesMixin
 from minqing.store.sqlite.imports import IngestMixin
+from minqing.store.sqlite.interventions import InterventionsMixin
 from minqing.store.sqlite.util import (
     CACHE_KIB,
     REBUILD_MIN,
     is_store_condition,
     secondary_indexes,
     sql_errors,
+    sql_in,
     store_error,
 )
 
@@ -60,29 +72,12 @@ _VOCABS = {
     "intervention_type": INTERVENTION_TYPES,
 }
 _BATCH = 50_000
-USER_COLUMNS = ("name", "role", "grid_codes", "community_codes", "password_hash", "disabled", "failed_count",
-                "locked_until", "password_changed_at", "created_at", "last_sign_in_at")
-USER_TIME_COLUMNS = ("locked_until", "password_changed_at", "created_at", "last_sign_in_at")
-AUDIT_COLUMNS = ("id", "at", "actor", "action", "target", "rows", "masked", "detail")
-_NULLABLE_INTS = ("grid_uid", "h3_cell")
 
 
 def search_pattern(search: str) -> str:
     """Return the LIKE pattern (``ESCAPE '\\'``) of a search: a substring, where ``*`` matches any run of characters."""
     pieces = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in re.split(r"\*+", search)]
     return "%" + "%".join(p for p in pieces if p) + "%"
-
-
-def _sql_list(constants) -> str:
-    """Quote our own vocabulary codes (never user input) as an SQL list."""
-    assert all(str(c).isidentifier() for c in constants), constants
-    return ", ".join(f"'{c}'" for c in constants)
-
-
-def _in(column: str, values, params: list) -> str:
-    values = list(values)
-    params += values
-    return f"{column} IN ({', '.join('?' * len(values)) or 'NULL'})"
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -95,7 +90,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SQLiteStore(IngestMixin, Store):
+class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, Store):
     """Store backed by one SQLite file (WAL journal, foreign keys on).
 
     Parameters
@@ -168,6 +163,16 @@ class SQLiteStore(IngestMixin, Store):
             cur = self._con.execute(sql, params)
             cols = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def _read_log(self, sql: str, key: str, value) -> pd.DataFrame:
+        """Rows of a change log (``sql`` selects them; all, or those whose ``key`` is ``value``), oldest first."""
+        params: list = []
+        if value is not None:
+            sql += f" WHERE {key} = ?"
+            params.append(value)
+        df = self._query(sql + " ORDER BY changed_at, rowid", params)
+        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
+        return df
 
     def schema_version(self) -> int:
         with self._lock:
@@ -361,9 +366,9 @@ class SQLiteStore(IngestMixin, Store):
                     key="error.unit_level",
                     levels=str(level),
                 )
-            clauses.append(_in(f"{p}{level}_code", where.unit_codes, params))
+            clauses.append(sql_in(f"{p}{level}_code", where.unit_codes, params))
         if where.scope_grid_codes is not None or where.scope_community_codes is not None:
-            scope = [_in(f"{p}{level}_code", codes, params)
+            scope = [sql_in(f"{p}{level}_code", codes, params)
                      for level, codes in (("grid", where.scope_grid_codes), ("community", where.scope_community_codes))
                      if codes]
             clauses.append("(" + " OR ".join(scope) + ")" if scope else "0")
@@ -380,9 +385,9 @@ class SQLiteStore(IngestMixin, Store):
             ("satisfaction", where.satisfactions),
         ):
             if values:
-                clauses.append(_in(f"{p}{column}", values, params))
+                clauses.append(sql_in(f"{p}{column}", values, params))
         if where.place_ids:
-            sub = _in("place_id", where.place_ids, params)
+            sub = sql_in("place_id", where.place_ids, params)
             clauses.append(f"{p}source_id IN (SELECT source_id FROM ticket_places WHERE {sub})")
         if where.search:
             like = search_pattern(where.search)
@@ -403,25 +408,14 @@ class SQLiteStore(IngestMixin, Store):
         if unknown:
             raise StoreError(f"unknown ticket column(s) {sorted(unknown)}", key="error.column")
         clause, params = self._where(where)
-        # Integers with NULLs would come back as float64 and lose H3 bits: read -1 instead.
-        select = [f"IFNULL({c}, -1) AS {c}" if c in _NULLABLE_INTS else c for c in cols]
+        select = ticket_select(cols)
         order = "received_at DESC, source_id DESC" if where is not None and where.newest_first else "received_at, source_id"
         page = ""
         if where is not None and where.limit is not None:
             page = " LIMIT ? OFFSET ?"
             params = [*params, int(where.limit), int(where.offset or 0)]
         df = self._query(f"SELECT {', '.join(select)} FROM tickets{clause} ORDER BY {order}{page}", params)
-        for c in TICKET_TIME_COLUMNS:
-            if c in df.columns:
-                df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
-        for c in _NULLABLE_INTS:
-            if c in df.columns:
-                df[c] = df[c].astype("int64").astype("Int64")
-                df.loc[df[c] == -1, c] = pd.NA
-        for c in ("lon", "lat"):
-            if c in df.columns:
-                df[c] = df[c].astype("float64")
-        return df
+        return ticket_frame(df, self.timezone)
 
     def read_ticket_places(self, place_ids=None):
         sql = "SELECT source_id, place_id FROM ticket_places"
@@ -430,17 +424,6 @@ class SQLiteStore(IngestMixin, Store):
             sql += f" WHERE place_id IN ({', '.join('?' * len(place_ids)) or 'NULL'})"
             params = list(place_ids)
         return self._query(sql + " ORDER BY source_id, place_id", params)
-
-    def count_tickets(self, level, where=None, by_channel=False):
-        if level not in UNIT_LEVELS:
-            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
-        clause, params = self._where(where)
-        keys = f"{level}_code, channel" if by_channel else f"{level}_code"
-        return self._query(
-            f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}COUNT(*) AS tickets FROM tickets{clause} "
-            f"GROUP BY {keys} ORDER BY {keys}",
-            params,
-        )
 
     def received_range(self):
         with self._lock:
@@ -454,139 +437,6 @@ class SQLiteStore(IngestMixin, Store):
         with self._lock:
             return self._con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
 
-    # -- meeting-view aggregates (same results as the pure functions, in SQL) -----------------
-    def _local_month(self, column: str) -> str:
-        """SQL for the city-local month ("YYYY-MM") of epoch seconds in ``column`` (any zone, with DST)."""
-        with self._lock:
-            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
-        segments = offset_segments(self.timezone, lo or 0, hi or 0)
-        return f"strftime('%Y-%m', {local_seconds_sql(column, segments)}, 'unixepoch')"
-
-    def kpi_counts(self, where, as_of):
-        from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
-        from minqing.model import PROACTIVE_CHANNELS
-
-        clause, params = self._where(where)
-        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]), self.timezone)[0])
-        std = RESPONSE_HOURS * 3600
-        proactive = _sql_list(PROACTIVE_CHANNELS)
-        flags = {
-            "tickets": "1",
-            "response_due": f"responded_at IS NOT NULL OR received_at <= {as_of_s - std}",
-            "responded_in_time": f"responded_at IS NOT NULL AND responded_at - received_at <= {std}",
-            "followed_up": "resolved IN ('solved', 'partly', 'not')",
-            "solved": "resolved = 'solved'",
-            "partly": "resolved = 'partly'",
-            "rated": f"satisfaction IN ({_sql_list(RATED)})",
-            "satisfied": f"satisfaction IN ({_sql_list(SATISFIED)})",
-            "deadline_due": f"due_at IS NOT NULL AND (closed_at IS NOT NULL OR due_at < {as_of_s})",
-            "closed_on_time": "due_at IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= due_at",
-            "proactive": f"channel IN ({proactive})",
-        }
-        sums = ", ".join(f"SUM(CASE WHEN {flags[c]} THEN 1 ELSE 0 END) AS {c}" for c in COUNT_COLUMNS)
-        month = self._local_month("received_at")
-        df = self._query(f"SELECT {month} AS month, {sums} FROM tickets{clause} GROUP BY 1 ORDER BY 1", params)
-        df["month"] = df["month"].astype("object")
-        for c in COUNT_COLUMNS:
-            df[c] = df[c].astype("int64")
-        return df
-
-    def problem_counts(self, where=None, by_channel=False):
-        clause, params = self._where(where, alias="t")
-        month = self._local_month("t.received_at")
-        chan, keys = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
-        df = self._query(
-            f"SELECT {month} AS month, tp.place_id AS place_id, "
-            f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
-            "COUNT(*) AS tickets, SUM(CASE WHEN t.repeat_of IS NULL THEN 1 ELSE 0 END) AS problems "
-            f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
-            f"GROUP BY {keys} HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY {keys}",
-            params,
-        )
-        for c in ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ()):
-            df[c] = df[c].astype("object")
-        for c in ("tickets", "problems"):
-            df[c] = df[c].astype("int64")
-        return df
-
-    # -- interventions -----------------------------------------------------------------------------
-    def write_interventions(self, interventions, targets):
-        cols = list(INTERVENTION_COLUMNS)
-        with self.transaction() as con:
-            con.executemany(
-                f"INSERT OR REPLACE INTO interventions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                rows(interventions, cols),
-            )
-            ids = [(int(i),) for i in interventions["intervention_id"]]
-            con.executemany("DELETE FROM intervention_targets WHERE intervention_id = ?", ids)
-            con.executemany(
-                "INSERT OR IGNORE INTO intervention_targets (intervention_id, target_type, target_id) VALUES (?, ?, ?)",
-                rows(targets, ["intervention_id", "target_type", "target_id"]),
-            )
-            self._bump(con)
-        return len(interventions)
-
-    def read_interventions(self):
-        iv = self._query(f"SELECT {', '.join(INTERVENTION_COLUMNS)} FROM interventions ORDER BY intervention_id")
-        tg = self._query(
-            "SELECT intervention_id, target_type, target_id FROM intervention_targets "
-            "ORDER BY intervention_id, target_type, target_id"
-        )
-        return iv, tg
-
-    def save_intervention(self, intervention, targets, changed_by, change):
-        cols = [c for c in INTERVENTION_COLUMNS if c != "intervention_id"]
-        values = [intervention.get(c) for c in cols]
-        iid = intervention.get("intervention_id")
-        with self.transaction() as con:
-            if iid is None:
-                cur = con.execute(
-                    f"INSERT INTO interventions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
-                )
-                iid = int(cur.lastrowid)
-            else:
-                iid = int(iid)
-                con.execute(f"UPDATE interventions SET {', '.join(c + ' = ?' for c in cols)} WHERE intervention_id = ?",
-                            [*values, iid])
-            con.execute("DELETE FROM intervention_targets WHERE intervention_id = ?", (iid,))
-            con.executemany(
-                "INSERT OR IGNORE INTO intervention_targets (intervention_id, target_type, target_id) VALUES (?, ?, ?)",
-                [(iid, str(a), str(b)) for a, b in zip(targets["target_type"], targets["target_id"])],
-            )
-            con.execute(
-                "INSERT INTO intervention_history (intervention_id, changed_at, changed_by, change) "
-                "VALUES (?, CAST(strftime('%s', 'now') AS INTEGER), ?, ?)",
-                (iid, changed_by, change),
-            )
-            self._bump(con)
-        return iid
-
-    def read_intervention_history(self, intervention_id=None):
-        sql = "SELECT intervention_id, changed_at, changed_by, change FROM intervention_history"
-        params: list = []
-        if intervention_id is not None:
-            sql += " WHERE intervention_id = ?"
-            params.append(int(intervention_id))
-        df = self._query(sql + " ORDER BY changed_at, rowid", params)
-        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
-        return df
-
-    def read_effect_tickets(self, categories, start):
-        params: list = []
-        cond = (_in("category", categories, params) + " AND " if categories else "") + "received_at >= ?"
-        params.append(times_to_epoch(pd.Series([pd.Timestamp(start)]), self.timezone)[0])
-        cols = ("source_id, received_at, channel, kind, category, satisfaction, lon, lat, IFNULL(h3_cell, -1) AS h3_cell, "
-                "grid_code, repeat_of")
-        tk = self._query(f"SELECT {cols} FROM tickets WHERE {cond}", params)
-        links = self._query(
-            "SELECT tp.source_id, tp.place_id FROM tickets t JOIN ticket_places tp ON tp.source_id = t.source_id "
-            f"WHERE {cond.replace('category', 't.category').replace('received_at', 't.received_at')}", params)
-        tk["received_at"] = epoch_to_times(tk["received_at"], index=tk.index, tz=self.timezone)
-        tk["h3_cell"] = tk["h3_cell"].astype("int64")
-        for c in ("lon", "lat"):
-            tk[c] = tk[c].astype("float64")
-        return tk, links
-
     def read_ticket_places_where(self, where=None):
         clause, params = self._where(where, alias="t")
         return self._query(
@@ -594,96 +444,3 @@ class SQLiteStore(IngestMixin, Store):
             f"{clause}",
             params,
         )
-
-    # -- accounts and the audit log (not ticket data: data_version stays) -----------------------
-    def read_users(self, name: str | None = None):
-        where, params = ("WHERE name = ?", [name]) if name is not None else ("", [])
-        df = self._query(f"SELECT {', '.join(USER_COLUMNS)} FROM users {where} ORDER BY name", params)
-        for c in USER_TIME_COLUMNS:
-            df[c] = epoch_to_times(df[c], index=df.index, tz=self.timezone)
-        df["disabled"] = df["disabled"].astype(bool)
-        df["failed_count"] = df["failed_count"].astype("int64")
-        return df
-
-    def write_user(self, row):
-        unknown = set(row) - set(USER_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
-        cols = list(row)
-        with self.transaction() as con:
-            con.execute(f"INSERT OR REPLACE INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                        [_user_value(c, row[c]) for c in cols])
-
-    def update_user(self, name, **fields):
-        unknown = set(fields) - (set(USER_COLUMNS) - {"name"})
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS[1:])}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
-        if not fields:
-            return
-        cols = list(fields)
-        with self.transaction() as con:
-            cur = con.execute(f"UPDATE users SET {', '.join(c + ' = ?' for c in cols)} WHERE name = ?",
-                              [*(_user_value(c, fields[c]) for c in cols), str(name)])
-            if cur.rowcount == 0:
-                raise StoreError(f"no account named {name!r}; `minqing user list` shows the accounts",
-                                 key="accounts.error_unknown_user", name=str(name))
-
-    def write_audit(self, row):
-        cols = [c for c in AUDIT_COLUMNS if c != "id"]
-        unknown = set(row) - set(cols)
-        if unknown:
-            raise StoreError(f"unknown audit column(s) {sorted(unknown)}; allowed: {', '.join(cols)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
-        values = [_epoch(row.get("at")) if c == "at" else row.get(c) for c in cols]
-        if values[0] is None:
-            values[0] = _epoch(pd.Timestamp.now(tz="UTC"))
-        with self.transaction() as con:
-            con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
-
-    def read_audit(self, limit=1000, actor=None, action=None, since=None):
-        clauses, params = [], []
-        if actor is not None:
-            clauses.append("actor = ?")
-            params.append(str(actor))
-        if action is not None:
-            clauses.append("action = ?")
-            params.append(str(action))
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(_epoch(since))
-        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY at DESC, id DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        df = self._query(sql, params)
-        df["at"] = epoch_to_times(df["at"], index=df.index, tz=self.timezone)
-        for c in ("rows", "masked"):
-            df[c] = pd.to_numeric(df[c]).astype("Int64")
-        return df
-
-
-def _epoch(value) -> int | None:
-    """Epoch seconds of an int, a timestamp or a date string (naive times are local); None stays None."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    return times_to_epoch(pd.Series([pd.Timestamp(value)]))[0]
-
-
-def _user_value(column: str, value):
-    """One value of a ``users`` row as SQLite stores it."""
-    if column in USER_TIME_COLUMNS:
-        return _epoch(value)
-    if column == "disabled":
-        return int(bool(value))
-    if column in ("grid_codes", "community_codes") and not isinstance(value, str):
-        import json
-
-        return json.dumps(sorted(str(v) for v in (value or ())), ensure_ascii=False)
-    return value

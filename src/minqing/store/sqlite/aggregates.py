@@ -1,0 +1,100 @@
+"""The dashboard's aggregates in SQL: counts per unit, KPI numerators and denominators, problem counts.
+
+Mixed into :class:`minqing.store.sqlite.store.SQLiteStore`. Each method states in SQL
+the rule its pandas reference states in :mod:`minqing.store.reference` (the contract
+suite, ``tests/store/test_contract.py``, checks that both give the same frame); the
+constants of the rules (response hours, which follow-up answers and satisfaction
+values count) are imported from where the rules are defined, never written again here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
+from minqing.citytime import local_seconds_sql, offset_segments
+from minqing.errors import StoreError
+from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED, UNIT_LEVELS
+from minqing.store.convert import times_to_epoch
+
+
+def _sql_list(constants) -> str:
+    """Quote our own vocabulary codes (never user input) as an SQL list."""
+    assert all(str(c).isidentifier() for c in constants), constants
+    return ", ".join(f"'{c}'" for c in constants)
+
+
+class AggregatesMixin:
+    """Aggregate methods of the SQLite store (``self._where`` turns a filter into SQL)."""
+
+    def count_tickets(self, level, where=None, by_channel=False):
+        # The rule of minqing.store.reference.count_tickets: one row per (unit code, channel), NULL code included.
+        if level not in UNIT_LEVELS:
+            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
+        clause, params = self._where(where)
+        keys = f"{level}_code, channel" if by_channel else f"{level}_code"
+        df = self._query(
+            f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}COUNT(*) AS tickets FROM tickets{clause} "
+            f"GROUP BY {keys} ORDER BY {keys}",
+            params,
+        )
+        for c in ("code", "channel") if by_channel else ("code",):
+            df[c] = df[c].astype("str")
+        df["tickets"] = df["tickets"].astype("int64")
+        return df
+
+    def _local_month(self, column: str) -> str:
+        """SQL for the city-local month ("YYYY-MM") of epoch seconds in ``column`` (any zone, with DST)."""
+        with self._lock:
+            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
+        segments = offset_segments(self.timezone, lo or 0, hi or 0)
+        return f"strftime('%Y-%m', {local_seconds_sql(column, segments)}, 'unixepoch')"
+
+    def kpi_counts(self, where, as_of):
+        # One flag per count column, the rules of minqing.analysis.kpis (the reference:
+        # minqing.store.reference.kpi_counts); a ticket counts in the local month it was received.
+        clause, params = self._where(where)
+        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]), self.timezone)[0])
+        std = RESPONSE_HOURS * 3600
+        proactive = _sql_list(PROACTIVE_CHANNELS)
+        flags = {
+            "tickets": "1",
+            "response_due": f"responded_at IS NOT NULL OR received_at <= {as_of_s - std}",
+            "responded_in_time": f"responded_at IS NOT NULL AND responded_at - received_at <= {std}",
+            "followed_up": f"resolved IN ({_sql_list(FOLLOWED_UP)})",
+            "solved": "resolved = 'solved'",
+            "partly": "resolved = 'partly'",
+            "rated": f"satisfaction IN ({_sql_list(RATED)})",
+            "satisfied": f"satisfaction IN ({_sql_list(SATISFIED)})",
+            "deadline_due": f"due_at IS NOT NULL AND (closed_at IS NOT NULL OR due_at < {as_of_s})",
+            "closed_on_time": "due_at IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= due_at",
+            "proactive": f"channel IN ({proactive})",
+        }
+        sums = ", ".join(f"SUM(CASE WHEN {flags[c]} THEN 1 ELSE 0 END) AS {c}" for c in COUNT_COLUMNS)
+        month = self._local_month("received_at")
+        df = self._query(f"SELECT {month} AS month, {sums} FROM tickets{clause} GROUP BY 1 ORDER BY 1", params)
+        df["month"] = df["month"].astype("str")
+        for c in COUNT_COLUMNS:
+            df[c] = df[c].astype("int64")
+        return df
+
+    def problem_counts(self, where=None, by_channel=False):
+        # The rule of minqing.analysis.top_problems.problem_counts at level 3 (the reference:
+        # minqing.store.reference.problem_counts): a ticket counts at each of its places, else
+        # at its grid, else nowhere; a repeat call (repeat_of set) is a ticket, not a problem.
+        clause, params = self._where(where, alias="t")
+        month = self._local_month("t.received_at")
+        chan, keys = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
+        df = self._query(
+            f"SELECT {month} AS month, tp.place_id AS place_id, "
+            f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
+            "COUNT(*) AS tickets, SUM(CASE WHEN t.repeat_of IS NULL THEN 1 ELSE 0 END) AS problems "
+            f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
+            f"GROUP BY {keys} HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY {keys}",
+            params,
+        )
+        for c in ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ()):
+            df[c] = df[c].astype("str")
+        for c in ("tickets", "problems"):
+            df[c] = df[c].astype("int64")
+        return df
