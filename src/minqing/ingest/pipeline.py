@@ -27,8 +27,9 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.citytime import check_timezone
+from minqing.errors import IngestError
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
-from minqing.ingest.errors import IngestError, MappingError, ReadError
+from minqing.ingest.errors import MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
     NEW_CATEGORIES,
@@ -216,7 +217,7 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
 
     Raises
     ------
-    minqing.ingest.errors.IngestError
+    minqing.errors.IngestError
         If the file cannot be read or mapped; nothing is written then.
     """
     options = options or ImportOptions()

@@ -21,6 +21,7 @@ except ImportError:  # not POSIX: imports serialise within one process only
 import numpy as np
 import pandas as pd
 
+from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
 from minqing.store.convert import epoch_to_times, rows
 from minqing.store.sqlite.util import REBUILD_MIN, secondary_indexes, sql_errors
@@ -45,8 +46,6 @@ class IngestMixin:
         crash), so imports from the app and the command line serialise. Waits up to ``wait``
         seconds, calling ``on_wait(holder_text)`` once, then raises :class:`ImportBusyError`.
         """
-        from minqing.ingest.errors import ImportBusyError
-
         path = f"{self.path}.import-lock"
         with _PROCESS_LOCKS_GUARD:
             local = _PROCESS_LOCKS.setdefault(path, threading.Lock())
