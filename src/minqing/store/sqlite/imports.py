@@ -404,22 +404,24 @@ class SQLiteImportStage(ImportStage):
             return {int(r) for (r,) in cur}
 
     def quarantine_reasons(self, dup_rows) -> dict:
-        con = self._quarantine_con(create=False)
-        if con is None:
+        self._check_owner()
+        path = self._quarantine_path()
+        if not path.exists():
             return {}
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _dup (r INTEGER PRIMARY KEY)")
+        con = sqlite3.connect(path)
         try:
-            con.executemany("INSERT OR IGNORE INTO _dup VALUES (?)", ((int(r),) for r in dup_rows))
+            con.execute("CREATE TEMP TABLE _dup (r INTEGER PRIMARY KEY)")
+            con.executemany("INSERT INTO _dup VALUES (?)", ((int(r),) for r in dup_rows))
             keep = "row_number NOT IN (SELECT r FROM _dup)"
             out = {}
-            for reason, n in con.execute(f"SELECT reason, COUNT(*) FROM t_quarantine WHERE {keep} GROUP BY reason").fetchall():
+            for reason, n in con.execute(f"SELECT reason, COUNT(*) FROM t_quarantine WHERE {keep} GROUP BY reason"):
                 ex = con.execute(f"SELECT row_number, source_id, detail FROM t_quarantine WHERE {keep} AND reason = ? "
                                  "ORDER BY row_number LIMIT 3", (reason,)).fetchall()
                 out[reason] = (n, [{"row": int(a), "source_id": str(b), "value": None if c is None else str(c)}
                                    for a, b, c in ex])
             return out
         finally:
-            con.execute("DROP TABLE temp._dup")
+            con.close()
 
     def commit(self, report: dict, drop_keys=(), dup_rows=()) -> None:
         self._check_owner()
