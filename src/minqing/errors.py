@@ -91,3 +91,15 @@ class StoreCorruptError(StoreError):
     """The store file is not an SQLite database or is damaged."""
 
     key = "error.store_corrupt"
+
+
+class IngestError(MinqingError, ValueError):
+    """A file cannot be imported at all (unreadable, wrong format, bad mapping)."""
+
+    key = "ingest.error_generic"
+
+
+class ImportBusyError(IngestError):
+    """Another import into the same store is still running."""
+
+    key = "ingest.error_busy"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from minqing.cli.main import main
-from minqing.ingest.errors import IngestError
+from minqing.errors import IngestError
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.store import open_store
 

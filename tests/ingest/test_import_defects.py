@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from import_helpers import run_import
 
-from minqing.ingest.errors import ImportBusyError
+from minqing.errors import ImportBusyError
 from minqing.ingest.pipeline import ImportOptions, import_file
 
 NOW = pd.Timestamp("2026-01-01 12:00", tz="Asia/Shanghai")
@@ -200,7 +200,7 @@ def test_units_import_reads_valid_to_and_versions_of_one_code(tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    from minqing.ingest.errors import IngestError
+    from minqing.errors import IngestError
     from minqing.ingest.layers_import import import_units
     from minqing.store import open_store
 

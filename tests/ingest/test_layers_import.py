@@ -7,9 +7,10 @@ from conftest import X0, Y0, make_tickets
 from shapely.geometry import Point, Polygon, box
 
 from minqing.cli.main import main
+from minqing.errors import IngestError
 from minqing.geo.crs import wgs84_to_gcj02
 from minqing.geo.link import apply_links, link_tickets
-from minqing.ingest.errors import IngestError, MappingError
+from minqing.ingest.errors import MappingError
 from minqing.ingest.layers_import import import_places, import_units
 from minqing.store import TicketFilter, open_store
 

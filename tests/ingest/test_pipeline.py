@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from import_helpers import run_import
 
+from minqing.errors import IngestError
 from minqing.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from minqing.ingest.errors import IngestError, ReadError
+from minqing.ingest.errors import ReadError
 from minqing.export.tickets import quarantine_frame, tickets_for_export, write_export
 from minqing.ingest.pipeline import ImportOptions, preview_file
 from minqing.ingest.readers import open_source, read_chunks

@@ -9,9 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from minqing.errors import IngestError
 from minqing.export.writer import TABLE_FORMATS, write_table
 from minqing.geo.h3cells import cells_to_str
-from minqing.ingest.errors import IngestError
 from minqing.store.base import Store, TicketFilter
 
 EXPORT_FORMATS = ("csv", "xlsx", "geojson")

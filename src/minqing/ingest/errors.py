@@ -1,32 +1,21 @@
 """Errors and row-level reasons of the importer.
 
-A file-level problem (cannot be read at all) raises an :class:`IngestError`
-and nothing is written. A row-level problem quarantines the row with one of
+A file-level problem (cannot be read at all) raises an
+:class:`minqing.errors.IngestError` (or one of the subclasses here) and nothing
+is written. A row-level problem quarantines the row with one of
 the :data:`REASONS` codes; its text in both languages lives in the
 ``[ingest]`` catalog table as ``ingest.reason_<code>``.
 """
 
 from __future__ import annotations
 
-from minqing.errors import MinqingError
-
-
-class IngestError(MinqingError, ValueError):
-    """A file cannot be imported at all (unreadable, wrong format, bad mapping)."""
-
-    key = "ingest.error_generic"
+from minqing.errors import IngestError
 
 
 class ReadError(IngestError):
     """The file cannot be read (truncated, not what its extension says, unknown format)."""
 
     key = "ingest.error_read"
-
-
-class ImportBusyError(IngestError):
-    """Another import into the same store is still running."""
-
-    key = "ingest.error_busy"
 
 
 class MappingError(IngestError):

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from minqing.errors import IngestError
 from minqing.geo.crs import geometry_to_wgs84
-from minqing.ingest.errors import IngestError, MappingError
+from minqing.ingest.errors import MappingError
 from minqing.model import PLACE_KINDS, UNIT_LEVELS
 from minqing.store.base import Store
 

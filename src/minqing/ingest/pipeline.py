@@ -5,6 +5,10 @@ Counts reconcile: ``rows_read = inserted + updated + unchanged + quarantined + d
 Re-importing the same file changes nothing: each stored ticket remembers the
 hash of the source row it came from, and unchanged rows are skipped before
 any work is done on them.
+
+Chunks are processed by :mod:`minqing.ingest.stage` (in forked workers for large
+files) into the store's staging session (:meth:`minqing.store.base.Store.begin_import`);
+:mod:`minqing.ingest.tally` counts them, and the session commits once at the end.
 """
 
 from __future__ import annotations
@@ -13,22 +17,22 @@ import itertools
 import multiprocessing
 import os
 import re
-import tempfile
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from minqing.citytime import check_timezone
+from minqing.errors import IngestError
+from minqing.ingest.aliases import TIME_FIELDS
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
-from minqing.ingest.errors import IngestError, MappingError, ReadError
+from minqing.ingest.errors import MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
     NEW_CATEGORIES,
@@ -38,37 +42,23 @@ from minqing.ingest.mapping import (
     looks_like_data,
     shown_columns,
 )
-from minqing.ingest.aliases import TIME_FIELDS
-from minqing.ingest.normalise import normalise_chunk, originals
-from minqing.ingest.times import DATE_ORDERS, DateOrderError, check_date_order, infer_date_order
+from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.readers import (
     DEFAULT_CHUNKSIZE,
     READER_COLUMNS,
     Source,
     csv_blocks,
     csv_splittable,
-    formula_reasons,
     open_source,
     parse_csv_block,
     read_chunks,
 )
-from minqing.ingest.stage import (
-    INSERTED,
-    KEY_BITS,
-    QUARANTINED,
-    UNCHANGED_CONTENT,
-    UNCHANGED_HASH,
-    UPDATED,
-    ChunkContext,
-    ChunkResult,
-    QuarantineStage,
-    process_chunk,
-    scratch_errors,
-    set_context,
-    stage_files,
-)
+from minqing.ingest.stage import ChunkContext, ChunkResult, process_chunk, set_context
+from minqing.ingest.tally import ImportReport, Tally
+from minqing.ingest.times import DATE_ORDERS, DateOrderError, check_date_order, infer_date_order
 from minqing.model import TIMEZONE
 from minqing.store.base import Store
+from minqing.store.staging import ImportStage
 
 PARALLEL_MIN_BYTES = 8 << 20
 """Files smaller than this are processed in the importing process (starting workers costs more)."""
@@ -149,53 +139,6 @@ class ImportOptions:
     lock_wait: float = 600.0
 
 
-@dataclass
-class ImportReport:
-    """What one import did; the counts reconcile (see :meth:`reconciles`)."""
-
-    import_id: str
-    file: str
-    sha256: str
-    format: str
-    size: int
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    user: str | None = None
-    started_at: str = ""
-    started_epoch: int = 0
-    finished_epoch: int = 0
-    dry_run: bool = False
-    rows_read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
-    duplicates: int = 0
-    located_by_address: int = 0
-    unlocated: int = 0
-    linked: int = 0
-    reasons: dict = field(default_factory=dict)
-    warnings: dict = field(default_factory=dict)
-    examples: dict = field(default_factory=dict)
-    unknown_values: dict = field(default_factory=dict)
-    mapping: dict = field(default_factory=dict)
-    unknown_columns: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    seconds: dict = field(default_factory=dict)
-    date_order: str | None = None  # how year-last dates were read (MDY, DMY, YMD; None: no dates)
-    unreadable: dict = field(default_factory=dict)  # optional time field -> rows stored with it blank
-    unreadable_examples: dict = field(default_factory=dict)  # field -> one raw value (masked)
-
-    def reconciles(self) -> bool:
-        """True when rows read = inserted + updated + unchanged + quarantined + duplicates."""
-        return self.rows_read == self.inserted + self.updated + self.unchanged + self.quarantined + self.duplicates
-
-    def to_dict(self) -> dict:
-        """Return the report as a JSON-serialisable dict."""
-        return asdict(self)
-
-
 def import_file(store: Store, path: str | Path, options: ImportOptions | None = None,
                 progress: Callable[[str, float], None] | None = None) -> ImportReport:
     """Import a hotline export into ``store``.
@@ -216,7 +159,7 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
 
     Raises
     ------
-    minqing.ingest.errors.IngestError
+    minqing.errors.IngestError
         If the file cannot be read or mapped; nothing is written then.
     """
     options = options or ImportOptions()
@@ -367,11 +310,7 @@ class _Run:
             import_id=uuid.uuid4().hex[:16], file=src.path.name, sha256=src.sha256, format=src.format, size=src.size,
             encoding=src.encoding, delimiter=src.delimiter, user=options.user, started_at=started.isoformat(),
             started_epoch=int(started.timestamp()), dry_run=options.dry_run, notes=list(src.notes))
-        self.warnings, self.examples, self.unknown = Counter(), {}, {}
-        self.unreadable, self.unreadable_examples = {}, {}
-        self.rows = 0
-        self.parts: dict[str, list] = {k: [] for k in ("ids", "id_hash", "blank_id", "hashes", "rows", "keys", "status", "by_address",
-                                                       "unlocated", "linked")}
+        self.tally = Tally(src, self.report, options.chunksize, self.secs)
 
     # -- the run ------------------------------------------------------------------------
     def run(self) -> ImportReport:
@@ -389,41 +328,36 @@ class _Run:
         first = next(tasks, None)
         if first is None:  # 0-row or header-only file
             self.report.notes.append("empty_file")
-            return self._finish(None, None, np.array([], dtype="int64"), set(), wall)
+            with self.store.begin_import() as stage:
+                return self._finish(None, stage, np.array([], dtype="int64"), set(), wall)
         mapping = _mapping(self._columns(first), self.user_map, self.src.path.name)
         self.new_categories = mapping.values.get(NEW_CATEGORIES, {})
         self.report.mapping = dict(mapping.fields)
         self.report.unknown_columns = list(mapping.unknown)
         order = self.date_order or self._infer_date_order(first, mapping)  # once, before any chunk: all read alike
         self.report.date_order = order
-        # The scratch folder goes whatever happens (ignore_cleanup_errors: a failed clean-up must not hide the error).
-        with scratch_errors(Path(tempfile.gettempdir()) / "minqing-import"):
-            scratch = tempfile.TemporaryDirectory(prefix="minqing-import-", ignore_cleanup_errors=True)
-        with scratch as tmp:
+        with self.store.begin_import() as stage:  # discarded, the store unchanged, unless committed
             ctx = ChunkContext(
                 source=self.src, mapping=mapping, crs=self.crs, tz=self.tz, region=region,
                 default_channel=self._default_channel(), now=self.options.now,
                 fingerprint=_fingerprint(self.crs, self.tz, mapping, order, self.earliest), stored_index=pd.Index(stored.index),
                 stored_values=stored.to_numpy(dtype="int64"), gazetteer=gazetteer, threshold=self.threshold,
-                units=units, places=places, store_url=self.store.url, stage_dir=Path(tmp), store=self.store,
+                units=units, places=places, store_url=self.store.url, stage=stage, store=self.store,
                 owner_pid=os.getpid(), earliest=self.earliest, city_tz=self.store.timezone,
                 # no year-last date in the sample: each column of a chunk settles its own
                 date_order=order if (self.date_order or order in ("MDY", "DMY")) else None)
-            quarantine = QuarantineStage(Path(tmp) / "quarantine.sqlite")
-            try:
-                # closing(): on a failure the workers stop and the scratch connections close before the folder goes
-                with closing(self._results(ctx, itertools.chain([first], tasks))) as results:
-                    for result in results:
-                        self._merge(result, quarantine)
-                if self.src.mixed_encoding_fixes:
-                    self.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
-                self.warnings.update(self.src.warnings)  # found by the reader (XLSX formula cells without a value)
-                self.report.notes.extend(n for n in self.src.notes if n not in self.report.notes)
-                p = {k: (v if k == "ids" else np.concatenate(v)) for k, v in self.parts.items()}
-                drop, dup_rows = self._duplicates(p, mapping, quarantine)
-            finally:
-                quarantine.close()
-            return self._finish(p, Path(tmp), drop, dup_rows, wall)
+            tally = self.tally
+            # closing(): on a failure the workers stop before the stage is discarded
+            with closing(self._results(ctx, itertools.chain([first], tasks))) as results:
+                for result in results:
+                    tally.merge(result, stage)
+            if self.src.mixed_encoding_fixes:
+                tally.warnings["mixed_encoding"] += self.src.mixed_encoding_fixes
+            tally.warnings.update(self.src.warnings)  # found by the reader (XLSX formula cells without a value)
+            self.report.notes.extend(n for n in self.src.notes if n not in self.report.notes)
+            p = tally.concatenated()
+            drop, dup_rows = tally.duplicates(p, mapping, stage)
+            return self._finish(p, stage, drop, dup_rows, wall)
 
     def _default_channel(self) -> str:
         """The channel of rows without one: the mapping's ``[options] default_channel``, else the option's."""
@@ -512,129 +446,17 @@ class _Run:
             return get()
         except ReadError as exc:
             line = re.search(r"line (\d+)", str(exc))
-            row = self.rows + (int(line.group(1)) - 1 if line else 1)
+            row = self.tally.rows + (int(line.group(1)) - 1 if line else 1)
             raise ReadError(f"{self.src.path.name} cannot be read as CSV near data row {row}: {exc.params.get('reason', exc)}; "
                             "check the quoting of that row or re-export the file",
                             key="ingest.error_csv", path=str(self.src.path), row=row,
                             reason=str(exc.params.get("reason", exc))) from exc
 
-    def _merge(self, res: ChunkResult, quarantine: QuarantineStage) -> None:
-        off = self.rows
-        local = np.arange(1, res.n + 1, dtype="int64")
-        for k, v in (("ids", res.ids), ("id_hash", res.id_hash), ("blank_id", res.blank_id), ("hashes", res.hashes),
-                     ("rows", off + local),
-                     ("keys", (np.int64(res.number) << KEY_BITS) + local), ("status", res.status),
-                     ("by_address", res.by_address), ("unlocated", res.unlocated), ("linked", res.linked)):
-            self.parts[k].append(v)
-        if len(res.quarantine):
-            q = res.quarantine.copy()
-            q["row_number"] = q["row_number"].to_numpy(dtype="int64") + off
-            q = formula_reasons(self.src, q, self.report.mapping)  # an id or time that is a formula without a value
-            quarantine.append(q)
-        self.warnings.update(res.warnings)
-        for code, found in res.examples.items():
-            ex = self.examples.setdefault(code, [])
-            for e in found[: 3 - len(ex)]:
-                ex.append({**e, "row": None if e.get("row") is None else int(e["row"]) + off})
-        for k, (rows, values) in res.unknown.items():
-            self.unknown.setdefault(k, []).append((rows + off, values))
-        self.secs.update(res.seconds)
-        for k, v in res.unreadable.items():
-            self.unreadable.setdefault(k, []).append(np.asarray(v["rows"], dtype="int64") + off)
-            self.unreadable_examples.setdefault(k, v.get("example"))
-        self.src.mixed_encoding_fixes += res.encoding_fixes
-        self.rows += res.n
-
-    def _duplicates(self, p: dict, mapping, quarantine: QuarantineStage) -> tuple[np.ndarray, set]:
-        """Find repeated ids: exact repeats are dropped, ids with different content are quarantined as conflicts.
-
-        Returns the keys of rows not to store and the row numbers of exact repeats.
-        """
-        # Only ids whose hash occurs more than once can repeat; compare their text (few rows) exactly.
-        idh = p["id_hash"]
-        present = ~p["blank_id"]
-        _, inverse, counts = np.unique(idh[present], return_inverse=True, return_counts=True)
-        candidates = np.flatnonzero(present)[counts[inverse] > 1]
-        ids = pa.concat_arrays(p["ids"]).take(pa.array(candidates)).to_numpy(zero_copy_only=False) if len(candidates) \
-            else np.array([], dtype=object)
-        df = pd.DataFrame({"id": ids, "h": p["hashes"][candidates], "row": p["rows"][candidates]})
-        counts = df.groupby("id")["h"].agg(["size", "nunique"])
-        multi = counts[counts["size"] > 1]
-        conflict_ids = set(multi.index[multi["nunique"] > 1])
-        same = df[df["id"].isin(set(multi.index[multi["nunique"] == 1]))].sort_values("row")
-        dup_rows = set(same.loc[same["id"].duplicated(), "row"].tolist())
-        # an exact repeat of a quarantined row (e.g. both without an id) is one quarantined row and a duplicate
-        dup_rows |= quarantine.repeated_rows()
-        conflict_rows = set(df.loc[df["id"].isin(conflict_ids), "row"].tolist())
-        self.report.duplicates = len(dup_rows)
-        self.dropped_rows = np.array(sorted(dup_rows | conflict_rows), dtype="int64")  # read, but not stored
-        drop = np.isin(p["rows"], self.dropped_rows)
-        self.conflicts = 0
-        if conflict_rows:
-            need = conflict_rows - set(p["rows"][p["status"] == QUARANTINED].tolist())
-            for chunk in read_chunks(self.src, self.options.chunksize):
-                sel = chunk["_row"].isin(need).to_numpy()
-                if sel.any():
-                    cols = [c for c in chunk.columns if c != "_row"]
-                    h = (pd.util.hash_pandas_object(chunk.loc[sel, cols], index=False).to_numpy()).view("int64")
-                    sid = chunk.loc[sel, mapping.fields["source_id"]].astype("str").str.strip()
-                    quarantine.append(pd.DataFrame({
-                        "row_number": chunk.loc[sel, "_row"].to_numpy(), "source_id": sid.to_numpy(dtype=object),
-                        "reason": "duplicate_id_conflict", "detail": sid.to_numpy(dtype=object),
-                        "original": originals(chunk, sel, [c for c in cols if c not in READER_COLUMNS]),
-                        "row_hash": h ^ np.int64(0x5EED)}))
-                    self.conflicts += int(sel.sum())
-            ex = self.examples.setdefault("duplicate_id_conflict", [])
-            first_row = df[df["id"].isin(conflict_ids)].groupby("id")["row"].min()
-            for sid in sorted(conflict_ids)[:3]:
-                ex.append({"row": int(first_row[sid]), "source_id": sid, "value": sid})
-        return p["keys"][drop], dup_rows
-
-    def _finish(self, p: dict | None, stage_dir: Path | None, drop_keys: np.ndarray, dup_rows: set,
+    def _finish(self, p: dict | None, stage: ImportStage, drop_keys: np.ndarray, dup_rows: set,
                 wall: float) -> ImportReport:
         t = time.perf_counter()
         self.step("write", 0.0)
-        r = self.report
-        r.rows_read = self.rows
-        if p is not None:
-            keep = ~np.isin(p["keys"], drop_keys)
-            dup = np.isin(p["rows"], list(dup_rows))
-            st = p["status"]
-            r.inserted = int(((st == INSERTED) & keep).sum())
-            r.updated = int(((st == UPDATED) & keep).sum())
-            r.unchanged = int((((st == UNCHANGED_HASH) | (st == UNCHANGED_CONTENT)) & keep).sum())
-            r.quarantined = int(((st == QUARANTINED) & ~dup).sum()) + self.conflicts
-            r.located_by_address = int((p["by_address"] & keep).sum())
-            r.unlocated = int((p["unlocated"] & keep).sum())
-            r.linked = int((p["linked"] & keep).sum())
-            if r.located_by_address:
-                self.warnings["address_matched"] += r.located_by_address
-            if r.unlocated:
-                self.warnings["unlocated"] += r.unlocated
-        reasons = Counter()
-        if stage_dir is not None:
-            reasons = QuarantineStage.reasons(stage_dir / "quarantine.sqlite", dup_rows)
-            for code, (n, examples) in reasons.items():
-                ex = self.examples.setdefault(code, [])
-                if not ex:
-                    ex.extend(examples)
-        r.reasons = {code: n for code, (n, _) in reasons.items()}
-        r.warnings = dict(self.warnings)
-        # per-column counts describe the rows stored: exact repeats and id conflicts left out
-        gone = getattr(self, "dropped_rows", np.array([], dtype="int64"))
-        r.unreadable = {k: int((~np.isin(np.concatenate(v), gone)).sum()) for k, v in self.unreadable.items()}
-        r.unreadable = {k: n for k, n in r.unreadable.items() if n}
-        r.unreadable_examples = dict(self.unreadable_examples)
-        r.examples = self.examples
-        # every unmapped value with its count (up to 100 per field), so the user can add them to [values.<field>]
-        unknown = {}
-        for k, parts in self.unknown.items():
-            rows = np.concatenate([a for a, _ in parts])
-            values = np.concatenate([b for _, b in parts])
-            counts = Counter(values[~np.isin(rows, gone)].tolist())
-            if counts:
-                unknown[k] = dict(counts.most_common(100))
-        r.unknown_values = unknown
+        r = self.tally.fill(p, stage, drop_keys, dup_rows)
         r.finished_epoch = int(pd.Timestamp.now(tz=self.tz).timestamp())
         self.secs["write"] += time.perf_counter() - t
         t = time.perf_counter()
@@ -642,9 +464,7 @@ class _Run:
             r.seconds = self._seconds(wall)
             if getattr(self, "new_categories", None):  # the city's own categories, before tickets use them
                 r.notes.append("new_categories:" + ",".join(self.store.add_city_categories(self.new_categories)))
-            self.store.write_import_staged(stage_files(stage_dir) if stage_dir is not None else [],
-                                           stage_dir / "quarantine.sqlite" if stage_dir is not None else None,
-                                           drop_keys, sorted(dup_rows), r.to_dict())
+            stage.commit(r.to_dict(), drop_keys, sorted(dup_rows))
         self.secs["write"] += time.perf_counter() - t
         r.seconds = self._seconds(wall)
         self.step("done", 1.0)

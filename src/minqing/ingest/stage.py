@@ -2,10 +2,9 @@
 
 :func:`process_chunk` runs in a worker process (or in the importing process for
 small files). It never writes to the store: tickets, place links, source hashes
-and changes go to a scratch SQLite file per process (:func:`stage_path`), and
-the store copies them in one transaction at the end
-(:meth:`minqing.store.sqlite.store.SQLiteStore.write_import_staged`). Memory stays
-bounded by the chunk, whatever the size of the file.
+and changes go to the import's staging session (:meth:`minqing.store.base.Store.begin_import`,
+:class:`minqing.store.staging.ImportStage`), which the store commits in one
+transaction at the end. Memory stays bounded by the chunk, whatever the size of the file.
 
 Rows are identified by a *key*, ``chunk_number << 32 | row_in_chunk``, because a
 worker does not know how many rows earlier chunks held; the importing process
@@ -15,24 +14,20 @@ turns keys into file row numbers as results come back in order.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from minqing.geo.link import apply_links, link_tickets
-from minqing.ingest.errors import IngestError
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.readers import Source, parse_csv_block
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
-from minqing.store.convert import rows
+from minqing.store.staging import ImportStage
 
 FAR_FROM_ADDRESS_M = 500.0
 COMPARED = tuple(c for c in TICKET_COLUMNS if c not in LINK_COLUMNS and c != "source_id")
@@ -40,13 +35,6 @@ KEY_BITS = 32
 
 # Row status codes returned per row.
 UNCHANGED_HASH, QUARANTINED, INSERTED, UPDATED, UNCHANGED_CONTENT = 0, 1, 2, 3, 4
-
-_STAGE_SQL = (
-    "CREATE TABLE IF NOT EXISTS t_tickets (_key INTEGER, _hash INTEGER, {cols})",
-    "CREATE TABLE IF NOT EXISTS t_places (_key INTEGER, source_id TEXT, place_id TEXT)",
-    "CREATE TABLE IF NOT EXISTS t_sources (_key INTEGER, source_id TEXT, row_hash INTEGER)",
-    "CREATE TABLE IF NOT EXISTS t_changes (_key INTEGER, source_id TEXT, field TEXT, old_value TEXT, new_value TEXT)",
-)
 
 
 @dataclass
@@ -68,7 +56,7 @@ class ChunkContext:
     units: object
     places: object
     store_url: str
-    stage_dir: Path
+    stage: ImportStage  # the import's staging session, opened before workers are forked (they inherit it)
     store: object = None  # the importing process's own store, used by chunks processed in that process
     owner_pid: int = 0
     date_order: str | None = None  # decided once per file (pipeline), so every chunk reads dates alike
@@ -99,71 +87,31 @@ class ChunkResult:
     unreadable: dict = field(default_factory=dict)  # optional time field -> {"count", "example"}
 
 
-@contextmanager
-def scratch_errors(folder):
-    """Turn a full disk or an unwritable folder while writing the import's scratch files into an :class:`IngestError`.
-
-    Parameters
-    ----------
-    folder : path
-        The import's scratch folder (the message names the temporary folder holding it).
-    """
-    from minqing.store.sqlite.util import is_store_condition
-
-    try:
-        yield
-    except (sqlite3.Error, OSError) as exc:
-        if isinstance(exc, sqlite3.Error) and not is_store_condition(exc):
-            raise
-        where = str(Path(folder).parent)
-        raise IngestError(
-            f"the import's temporary folder {where} is full or not writable ({exc}); the import was cancelled and "
-            "the store is unchanged: free some space there, or set TMPDIR to a folder with room, and retry",
-            key="ingest.error_scratch", path=where, reason=str(exc)) from exc
-
-
 _CTX: ChunkContext | None = None
-_LOCAL: dict = {"pid": None, "stage": None, "store": None}
+_LOCAL: dict = {"pid": None, "store": None}
 
 
 def set_context(ctx: ChunkContext | None) -> None:
     """Set the context :func:`process_chunk` uses (before worker processes are forked)."""
     global _CTX
-    if _LOCAL["pid"] == os.getpid():  # close what this process opened for the previous import
-        _LOCAL["stage"].close()
-        if _CTX is not None and _LOCAL["store"] is not _CTX.store:
-            _LOCAL["store"].close()
+    # close what this process opened for the previous import
+    if _LOCAL["pid"] == os.getpid() and _CTX is not None and _LOCAL["store"] is not _CTX.store:
+        _LOCAL["store"].close()
     _CTX = ctx
-    _LOCAL.update(pid=None, stage=None, store=None)
+    _LOCAL.update(pid=None, store=None)
 
 
-def stage_path(stage_dir: Path, pid: int | None = None) -> Path:
-    """The scratch file of one process."""
-    return Path(stage_dir) / f"stage_{pid or os.getpid()}.sqlite"
-
-
-def stage_files(stage_dir: Path) -> list[Path]:
-    """All scratch files written under ``stage_dir``."""
-    return sorted(Path(stage_dir).glob("stage_*.sqlite"))
-
-
-def _local():
+def _local_store():
+    """This process's store (to compare with stored tickets): a forked worker opens its own."""
     pid = os.getpid()
-    if _LOCAL["pid"] != pid:  # a new (forked) process: its own connections
-        with scratch_errors(_CTX.stage_dir):
-            con = sqlite3.connect(stage_path(_CTX.stage_dir, pid), isolation_level=None)
-            con.execute("PRAGMA journal_mode=OFF")
-            con.execute("PRAGMA synchronous=OFF")
-            cols = ", ".join(TICKET_COLUMNS)
-            for sql in _STAGE_SQL:
-                con.execute(sql.format(cols=cols))
+    if _LOCAL["pid"] != pid:  # a new (forked) process: its own connection
         store = _CTX.store
         if store is None or _CTX.owner_pid != pid:  # never use a connection inherited across fork
             from minqing.store import open_store
 
             store = open_store(_CTX.store_url)
-        _LOCAL.update(pid=pid, stage=con, store=store)
-    return _LOCAL["stage"], _LOCAL["store"]
+        _LOCAL.update(pid=pid, store=store)
+    return _LOCAL["store"]
 
 
 def process_chunk(task: tuple) -> ChunkResult:
@@ -224,7 +172,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     tickets, place_links = _link(ctx, tickets)
     secs["link"] += time.perf_counter() - t
     t = time.perf_counter()
-    stage, store = _local()
+    store = _local_store()
     local = tickets["_row"].to_numpy(dtype="int64")
     exists = ctx.stored_index.get_indexer(tickets["source_id"].to_numpy(dtype=object)) >= 0 if len(ctx.stored_index) \
         else np.zeros(len(tickets), dtype=bool)
@@ -239,19 +187,21 @@ def process_chunk(task: tuple) -> ChunkResult:
     base = np.int64(number) << KEY_BITS
     tickets["_key"] = base + local
     write = ~exists | changed
-    to_write = tickets.loc[write]
-    with scratch_errors(ctx.stage_dir):
-        _stage_rows(stage, tickets, to_write, write, place_links, changes, base)
+    ctx.stage.add(*_staged_rows(tickets, write, place_links, changes, base))
     secs["stage"] += time.perf_counter() - t
     return result
 
 
-def _stage_rows(stage, tickets, to_write, write, place_links, changes, base) -> None:
-    """Write one chunk's tickets, place links, source hashes and changes to the process's scratch file."""
-    stage.execute("BEGIN")
-    stage.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 2))})",
-                      rows(to_write, ["_key", "_hash", *TICKET_COLUMNS]))
-    if len(place_links):
+def _staged_rows(tickets, write, place_links, changes, base) -> tuple:
+    """One chunk's rows as :meth:`minqing.store.staging.ImportStage.add` takes them.
+
+    Tickets new or changed in content are staged with their place links; of the others
+    only the new source hash (the hash of tickets staged travels with them).
+    """
+    to_write = tickets.loc[write]
+    if not len(place_links):
+        pl = place_links.assign(_key=np.zeros(0, dtype="int64"))
+    else:
         key_of = pd.Series(tickets["_key"].to_numpy(), index=tickets["source_id"].to_numpy(dtype=object))
         key_of = key_of[~key_of.index.duplicated()]
         pl_ids = place_links["source_id"].to_numpy(dtype=object)
@@ -260,14 +210,9 @@ def _stage_rows(stage, tickets, to_write, write, place_links, changes, base) -> 
         else:
             pl = place_links[pd.Index(to_write["source_id"].to_numpy(dtype=object)).get_indexer(pl_ids) >= 0].copy()
         pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
-        stage.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(pl, ["_key", "source_id", "place_id"]))
-    if not write.all():  # the source hash of tickets written travels with them; here the ones unchanged in content
-        stage.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(tickets.loc[~write], ["_key", "source_id", "_hash"]))
-    if len(changes):
-        changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")
-        stage.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",
-                          rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]))
-    stage.execute("COMMIT")
+    sources = tickets.loc[~write, ["_key", "source_id", "_hash"]].rename(columns={"_hash": "row_hash"})
+    changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")
+    return to_write, pl, sources, changes
 
 
 def _empty_quarantine() -> pd.DataFrame:
@@ -387,53 +332,3 @@ def _diff(store, tickets: pd.DataFrame, exists: np.ndarray, tz: str) -> tuple[np
                                          for v in vals]
     changed_all[np.flatnonzero(exists)] = changed
     return changed_all, changes
-
-
-class QuarantineStage:
-    """Quarantined rows of one import, kept on disk (file row numbers) until the store copies them."""
-
-    COLUMNS = ("row_number", "source_id", "reason", "detail", "original", "row_hash")
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        with scratch_errors(self.path.parent):
-            self.con = sqlite3.connect(self.path, isolation_level=None)
-            self.con.execute("PRAGMA journal_mode=OFF")
-            self.con.execute("PRAGMA synchronous=OFF")
-            self.con.execute("CREATE TABLE IF NOT EXISTS t_quarantine (row_number INTEGER, source_id TEXT, reason TEXT,"
-                             " detail TEXT, original TEXT, row_hash INTEGER)")
-
-    def append(self, frame: pd.DataFrame) -> None:
-        with scratch_errors(self.path.parent):
-            self.con.execute("BEGIN")
-            self.con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(self.COLUMNS)))
-            self.con.execute("COMMIT")
-
-    def repeated_rows(self) -> set:
-        """Row numbers of exact repeats (same row hash) of a row quarantined earlier in the same file."""
-        with scratch_errors(self.path.parent):
-            cur = self.con.execute(
-                "SELECT row_number FROM (SELECT row_number, ROW_NUMBER() OVER (PARTITION BY row_hash "
-                "ORDER BY row_number) AS k FROM t_quarantine) WHERE k > 1")
-            return {int(r) for (r,) in cur}
-
-    def close(self) -> None:
-        self.con.close()
-
-    @staticmethod
-    def reasons(path: Path, dup_rows) -> dict:
-        """Reason -> (rows, up to three examples), exact repeats left out."""
-        con = sqlite3.connect(path)
-        try:
-            con.execute("CREATE TEMP TABLE _dup (r INTEGER PRIMARY KEY)")
-            con.executemany("INSERT INTO _dup VALUES (?)", ((int(r),) for r in dup_rows))
-            keep = "row_number NOT IN (SELECT r FROM _dup)"
-            out = {}
-            for reason, n in con.execute(f"SELECT reason, COUNT(*) FROM t_quarantine WHERE {keep} GROUP BY reason"):
-                ex = con.execute(f"SELECT row_number, source_id, detail FROM t_quarantine WHERE {keep} AND reason = ? "
-                                 "ORDER BY row_number LIMIT 3", (reason,)).fetchall()
-                out[reason] = (n, [{"row": int(a), "source_id": str(b), "value": None if c is None else str(c)}
-                                   for a, b, c in ex])
-            return out
-        finally:
-            con.close()

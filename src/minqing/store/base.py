@@ -17,6 +17,7 @@ import pandas as pd
 
 from minqing.citytime import META_KEY as TZ_META_KEY
 from minqing.citytime import check_timezone, store_timezone
+from minqing.store.staging import ImportStage
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,19 @@ class Store(ABC):
         Raises ``ImportBusyError`` when another import still holds it after ``wait`` seconds.
         """
 
-    def write_import_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
-        """Copy one import staged by :mod:`minqing.ingest.stage` into the store in one transaction."""
-        raise NotImplementedError
+    @abstractmethod
+    def begin_import(self) -> ImportStage:
+        """Open a staging session for one import (in the importing process, before workers are forked).
+
+        Use it as ``with store.begin_import() as stage: stage.add(...) ... stage.commit(report)``;
+        see :mod:`minqing.store.staging` for what each method receives and which process
+        may call it. Nothing reaches the store before :meth:`ImportStage.commit`.
+
+        Raises
+        ------
+        minqing.errors.IngestError
+            When the staging area (e.g. the temporary folder) cannot be created.
+        """
 
     @abstractmethod
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:

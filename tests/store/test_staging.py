@@ -1,0 +1,121 @@
+"""The SQLite store's import staging session (minqing.store.staging, minqing.store.sqlite.imports)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import X0, Y0, make_tickets
+
+from minqing.store import open_store
+
+
+def _chunk(number: int, n: int, first: int = 0):
+    """One chunk's staged rows: ``n`` new tickets T<first>.. keyed by chunk ``number``, the first at place H1."""
+    tickets = make_tickets([(X0 + 0.001 * i, Y0 + 0.001) for i in range(n)],
+                           [f"2025-03-0{1 + i % 9} 09:00" for i in range(n)])
+    tickets["source_id"] = [f"T{first + i:04d}" for i in range(n)]
+    keys = (np.int64(number) << 32) + np.arange(1, n + 1, dtype="int64")
+    tickets["_key"] = keys
+    tickets["_hash"] = np.arange(n, dtype="int64") + 1000 * (number + 1)
+    links = pd.DataFrame({"_key": keys[:1], "source_id": tickets["source_id"].iloc[:1], "place_id": ["H1"]})
+    sources = pd.DataFrame({"_key": pd.Series([], dtype="int64"), "source_id": pd.Series([], dtype=object),
+                            "row_hash": pd.Series([], dtype="int64")})
+    changes = pd.DataFrame({"_key": pd.Series([], dtype="int64"), **{c: pd.Series([], dtype=object) for c in
+                                                                    ("source_id", "field", "old_value", "new_value")}})
+    return tickets, links, sources, changes
+
+
+def _report(import_id: str = "imp1", inserted: int = 0) -> dict:
+    return {"import_id": import_id, "file": "orders.csv", "sha256": "0" * 64, "format": "csv", "user": "test",
+            "started_epoch": 1_740_000_000, "finished_epoch": 1_740_000_060, "rows_read": inserted,
+            "inserted": inserted, "updated": 0, "unchanged": 0, "quarantined": 0, "duplicates": 0}
+
+
+def _quarantine(rows, reason="missing_time", row_hash=None) -> pd.DataFrame:
+    return pd.DataFrame({"row_number": np.asarray(rows, dtype="int64"), "source_id": [f"Q{r}" for r in rows],
+                         "reason": reason, "detail": [f"d{r}" for r in rows], "original": "{}",
+                         "row_hash": np.asarray(row_hash if row_hash is not None else rows, dtype="int64")})
+
+
+def test_added_rows_are_there_after_commit(city_store):
+    with city_store.begin_import() as stage:
+        folder = stage.folder
+        stage.add(*_chunk(0, 3))
+        stage.add(*_chunk(1, 2, first=3))
+        stage.add_quarantine(_quarantine([6, 7], row_hash=[5, 5]))  # row 7 repeats row 6 exactly
+        assert stage.repeated_quarantine_rows() == {7}
+        reasons = stage.quarantine_reasons({7})
+        assert reasons == {"missing_time": (1, [{"row": 6, "source_id": "Q6", "value": "d6"}])}
+        drop = [(1 << 32) + 2]  # the second row of chunk 1: not stored
+        stage.commit(_report(inserted=4), drop_keys=drop, dup_rows=[7])
+    assert not folder.exists()  # the scratch folder goes with the session
+    ids = sorted(city_store.read_tickets()["source_id"])
+    assert ids == ["T0000", "T0001", "T0002", "T0003"]
+    assert city_store.read_source_hashes().loc["T0003"] == 2000  # chunk 1's first row
+    assert city_store.read_ticket_places()[["source_id", "place_id"]].values.tolist() == [["T0000", "H1"], ["T0003", "H1"]]
+    q = city_store.read_quarantine()
+    assert q["row_number"].tolist() == [6] and q["import_id"].tolist() == ["imp1"]
+    assert [r["import_id"] for r in city_store.read_import_reports()] == ["imp1"]
+
+
+def test_an_exception_or_a_discard_leaves_the_store_unchanged(city_store):
+    version = city_store.data_version()
+    with pytest.raises(RuntimeError, match="boom"), city_store.begin_import() as stage:
+        folder = stage.folder
+        stage.add(*_chunk(0, 3))
+        stage.add_quarantine(_quarantine([4]))
+        raise RuntimeError("boom")
+    assert not folder.exists()
+    with city_store.begin_import() as stage:  # a dry run: staged, never committed
+        stage.add(*_chunk(0, 3))
+    stage.discard()  # twice is harmless
+    assert city_store.ticket_count() == 0 and city_store.read_quarantine().empty
+    assert city_store.read_import_reports() == [] and city_store.data_version() == version
+
+
+def test_a_failed_commit_rolls_back(city_store):
+    tickets, links, sources, changes = _chunk(0, 2)
+    links["place_id"] = ["NOPE"]  # not a stored place: the foreign key fails inside the transaction
+    with pytest.raises(sqlite3.IntegrityError), city_store.begin_import() as stage:
+        stage.add(tickets, links, sources, changes)
+        stage.commit(_report(inserted=2))
+    assert city_store.ticket_count() == 0 and city_store.read_import_reports() == []
+
+
+def test_a_forked_worker_stages_and_the_parent_commits(city_store):
+    with city_store.begin_import() as stage:
+        stage.add(*_chunk(0, 2))  # the importing process stages too (small files)
+        pid = os.fork()
+        if pid == 0:  # the worker: its own scratch file, then gone without unwinding the parent's stack
+            code = 1
+            try:
+                stage.add(*_chunk(1, 3, first=2))
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert len(list(stage.folder.glob("stage_*.sqlite"))) == 2  # one file per process
+        stage.commit(_report(inserted=5))
+    assert sorted(city_store.read_tickets()["source_id"]) == [f"T{i:04d}" for i in range(5)]
+
+
+def test_only_the_importing_process_commits(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 's.sqlite'}") as store, store.begin_import() as stage:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                try:
+                    stage.commit(_report())
+                except RuntimeError:
+                    code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert stage.folder.exists()  # the worker neither committed nor removed the parent's scratch folder
