@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from minqing.errors import ImportBusyError, IngestError
-from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
+from minqing.model import TICKET_COLUMNS
 from minqing.store.convert import epoch_to_times, rows, ticket_frame, ticket_select
 from minqing.store.sqlite.util import REBUILD_MIN, is_store_condition, secondary_indexes, sql_errors
 from minqing.store.staging import ImportStage
