@@ -143,7 +143,7 @@ def _controls(iv, all_targets, tk, links, base_before, treated, target_geom, rin
         unit = tk["grid_code"].to_numpy()[rows]
     else:
         res = h3.api.basic_int.get_resolution(_cell_int(_targets(iv, "cell")[0]))
-        cells = tk["h3_cell"].astype("int64").to_numpy()
+        cells = tk["h3_cell"].to_numpy(dtype="int64", na_value=-1)  # the store's <NA>: no cell
         uniq = np.unique(cells[cells > 0])
         parent = dict(zip(uniq, (h3.api.basic_int.cell_to_parent(int(u), res) for u in uniq)))
         rows = np.flatnonzero(cells > 0)
