@@ -1,0 +1,36 @@
+"""Coordinates on tiny inputs with hand-worked answers: CRS column values, blanks, swaps, out of region, GCJ-02 and BD-09."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minqing.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+from minqing.ingest.coords import clean_coordinates, normalise_crs, region_from_units
+
+
+def test_crs_column_values():
+    codes, unknown = normalise_crs(["GCJ-02", "百度", "", "WGS84", "火星", "高德"], "wgs84")
+    assert codes.tolist() == ["gcj02", "bd09", "wgs84", "wgs84", "wgs84", "gcj02"]
+    assert unknown.tolist() == [False, False, False, False, True, False]
+
+
+def test_coordinates_blank_nan_inf_zero_swapped_outside(tiny_units):
+    region = region_from_units(tiny_units, 500)
+    lon = ["121.505", "", "NaN", "inf", "0", "31.285", "120.0"]
+    lat = ["31.285", "", "NaN", "31.2", "0", "121.505", "30.0"]
+    c = clean_coordinates(lon, lat, "wgs84", region)
+    assert c.reason.tolist() == [None, None, None, None, "zero_coordinates", None, "outside_region"]
+    assert c.swapped.tolist() == [False, False, False, False, False, True, False]
+    assert c.invalid.tolist() == [False, False, True, True, False, False, False]
+    assert np.isfinite(c.lon).tolist() == [True, False, False, False, False, True, False]
+    assert c.lon[5] == pytest.approx(121.505) and c.lat[5] == pytest.approx(31.285)
+
+
+def test_coordinates_gcj_and_bd_converted_sub_metre(tiny_units):
+    region = region_from_units(tiny_units, 500)
+    x, y = 121.507, 31.287
+    gx, gy = wgs84_to_gcj02(x, y)
+    bx, by = wgs84_to_bd09(x, y)
+    c = clean_coordinates([gx, bx], [gy, by], np.array(["gcj02", "bd09"], dtype=object), region)
+    assert np.abs(c.lon - x).max() < 1e-7 and np.abs(c.lat - y).max() < 1e-7

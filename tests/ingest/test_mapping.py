@@ -1,0 +1,41 @@
+"""Column mapping and category paths on tiny inputs with hand-worked answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from minqing.ingest.aliases import category_key, category_lookup
+from minqing.ingest.errors import MappingError
+from minqing.ingest.mapping import infer_mapping, load_mapping_file
+
+
+def test_mapping_aliases_and_unknown_columns_kept():
+    m = infer_mapping(["工单编号", "来电时间", "诉求渠道", "经度(X)", "纬度（Y）", "楼栋号"])
+    assert m.fields["source_id"] == "工单编号"
+    assert m.fields["received_at"] == "来电时间"
+    assert m.fields["lon"] == "经度(X)" and m.fields["lat"] == "纬度（Y）"
+    assert m.unknown == ("楼栋号",)
+
+
+def test_mapping_file_overrides_and_errors(tmp_path):
+    path = tmp_path / "map.toml"
+    path.write_text('[columns]\nsource_id = "流水号"\ntext = "反映内容"\n[options]\ncrs = "gcj02"\n', encoding="utf-8")
+    user = load_mapping_file(path)
+    m = infer_mapping(["流水号", "受理时间", "反映内容"], user)
+    assert m.fields == {"source_id": "流水号", "text": "反映内容", "received_at": "受理时间"}
+    assert m.options["crs"] == "gcj02"
+    with pytest.raises(MappingError, match="流水号"):
+        infer_mapping(["编号X"], user)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[columns]\nnot_a_field = "x"\n', encoding="utf-8")
+    with pytest.raises(MappingError, match="not_a_field"):
+        load_mapping_file(bad)
+
+
+def test_category_paths_levels_and_codes():
+    table = category_lookup()
+    assert table[category_key("物业管理->电梯->电梯故障")] == "04.01.01"
+    assert table[category_key("物业管理/电梯/电梯故障")] == "04.01.01"
+    assert table[category_key("电梯故障")] == "04.01.01"
+    assert table[category_key("04.01.01")] == "04.01.01"
+    assert table[category_key("物业管理")] == "04"
