@@ -13,7 +13,7 @@ from minqing.analysis.place_rank import MEASURES
 from minqing.citytime import default_period
 from minqing.citytime import today as today_in
 from minqing.i18n import fmt_float, t
-from minqing.maps.choropleth import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
+from minqing.maps.hotspots import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
 from minqing.ui.cache import data
