@@ -159,7 +159,8 @@ def test_export_by_role(demo_store_url, ui_accounts, grids, monkeypatch, role):
     import streamlit as st
 
     from minqing.accounts import read_audit
-    from minqing.ui import data, tables
+    from minqing.ui import tables
+    from minqing.ui.cache import data
 
     monkeypatch.setenv("MINQING_DATABASE_URL", demo_store_url)
     data.get_store.clear()
