@@ -17,7 +17,7 @@ from minqing.export.writer import restore_series
 from minqing.ingest import aliases as al
 from minqing.ingest.coords import clean_coordinates, normalise_crs
 from minqing.ingest.mapping import ColumnMapping
-from minqing.ingest.readers import INVALID, ORIGINAL
+from minqing.ingest.source import INVALID, ORIGINAL
 from minqing.ingest.times import parse_times
 from minqing.model import OTHER_CATEGORY, TICKET_COLUMNS
 from minqing.privacy import mask_text

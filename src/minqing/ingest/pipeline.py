@@ -41,17 +41,10 @@ from minqing.ingest.mapping import (
 from minqing.ingest.aliases import TIME_FIELDS
 from minqing.ingest.normalise import normalise_chunk, originals
 from minqing.ingest.times import DATE_ORDERS, DateOrderError, check_date_order, infer_date_order
-from minqing.ingest.readers import (
-    DEFAULT_CHUNKSIZE,
-    READER_COLUMNS,
-    Source,
-    csv_blocks,
-    csv_splittable,
-    formula_reasons,
-    open_source,
-    parse_csv_block,
-    read_chunks,
-)
+from minqing.ingest.csv_blocks import csv_blocks, csv_splittable, parse_csv_block
+from minqing.ingest.readers import DEFAULT_CHUNKSIZE, open_source, read_chunks
+from minqing.ingest.source import READER_COLUMNS, Source
+from minqing.ingest.xlsx import formula_reasons
 from minqing.ingest.stage import (
     INSERTED,
     KEY_BITS,
