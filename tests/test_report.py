@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from minqing.analysis.aggregate import counts_by_unit
 from minqing.analysis.kpis import comparison_months, kpi_board, month_bounds, shift_month
 from minqing.analysis.top_problems import label_problems, roll_up, top_problems
-from minqing.maps.choropleth import PALETTE
+from minqing.maps.classes import PALETTE
 from minqing.report import ReportError, find_chromium, meeting_pdf, meeting_report, unit_svg
 from minqing.store import TicketFilter, open_store
 

@@ -27,7 +27,7 @@ from minqing.htmlsafe import escape_html
 from minqing.analysis.kpis import KpiBoard
 from minqing.errors import MinqingError
 from minqing.i18n import fmt_int, fmt_month, t
-from minqing.maps.choropleth import NO_DATA, PALETTE, class_breaks, class_labels, color_for
+from minqing.maps.classes import NO_DATA, PALETTE, class_breaks, class_labels, color_for
 
 FONT_FAMILY = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")

@@ -16,34 +16,15 @@ from hypothesis import strategies as st
 from minqing.export.writer import (
     XLSX_MAX_CELL_CHARS,
     ExportError,
-    neutralise,
     to_csv_bytes,
     to_xlsx_bytes,
     write_table,
 )
 
+from test_cellsafe import HARMLESS, PAYLOADS, dangerous
+
 BOM = b"\xef\xbb\xbf"
-LEADS = set("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-PAYLOADS = [
-    "=1+2",
-    '=HYPERLINK("http://x","y")',
-    "=cmd|' /C calc'!A0",
-    "+1",
-    "-1+1",
-    "@SUM(A1)",
-    "\t=1",
-    "\r=1",
-    "\uff1d1+2",  # full-width equals sign
-    "  =1+2",  # a formula after leading blanks
-    "\u3000@SUM(A1)",
-]
-HARMLESS = ["a\rb", "a\r\nb", "line1\nline2", "路灯不亮，请尽快处理", "a=1", "1-2", "'=already quoted", "#N/A", ""]
 MOBILE = re.compile(r"1[3-9]\d{9}")
-
-
-def dangerous(value) -> bool:
-    """A text cell a spreadsheet could run: a formula lead first, or first after blanks."""
-    return isinstance(value, str) and bool(value) and (value[0] in LEADS or value.lstrip()[:1] in LEADS)
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -67,25 +48,6 @@ def xlsx_clean(text: str) -> str:
     """What an XLSX cell can hold of ``text``: NUL removed, CR/CRLF as LF, other XML-illegal characters U+FFFD."""
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return re.sub(r"[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "\ufffd", text)
-
-
-# --- neutralise -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_formula_leads_get_a_quote(payload):
-    assert neutralise(payload) == "'" + payload
-
-
-@pytest.mark.parametrize("text", HARMLESS + ["\n", " ", "line1\n=2", "ab\x00"])
-def test_harmless_text_is_unchanged(text):
-    assert neutralise(text) == text
-
-
-@pytest.mark.parametrize("value", [1, -1, -1.5, 0.0, None, np.nan, pd.NaT, pd.NA, True, np.int64(-3),
-                                   pd.Timestamp("2025-04-03 14:05", tz="Asia/Shanghai")])
-def test_non_text_is_untouched(value):
-    assert neutralise(value) is value
 
 
 # --- CSV and XLSX on hand-made frames ---------------------------------------------------------------------

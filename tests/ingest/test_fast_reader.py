@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 from import_helpers import run_import
 
-from minqing.ingest import readers as R
-from minqing.ingest.readers import Source, csv_blocks, open_source, parse_csv_block
+from minqing.ingest import csv_blocks as R
+from minqing.ingest.csv_blocks import csv_blocks, parse_csv_block
+from minqing.ingest.readers import open_source
+from minqing.ingest.source import Source
 
 HEADER = "工单编号,受理时间,诉求内容,经度,纬度"
 GOOD = ['YP1,2025-04-01 08:00,"含,逗号",121.505,31.285', 'YP2,2025-04-02,"多\n行",121.506,31.286',

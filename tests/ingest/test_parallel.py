@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from minqing.ingest.errors import ReadError
-from minqing.ingest.readers import csv_blocks, open_source, parse_csv_block
+from minqing.ingest.csv_blocks import csv_blocks, parse_csv_block
+from minqing.ingest.readers import open_source
 
 from test_pipeline import HEADER, base_rows, run, write_csv
 

@@ -15,18 +15,10 @@ import pandas as pd
 import pytest
 from import_helpers import run_import
 
-from minqing.ingest.readers import (
-    FORMULA_NO_VALUE,
-    _parse_blank_formulas,
-    _record_ends,
-    _redecode_lines,
-    _scan_blank_formulas,
-    csv_blocks,
-    csv_splittable,
-    open_source,
-    parse_csv_block,
-    read_chunks,
-)
+from minqing.ingest.csv_blocks import _record_ends, csv_blocks, csv_splittable, parse_csv_block
+from minqing.ingest.encodings import redecode_lines
+from minqing.ingest.readers import open_source, read_chunks
+from minqing.ingest.xlsx import FORMULA_NO_VALUE, _parse_blank_formulas, _scan_blank_formulas
 
 COLS = ["工单编号", "受理时间", "诉求内容", "经度", "纬度"]
 NOW = pd.Timestamp("2026-01-01 12:00", tz="Asia/Shanghai")
@@ -165,7 +157,7 @@ def test_gbk_lines_in_utf8_file(store, tmp_path, bom):
     data = _mixed_bytes(bom)
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
-    fixed, lines = _redecode_lines(data)
+    fixed, lines = redecode_lines(data)
     assert lines == 3  # G2's line and G4's two lines
     assert fixed == (b"\xef\xbb\xbf" if bom else b"") + (",".join(COLS) + "\n").encode("utf-8") + \
         "".join(_line(sid, text) for sid, text, _ in MIXED).encode("utf-8")
@@ -236,14 +228,14 @@ def test_xlsx_formula_cells_without_saved_values(store, tmp_path):
 def test_xlsx_without_formulas_is_not_scanned(tmp_path, monkeypatch):
     import openpyxl
 
-    from minqing.ingest import readers
+    from minqing.ingest import xlsx
 
     wb = openpyxl.Workbook()
     wb.active.append(COLS)
     wb.active.append(["X1", "2025-04-03", "", 121.505, 31.285])  # a blank cell, but no formula
     wb.save(tmp_path / "plain.xlsx")
     scanned = []
-    monkeypatch.setattr(readers, "_scan_blank_formulas", lambda fh: scanned.append(1) or [])
+    monkeypatch.setattr(xlsx, "_scan_blank_formulas", lambda fh: scanned.append(1) or [])
     src = open_source(tmp_path / "plain.xlsx")
     assert len(next(iter(read_chunks(src)))) == 1
     assert scanned == [] and src.blank_formulas == {} and src.warnings == {} and src.notes == []

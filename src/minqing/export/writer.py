@@ -7,7 +7,7 @@ outside and may hold spreadsheet formulas (``=HYPERLINK(...)``,
 
 - a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return (the OWASP CSV-injection rule), also after leading whitespace and in
-  their full-width forms ``＝＋－＠``, gets a leading ``'`` (:func:`neutralise`);
+  their full-width forms ``＝＋－＠``, gets a leading ``'`` (:func:`minqing.cellsafe.neutralise`);
 - CSV is UTF-8 with a byte-order mark (Excel then reads Chinese correctly),
   rows end in CRLF, and every field holding a CR or LF is quoted; NUL
   characters are removed;
@@ -34,11 +34,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 
+from minqing.cellsafe import FORMULA_LEADS, neutralise
 from minqing.errors import MinqingError
 
 TABLE_FORMATS = ("csv", "xlsx")
-#: Characters that make Excel or WPS read a cell as a formula (or a DDE call).
-FORMULA_LEADS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 #: Excel's limits: characters in a cell (UTF-16 code units), rows and columns in a sheet.
 XLSX_MAX_CELL_CHARS = 32_767
 XLSX_MAX_ROWS = 1_048_576
@@ -47,7 +46,6 @@ ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # First characters that send a text cell down the slow path: formula leads and whitespace (``str.isspace``).
 _PLAIN_FIRST_EXCLUDED = FORMULA_LEADS | frozenset(chr(i) for i in range(0x3001) if chr(i).isspace())
-_LEAD_AFTER_SPACE = re.compile(r"\s+[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 # What XML 1.0 (and so XLSX) cannot hold: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF; plus CR.
 _XLSX_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
@@ -62,67 +60,12 @@ class ExportError(MinqingError, ValueError):
     key = "error.generic"
 
 
-def neutralise(value):
-    """Return ``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
-
-    Text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets the quote (OWASP's rule for CSV injection), as does text whose
-    first non-blank character is one of these, and the full-width forms
-    ``＝＋－＠`` that Excel and WPS may also accept. Anything that is not text
-    (numbers, ``None``, NaN, timestamps) is returned unchanged.
-
-    Parameters
-    ----------
-    value : object
-
-    Returns
-    -------
-    object
-        ``"'" + value`` for dangerous text, else ``value`` itself.
-
-    Examples
-    --------
-    >>> neutralise("=1+2")
-    "'=1+2"
-    >>> neutralise("  @SUM(A1)")
-    "'  @SUM(A1)"
-    >>> neutralise("路灯不亮"), neutralise(-1)
-    ('路灯不亮', -1)
-    """
-    if isinstance(value, str) and value and (
-            value[0] in FORMULA_LEADS or (value[0].isspace() and _LEAD_AFTER_SPACE.match(value))):
-        return "'" + value
-    return value
-
-
-_NEUTRALISED = re.compile(r"^'(?=\s*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
-
-
-def restore_series(values: pd.Series) -> pd.Series:
-    """Undo :func:`neutralise` on a Series of strings: drop the ``'`` before a formula lead.
-
-    A quarantine export fixed in Excel and imported again then gives back the
-    values it started from (``'=1+2`` is read as ``=1+2``, stored as text).
-
-    Examples
-    --------
-    >>> restore_series(pd.Series(["'=1+2", "'abc", "=x"])).tolist()
-    ['=1+2', "'abc", '=x']
-    """
-    quoted = values.str.startswith("'").fillna(False).to_numpy(dtype=bool)
-    if not quoted.any():  # the usual case, and cheap: one vectorised test per column
-        return values
-    out = values.copy()
-    out[quoted] = values[quoted].str.replace(_NEUTRALISED, "", regex=True)
-    return out
-
-
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Return ``df`` as CSV bytes that Excel and WPS open as plain data.
 
     UTF-8 with a byte-order mark, a header row, CRLF row ends, fields holding a
     comma, quote, CR or LF quoted; every text cell and header passed through
-    :func:`neutralise` after NUL characters are removed; infinities as
+    :func:`minqing.cellsafe.neutralise` after NUL characters are removed; infinities as
     ``inf`` / ``'-inf``; timezone-aware
     datetimes as ISO 8601 strings (``2025-04-03T14:05:00+0800``); the index is
     not written.
@@ -152,7 +95,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Sheet1") -> bytes:
 
     Text cells and headers are cleaned (characters XML cannot hold become
     U+FFFD, NUL is removed, CR and CRLF become LF), passed through
-    :func:`neutralise`, cut at 32,767 characters and written as string cells.
+    :func:`minqing.cellsafe.neutralise`, cut at 32,767 characters and written as string cells.
     Missing values are empty cells, infinities the text ``inf`` / ``'-inf`` (as in CSV),
     naive datetimes Excel dates, timezone-aware ones ISO 8601 strings.
 
@@ -249,9 +192,7 @@ def _csv_column(s: pd.Series) -> list:
 def _csv_text(v: str) -> str:
     if "\x00" in v:
         v = v.replace("\x00", "")
-    if v and (v[0] in FORMULA_LEADS or (v[0].isspace() and _LEAD_AFTER_SPACE.match(v))):
-        return "'" + v
-    return v
+    return neutralise(v)
 
 
 def _csv_other(v):
@@ -351,8 +292,7 @@ def _xlsx_value(v):
 def _xlsx_text(v: str) -> str:
     if _XLSX_BAD.search(v):
         v = _XLSX_FIX.sub(lambda m: "\n" if m.group(0)[0] == "\r" else "\ufffd", v.replace("\x00", ""))
-    if v and (v[0] in FORMULA_LEADS or (v[0].isspace() and _LEAD_AFTER_SPACE.match(v))):
-        v = "'" + v
+    v = neutralise(v)
     if len(v) > XLSX_MAX_CELL_CHARS // 2:
         v = _cut_utf16(v, XLSX_MAX_CELL_CHARS)
     return v

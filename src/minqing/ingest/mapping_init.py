@@ -26,7 +26,8 @@ from minqing.ingest.mapping import (
     looks_like_data,
 )
 from minqing.ingest.normalise import _CATEGORIES, blank_out, category_raw
-from minqing.ingest.readers import READER_COLUMNS, open_source, read_chunks
+from minqing.ingest.readers import open_source, read_chunks
+from minqing.ingest.source import READER_COLUMNS
 
 MAX_ROWS = 100_000
 TOP_VALUES = 20

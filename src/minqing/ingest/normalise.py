@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from minqing.export.writer import restore_series
+from minqing.cellsafe import restore_series
 from minqing.ingest import aliases as al
 from minqing.ingest.coords import clean_coordinates, normalise_crs
 from minqing.ingest.mapping import ColumnMapping
-from minqing.ingest.readers import INVALID, ORIGINAL
+from minqing.ingest.source import INVALID, ORIGINAL
 from minqing.ingest.times import parse_times
 from minqing.model import OTHER_CATEGORY, TICKET_COLUMNS
 from minqing.privacy import mask_text
@@ -90,18 +90,58 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     f = mapping.fields
     src_cols = [c for c in chunk.columns if c not in ("_row", "_hash", INVALID, ORIGINAL)]
     out = pd.DataFrame(index=chunk.index)
-    reason = np.full(n, None, dtype=object)
-    detail = np.full(n, None, dtype=object)
-    warnings: Counter = Counter()
-    examples: dict = {}
+    flag = _Flags(chunk)
     unknown: dict = {}
-
     blanks = mapping.blank_tokens
 
     def col(name) -> pd.Series | None:
         return blank_out(restore_series(chunk[f[name]].astype("str").str.strip()), blanks) if name in f else None
 
-    def flag(mask, code, value=None, quarantine=True, text=None):
+    sid = flag.sid = col("source_id")
+    out["source_id"] = sid if sid is not None else ""
+    not_record = None
+    if INVALID in chunk.columns:  # a JSON item that is not an object: nothing else can be read from it
+        not_record = (chunk[INVALID].astype("str") != "").to_numpy(dtype=bool)
+        flag(not_record, "not_a_record", chunk[INVALID].astype("str").to_numpy(dtype=object))
+    flag((out["source_id"] == "").to_numpy(), "missing_id")
+
+    soft_raw, unreadable, unreadable_raw = _times(out, chunk, f, col, flag, tz=tz, now=now, date_order=date_order,
+                                                  earliest=earliest)
+    _vocabularies(out, chunk, mapping, col, flag, unknown, default_channel)
+    _texts(out, col, flag)
+    seconds = _coordinates(out, chunk, f, col, flag, crs, region)
+
+    out["extra"] = _extra(chunk, mapping, src_cols, soft_raw, unreadable_raw)
+    for c in TICKET_COLUMNS:
+        if c not in out.columns and c not in ("grid_uid", "grid_code", "community_code", "subdistrict_code",
+                                              "district_code", "h3_cell"):
+            out[c] = None
+    out["_row"] = chunk["_row"].to_numpy()
+    out["_hash"] = chunk["_hash"].to_numpy()
+    bad = flag.reason != None  # noqa: E711
+    quarantine = _quarantine(chunk, out, flag, bad, src_cols, not_record)
+    rows = chunk["_row"].to_numpy(dtype="int64")
+    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, flag.warnings, flag.examples,
+                      _unknown_kept(unknown, bad, rows), seconds, _unreadable_kept(unreadable, bad, rows))
+
+
+class _Flags:
+    """The reason each row of a chunk is quarantined for (the first wins) and the warnings counted.
+
+    Calling it flags the rows of ``mask`` with ``code``; every code keeps up to three examples
+    (row, source id, value).
+    """
+
+    def __init__(self, chunk: pd.DataFrame):
+        self.chunk = chunk
+        self.reason = np.full(len(chunk), None, dtype=object)
+        self.detail = np.full(len(chunk), None, dtype=object)
+        self.warnings: Counter = Counter()
+        self.examples: dict = {}
+        self.sid: pd.Series | None = None  # the rows' source ids, for the examples
+
+    def __call__(self, mask, code, value=None, quarantine=True, text=None) -> None:
+        reason, detail, sid = self.reason, self.detail, self.sid
         mask = np.asarray(mask, dtype=bool)
         if quarantine:
             mask = mask & (reason == None)  # noqa: E711 - first reason wins
@@ -111,20 +151,20 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
             reason[mask] = code
             detail[mask] = text if text is not None else (value[mask] if value is not None else None)
         else:
-            warnings[code] += int(mask.sum())
-        ex = examples.setdefault(code, [])
+            self.warnings[code] += int(mask.sum())
+        ex = self.examples.setdefault(code, [])
         for i in np.flatnonzero(mask)[: 3 - len(ex)]:
-            ex.append({"row": int(chunk["_row"].iat[i]), "source_id": str(sid.iat[i]) if sid is not None else "",
+            ex.append({"row": int(self.chunk["_row"].iat[i]), "source_id": str(sid.iat[i]) if sid is not None else "",
                        "value": None if value is None else str(value[i])})
 
-    sid = col("source_id")
-    out["source_id"] = sid if sid is not None else ""
-    not_record = None
-    if INVALID in chunk.columns:  # a JSON item that is not an object: nothing else can be read from it
-        not_record = (chunk[INVALID].astype("str") != "").to_numpy(dtype=bool)
-        flag(not_record, "not_a_record", chunk[INVALID].astype("str").to_numpy(dtype=object))
-    flag((out["source_id"] == "").to_numpy(), "missing_id")
 
+def _times(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, *, tz, now, date_order, earliest):
+    """Parse every time field into ``out`` and flag the rows whose times cannot be stored.
+
+    Returns the raw 办理时限 texts kept in ``extra`` (a duration, not a time), the unreadable optional
+    times (field -> mask and original texts) and their raw texts per row (field -> Series).
+    """
+    n = len(chunk)
     soft_raw = None
     unreadable: dict = {}
     unreadable_raw: dict = {}
@@ -142,27 +182,8 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         soft = name == "due_at"  # 办理时限 may be a duration ("5个工作日"): kept raw in extra
         optional = name != "received_at"  # an unreadable optional time is stored blank, counted, raw kept
         if optional:
-            # unreadable: text that is no time, or a blank token (NA, 无, ...) standing for one
-            idx = np.flatnonzero(parsed.bad | parsed.blank)
-            orig = np.full(n, "", dtype=object)
-            if len(idx):
-                orig[idx] = restore_series(chunk[f[name]].iloc[idx].astype("str").str.strip()).to_numpy(dtype=object)
-            token = parsed.blank & (orig != "")
-            unread = parsed.bad | token
-            if unread.any():
-                unreadable[name] = (unread, orig)
-                # due_at keeps its unreadable text (a duration) under its own column already
-                unreadable_raw[name] = pd.Series(np.where(token if soft else unread, orig, ""), index=chunk.index,
-                                                 dtype=object)
-        for attr, code in _TIME_REASONS:
-            mask = getattr(parsed, attr)
-            if soft or (optional and attr == "bad") or not mask.any():
-                continue
-            shown = np.array([f"{f[name]}={v}" for v in values], dtype=object)
-            if attr == "bad" and date_order in ("MDY", "DMY"):  # read with the file's date order: say which
-                yl = pd.Series(values[mask], dtype=object).astype(str).str.match(_YEAR_LAST).to_numpy(dtype=bool)
-                shown[np.flatnonzero(mask)[yl]] += f" (date order {date_order})"
-            flag(mask, code, shown)
+            _keep_unreadable(chunk, f, name, parsed, soft, unreadable, unreadable_raw)
+        _flag_bad_times(flag, parsed, values, f[name], soft, optional, date_order)
         new_old = parsed.old & ~old
         old_value[new_old] = np.array([f"{f[name]}={v}" for v in values[new_old]], dtype=object)
         old |= parsed.old
@@ -171,17 +192,62 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         if soft:
             soft_raw = raw.where(~ok, "")
     if old.any():
-        flag(old & pd.isna(reason), "time_before_1990", old_value, quarantine=False)
+        flag(old & pd.isna(flag.reason), "time_before_1990", old_value, quarantine=False)
+    return soft_raw, unreadable, unreadable_raw
 
+
+def _keep_unreadable(chunk, f: dict, name: str, parsed, soft: bool, unreadable: dict, unreadable_raw: dict) -> None:
+    """Keep the original text of an optional time that cannot be read (text that is no time, or a blank token)."""
+    n = len(chunk)
+    # unreadable: text that is no time, or a blank token (NA, 无, ...) standing for one
+    idx = np.flatnonzero(parsed.bad | parsed.blank)
+    orig = np.full(n, "", dtype=object)
+    if len(idx):
+        orig[idx] = restore_series(chunk[f[name]].iloc[idx].astype("str").str.strip()).to_numpy(dtype=object)
+    token = parsed.blank & (orig != "")
+    unread = parsed.bad | token
+    if unread.any():
+        unreadable[name] = (unread, orig)
+        # due_at keeps its unreadable text (a duration) under its own column already
+        unreadable_raw[name] = pd.Series(np.where(token if soft else unread, orig, ""), index=chunk.index,
+                                         dtype=object)
+
+
+def _flag_bad_times(flag: _Flags, parsed, values: np.ndarray, column: str, soft: bool, optional: bool,
+                    date_order: str | None) -> None:
+    """Quarantine the rows whose time (in file column ``column``) is unreadable, too early or in the future."""
+    for attr, code in _TIME_REASONS:
+        mask = getattr(parsed, attr)
+        if soft or (optional and attr == "bad") or not mask.any():
+            continue
+        shown = np.array([f"{column}={v}" for v in values], dtype=object)
+        if attr == "bad" and date_order in ("MDY", "DMY"):  # read with the file's date order: say which
+            yl = pd.Series(values[mask], dtype=object).astype(str).str.match(_YEAR_LAST).to_numpy(dtype=bool)
+            shown[np.flatnonzero(mask)[yl]] += f" (date order {date_order})"
+        flag(mask, code, shown)
+
+
+def _vocabularies(out: pd.DataFrame, chunk: pd.DataFrame, mapping: ColumnMapping, col, flag: _Flags, unknown: dict,
+                  default_channel: str) -> None:
+    """Map channel, kind, satisfaction, resolved, status and category to their codes (the mapping's values first)."""
     vm = mapping.values
-    out["channel"] = _vocab(col("channel"), al.CHANNEL_VALUES, "other", default_channel, "unknown_channel", flag, unknown, "channel", chunk.index, vm.get("channel"))
-    out["kind"] = _vocab(col("kind"), al.KIND_VALUES, "other", "other", "unknown_kind", flag, unknown, "kind", chunk.index, vm.get("kind"))
-    out["satisfaction"] = _vocab(col("satisfaction"), al.SATISFACTION_VALUES, None, None, "unknown_satisfaction", flag, unknown, "satisfaction", chunk.index, vm.get("satisfaction"))
-    out["resolved"] = _vocab(col("resolved"), al.RESOLVED_VALUES, None, None, None, flag, unknown, "resolved", chunk.index, vm.get("resolved"))
-    status = _vocab(col("status"), al.STATUS_VALUES, None, None, None, flag, unknown, "status", chunk.index, vm.get("status"))
+    index = chunk.index
+    out["channel"] = _vocab(col("channel"), al.CHANNEL_VALUES, "other", default_channel, "unknown_channel", flag,
+                            unknown, "channel", index, vm.get("channel"))
+    out["kind"] = _vocab(col("kind"), al.KIND_VALUES, "other", "other", "unknown_kind", flag, unknown, "kind", index,
+                         vm.get("kind"))
+    out["satisfaction"] = _vocab(col("satisfaction"), al.SATISFACTION_VALUES, None, None, "unknown_satisfaction",
+                                 flag, unknown, "satisfaction", index, vm.get("satisfaction"))
+    out["resolved"] = _vocab(col("resolved"), al.RESOLVED_VALUES, None, None, None, flag, unknown, "resolved", index,
+                             vm.get("resolved"))
+    status = _vocab(col("status"), al.STATUS_VALUES, None, None, None, flag, unknown, "status", index,
+                    vm.get("status"))
     out["status"] = status.where(status.notna(), np.where(out["closed_at"].notna(), "closed", "open"))
-    out["category"] = _category(chunk, f, flag, unknown, blanks, vm.get("category"))
+    out["category"] = _category(chunk, mapping.fields, flag, unknown, mapping.blank_tokens, vm.get("category"))
 
+
+def _texts(out: pd.DataFrame, col, flag: _Flags) -> None:
+    """Copy the free-text fields into ``out``, cut at :data:`MAX_TEXT` characters (counted), blanks as None."""
     for name in ("text", "address", "handling_unit", "caller_name", "caller_phone", "repeat_of"):
         raw = col(name)
         if raw is None:
@@ -193,6 +259,10 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
             raw = raw.str.slice(0, MAX_TEXT)
         out[name] = raw.where(raw != "", None)
 
+
+def _coordinates(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, crs: str, region) -> dict:
+    """Clean the coordinates into ``out`` (WGS-84 lon, lat), flagging the bad ones; return the seconds it took."""
+    n = len(chunk)
     t0 = time.perf_counter()
     crs_codes, bad_crs = (normalise_crs(col("crs"), crs) if "crs" in f else (crs, np.zeros(n, dtype=bool)))
     if "crs" in f:
@@ -209,31 +279,24 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     out["lon"] = coords.lon
     out["lat"] = coords.lat
     out["location_source"] = np.where(np.isfinite(coords.lon), "coordinates", "none")
-    seconds = {"convert": time.perf_counter() - t0}
+    return {"convert": time.perf_counter() - t0}
 
-    out["extra"] = _extra(chunk, mapping, src_cols, soft_raw, unreadable_raw)
-    for c in TICKET_COLUMNS:
-        if c not in out.columns and c not in ("grid_uid", "grid_code", "community_code", "subdistrict_code",
-                                              "district_code", "h3_cell"):
-            out[c] = None
-    out["_row"] = chunk["_row"].to_numpy()
-    out["_hash"] = chunk["_hash"].to_numpy()
-    bad = reason != None  # noqa: E711
+
+def _quarantine(chunk: pd.DataFrame, out: pd.DataFrame, flag: _Flags, bad: np.ndarray, src_cols: list,
+                not_record: np.ndarray | None) -> pd.DataFrame:
+    """The quarantined rows: number, source id, reason, detail, the original row (JSON) and its hash."""
     original = originals(chunk, bad, src_cols) if bad.any() else []
     if not_record is not None and not_record.any():
         kept = chunk[ORIGINAL].astype("str").to_numpy(dtype=object)[bad]
         original = [o if k == "" else k for o, k in zip(original, kept)]
-    quarantine = pd.DataFrame({
+    return pd.DataFrame({
         "row_number": chunk["_row"].to_numpy()[bad],
         "source_id": out["source_id"].to_numpy(dtype=object)[bad],
-        "reason": reason[bad],
-        "detail": detail[bad],
+        "reason": flag.reason[bad],
+        "detail": flag.detail[bad],
         "original": original,
         "row_hash": chunk["_hash"].to_numpy()[bad],
     })
-    rows = chunk["_row"].to_numpy(dtype="int64")
-    return Normalised(out.loc[~bad].reset_index(drop=True), quarantine, warnings, examples,
-                      _unknown_kept(unknown, bad, rows), seconds, _unreadable_kept(unreadable, bad, rows))
 
 
 def blank_out(raw: pd.Series, blanks) -> pd.Series:

@@ -32,6 +32,7 @@ from minqing.citytime import check_timezone
 from minqing.errors import IngestError
 from minqing.ingest.aliases import TIME_FIELDS
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
+from minqing.ingest.csv_blocks import csv_blocks, csv_splittable, parse_csv_block
 from minqing.ingest.errors import MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
@@ -43,19 +44,16 @@ from minqing.ingest.mapping import (
     shown_columns,
 )
 from minqing.ingest.normalise import normalise_chunk
-from minqing.ingest.readers import (
-    DEFAULT_CHUNKSIZE,
-    READER_COLUMNS,
-    Source,
-    csv_blocks,
-    csv_splittable,
-    open_source,
-    parse_csv_block,
-    read_chunks,
-)
+from minqing.ingest.readers import DEFAULT_CHUNKSIZE, open_source, read_chunks
+from minqing.ingest.source import READER_COLUMNS, Source
 from minqing.ingest.stage import ChunkContext, ChunkResult, process_chunk, set_context
 from minqing.ingest.tally import ImportReport, Tally
-from minqing.ingest.times import DATE_ORDERS, DateOrderError, check_date_order, infer_date_order
+from minqing.ingest.times import (
+    DATE_ORDERS,
+    DateOrderError,
+    check_date_order,
+    infer_date_order,
+)
 from minqing.model import TIMEZONE
 from minqing.store.base import Store
 from minqing.store.staging import ImportStage
@@ -393,7 +391,7 @@ class _Run:
 
     def _tasks(self):
         """Chunks to process: byte blocks of a CSV (parsed by the workers) or frames from the other readers."""
-        progress = lambda done, total: self.step("read", done / max(total, 1))  # noqa: E731
+        progress = lambda done, total: self.step("read", done / max(total, 1))
         if csv_splittable(self.src):
             for k, (header, body) in enumerate(csv_blocks(self.src, self.options.block_bytes, progress)):
                 yield (k, "csv", (header, body))

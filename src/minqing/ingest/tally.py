@@ -17,7 +17,8 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.ingest.normalise import originals
-from minqing.ingest.readers import READER_COLUMNS, Source, formula_reasons, read_chunks
+from minqing.ingest.readers import read_chunks
+from minqing.ingest.source import READER_COLUMNS, Source
 from minqing.ingest.stage import (
     INSERTED,
     KEY_BITS,
@@ -27,6 +28,7 @@ from minqing.ingest.stage import (
     UPDATED,
     ChunkResult,
 )
+from minqing.ingest.xlsx import formula_reasons
 from minqing.store.staging import ImportStage
 
 

@@ -1,1 +1,1 @@
-"""Folium maps: choropleths, hot spots, tickets, effects, their data layers, basemaps and offline assets."""
+"""Folium maps: class breaks and legends, choropleths, hot spots, tickets, effects, data layers, basemaps, offline."""

@@ -122,7 +122,7 @@ def meeting_map(url: str, version: str, user: User, scope: Scope, month: str, ma
                 parent: str | None, lang: str, level: int = 2):
     """Return the month's choropleth (folium) for a projector, built from the cached month counts.
 
-    Every unit (or the busiest, see ``maps.MAX_LABELS``) carries a permanent label
+    Every unit (or the busiest, see ``minqing.maps.choropleth.MAX_LABELS``) carries a permanent label
     with its name, count and channel flag; the top-10 table's places and grids are
     marked with their rank.
     """

@@ -13,15 +13,14 @@ from minqing.export.writer import to_csv_bytes
 from minqing.htmlsafe import markdown_params
 from minqing.i18n import t
 from minqing.ui.cache import data
-from minqing.ui.components import guard, lang, show_table
+from minqing.ui.components import show_table
+from minqing.ui.page import open_page
 
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("users")
-    store = data.current_store()
-    st.title(t("admin.heading", lg))
+    page = open_page("users", "admin.heading", as_of=False)
+    lg, user, store = page.lang, page.user, page.store
     users_tab, audit_tab = st.tabs([t("admin.users", lg), t("admin.audit", lg)])
     with users_tab:
         _users(store, user, lg)

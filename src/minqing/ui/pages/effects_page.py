@@ -12,11 +12,11 @@ from minqing.analysis.effect_results import EffectError
 from minqing.htmlsafe import escape_markdown, markdown_params
 from minqing.i18n import fmt_date, fmt_float, t
 from minqing.model import CHANNELS
-from minqing.ui.cache import data
 from minqing.ui.cache import effects as di
-from minqing.ui.components import data_as_of, empty_state, guard, lang, show_table
+from minqing.ui.components import empty_state, show_table
 from minqing.ui.locations import cell_labels
 from minqing.ui.mapview import show_map
+from minqing.ui.page import open_page
 
 _ICON = {"improved": "▼", "no_clear_change": "＝", "worse": "▲"}
 
@@ -27,12 +27,8 @@ def _iv_label(iid: int, names: dict) -> str:
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("effects")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
-    st.title(t("effects.heading", lg))
-    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old)
+    page = open_page("effects", "effects.heading")
+    lg, user, url, version = page.lang, page.user, page.url, page.version
     ivs = di.interventions(url, version)
     # a grid leader sees the interventions touching their own units only (controls appear as counts)
     ivs = ivs[ivs["intervention_id"].astype(int).isin(di.visible_ids(url, version, user))]

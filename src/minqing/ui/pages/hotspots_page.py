@@ -13,7 +13,7 @@ from minqing.analysis.place_rank import MEASURES
 from minqing.citytime import default_period
 from minqing.citytime import today as today_in
 from minqing.i18n import fmt_float, t
-from minqing.maps.choropleth import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
+from minqing.maps.hotspots import class_of_cases_map, emerging_map, hex_bins_map, units_bins_map
 from minqing.model import CATEGORIES, CHANNEL_CHOICES, CHANNELS, category_path, channels_for
 from minqing.store import TicketFilter
 from minqing.ui.cache import data
@@ -21,15 +21,12 @@ from minqing.ui.cache import hotspots as hd
 from minqing.ui.components import (
     channel_caption,
     channel_choice_label,
-    data_as_of,
-    empty_state,
-    guard,
-    lang,
     percent_columns,
     show_table,
 )
 from minqing.ui.locations import cell_ids, cell_labels
 from minqing.ui.mapview import show_map
+from minqing.ui.page import open_page
 
 
 def _cat_label(code: str, lang: str) -> str:
@@ -42,16 +39,11 @@ def _key_label(prefix: str, code: str, lang: str) -> str:
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("hotspots")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
-    st.title(t("hotspots.heading", lg))
-    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
+    page = open_page("hotspots", "hotspots.heading")
+    lg, user, store, url, version = page.lang, page.user, page.store, page.url, page.version
     st.caption(t("hotspots.caption", lg))
-    first, last = data.ticket_span(url, version)
+    first, last = page.ticket_span()
     if first is None:
-        empty_state("empty.no_tickets", "empty.no_tickets_hint", lg)
         return
     c = st.columns([2, 2, 1.5, 1])
     lo, hi = first.date(), last.date()

@@ -19,8 +19,8 @@ from minqing.i18n import fmt_int, t
 from minqing.export.tickets import quarantine_frame
 from minqing.ingest.pipeline import ImportOptions, import_file, preview_file
 from minqing.privacy import mask_text, mask_tickets
-from minqing.ui.cache import data
-from minqing.ui.components import guard, lang, show_table
+from minqing.ui.components import show_table
+from minqing.ui.page import open_page
 from minqing.ui.tables import ticket_table
 
 TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
@@ -28,10 +28,8 @@ TYPES = ["csv", "txt", "xlsx", "geojson", "json"]
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("import")
-    store = data.current_store()
-    st.title(t("ingest.heading", lg))
+    page = open_page("import", "ingest.heading", as_of=False)
+    lg, user, store = page.lang, page.user, page.store
 
     upload = st.file_uploader(t("ingest.upload", lg), type=TYPES, key="import_file")
     c1, c2, c3 = st.columns(3)

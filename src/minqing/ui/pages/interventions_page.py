@@ -20,7 +20,8 @@ from minqing.interventions.registry import (
 from minqing.model import CATEGORIES, INTERVENTION_TYPES, category_path
 from minqing.ui.cache import data
 from minqing.ui.cache import effects as di
-from minqing.ui.components import guard, lang, show_table
+from minqing.ui.components import show_table
+from minqing.ui.page import open_page
 
 
 def _type_label(code: str, lang: str) -> str:
@@ -41,12 +42,9 @@ def _place_label(pid: str, names: dict) -> str:
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("interventions_edit")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
+    page = open_page("interventions_edit", "interventions.heading", as_of=False)
+    lg, user, store, url, version = page.lang, page.user, page.store, page.url, page.version
     by = user.name or user.role
-    st.title(t("interventions.heading", lg))
     ivs = di.interventions(url, version)
     st.subheader(t("interventions.list", lg))
     if ivs.empty:

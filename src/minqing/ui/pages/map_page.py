@@ -6,6 +6,7 @@ The view lives in the URL (``?sd=...&cm=...&g=...&lang=...``) so it can be share
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -15,8 +16,9 @@ from minqing.htmlsafe import escape_markdown
 from minqing.i18n import fmt_date, fmt_float, fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui.cache import data
-from minqing.ui.components import caveat, data_as_of, empty_state, guard, lang, show_table
+from minqing.ui.components import caveat, empty_state, show_table
 from minqing.ui.mapview import show_map
+from minqing.ui.page import open_page
 from minqing.ui.tables import ticket_table
 
 LEVELS = ("subdistrict", "community", "grid")
@@ -26,12 +28,8 @@ PARAMS = tuple(PARAM_OF.values())
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("map")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
-    st.title(t("overview.heading", lg))
-    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
+    page = open_page("map", "overview.heading")
+    lg, user, store, url, version = page.lang, page.user, page.store, page.url, page.version
     caveat(lg)
     today = today_in(store.timezone)
 
@@ -40,41 +38,70 @@ def render() -> None:
     if not levels:
         empty_state("empty.no_units", "empty.no_units_hint", lg)
         return
-    first, last = data.ticket_span(url, version)
-    if first is None:
-        empty_state("empty.no_tickets", "empty.no_tickets_hint", lg)
-    else:
+    first, last = page.ticket_span()
+    if first is not None:
         st.caption(t("overview.period", lg, start=fmt_date(first, lg), end=fmt_date(last, lg)))
 
-    params = [PARAM_OF[lv] for lv in levels]
-    path = [st.query_params.get(p) for p in params]
-    path = path[: next((i for i, v in enumerate(path) if not v), len(path))]
+    drill = _drill(levels)
     names = _names(url, version, today, lg)
-    _breadcrumb(path, names, lg, params)
-
-    depth = min(len(path), len(levels) - 1)
-    level = levels[depth]
-    parent = path[depth - 1] if depth else None
-    leaf = len(path) == len(levels)  # one unit of the finest level chosen: its own tickets
-    counts = data.scoped_unit_counts(url, version, level, today, user, parent)
-
-    _cards(url, version, level, today, user, parent, counts, path[-1] if leaf else None, lg)
+    _breadcrumb(drill.path, names, lg, drill.params)
+    counts = data.scoped_unit_counts(url, version, drill.level, today, user, drill.parent)
+    _cards(url, version, drill.level, today, user, drill.parent, counts, drill.selected, lg)
 
     measure = st.radio(
         t("overview.measure", lg), ("rate", "tickets"),
         format_func=partial(_measure_label, lang=lg), horizontal=True, key="overview_measure",
     )
+    _drill_map(page, drill, today, counts, measure)
+    finer = _finer(levels, drill.level)
+    st.caption(_map_caption(drill.level, measure, finer, names.get(drill.selected, drill.selected), lg))
+
+    if drill.leaf and can(user, "tickets"):
+        _grid_tickets(url, version, user, drill.path[-1], names, lg, drill.level)
+    elif drill.leaf:
+        st.info(t("drill.counts_only", lg))
+    else:
+        _table(counts, drill.level, lg)
+
+
+class _Drill(NamedTuple):
+    """Where the drill-down stands: the city's levels, the codes chosen so far, the level the map shows."""
+
+    levels: list[str]
+    params: list[str]  # the URL parameter of each level
+    path: list[str]  # the chosen code of each level, from the coarsest
+    depth: int  # the index of the level shown
+    level: str
+    parent: str | None  # the unit whose children are shown
+    leaf: bool  # one unit of the finest level chosen: its own tickets
+    selected: str | None  # that unit
+
+
+def _drill(levels: list[str]) -> _Drill:
+    """Read where the drill-down stands from the URL (``?sd=...&cm=...&g=...``)."""
+    params = [PARAM_OF[lv] for lv in levels]
+    path = [st.query_params.get(p) for p in params]
+    path = path[: next((i for i, v in enumerate(path) if not v), len(path))]
+    depth = min(len(path), len(levels) - 1)
+    leaf = len(path) == len(levels)  # one unit of the finest level chosen: its own tickets
+    return _Drill(levels, params, path, depth, levels[depth], path[depth - 1] if depth else None, leaf,
+                  path[-1] if leaf else None)
+
+
+def _drill_map(page, drill: _Drill, today, counts, measure: str) -> None:
+    """The map of the level shown; a click on a unit drills down into it in the same run."""
+    url, version, lg, user = page.url, page.version, page.lang, page.user
+    level, parent, path, depth, selected = drill.level, drill.parent, drill.path, drill.depth, drill.selected
     basemap = st.session_state.get("basemap", "none")
-    selected = path[-1] if leaf else None
 
     def build():
         points = None
         # the chosen grid's own tickets as clustered points (masked as the role requires); a meeting viewer
         # sees counts only, nothing finer than a grid
-        if leaf and can(user, "tickets"):
+        if drill.leaf and can(user, "tickets"):
             points = data.tickets_all(url, version, user, TicketFilter(unit_level=level, unit_codes=(path[-1],)))
         return data.unit_map(url, version, lg, measure, today, user, level, parent, basemap, _tianditu_key(basemap),
-                             selected=selected, tickets=points, finer=_finer(levels, level))
+                             selected=selected, tickets=points, finer=_finer(drill.levels, level))
 
     key = f"map_{level}_{parent}_{measure}_{basemap}_{lg}"
     codes = set(counts["code"])
@@ -82,19 +109,11 @@ def render() -> None:
     def clicked():  # runs before the rerun the click causes: the new level is drawn in that one run
         code = ((st.session_state.get(key) or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
         if code and code in codes and (len(path) <= depth or path[depth] != code):
-            _set_path(path[:depth] + [code], params)
+            _set_path(path[:depth] + [code], drill.params)
 
     show_map(build, (url, version, lg, measure, str(today), user, level, parent, basemap, selected,
-                     tuple(levels)), key=key, height=620, returned_objects=("last_active_drawing",),
+                     tuple(drill.levels)), key=key, height=620, returned_objects=("last_active_drawing",),
              on_change=clicked)
-    st.caption(_map_caption(level, measure, _finer(levels, level), names.get(selected, selected), lg))
-
-    if leaf and can(user, "tickets"):
-        _grid_tickets(url, version, user, path[-1], names, lg, level)
-    elif leaf:
-        st.info(t("drill.counts_only", lg))
-    else:
-        _table(counts, level, lg)
 
 
 def _cards(url, version, level, today, user, parent, counts, selected, lg):

@@ -26,8 +26,9 @@ from minqing.report import (
 )
 from minqing.ui.cache import data
 from minqing.ui.cache import meeting as dm
-from minqing.ui.components import channel_caption, channel_choice_label, data_as_of, empty_state, guard, lang
+from minqing.ui.components import channel_caption, channel_choice_label, empty_state
 from minqing.ui.mapview import show_map
+from minqing.ui.page import open_page
 
 THEMES = ("",) + tuple(c.code for c in CATEGORIES.values() if c.level <= 2 and not c.code.startswith("99"))
 
@@ -52,15 +53,12 @@ _CSS = f"""<style>
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("meeting")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
+    page = open_page("meeting")
+    lg, user, store, url, version = page.lang, page.user, page.store, page.url, page.version
     months = dm.months(url, version)
     with st.container(key="meeting"):
         st.html(_CSS)
-        st.title(t("meeting.heading", lg))
-        data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old), beside the map, not above it
+        page.heading("meeting.heading")
         if not months:
             empty_state("meeting.no_data", "meeting.no_data_hint", lg)
             return
@@ -70,7 +68,8 @@ def render() -> None:
         scope = dm.Scope(scope.level, scope.codes, scope.theme, channels_for(chan))
         level = 3 if theme and CATEGORIES[theme].level >= 2 else 2
         as_of = pd.Timestamp.now(tz=store.timezone).floor("h").isoformat()
-        board = dm.board(url, version, user, scope, month, as_of)
+        view = (url, version, user, scope, month)  # what every figure below depends on
+        board = dm.board(*view, as_of)
         theme_label = category_path(theme, lg) if theme else None
         if theme_label:
             st.html(f'<div class="mq-focus">{_esc(t("meeting.theme_focus", lg, theme=theme_label))}</div>')
@@ -78,46 +77,57 @@ def render() -> None:
         if user.scoped:
             st.info(t("meeting.grid_leader_scope", lg))
         _kpi_cards(board, lg)
-
         # The top-10 list is the meeting's agenda: full width first, then the month's map.
-        st.subheader(t("meeting.top_heading", lg))
-        tp = dm.top(url, version, user, scope, month, level, lg)
-        st.html(f'<div class="mq-top">{top_table_html(tp.table, lg, short_category=bool(theme))}</div>')
-        st.caption(t("meeting.top_hint", lg) + " " + channel_caption(chan, lg))
-        if tp.has_unplaced:
-            st.caption(t("meeting.unplaced_note", lg))
-
-        st.subheader(t("meeting.map_heading", lg))
-        if dm.month_units(url, version, user, scope, month, map_level, parent).empty:
-            st.info(t("meeting.map_empty", lg))
-        else:
-            show_map(partial(dm.meeting_map, url, version, user, scope, month, map_level, parent, lg, level),
-                     (url, version, user, scope, month, map_level, parent, lg, level), height=620,
-                     key=f"meeting_map_{month}_{sd}_{theme}_{chan}_{lg}")
-            u = dm.month_units(url, version, user, scope, month, map_level, parent)
-            notes = u[u["channel_note"] != ""]
-            st.caption(t("meeting.map_caption", lg, channels=channel_caption(chan, lg)))
-            if len(notes):
-                names = _names(notes, lg)
-                col = "channel_note" if lg == "zh" else "channel_note_en"
-                st.warning(t("meeting.map_flags", lg, units="；".join(
-                    f"{names[c]} {n}" for c, n in zip(notes["code"], notes[col]))))
-
-        st.subheader(t("meeting.export_heading", lg))
-        st.caption(t("meeting.export_hint", lg))
-        page = dm.report_html(url, version, user, scope, month, map_level, parent, level, lg, as_of,
-                              scope_label, theme_label)
-        c1, c2, _ = st.columns([1, 1, 2])
+        _top_list(view, level, theme, chan, lg)
+        _month_map(view, map_level, parent, level, chan, f"meeting_map_{month}_{sd}_{theme}_{chan}_{lg}", lg)
         name = f"minqing_meeting_{month}{'_' + sd if sd else ''}{'_' + theme if theme else ''}"
-        c1.download_button(t("meeting.download_html", lg), page.encode("utf-8"), file_name=f"{name}.html",
-                           mime="text/html", icon=":material/description:", key="meeting_dl_html",
-                           on_click="ignore")
-        no_printer = find_chromium() is None
-        c2.download_button(t("meeting.download_pdf", lg), partial(meeting_pdf, page), file_name=f"{name}.pdf",
-                           mime="application/pdf", icon=":material/picture_as_pdf:", key="meeting_dl_pdf",
-                           on_click="ignore", disabled=no_printer)
-        if no_printer:
-            st.caption(t("meeting.error_no_chromium", lg))
+        _handout(view, map_level, parent, level, as_of, scope_label, theme_label, name, lg)
+
+
+def _top_list(view: tuple, level: int, theme: str, chan: str, lg: str) -> None:
+    """This month's top 10 problems with their trend arrows (categories ``level`` deep)."""
+    st.subheader(t("meeting.top_heading", lg))
+    tp = dm.top(*view, level, lg)
+    st.html(f'<div class="mq-top">{top_table_html(tp.table, lg, short_category=bool(theme))}</div>')
+    st.caption(t("meeting.top_hint", lg) + " " + channel_caption(chan, lg))
+    if tp.has_unplaced:
+        st.caption(t("meeting.unplaced_note", lg))
+
+
+def _month_map(view: tuple, map_level: str, parent: str | None, level: int, chan: str, key: str, lg: str) -> None:
+    """The month's map of ``map_level`` units (children of ``parent``), with the units one channel drives."""
+    st.subheader(t("meeting.map_heading", lg))
+    if dm.month_units(*view, map_level, parent).empty:
+        st.info(t("meeting.map_empty", lg))
+        return
+    show_map(partial(dm.meeting_map, *view, map_level, parent, lg, level),
+             (*view, map_level, parent, lg, level), height=620, key=key)
+    u = dm.month_units(*view, map_level, parent)
+    notes = u[u["channel_note"] != ""]
+    st.caption(t("meeting.map_caption", lg, channels=channel_caption(chan, lg)))
+    if len(notes):
+        names = _names(notes, lg)
+        col = "channel_note" if lg == "zh" else "channel_note_en"
+        st.warning(t("meeting.map_flags", lg, units="；".join(
+            f"{names[c]} {n}" for c, n in zip(notes["code"], notes[col]))))
+
+
+def _handout(view: tuple, map_level: str, parent: str | None, level: int, as_of: str, scope_label, theme_label,
+             name: str, lg: str) -> None:
+    """The one-page handout to download, as HTML and (when a headless Chromium is installed) PDF."""
+    st.subheader(t("meeting.export_heading", lg))
+    st.caption(t("meeting.export_hint", lg))
+    html = dm.report_html(*view, map_level, parent, level, lg, as_of, scope_label, theme_label)
+    c1, c2, _ = st.columns([1, 1, 2])
+    c1.download_button(t("meeting.download_html", lg), html.encode("utf-8"), file_name=f"{name}.html",
+                       mime="text/html", icon=":material/description:", key="meeting_dl_html",
+                       on_click="ignore")
+    no_printer = find_chromium() is None
+    c2.download_button(t("meeting.download_pdf", lg), partial(meeting_pdf, html), file_name=f"{name}.pdf",
+                       mime="application/pdf", icon=":material/picture_as_pdf:", key="meeting_dl_pdf",
+                       on_click="ignore", disabled=no_printer)
+    if no_printer:
+        st.caption(t("meeting.error_no_chromium", lg))
 
 
 def _controls(lg, url, version, months, default, user):

@@ -11,7 +11,7 @@ import streamlit as st
 from minqing.i18n import fmt_int, t
 from minqing.store import TicketFilter
 from minqing.ui.cache import data
-from minqing.ui.components import data_as_of, empty_state, guard, lang
+from minqing.ui.page import open_page
 from minqing.ui.tables import export_buttons, ticket_detail, ticket_table
 
 PAGE_SIZE = 100
@@ -19,15 +19,10 @@ PAGE_SIZE = 100
 
 def render() -> None:
     """Draw the page."""
-    lg = lang()
-    user = guard("tickets")
-    store = data.current_store()
-    url, version = store.url, data.data_version(store)
-    st.title(t("tickets.heading", lg))
-    data_as_of(store, lg, sidebar=True)  # "data up to" (a warning when old)
-    first, last = data.ticket_span(url, version)
+    page = open_page("tickets", "tickets.heading")
+    lg, user, url, version = page.lang, page.user, page.url, page.version
+    first, last = page.ticket_span()
     if first is None:
-        empty_state("empty.no_tickets", "empty.no_tickets_hint", lg)
         return
 
     where = _filters(url, version, lg, first.date(), last.date(), user)

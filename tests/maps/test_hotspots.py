@@ -9,8 +9,9 @@ import pandas as pd
 from conftest import X0, Y0
 from shapely.geometry import LineString, Point, box
 
-from minqing.maps import choropleth as maps
 from minqing.i18n import t
+from minqing.maps.classes import PALETTE, class_breaks, class_labels, color_for
+from minqing.maps.hotspots import EMERGING_COLORS, class_of_cases_map, emerging_map
 from minqing.maps.layers import page_payloads
 
 
@@ -33,11 +34,11 @@ def _emerging_frame():
 
 def test_emerging_map_colours_cells_by_class_and_leaves_out_no_pattern():
     for lang in ("zh", "en"):
-        _, layers, legends = _payloads(maps.emerging_map(_emerging_frame(), lang))
+        _, layers, legends = _payloads(emerging_map(_emerging_frame(), lang))
         feats = [f for layer in layers for f in layer["data"]["features"]]
         assert len(feats) == 3  # the two cells with no pattern are not drawn
         fills = [f["properties"]["_style"]["fillColor"] for f in feats]
-        assert fills == [maps.EMERGING_COLORS[k] for k in ("intensifying", "new", "persistent_cold")]
+        assert fills == [EMERGING_COLORS[k] for k in ("intensifying", "new", "persistent_cold")]
         assert len(set(fills)) == 3
         tip = feats[0]["properties"]["_tip"]
         text = " ".join(x if isinstance(x, str) else x[0] for x in tip)
@@ -54,8 +55,8 @@ def test_emerging_map_html_grows_only_with_the_cells_drawn():
     f = _emerging_frame()
     many = pd.concat([f] + [f.assign(cell=[_cell(10 + 5 * j + i) for i in range(5)], **{"class": "no_pattern"})
                             for j in range(40)], ignore_index=True)
-    small, _, _ = _payloads(maps.emerging_map(f))
-    big, _, _ = _payloads(maps.emerging_map(many))
+    small, _, _ = _payloads(emerging_map(f))
+    big, _, _ = _payloads(emerging_map(many))
     assert abs(len(big) - len(small)) < 500  # 200 cells with no pattern add nothing
 
 
@@ -73,19 +74,19 @@ def test_class_of_cases_map_draws_the_places_coloured_by_count_over_faint_cells(
     table = pd.DataFrame({"where_type": ["place", "place", "cell", "place"],
                           "where_id": ["R1", "H1", _cell(3), "P1"], "tickets": [40, 12, 5, 3],
                           "months": [9, 5, 2, 2]})
-    _, layers, legends = _payloads(maps.class_of_cases_map(_places(), table, "zh"))
+    _, layers, legends = _payloads(class_of_cases_map(_places(), table, "zh"))
     assert len(layers) == 2  # the cells underneath, the places on top
     cell_layer, place_layer = layers
     cells, places = cell_layer["data"]["features"], place_layer["data"]["features"]
-    breaks = maps.class_breaks(table["tickets"])
+    breaks = class_breaks(table["tickets"])
     road = [f for f in places if f["geometry"]["type"] == "LineString"]
     assert len(road) == 2  # the stretch where the category recurs (R2 has none: not drawn) and its casing
     widths = sorted(f["properties"]["_style"]["weight"] for f in road)
     assert widths[0] >= 6 and widths[-1] > widths[0]  # a thick line on a darker casing
     top = next(f for f in road if f["properties"]["_style"]["weight"] == widths[0])  # the casing is wider
-    assert top["properties"]["_style"]["color"] == maps.color_for(40, breaks) == maps.PALETTE[-1]
+    assert top["properties"]["_style"]["color"] == color_for(40, breaks) == PALETTE[-1]
     fills = {f["geometry"]["type"]: f["properties"]["_style"].get("fillColor") for f in places}
-    assert fills["Point"] == maps.color_for(12, breaks) and fills["Polygon"] == maps.color_for(3, breaks)
+    assert fills["Point"] == color_for(12, breaks) and fills["Polygon"] == color_for(3, breaks)
     # the cells are faint: thinner, lighter than every place
     assert cell_layer["options"]["style"]["fillOpacity"] <= 0.35
     assert all(f["properties"]["_style"].get("fillOpacity", 1) >= 0.8 for f in places if "fillColor" in
@@ -95,4 +96,4 @@ def test_class_of_cases_map_draws_the_places_coloured_by_count_over_faint_cells(
     assert "测试路段" in tip and "40" in tip and "9" in tip
     lines = [it["text"] for it in legends[0]["items"]]
     assert lines[0] == t("class_map.legend_title", "zh")
-    assert maps.class_labels(breaks, "zh")[-1] in lines and t("class_map.legend_cells", "zh") in lines
+    assert class_labels(breaks, "zh")[-1] in lines and t("class_map.legend_cells", "zh") in lines

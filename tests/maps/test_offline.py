@@ -18,7 +18,7 @@ from folium.plugins import Fullscreen, HeatMap, MarkerCluster
 
 from minqing.maps import offline
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STATIC_DIR = REPO_ROOT / "static"
 URL_ROOT = "/app/static/"
 FETCH_HINT = "static/vendor is incomplete; run: python scripts/fetch_assets.py"

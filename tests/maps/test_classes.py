@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from minqing.maps.choropleth import unit_map
+from minqing.maps.classes import class_breaks, class_index, class_labels, color_for
 from minqing.maps.layers import DataLegend
-from minqing.maps.choropleth import class_breaks, class_index, class_labels, color_for, unit_map
 from minqing.report import unit_svg
 
 # A dozen sub-districts: most around 300-420, two far above (the shape of the demo's October).

@@ -54,7 +54,8 @@ def test_tianditu_needs_a_key():
 def test_ticket_points_are_escaped_and_aggregate_beyond_the_limit():
     import pandas as pd
 
-    from minqing.maps.choropleth import add_ticket_points, base_map
+    from minqing.maps.choropleth import base_map
+    from minqing.maps.tickets import add_ticket_points
 
     n = 12
     tickets = pd.DataFrame(

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from payloads import ALL, EVAL_RESULT, PWN_FILE
 from shapely.geometry import LineString, Point, box
 
-from minqing.maps import choropleth as maps
+from minqing.maps.choropleth import unit_map
+from minqing.maps.hotspots import class_of_cases_map, units_bins_map
 from minqing.maps.layers import (
     RUNTIME_JS,
     DataLayer,
@@ -28,6 +29,7 @@ from minqing.maps.layers import (
     feature_collection,
     page_payloads,
 )
+from minqing.maps.tickets import add_ticket_points
 
 
 def _units(names):
@@ -86,7 +88,7 @@ def _check(page: str, carried: set[str], payloads) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_unit_map_carries_every_payload_as_data(lang):
-    m = maps.unit_map(_units(ALL), _places(ALL), level="grid", outlines=_units(ALL), lang=lang,
+    m = unit_map(_units(ALL), _places(ALL), level="grid", outlines=_units(ALL), lang=lang,
                       tickets=_tickets(ALL))
     page, carried = _render(m)
     _check(page, carried, ALL)
@@ -94,10 +96,10 @@ def test_unit_map_carries_every_payload_as_data(lang):
 
 def test_hotspot_maps_carry_payloads_as_data():
     units = _units(ALL).assign(bin=[(i % 7) - 3 for i in range(len(ALL))], value=1.0)
-    page, carried = _render(maps.units_bins_map(units, "zh", places=_places(ALL), value_label=ALL[0]))
+    page, carried = _render(units_bins_map(units, "zh", places=_places(ALL), value_label=ALL[0]))
     _check(page, carried, ALL)
     table = pd.DataFrame({"where_type": "place", "where_id": [f"P{i}" for i in range(len(ALL))], "tickets": 3})
-    page, carried = _render(maps.class_of_cases_map(_places(ALL), table, "zh"))
+    page, carried = _render(class_of_cases_map(_places(ALL), table, "zh"))
     _check(page, carried, ALL)
 
 
@@ -106,8 +108,8 @@ def test_many_tickets_become_counts_without_text():
 
     t = _tickets(ALL * 3)
     t["h3_cell"] = h3.str_to_int(h3.latlng_to_cell(Y0 + 0.005, X0 + 0.005, 10))
-    m = maps.unit_map(_units(["a"]))
-    group = maps.add_ticket_points(m, t, max_markers=5)
+    m = unit_map(_units(["a"]))
+    group = add_ticket_points(m, t, max_markers=5)
     page, carried = _render(m)
     assert group is not None and EVAL_RESULT not in page
     assert not any(p in s for p in ALL if len(p) > 3 for s in carried)
@@ -117,7 +119,7 @@ def test_st_folium_script_holds_no_payload():
     """streamlit-folium builds its script from each element's macro: the same data, the same safety."""
     from streamlit_folium import _get_map_string
 
-    m = maps.unit_map(_units(ALL), _places(ALL), level="grid", tickets=_tickets(ALL))
+    m = unit_map(_units(ALL), _places(ALL), level="grid", tickets=_tickets(ALL))
     m.render()
     script = _get_map_string(m)
     assert EVAL_RESULT not in script
@@ -147,7 +149,7 @@ def test_data_layer_refuses_what_is_not_geojson():
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=4))
 def test_any_text_renders_and_round_trips(names):
-    m = maps.unit_map(_units(names), _places(names), tickets=_tickets(names))
+    m = unit_map(_units(names), _places(names), tickets=_tickets(names))
     page, carried = _render(m)
     assert EVAL_RESULT not in page or any(EVAL_RESULT in n for n in names)
     for n in names:

@@ -1,0 +1,80 @@
+"""What a file to import is (:class:`Source`) and what every reader's chunks hold.
+
+Every reader yields chunks of strings (one DataFrame per chunk, every column
+``str``, blanks as ``""``) with a ``_row`` column holding the 1-based data-row
+number in the file, so a quarantined row can be found again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+FORMATS = ("csv", "xlsx", "geojson", "open311")
+INVALID, ORIGINAL = "_invalid", "_original"
+READER_COLUMNS = ("_row", INVALID, ORIGINAL)
+"""Columns the readers add: the row number and, for a JSON item that is not an object, why and what it was."""
+RAW_ITEM = "raw_item"
+"""Column of a quarantined JSON item that is not an object (its JSON text)."""
+
+
+@dataclass
+class Source:
+    """What a file is and how to read it.
+
+    Attributes
+    ----------
+    path : Path
+    format : str
+        One of :data:`FORMATS`.
+    encoding, delimiter : str or None
+        For CSV files.
+    sheet : str or None
+        For XLSX files, the sheet read.
+    sha256 : str
+        Hash of the file's bytes.
+    size : int
+        Bytes.
+    notes : list of str
+        Things worth telling the user (e.g. the extension did not match the content); the XLSX
+        reader adds one when formula cells have no saved value.
+    mixed_encoding_fixes : int
+        Lines of a UTF-8 CSV that were not UTF-8 and were decoded as GB18030 (set while reading).
+    warnings : dict
+        Warning code -> count found by the reader itself (:data:`minqing.ingest.xlsx.FORMULA_NO_VALUE`: cells), set while reading.
+    blank_formulas : dict
+        XLSX: data row -> names of its columns whose cell is a formula with no saved value (read as blank).
+    """
+
+    path: Path
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sha256: str = ""
+    size: int = 0
+    notes: list = field(default_factory=list)
+    mixed_encoding_fixes: int = 0
+    warnings: dict = field(default_factory=dict)
+    blank_formulas: dict = field(default_factory=dict)
+
+
+def cell_text(v) -> str:
+    """Return a cell's value (from a workbook or a JSON file) as the text a CSV export would hold."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    return str(v)
