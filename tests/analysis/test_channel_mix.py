@@ -115,7 +115,6 @@ def test_sql_problem_counts_by_channel_equal_pandas(demo_store_url):
 
 def test_demo_grid_hot_spots_of_citizen_channels_are_not_all_qr(demo_store_url):
     """All channels: the QR sub-district's grids are the hot spots; citizen channels: spread over the city."""
-    import numpy as np
 
     from minqing.analysis.getis_ord import gi_star, queen_weights
 

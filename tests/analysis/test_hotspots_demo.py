@@ -9,7 +9,7 @@ from minqing.analysis.aggregate import count_tickets
 from minqing.analysis.class_of_cases import class_of_cases
 from minqing.analysis.getis_ord import gi_star, h3_weights
 from minqing.geo.h3cells import cells_to_parent
-from minqing.store import TicketFilter, open_store
+from minqing.store import open_store
 
 
 @pytest.fixture(scope="module")

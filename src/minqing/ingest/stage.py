@@ -23,9 +23,9 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.geo.link import apply_links, link_tickets
+from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
-from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.source import Source
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.staging import ImportStage
