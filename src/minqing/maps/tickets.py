@@ -36,7 +36,7 @@ def add_ticket_points(
     tickets : DataFrame
         With ``lon``, ``lat``, ``source_id``, ``received_at``, ``category``,
         ``text`` and ``h3_cell``; personal data must already be masked.
-        Popup text is data: set with textContent in the browser, never parsed (see map_layers).
+        Popup text is data: set with textContent in the browser, never parsed (see minqing.maps.layers).
     max_markers : int
         Above this many located tickets, draw counts per H3 cell (resolution 9) instead.
     """
