@@ -1,7 +1,11 @@
 """Versioned schema migrations and database roles of the PostgreSQL + PostGIS store.
 
-The schema is the numbered files in ``sql/`` (``001_init.sql``, ...), the same
-versions as the SQLite store's. :func:`migrate` applies the missing ones in
+The schema is the numbered files in ``sql/`` (``001_init.sql``, ...). Version
+numbers are per backend (here the ``schema_version`` table, in SQLite ``PRAGMA
+user_version``) but shared in meaning: a number is the same change on every
+backend that has it, and a backend skips a number whose change it can't have
+(:data:`POSTGRES_ONLY`: ``005_scope.sql``, row-level security, which SQLite
+lacks). :func:`migrate` applies the missing ones in
 order, all in one transaction under an advisory lock (two migrations at once
 wait for each other; a failure leaves the database as it was), records each in
 the ``schema_version`` table, and refuses a database whose version is newer
@@ -32,6 +36,19 @@ reporting
     personal data as given (:data:`REPORTING_WITHHELD`). Free text such as
     ``tickets.text`` stays readable and may still name people.
 
+Scope
+-----
+The app and reporting roles see tickets under row-level security
+(``005_scope.sql``), keyed on the transaction-local setting
+``minqing.scope_grids`` (:func:`minqing.store.postgres.scope.set_scope`):
+unset or empty, every ticket (whole-district roles: admin, planner, meeting;
+imports); a comma-separated list of grid codes, only the tickets whose
+``grid_code`` is in it (a grid leader), whatever the query asks for, and no
+write into another grid. ``ticket_places`` and ``ticket_changes`` follow their
+tickets; ``quarantine`` (rows of no grid) is hidden from a scoped transaction.
+The policies are for ``PUBLIC``: every role but the owner follows them; the
+owner (owner of the tables, no ``FORCE``) and superusers bypass them.
+
 Every statement is parameterised; identifiers go through :mod:`psycopg.sql`.
 """
 
@@ -51,6 +68,9 @@ MIGRATE_LOCK = 7_331_004_101
 
 APPEND_ONLY = ("audit_log", "intervention_history", "ticket_changes")
 """Tables the app role may read and add rows to, but not change or delete."""
+
+POSTGRES_ONLY = (5,)
+"""Versions with no SQLite counterpart (the SQLite store skips these numbers)."""
 
 READ_ONLY = ("schema_version",)
 """Tables the app role may only read."""
