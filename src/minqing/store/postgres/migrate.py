@@ -194,13 +194,7 @@ def migrate(target: str | psycopg.Connection, roles: Roles | None = None, *,
         The database can't be reached or a migration failed (nothing was changed).
     """
     if isinstance(target, str):
-        from minqing.privacy import redact_url
-
-        try:
-            con = psycopg.connect(target, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise _failed(redact_url(target), exc) from exc
-        with con:
+        with connect(target) as con:
             return migrate(con, roles, manage_roles=manage_roles)
     t0 = time.perf_counter()
     con = target
@@ -218,8 +212,47 @@ def migrate(target: str | psycopg.Connection, roles: Roles | None = None, *,
     return result
 
 
+def connect(url: str, *, autocommit: bool = False, timeout: float = 10) -> psycopg.Connection:
+    """Open a connection to the database of ``url``, or say in one line why not.
+
+    Parameters
+    ----------
+    url : str
+        A ``postgresql://`` URL (``postgresql+psycopg://`` too) or a libpq connection string.
+    autocommit : bool
+        The connection's autocommit mode.
+    timeout : float
+        Seconds to wait for the server.
+
+    Raises
+    ------
+    StoreError
+        The server can't be reached or refuses the sign-in; the message shows the URL with ``***`` for a password.
+    """
+    from minqing.privacy import redact_url
+
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.startswith("postgresql+"):
+        url = f"postgresql://{rest}"
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=max(1, round(timeout)))
+    except psycopg.Error as exc:
+        shown = redact_url(url)
+        reason = _reason(exc)
+        raise StoreError(
+            f"can't connect to the PostgreSQL store {shown}: {reason}; check that the server runs and "
+            "the URL (--db or MINQING_DATABASE_URL)",
+            key="error.store_open", path=shown, reason=reason,
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of a driver error (libpq's messages go on with hints), or its type."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _failed(where: str, exc: Exception) -> StoreError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = _reason(exc)
     return StoreError(f"migrating the PostgreSQL store {where} failed: {reason}",
                       key="error.store_migrate", path=where, reason=reason)
 
