@@ -11,7 +11,8 @@
 -- The policies are for PUBLIC, so the app role, the reporting role and any login role made a member of either
 -- follow them; the owner role owns the tables and is not subject to row-level security (no FORCE), so
 -- migrations, copies and maintenance run as the owner see everything. Superusers bypass it too.
--- The same expression is the write check: a scoped session can't insert or move a ticket into another grid.
+-- With no WITH CHECK, each policy's USING expression is also its write check: a scoped session can't insert or
+-- move a ticket into another grid.
 --
 -- Tables under the policy, and why:
 --   tickets         the rows themselves (text, address, caller, place);
@@ -42,24 +43,18 @@ CREATE FUNCTION minqing_in_scope(grid_code text) RETURNS boolean
 
 ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tickets_scope ON tickets TO PUBLIC
-    USING (public.minqing_in_scope(grid_code))
-    WITH CHECK (public.minqing_in_scope(grid_code));
+    USING (public.minqing_in_scope(grid_code));
 
 ALTER TABLE ticket_places ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_places_scope ON ticket_places TO PUBLIC
     USING (public.minqing_scope_grids() IS NULL
-           OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_places.source_id))
-    WITH CHECK (public.minqing_scope_grids() IS NULL
            OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_places.source_id));
 
 ALTER TABLE ticket_changes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_changes_scope ON ticket_changes TO PUBLIC
     USING (public.minqing_scope_grids() IS NULL
-           OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_changes.source_id))
-    WITH CHECK (public.minqing_scope_grids() IS NULL
            OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_changes.source_id));
 
 ALTER TABLE quarantine ENABLE ROW LEVEL SECURITY;
 CREATE POLICY quarantine_scope ON quarantine TO PUBLIC
-    USING (public.minqing_scope_grids() IS NULL)
-    WITH CHECK (public.minqing_scope_grids() IS NULL);
+    USING (public.minqing_scope_grids() IS NULL);
