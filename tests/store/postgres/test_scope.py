@@ -130,3 +130,11 @@ def test_the_setting_value():
     for bad in (["G1,G2"], [""], "G1"):
         with pytest.raises(ValueError):
             scope_value(bad)
+
+
+def test_the_policy_reads_the_setting_once_per_statement(scoped_db):
+    url, roles = scoped_db
+    with psycopg.connect(login_url(url, roles.app)) as app:
+        set_scope(app, ["G1"])
+        plan = "\n".join(r[0] for r in app.execute("EXPLAIN SELECT count(*) FROM tickets WHERE grid_code = 'G1'"))
+    assert "InitPlan" in plan  # not current_setting() per row

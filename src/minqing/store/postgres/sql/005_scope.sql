@@ -23,8 +23,7 @@
 --                   scoped session sees none of them (only importers, who are whole-district, need them).
 -- Not under it: ticket_sources (a source id, a row hash and an import id per ticket, no content, read by
 -- imports only), import_reports (per-file counts), and the tables that hold no ticket rows (units, places,
--- categories, interventions, users, audit_log, ...). Rollup tables keyed by grid should use
--- minqing_in_scope(grid_code) in a policy of their own.
+-- categories, interventions, users, audit_log, ...).
 -- Caveat of every row-level policy: a unique index still refuses a scoped insert of a source_id that exists
 -- in another grid, which tells that such a ticket exists (imports are not scoped, so the app never does this).
 
@@ -36,25 +35,23 @@ CREATE FUNCTION minqing_scope_grids() RETURNS text[]
                       ELSE array_remove(string_to_array(current_setting('minqing.scope_grids', true), ','), '')
                  END $$;
 
--- True when a row of grid grid_code is in the current transaction's scope.
-CREATE FUNCTION minqing_in_scope(grid_code text) RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT public.minqing_scope_grids() IS NULL OR grid_code = ANY (public.minqing_scope_grids()) $$;
-
+-- The policies read the scope through a scalar sub-select, (SELECT public.minqing_scope_grids()): the planner runs it
+-- once per statement (an InitPlan), not once per row (the ::text[] makes ANY read an array, not the sub-select's
+-- rows). Rollup tables keyed by grid take the tickets policy as it is.
 ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tickets_scope ON tickets TO PUBLIC
-    USING (public.minqing_in_scope(grid_code));
+    USING ((SELECT public.minqing_scope_grids()) IS NULL OR grid_code = ANY ((SELECT public.minqing_scope_grids())::text[]));
 
 ALTER TABLE ticket_places ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_places_scope ON ticket_places TO PUBLIC
-    USING (public.minqing_scope_grids() IS NULL
+    USING ((SELECT public.minqing_scope_grids()) IS NULL
            OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_places.source_id));
 
 ALTER TABLE ticket_changes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_changes_scope ON ticket_changes TO PUBLIC
-    USING (public.minqing_scope_grids() IS NULL
+    USING ((SELECT public.minqing_scope_grids()) IS NULL
            OR EXISTS (SELECT 1 FROM public.tickets t WHERE t.source_id = ticket_changes.source_id));
 
 ALTER TABLE quarantine ENABLE ROW LEVEL SECURITY;
 CREATE POLICY quarantine_scope ON quarantine TO PUBLIC
-    USING (public.minqing_scope_grids() IS NULL);
+    USING ((SELECT public.minqing_scope_grids()) IS NULL);
