@@ -68,41 +68,55 @@ FROM (
 """
 """N tickets: grids skewed (G000 busiest), categories skewed (01.01 commonest), 5 % without coordinates."""
 
-ROLLUP = """
-CREATE TABLE ticket_month_rollup (
-    month date NOT NULL, grid_code text NOT NULL, category text NOT NULL, subdistrict_code text NOT NULL, n bigint NOT NULL, n_on_time bigint NOT NULL, n_responded bigint NOT NULL,
-    response_s double precision NOT NULL, n_satisfied bigint NOT NULL,
-    PRIMARY KEY (month, grid_code, category));
-CREATE INDEX ticket_month_rollup_grid ON ticket_month_rollup (grid_code, month);
+MEASURES = ("n bigint NOT NULL, n_on_time bigint NOT NULL, n_responded bigint NOT NULL, "
+            "response_s double precision NOT NULL, n_satisfied bigint NOT NULL")
+ROLLUP = f"""
+CREATE TABLE rollup_grid_category (month date NOT NULL, grid_code text NOT NULL, category text NOT NULL,
+    subdistrict_code text NOT NULL, {MEASURES}, PRIMARY KEY (month, grid_code, category));
+CREATE INDEX rollup_grid_category_grid ON rollup_grid_category (grid_code, month);
+CREATE TABLE rollup_grid (month date NOT NULL, grid_code text NOT NULL, subdistrict_code text NOT NULL,
+    {MEASURES}, PRIMARY KEY (month, grid_code));
 """
+"""Two monthly rollups: month x grid x category (a grid's categories) and month x grid (district views, KPIs)."""
+SUMS = "sum(n), sum(n_on_time), sum(n_responded), sum(response_s), sum(n_satisfied)"
 ROLLUP_FILL = f"""
-INSERT INTO ticket_month_rollup
+INSERT INTO rollup_grid_category
 SELECT date_trunc('month', received_at AT TIME ZONE '{TZ}')::date, coalesce(grid_code, ''), category,
     min(coalesce(subdistrict_code, '')), count(*), count(*) FILTER (WHERE closed_at <= due_at), count(responded_at),
     coalesce(sum(extract(epoch FROM responded_at - received_at)), 0), count(*) FILTER (WHERE satisfaction = 'satisfied')
-FROM tickets {{where}} GROUP BY 1, 2, 3
+FROM tickets {{where}} GROUP BY 1, 2, 3;
+INSERT INTO rollup_grid SELECT month, grid_code, min(subdistrict_code), {SUMS}
+FROM rollup_grid_category {{where_month}} GROUP BY 1, 2
 """
 MONTH = f"date_trunc('month', received_at AT TIME ZONE '{TZ}')"
+KPI_RAW = ("SELECT subdistrict_code, count(*), avg((closed_at <= due_at)::int), "
+           "avg(extract(epoch FROM responded_at - received_at)), avg((satisfaction = 'satisfied')::int) FROM tickets "
+           "WHERE received_at >= timestamptz '2025-07-01 00:00+08' AND received_at < timestamptz '2025-10-01 00:00+08' "
+           "GROUP BY 1")
+KPI_ROLLUP = ("SELECT subdistrict_code, sum(n), sum(n_on_time)::float / sum(n), sum(response_s) / sum(n_responded), "
+              "sum(n_satisfied)::float / sum(n) FROM {table} "
+              "WHERE month >= date '2025-07-01' AND month < date '2025-10-01' GROUP BY 1")
 QUERIES = {
-    "month x grid, 3 years": (f"SELECT {MONTH} AS m, grid_code, count(*) FROM tickets GROUP BY 1, 2",
-                              "SELECT month, grid_code, sum(n) FROM ticket_month_rollup GROUP BY 1, 2"),
-    "month x grid, last 12 months": (
-        f"SELECT {MONTH} AS m, grid_code, count(*) FROM tickets WHERE received_at >= timestamptz '2025-01-01 00:00+08' "
-        "GROUP BY 1, 2",
-        "SELECT month, grid_code, sum(n) FROM ticket_month_rollup WHERE month >= date '2025-01-01' GROUP BY 1, 2"),
-    "month x category, one grid": (
-        f"SELECT {MONTH} AS m, category, count(*) FROM tickets WHERE grid_code = 'G100' GROUP BY 1, 2",
-        "SELECT month, category, sum(n) FROM ticket_month_rollup WHERE grid_code = 'G100' GROUP BY 1, 2"),
-    "KPI per sub-district, one quarter": (
-        "SELECT subdistrict_code, count(*), avg((closed_at <= due_at)::int), "
-        "avg(extract(epoch FROM responded_at - received_at)), avg((satisfaction = 'satisfied')::int) "
-        "FROM tickets WHERE received_at >= timestamptz '2025-07-01 00:00+08' "
-        "AND received_at < timestamptz '2025-10-01 00:00+08' GROUP BY 1",
-        "SELECT subdistrict_code, sum(n), sum(n_on_time)::float / sum(n), sum(response_s) / sum(n_responded), "
-        "sum(n_satisfied)::float / sum(n) FROM ticket_month_rollup "
-        "WHERE month >= date '2025-07-01' AND month < date '2025-10-01' GROUP BY 1"),
+    "month x grid, 3 years": {
+        "raw": f"SELECT {MONTH} AS m, grid_code, count(*) FROM tickets GROUP BY 1, 2",
+        "rollup month x grid x category": "SELECT month, grid_code, sum(n) FROM rollup_grid_category GROUP BY 1, 2",
+        "rollup month x grid": "SELECT month, grid_code, n FROM rollup_grid"},
+    "month x grid, last 12 months": {
+        "raw": f"SELECT {MONTH} AS m, grid_code, count(*) FROM tickets "
+               "WHERE received_at >= timestamptz '2025-01-01 00:00+08' GROUP BY 1, 2",
+        "rollup month x grid x category": "SELECT month, grid_code, sum(n) FROM rollup_grid_category "
+                                          "WHERE month >= date '2025-01-01' GROUP BY 1, 2",
+        "rollup month x grid": "SELECT month, grid_code, n FROM rollup_grid WHERE month >= date '2025-01-01'"},
+    "month x category, one grid": {
+        "raw": f"SELECT {MONTH} AS m, category, count(*) FROM tickets WHERE grid_code = 'G100' GROUP BY 1, 2",
+        "rollup month x grid x category": "SELECT month, category, n FROM rollup_grid_category "
+                                          "WHERE grid_code = 'G100'"},
+    "KPI per sub-district, one quarter": {
+        "raw": KPI_RAW,
+        "rollup month x grid x category": KPI_ROLLUP.format(table="rollup_grid_category"),
+        "rollup month x grid": KPI_ROLLUP.format(table="rollup_grid")},
 }
-"""name -> (SQL on raw tickets, the same answer from the monthly rollup)."""
+"""name -> {source: SQL}: the same answer from the raw tickets and from the rollups."""
 
 INDEXES = [  # 001_init.sql and 003's, rebuilt after the bulk load
     "CREATE UNIQUE INDEX tickets_source_id ON tickets (source_id)",
@@ -202,21 +216,25 @@ def queries(url: str, n: int, roles: Roles) -> None:
     """The dashboard-style queries on raw tickets and on the rollup, as the owner and as the app role."""
     with psycopg.connect(url, autocommit=True) as con:
         con.execute(ROLLUP)
-        emit(n, "build the monthly rollup (full)", timed(con, ROLLUP_FILL.format(where="")),
-             rollup_rows=con.execute("SELECT count(*) FROM ticket_month_rollup").fetchone()[0])
-        con.execute("VACUUM ANALYZE ticket_month_rollup")
-        con.execute(sql.SQL("GRANT SELECT ON ticket_month_rollup TO {}").format(sql.Identifier(roles.app)))
+        emit(n, "build both monthly rollups (full)", timed(con, ROLLUP_FILL.format(where="", where_month="")),
+             rollup_rows=con.execute("SELECT count(*) FROM rollup_grid_category").fetchone()[0],
+             coarse_rows=con.execute("SELECT count(*) FROM rollup_grid").fetchone()[0])
+        con.execute("VACUUM ANALYZE rollup_grid_category")
+        con.execute("VACUUM ANALYZE rollup_grid")
         with con.transaction():
-            refresh = timed(con, "DELETE FROM ticket_month_rollup WHERE month = date '2025-06-01'")
-            refresh += timed(con, ROLLUP_FILL.format(where=f"WHERE received_at >= timestamptz '2025-06-01 00:00+08' "
-                                                           "AND received_at < timestamptz '2025-07-01 00:00+08'"))
-        emit(n, "refresh one month of the rollup (delete + insert)", refresh)
-        for name, (raw, rolled) in QUERIES.items():
-            for kind, query in (("raw", raw), ("rollup", rolled)):
+            refresh = timed(con, "DELETE FROM rollup_grid_category WHERE month = date '2025-06-01'; "
+                                 "DELETE FROM rollup_grid WHERE month = date '2025-06-01'")
+            refresh += timed(con, ROLLUP_FILL.format(
+                where="WHERE received_at >= timestamptz '2025-06-01 00:00+08' "
+                      "AND received_at < timestamptz '2025-07-01 00:00+08'",
+                where_month="WHERE month = date '2025-06-01'"))
+        emit(n, "refresh one month of both rollups (delete + insert)", refresh)
+        for name, sources in QUERIES.items():
+            for kind, query in sources.items():
                 med, worst = median_ms(con, query)
                 emit(n, f"{name} [{kind}]", med / 1000, median_ms=round(med, 1), max_ms=round(worst, 1))
         con.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles.app)))
-        raw_all, raw_grid = QUERIES["month x grid, last 12 months"][0], QUERIES["month x category, one grid"][0]
+        raw_all, raw_grid = QUERIES["month x grid, last 12 months"]["raw"], QUERIES["month x category, one grid"]["raw"]
         med, _ = median_ms(con, raw_all)
         emit(n, "month x grid, last 12 months [raw, app role, unscoped RLS]", med / 1000, median_ms=round(med, 1))
         with con.transaction():
@@ -255,7 +273,7 @@ def table() -> str:
         else:
             result = f"{r['seconds']:.2f} s" + (f" ({r['rows_per_s']:,} rows/s)" if "rows_per_s" in r else "")
             if "rollup_rows" in r:
-                result += f", {r['rollup_rows']:,} rollup rows"
+                result += f", {r['rollup_rows']:,} + {r['coarse_rows']:,} rollup rows"
         lines.append(f"| {r['rows']:,} | {r['figure']} | {result} |")
     return "\n".join(lines)
 
