@@ -9,7 +9,8 @@ store's schema (row-level security included), generates N tickets with
 * ``COPY`` of 100,000 rows into an unlogged staging table and their merge into the
   indexed ``tickets`` table (the import path), and one month's rollup refresh;
 * month x grid counts, month x category counts for one grid, a KPI aggregate per
-  sub-district over a quarter: on the raw tickets and on a monthly rollup table;
+  sub-district over a quarter: on the raw tickets and on two monthly rollups (month x
+  grid x category, month x grid);
 * the cost of row-level security: the app role unscoped and scoped to one grid.
 
 Run (about two minutes at 1,000,000 rows on 2 cores):
