@@ -33,10 +33,10 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-import pg_server  # noqa: E402  (the tests' throwaway server)
+import pg_server  # the tests' throwaway server
 
-from minqing.store.postgres.migrate import Roles, migrate  # noqa: E402
-from minqing.store.postgres.scope import set_scope  # noqa: E402
+from minqing.store.postgres.migrate import Roles, migrate
+from minqing.store.postgres.scope import set_scope
 
 TZ = "Asia/Shanghai"
 TUNING = {"shared_buffers": "1GB", "work_mem": "64MB", "maintenance_work_mem": "512MB",

@@ -37,11 +37,13 @@ def scope_value(grid_codes: Sequence[str] | None) -> str:
     ------
     ValueError
         A code is empty or holds a comma (it would split into other codes).
+    TypeError
+        ``grid_codes`` is one string (its characters would be taken as codes).
     """
     if grid_codes is None:
         return ""
     if isinstance(grid_codes, str):
-        raise ValueError(f"grid codes must be a list of codes, not the string {grid_codes!r}")
+        raise TypeError(f"grid codes must be a list of codes, not the string {grid_codes!r}")
     codes = []
     for code in grid_codes:
         text = str(code).strip()
