@@ -1,7 +1,11 @@
 """Versioned schema migrations and database roles of the PostgreSQL + PostGIS store.
 
-The schema is the numbered files in ``sql/`` (``001_init.sql``, ...), the same
-versions as the SQLite store's. :func:`migrate` applies the missing ones in
+The schema is the numbered files in ``sql/`` (``001_init.sql``, ...). Version
+numbers are per backend (here the ``schema_version`` table, in SQLite ``PRAGMA
+user_version``) but shared in meaning: a number is the same change on every
+backend that has it, and a backend skips a number whose change it can't have
+(:data:`POSTGRES_ONLY`: ``005_scope.sql``, row-level security, which SQLite
+lacks). :func:`migrate` applies the missing ones in
 order, all in one transaction under an advisory lock (two migrations at once
 wait for each other; a failure leaves the database as it was), records each in
 the ``schema_version`` table, and refuses a database whose version is newer
@@ -32,6 +36,19 @@ reporting
     personal data as given (:data:`REPORTING_WITHHELD`). Free text such as
     ``tickets.text`` stays readable and may still name people.
 
+Scope
+-----
+The app and reporting roles see tickets under row-level security
+(``005_scope.sql``), keyed on the transaction-local setting
+``minqing.scope_grids`` (:func:`minqing.store.postgres.scope.set_scope`):
+unset or empty, every ticket (whole-district roles: admin, planner, meeting;
+imports); a comma-separated list of grid codes, only the tickets whose
+``grid_code`` is in it (a grid leader), whatever the query asks for, and no
+write into another grid. ``ticket_places`` and ``ticket_changes`` follow their
+tickets; ``quarantine`` (rows of no grid) is hidden from a scoped transaction.
+The policies are for ``PUBLIC``: every role but the owner follows them; the
+owner (owner of the tables, no ``FORCE``) and superusers bypass them.
+
 Every statement is parameterised; identifiers go through :mod:`psycopg.sql`.
 """
 
@@ -51,6 +68,9 @@ MIGRATE_LOCK = 7_331_004_101
 
 APPEND_ONLY = ("audit_log", "intervention_history", "ticket_changes")
 """Tables the app role may read and add rows to, but not change or delete."""
+
+POSTGRES_ONLY = (5,)
+"""Versions with no SQLite counterpart (the SQLite store skips these numbers)."""
 
 READ_ONLY = ("schema_version",)
 """Tables the app role may only read."""
@@ -174,13 +194,7 @@ def migrate(target: str | psycopg.Connection, roles: Roles | None = None, *,
         The database can't be reached or a migration failed (nothing was changed).
     """
     if isinstance(target, str):
-        from minqing.privacy import redact_url
-
-        try:
-            con = psycopg.connect(target, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise _failed(redact_url(target), exc) from exc
-        with con:
+        with connect(target) as con:
             return migrate(con, roles, manage_roles=manage_roles)
     t0 = time.perf_counter()
     con = target
@@ -198,8 +212,47 @@ def migrate(target: str | psycopg.Connection, roles: Roles | None = None, *,
     return result
 
 
+def connect(url: str, *, autocommit: bool = False, timeout: float = 10) -> psycopg.Connection:
+    """Open a connection to the database of ``url``, or say in one line why not.
+
+    Parameters
+    ----------
+    url : str
+        A ``postgresql://`` URL (``postgresql+psycopg://`` too) or a libpq connection string.
+    autocommit : bool
+        The connection's autocommit mode.
+    timeout : float
+        Seconds to wait for the server.
+
+    Raises
+    ------
+    StoreError
+        The server can't be reached or refuses the sign-in; the message shows the URL with ``***`` for a password.
+    """
+    from minqing.privacy import redact_url
+
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.startswith("postgresql+"):
+        url = f"postgresql://{rest}"
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=max(1, round(timeout)))
+    except psycopg.Error as exc:
+        shown = redact_url(url)
+        reason = _reason(exc)
+        raise StoreError(
+            f"can't connect to the PostgreSQL store {shown}: {reason}; check that the server runs and "
+            "the URL (--db or MINQING_DATABASE_URL)",
+            key="error.store_open", path=shown, reason=reason,
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of a driver error (libpq's messages go on with hints), or its type."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _failed(where: str, exc: Exception) -> StoreError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = _reason(exc)
     return StoreError(f"migrating the PostgreSQL store {where} failed: {reason}",
                       key="error.store_migrate", path=where, reason=reason)
 
