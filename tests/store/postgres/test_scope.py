@@ -52,8 +52,10 @@ def test_the_owner_and_an_unscoped_app_see_every_ticket(scoped_db):
         assert ids(con) == ["T1", "T2", "T3", "T4"]
     with psycopg.connect(login_url(url, roles.app)) as app:
         assert app.execute("SELECT current_user").fetchone()[0] == roles.app
-        assert ids(app) == ["T1", "T2", "T3", "T4"]  # no setting at all
-        set_scope(app, None)  # the setting, empty
+        assert ids(app) == []  # no setting at all: fails closed
+        assert app.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+        app.rollback()
+        set_scope(app, None)  # every grid: '*'
         assert ids(app) == ["T1", "T2", "T3", "T4"]
         assert app.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 1
 
@@ -92,11 +94,15 @@ def test_the_scope_ends_with_its_transaction(scoped_db):
         with app.transaction():
             set_scope(app, ["G2"])
             assert ids(app) == ["T3"]
-        assert ids(app) == ["T1", "T2", "T3", "T4"]  # committed: the next transaction is not scoped
+        assert ids(app) == []  # committed: the next transaction has no scope, so sees nothing
+        app.rollback()
+        set_scope(app, None)
         app.commit()
+        assert ids(app) == []  # '*' ended with its transaction too
+        app.rollback()
         set_scope(app, ["G2"])
         app.rollback()
-        assert ids(app) == ["T1", "T2", "T3", "T4"]  # rolled back: neither
+        assert ids(app) == []  # rolled back: neither
 
 
 def test_set_scope_refuses_an_autocommit_connection_outside_a_transaction(scoped_db):
@@ -107,13 +113,17 @@ def test_set_scope_refuses_an_autocommit_connection_outside_a_transaction(scoped
         with app.transaction():
             set_scope(app, ["G1"])
             assert ids(app) == ["T1", "T2"]
-        assert ids(app) == ["T1", "T2", "T3", "T4"]
+        assert ids(app) == []  # the scope ended with the transaction; unscoped sees nothing
 
 
 def test_the_reporting_role_follows_the_scope_and_reads_no_personal_data(scoped_db):
     url, roles = scoped_db
     with psycopg.connect(login_url(url, roles.reporting)) as rep:
+        assert ids(rep) == []  # no scope set: nothing
+        rep.rollback()
+        set_scope(rep, None)
         assert ids(rep) == ["T1", "T2", "T3", "T4"]
+        rep.rollback()
         set_scope(rep, ["G2"])
         assert ids(rep) == ["T3"]
         assert ids(rep, "SELECT source_id FROM ticket_changes") == ["T3"]
@@ -123,10 +133,10 @@ def test_the_reporting_role_follows_the_scope_and_reads_no_personal_data(scoped_
 
 
 def test_the_setting_value():
-    assert scope_value(None) == ""
+    assert scope_value(None) == "*"
     assert scope_value([" G2", "G1", "G1"]) == "G1,G2"
     assert scope_value(()) == NO_GRID
-    for bad in (["G1,G2"], [""]):
+    for bad in (["G1,G2"], [""], ["*"]):
         with pytest.raises(ValueError):
             scope_value(bad)
     with pytest.raises(TypeError):

@@ -41,10 +41,10 @@ Scope
 The app and reporting roles see tickets under row-level security
 (``005_scope.sql``), keyed on the transaction-local setting
 ``minqing.scope_grids`` (:func:`minqing.store.postgres.scope.set_scope`):
-unset or empty, every ticket (whole-district roles: admin, planner, meeting;
+``'*'``, every ticket (whole-district roles: admin, planner, meeting;
 imports); a comma-separated list of grid codes, only the tickets whose
 ``grid_code`` is in it (a grid leader), whatever the query asks for, and no
-write into another grid. ``ticket_places`` and ``ticket_changes`` follow their
+write into another grid; unset or empty, no ticket at all (fails closed). ``ticket_places`` and ``ticket_changes`` follow their
 tickets; ``quarantine`` (rows of no grid) is hidden from a scoped transaction.
 The policies are for ``PUBLIC``: every role but the owner follows them; the
 owner (owner of the tables, no ``FORCE``) and superusers bypass them.

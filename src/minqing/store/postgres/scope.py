@@ -2,9 +2,10 @@
 
 Migration ``005_scope.sql`` puts ``tickets`` (and the tables that expose ticket
 rows: ``ticket_places``, ``ticket_changes``, ``quarantine``) under row-level
-security keyed on the setting :data:`SCOPE_SETTING`: unset or empty, a role
-other than the tables' owner sees every row; a comma-separated list of grid
-codes, only the tickets of those grids. :func:`set_scope` sets it for the
+security keyed on the setting :data:`SCOPE_SETTING`: ``'*'``, a role other
+than the tables' owner sees every row; a comma-separated list of grid codes,
+only the tickets of those grids; unset or empty, no row at all (the rule fails
+closed: a transaction that did not say whose it is sees nothing). :func:`set_scope` sets it for the
 current transaction only, so a pooled connection never carries one user's
 scope into the next user's transaction.
 """
@@ -16,17 +17,20 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import pq
 
-__all__ = ["NO_GRID", "SCOPE_SETTING", "scope_value", "set_scope"]
+__all__ = ["ALL_GRIDS", "NO_GRID", "SCOPE_SETTING", "scope_value", "set_scope"]
 
 SCOPE_SETTING = "minqing.scope_grids"
 """The setting the row policies read (``current_setting('minqing.scope_grids', true)``)."""
 
+ALL_GRIDS = "*"
+"""The setting's value for every grid (whole-district roles, imports)."""
+
 NO_GRID = ","
-"""The setting's value for a scope of no grid: no ticket at all (``''`` would mean every ticket)."""
+"""The setting's value for a scope of no grid: no ticket at all (as an unset setting)."""
 
 
 def scope_value(grid_codes: Sequence[str] | None) -> str:
-    """Return the setting's value for ``grid_codes``: ``''`` for no limit, ``'G1,G2'``, :data:`NO_GRID` for none.
+    """Return the setting's value for ``grid_codes``: ``'*'`` for no limit, ``'G1,G2'``, :data:`NO_GRID` for none.
 
     Parameters
     ----------
@@ -41,14 +45,14 @@ def scope_value(grid_codes: Sequence[str] | None) -> str:
         ``grid_codes`` is one string (its characters would be taken as codes).
     """
     if grid_codes is None:
-        return ""
+        return ALL_GRIDS
     if isinstance(grid_codes, str):
         raise TypeError(f"grid codes must be a list of codes, not the string {grid_codes!r}")
     codes = []
     for code in grid_codes:
         text = str(code).strip()
-        if not text or "," in text:
-            raise ValueError(f"grid code {code!r} is empty or holds a comma; it can't be a scope")
+        if not text or "," in text or text == ALL_GRIDS:
+            raise ValueError(f"grid code {code!r} is empty, holds a comma or is {ALL_GRIDS!r}; it can't be a scope")
         codes.append(text)
     return ",".join(sorted(set(codes))) or NO_GRID
 
@@ -58,7 +62,7 @@ def set_scope(conn: psycopg.Connection, grid_codes: Sequence[str] | None) -> Non
 
     The setting is transaction-local (``set_config(..., true)``): it ends with
     the transaction, committed or rolled back. Call it first in every
-    transaction of a scoped user.
+    transaction: without it, a role under the policies sees no ticket.
 
     Parameters
     ----------

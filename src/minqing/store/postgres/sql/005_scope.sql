@@ -4,10 +4,11 @@
 --
 -- The rule. The session setting minqing.scope_grids, set per transaction by minqing.store.postgres.scope.set_scope
 -- (SELECT set_config('minqing.scope_grids', '<codes>', true)), limits what every role but the tables' owner sees:
---   unset or ''           every row: whole-district roles (admin, planner, meeting) and imports;
+--   '*'                   every row: whole-district roles (admin, planner, meeting) and imports;
 --   'G1,G2'               only tickets whose grid_code is G1 or G2 (a grid leader's grids, communities expanded
 --                         to their grids by the app); tickets with no grid are outside every scope;
---   ','                   a list of no grid: no ticket at all.
+--   unset, '' or ','      no ticket at all. The rule fails closed: a transaction that forgot to say whose it
+--                         is sees nothing, so a bug in the app can't show one grid's tickets to another's leader.
 -- The policies are for PUBLIC, so the app role, the reporting role and any login role made a member of either
 -- follow them; the owner role owns the tables and is not subject to row-level security (no FORCE), so
 -- migrations, copies and maintenance run as the owner see everything. Superusers bypass it too.
@@ -27,12 +28,13 @@
 -- Caveat of every row-level policy: a unique index still refuses a scoped insert of a source_id that exists
 -- in another grid, which tells that such a ticket exists (imports are not scoped, so the app never does this).
 
--- The grids of the current transaction's scope; NULL when not scoped (unset or ''). Empty items are dropped,
--- so ',' is a scope of no grid.
+-- The grids of the current transaction's scope; NULL for every grid ('*'). Empty items are dropped, so unset,
+-- '' and ',' are a scope of no grid (an empty array: no row matches).
 CREATE FUNCTION minqing_scope_grids() RETURNS text[]
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT CASE WHEN coalesce(current_setting('minqing.scope_grids', true), '') = '' THEN NULL
-                      ELSE array_remove(string_to_array(current_setting('minqing.scope_grids', true), ','), '')
+    AS $$ SELECT CASE WHEN current_setting('minqing.scope_grids', true) = '*' THEN NULL
+                      ELSE coalesce(array_remove(string_to_array(
+                               coalesce(current_setting('minqing.scope_grids', true), ''), ','), ''), '{}')
                  END $$;
 
 -- The policies read the scope through a scalar sub-select, (SELECT public.minqing_scope_grids()): the planner runs it
