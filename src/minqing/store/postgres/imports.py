@@ -29,7 +29,7 @@ from minqing.store.postgres.util import copy_rows, create_ticket_stage, epoch, t
 from minqing.store.sqlite.imports import _QUARANTINE_STAGE, CHANGE_COLUMNS, QUARANTINE_COLUMNS, SQLiteImportStage
 
 IMPORT_LOCK = 7_331_004_102
-"""Advisory lock key held (per session) by the import that runs; below 2**31, so pg_locks shows it as ``objid``."""
+"""Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""
 _HOLDER_PREFIX = "minqing import: "
 _STAGED = {  # temporary table -> (its columns and types, the scratch table it is filled from)
     "_s_places": ("_key bigint, source_id text, place_id text", "t_places"),
@@ -76,9 +76,9 @@ class IngestMixin:
     def _lock_holder(con) -> str:
         row = con.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s::oid AND l.objid = %s::oid AND l.objsubid = 1 "
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            (IMPORT_LOCK,)).fetchone()
+            (IMPORT_LOCK >> 32, IMPORT_LOCK & 0xFFFFFFFF)).fetchone()
         name = (row[0] or "") if row else ""
         return name[len(_HOLDER_PREFIX):] if name.startswith(_HOLDER_PREFIX) else "another import"
 
