@@ -140,9 +140,9 @@ def test_two_imports_serialise_on_the_advisory_lock(pg_fresh_url):
         try:
             assert held.wait(10)
             seen = []
-            with pytest.raises(ImportBusyError) as info:
-                with second.import_lock(holder="bob", wait=0.5, on_wait=seen.append):
-                    pass
+            with pytest.raises(ImportBusyError) as info, second.import_lock(holder="bob", wait=0.5,
+                                                                            on_wait=seen.append):
+                pass
             assert len(seen) == 1 and "ann: orders.csv" in seen[0] and "ann: orders.csv" in str(info.value)
         finally:
             release.set()

@@ -3,7 +3,7 @@
 Mixed into :class:`minqing.store.postgres.store.PostgresStore`; the tables are created
 by ``sql/004_accounts.sql`` and used through :mod:`minqing.accounts`. Not ticket data:
 no write here changes the store's ``data_version``. The rules of the values are those
-of :mod:`minqing.store.sqlite.accounts` (the same columns); flags are boolean here.
+of :mod:`minqing.store.convert` (``user_value``); flags are boolean here.
 """
 
 from __future__ import annotations
@@ -12,14 +12,20 @@ import numpy as np
 import pandas as pd
 
 from minqing.errors import StoreError
-from minqing.store.convert import epoch_to_times
+from minqing.store.convert import (
+    AUDIT_COLUMNS,
+    USER_COLUMNS,
+    USER_TIME_COLUMNS,
+    epoch_of,
+    epoch_to_times,
+    user_value,
+)
 from minqing.store.postgres.util import epoch
-from minqing.store.sqlite.accounts import AUDIT_COLUMNS, USER_COLUMNS, USER_TIME_COLUMNS, _epoch, _user_value
 
 
 def _value(column: str, value):
     """One value of a ``users`` or ``audit_log`` row as PostgreSQL stores it (flags boolean)."""
-    value = _user_value(column, value)
+    value = user_value(column, value)
     if isinstance(value, np.generic):  # numpy scalars: psycopg adapts Python values
         value = value.item()
     if column in ("disabled", "masked") and value is not None and not pd.isna(value):
@@ -77,9 +83,9 @@ class AccountsMixin:
         if unknown:
             raise StoreError(f"unknown audit column(s) {sorted(unknown)}; allowed: {', '.join(cols)}",
                              key="accounts.error_column", columns=", ".join(sorted(unknown)))
-        values = [_epoch(row.get("at")) if c == "at" else _value(c, row.get(c)) for c in cols]
+        values = [epoch_of(row.get("at")) if c == "at" else _value(c, row.get(c)) for c in cols]
         if values[0] is None:
-            values[0] = _epoch(pd.Timestamp.now(tz="UTC"))
+            values[0] = epoch_of(pd.Timestamp.now(tz="UTC"))
         marks = ", ".join(_placeholder(c, ("at",)) for c in cols)
         with self._tx() as con:
             con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({marks})", values)
@@ -94,7 +100,7 @@ class AccountsMixin:
             params.append(str(action))
         if since is not None:
             clauses.append("at >= to_timestamp(%s)")
-            params.append(_epoch(since))
+            params.append(epoch_of(since))
         cols = [epoch("at") + " AS at" if c == "at" else "masked::int AS masked" if c == "masked" else c
                 for c in AUDIT_COLUMNS]
         sql = f"SELECT {', '.join(cols)} FROM audit_log"

@@ -3,8 +3,8 @@
 Mixed into :class:`minqing.store.postgres.store.PostgresStore`; the tables are created
 by ``sql/002_ingest.sql``.
 
-Staging (:class:`PgImportStage`) keeps each process's chunks in a scratch file of the
-import's temporary folder, exactly as the SQLite store does (the forked workers open no
+Staging (:class:`minqing.store.scratch.ScratchImportStage`) keeps each process's chunks in a
+scratch file of the import's temporary folder, as for the SQLite store (the forked workers open no
 connection at all, so none is ever shared across a fork, and the app's role needs no
 right to create tables); :meth:`IngestMixin._write_staged` then COPYs the scratch rows
 into temporary tables of one transaction and merges them with the semantics of the
@@ -25,8 +25,14 @@ import psycopg
 from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
 from minqing.store.convert import epoch_to_times, rows, ticket_frame
-from minqing.store.postgres.util import copy_rows, create_ticket_stage, epoch, ticket_columns_sql
-from minqing.store.sqlite.imports import _QUARANTINE_STAGE, CHANGE_COLUMNS, QUARANTINE_COLUMNS, SQLiteImportStage
+from minqing.store.postgres.util import (
+    copy_rows,
+    create_ticket_stage,
+    epoch,
+    ticket_columns_sql,
+)
+from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
+from minqing.store.sqlite.imports import CHANGE_COLUMNS, QUARANTINE_COLUMNS
 
 IMPORT_LOCK = 7_331_004_102
 """Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""
@@ -95,12 +101,12 @@ class IngestMixin:
         df = self._query(f"SELECT {', '.join(ticket_columns_sql(cols))} FROM tickets WHERE source_id = ANY(%s)", [ids])
         return ticket_frame(df, self.timezone)
 
-    def begin_import(self) -> PgImportStage:
+    def begin_import(self) -> ScratchImportStage:
         """Open a staging session for one import: scratch files in a new temporary folder."""
-        return PgImportStage(self)
+        return ScratchImportStage(self)
 
     def _write_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
-        """Copy one staged import into the store in one transaction (:meth:`PgImportStage.commit`).
+        """Copy one staged import into the store in one transaction (:meth:`ScratchImportStage.commit`).
 
         The parameters are those of :meth:`minqing.store.sqlite.imports.IngestMixin._write_staged`:
         the scratch files (``t_tickets``, ``t_places``, ``t_sources``, ``t_changes``), the
@@ -171,8 +177,8 @@ class IngestMixin:
         if quarantine_stage is not None:
             scratch = sqlite3.connect(quarantine_stage)
             try:
-                copy_rows(con, "_s_quarantine", _QUARANTINE_STAGE,
-                          scratch.execute(f"SELECT {', '.join(_QUARANTINE_STAGE)} FROM t_quarantine"))
+                copy_rows(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS,
+                          scratch.execute(f"SELECT {', '.join(QUARANTINE_STAGE_COLUMNS)} FROM t_quarantine"))
             finally:
                 scratch.close()
 
@@ -218,11 +224,3 @@ class IngestMixin:
             self._bump(con)
         return len(links)
 
-
-class PgImportStage(SQLiteImportStage):
-    """An import staged in scratch files of a temporary folder (one per process), COPYed into the server by :meth:`commit`.
-
-    The staging half is the SQLite store's (:class:`minqing.store.sqlite.imports.SQLiteImportStage`:
-    a forked worker writes its own file, the importing process alone reads, commits and
-    discards); the commit is :meth:`IngestMixin._write_staged` of the PostgreSQL store.
-    """

@@ -10,7 +10,8 @@ from __future__ import annotations
 from minqing.model import INTERVENTION_COLUMNS
 from minqing.store.contract import EFFECT_TICKET_COLUMNS
 from minqing.store.convert import rows, ticket_frame
-from minqing.store.postgres.util import epoch, sql_in, ticket_columns_sql
+from minqing.store.postgres.util import epoch, ticket_columns_sql
+from minqing.store.sqlfilter import POSTGRES
 
 _DATES = ("start_date", "end_date", "implementation_end")
 NEW_ID_LOCK = 7_331_004_201
@@ -85,7 +86,7 @@ class InterventionsMixin:
 
     def _effect_condition(self, categories, start, alias: str) -> tuple[str, list]:
         params: list = []
-        cond = (sql_in(f"{alias}category", categories, params) + " AND " if categories else "")
+        cond = (POSTGRES.in_(f"{alias}category", categories, params) + " AND " if categories else "")
         params.append(self._epoch_param(start))
         return cond + f"{alias}received_at >= to_timestamp(%s)", params
 

@@ -35,17 +35,23 @@ from minqing.model import (
     TICKET_COLUMNS,
     UNIT_COLUMNS,
     UNIT_LEVELS,
+    VOCABULARIES,
 )
 from minqing.privacy import redact_url
 from minqing.store.base import Store, TicketFilter
-from minqing.store.convert import epoch_to_times, rows, ticket_frame, times_to_epoch
+from minqing.store.convert import epoch_of, epoch_to_times, rows, ticket_frame
 from minqing.store.postgres.accounts import AccountsMixin
 from minqing.store.postgres.aggregates import AggregatesMixin
 from minqing.store.postgres.imports import IngestMixin
 from minqing.store.postgres.interventions import InterventionsMixin
 from minqing.store.postgres.migrate import migrate, schema_version
-from minqing.store.postgres.util import copy_rows, create_ticket_stage, sql_in, ticket_columns_sql, ticket_values_sql
-from minqing.store.sqlite.store import _VOCABS, search_pattern
+from minqing.store.postgres.util import (
+    copy_rows,
+    create_ticket_stage,
+    ticket_columns_sql,
+    ticket_values_sql,
+)
+from minqing.store.sqlfilter import POSTGRES, where_sql
 
 TIMEOUT_ENV = "MINQING_PG_STATEMENT_TIMEOUT_MS"
 """Environment variable: the statement timeout of reads, in milliseconds (0: none)."""
@@ -97,11 +103,11 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         self.shown_url = redact_url(url)
         self._conninfo = conninfo(url)
         self.timeout_ms = statement_timeout_ms() if timeout_ms is None else int(timeout_ms)
-        with self._errors("open"):
-            with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as con:
-                result = migrate(con, manage_roles=False)
-                if result.applied:
-                    self._seed_vocabularies(con)
+        with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
+                                                   connect_timeout=CONNECT_TIMEOUT_S) as con:
+            result = migrate(con, manage_roles=False)
+            if result.applied:
+                self._seed_vocabularies(con)
         self._pool = ConnectionPool(
             self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -171,17 +177,16 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
 
     @staticmethod
     def _seed_vocabularies(con) -> None:
-        with con.transaction():
-            with con.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO vocab (vocab, code, zh, en) VALUES (%s, %s, %s, %s) "
-                    "ON CONFLICT (vocab, code) DO UPDATE SET zh = excluded.zh, en = excluded.en",
-                    [(v, t.code, t.zh, t.en) for v, terms in _VOCABS.items() for t in terms.values()])
-                cur.executemany(
-                    "INSERT INTO categories (code, parent, level, zh, en) VALUES (%s, %s, %s, %s, %s) "
-                    "ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, level = excluded.level, "
-                    "zh = excluded.zh, en = excluded.en",
-                    [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()])
+        with con.transaction(), con.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO vocab (vocab, code, zh, en) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (vocab, code) DO UPDATE SET zh = excluded.zh, en = excluded.en",
+                [(v, t.code, t.zh, t.en) for v, terms in VOCABULARIES.items() for t in terms.values()])
+            cur.executemany(
+                "INSERT INTO categories (code, parent, level, zh, en) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, level = excluded.level, "
+                "zh = excluded.zh, en = excluded.en",
+                [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()])
 
     def close(self) -> None:
         self._pool.close()
@@ -300,57 +305,10 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                     f"FROM {table}{where} ON CONFLICT (source_id) DO UPDATE SET {update}")
 
     def _epoch_param(self, value) -> int:
-        return times_to_epoch(pd.Series([pd.Timestamp(value)]), self.timezone)[0]
+        return epoch_of(value, self.timezone)
 
     def _where(self, where: TicketFilter | None, alias: str = "") -> tuple[str, list]:
-        clauses, params = [], []
-        p = f"{alias}." if alias else ""
-        if where is None:
-            return "", params
-        if where.start is not None:
-            clauses.append(f"{p}received_at >= to_timestamp(%s)")
-            params.append(self._epoch_param(where.start))
-        if where.end is not None:
-            clauses.append(f"{p}received_at < to_timestamp(%s)")
-            params.append(self._epoch_param(where.end))
-        if where.unit_codes is not None:
-            level = where.unit_level or "grid"
-            if level not in UNIT_LEVELS:
-                raise StoreError(
-                    f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}",
-                    key="error.unit_level",
-                    levels=str(level),
-                )
-            clauses.append(sql_in(f"{p}{level}_code", where.unit_codes, params))
-        if where.scope_grid_codes is not None or where.scope_community_codes is not None:
-            scope = [sql_in(f"{p}{level}_code", codes, params)
-                     for level, codes in (("grid", where.scope_grid_codes), ("community", where.scope_community_codes))
-                     if codes]
-            clauses.append("(" + " OR ".join(scope) + ")" if scope else "false")
-        if where.categories:
-            ors = []
-            for code in where.categories:
-                ors.append(f"({p}category = %s OR {p}category LIKE %s)")
-                params += [code, f"{code}.%"]
-            clauses.append("(" + " OR ".join(ors) + ")")
-        for column, values in (
-            ("channel", where.channels),
-            ("kind", where.kinds),
-            ("status", where.statuses),
-            ("satisfaction", where.satisfactions),
-        ):
-            if values:
-                clauses.append(sql_in(f"{p}{column}", values, params))
-        if where.place_ids:
-            sub = sql_in("place_id", where.place_ids, params)
-            clauses.append(f"{p}source_id IN (SELECT source_id FROM ticket_places WHERE {sub})")
-        if where.search:
-            # ILIKE: SQLite's LIKE ignores the case of ASCII letters
-            like = search_pattern(where.search)
-            clauses.append(f"({p}source_id ILIKE %s ESCAPE '\\' OR {p}text ILIKE %s ESCAPE '\\' "
-                           f"OR {p}address ILIKE %s ESCAPE '\\')")
-            params += [like, like, like]
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return where_sql(where, POSTGRES, self._epoch_param, alias)
 
     def count_where(self, where=None):
         clause, params = self._where(where)
@@ -376,7 +334,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         sql = "SELECT source_id, place_id FROM ticket_places"
         params: list = []
         if place_ids is not None:
-            sql += " WHERE " + sql_in("place_id", place_ids, params)
+            sql += " WHERE " + POSTGRES.in_("place_id", place_ids, params)
         return self._query(sql + f" ORDER BY source_id {_TEXT_ORDER}, place_id {_TEXT_ORDER}", params)
 
     def received_range(self):

@@ -10,12 +10,6 @@ TICKET_SQL_TYPES = {c: "bigint" if c in TICKET_TIME_COLUMNS or c in NULLABLE_INT
 """The SQL type of each ticket column in a staging table: times as epoch seconds (bigint), as the rows carry them."""
 
 
-def sql_in(column: str, values, params: list) -> str:
-    """Return ``column = ANY(%s)`` for ``values`` and append them (as one array) to ``params``."""
-    params.append([str(v) for v in values])
-    return f"{column} = ANY(%s)"
-
-
 def epoch(column: str) -> str:
     """SQL reading a timestamptz ``column`` as epoch seconds (bigint), as :func:`minqing.store.convert.epoch_to_times` expects."""
     return f"extract(epoch FROM {column})::bigint"
