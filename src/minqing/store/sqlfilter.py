@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from minqing.errors import StoreError
-from minqing.model import UNIT_LEVELS
+from minqing.store.checks import check_level
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,19 @@ def search_pattern(search: str) -> str:
     return "%" + "%".join(p for p in pieces if p) + "%"
 
 
-def check_level(level) -> str:
-    """Return ``level`` if it is a unit level; raise StoreError otherwise."""
-    if level not in UNIT_LEVELS:
-        raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}",
-                         key="error.unit_level", levels=str(level))
-    return level
+def audit_where(dialect: Dialect, actor=None, action=None, since=None) -> tuple[str, list]:
+    """Return ``(" WHERE ...", params)`` of the audit rows of ``actor``, of ``action``, ``since`` a time (epoch bound)."""
+    clauses, params = [], []
+    for column, value in (("actor", actor), ("action", action)):
+        if value is not None:
+            clauses.append(f"{column} = {dialect.param}")
+            params.append(str(value))
+    if since is not None:
+        from minqing.store.convert import epoch_of
+
+        clauses.append(f"at >= {dialect.instant}")
+        params.append(epoch_of(since))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def where_sql(where, dialect: Dialect, epoch_of, alias: str = "") -> tuple[str, list]:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from minqing.errors import StoreError
+from minqing.store.checks import check_columns
 from minqing.store.convert import (
     AUDIT_COLUMNS,
     USER_COLUMNS,
@@ -21,6 +22,7 @@ from minqing.store.convert import (
     user_value,
 )
 from minqing.store.postgres.util import epoch
+from minqing.store.sqlfilter import POSTGRES, audit_where
 
 
 def _value(column: str, value):
@@ -51,10 +53,7 @@ class AccountsMixin:
         return df
 
     def write_user(self, row):
-        unknown = set(row) - set(USER_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(row, USER_COLUMNS, "account")
         cols = list(row)
         marks = ", ".join(_placeholder(c, USER_TIME_COLUMNS) for c in cols)
         with self._tx() as con:  # INSERT OR REPLACE: the columns not given take their defaults
@@ -62,10 +61,7 @@ class AccountsMixin:
             con.execute(f"INSERT INTO users ({', '.join(cols)}) VALUES ({marks})", [_value(c, row[c]) for c in cols])
 
     def update_user(self, name, **fields):
-        unknown = set(fields) - (set(USER_COLUMNS) - {"name"})
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS[1:])}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(fields, USER_COLUMNS[1:], "account")
         if not fields:
             return
         cols = list(fields)
@@ -79,10 +75,7 @@ class AccountsMixin:
 
     def write_audit(self, row):
         cols = [c for c in AUDIT_COLUMNS if c != "id"]
-        unknown = set(row) - set(cols)
-        if unknown:
-            raise StoreError(f"unknown audit column(s) {sorted(unknown)}; allowed: {', '.join(cols)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(row, cols, "audit")
         values = [epoch_of(row.get("at")) if c == "at" else _value(c, row.get(c)) for c in cols]
         if values[0] is None:
             values[0] = epoch_of(pd.Timestamp.now(tz="UTC"))
@@ -91,22 +84,10 @@ class AccountsMixin:
             con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({marks})", values)
 
     def read_audit(self, limit=1000, actor=None, action=None, since=None):
-        clauses, params = [], []
-        if actor is not None:
-            clauses.append("actor = %s")
-            params.append(str(actor))
-        if action is not None:
-            clauses.append("action = %s")
-            params.append(str(action))
-        if since is not None:
-            clauses.append("at >= to_timestamp(%s)")
-            params.append(epoch_of(since))
+        clause, params = audit_where(POSTGRES, actor, action, since)
         cols = [epoch("at") + " AS at" if c == "at" else "masked::int AS masked" if c == "masked" else c
                 for c in AUDIT_COLUMNS]
-        sql = f"SELECT {', '.join(cols)} FROM audit_log"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY audit_log.at DESC, id DESC"
+        sql = f"SELECT {', '.join(cols)} FROM audit_log{clause} ORDER BY audit_log.at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT %s"
             params.append(int(limit))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
-from minqing.errors import StoreError
-from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED, UNIT_LEVELS
+from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
+from minqing.store.checks import check_level
 
 
 def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
@@ -31,9 +31,7 @@ class AggregatesMixin:
 
     def count_tickets(self, level, where=None, by_channel=False):
         # The rule of minqing.store.reference.count_tickets: one row per (unit code, channel), NULL code included.
-        if level not in UNIT_LEVELS:
-            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}",
-                             key="error.unit_level", levels=level)
+        check_level(level)
         clause, params = self._where(where)
         keys = f"{level}_code, channel" if by_channel else f"{level}_code"
         df = self._query(

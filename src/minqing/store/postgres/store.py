@@ -31,14 +31,13 @@ from minqing.errors import StoreError
 from minqing.model import (
     CATEGORIES,
     PLACE_COLUMNS,
-    PLACE_KINDS,
     TICKET_COLUMNS,
     UNIT_COLUMNS,
-    UNIT_LEVELS,
     VOCABULARIES,
 )
 from minqing.privacy import redact_url
 from minqing.store.base import Store, TicketFilter
+from minqing.store.checks import check_place_kinds, check_unit_levels, ticket_columns
 from minqing.store.convert import epoch_of, epoch_to_times, rows, ticket_frame
 from minqing.store.postgres.accounts import AccountsMixin
 from minqing.store.postgres.aggregates import AggregatesMixin
@@ -209,13 +208,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
 
     # -- units and places --------------------------------------------------------------------
     def write_units(self, units):
-        bad = set(units["level"]) - set(UNIT_LEVELS)
-        if bad:
-            raise StoreError(
-                f"unknown unit level(s) {sorted(bad)}; allowed: {', '.join(UNIT_LEVELS)}",
-                key="error.unit_level",
-                levels=", ".join(sorted(map(str, bad))),
-            )
+        check_unit_levels(units["level"])
         units = units.to_crs(4326) if units.crs is not None else units
         cols = list(UNIT_COLUMNS)
         data = units.drop(columns="geometry").copy()
@@ -248,13 +241,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
 
     def write_places(self, places):
-        bad = set(places["kind"]) - set(PLACE_KINDS)
-        if bad:
-            raise StoreError(
-                f"unknown place kind(s) {sorted(bad)}; allowed: {', '.join(PLACE_KINDS)}",
-                key="error.place_kind",
-                kinds=", ".join(sorted(map(str, bad))),
-            )
+        check_place_kinds(places["kind"])
         places = places.to_crs(4326) if places.crs is not None else places
         cols = list(PLACE_COLUMNS)
         data = places.drop(columns="geometry").copy()
@@ -315,10 +302,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         return self._scalar(f"SELECT COUNT(*) FROM tickets{clause}", params)
 
     def read_tickets(self, where=None):
-        cols = list(where.columns) if where is not None and where.columns else list(TICKET_COLUMNS)
-        unknown = set(cols) - set(TICKET_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown ticket column(s) {sorted(unknown)}", key="error.column")
+        cols = ticket_columns(where)
         clause, params = self._where(where)
         desc = " DESC" if where is not None and where.newest_first else ""
         order = f"tickets.received_at{desc}, tickets.source_id {_TEXT_ORDER}{desc}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from minqing.errors import StoreError
+from minqing.store.checks import check_columns
 from minqing.store.convert import (
     AUDIT_COLUMNS,
     USER_COLUMNS,
@@ -18,6 +19,7 @@ from minqing.store.convert import (
     epoch_to_times,
     user_value,
 )
+from minqing.store.sqlfilter import SQLITE, audit_where
 
 
 class AccountsMixin:
@@ -33,20 +35,14 @@ class AccountsMixin:
         return df
 
     def write_user(self, row):
-        unknown = set(row) - set(USER_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(row, USER_COLUMNS, "account")
         cols = list(row)
         with self.transaction() as con:
             con.execute(f"INSERT OR REPLACE INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [user_value(c, row[c]) for c in cols])
 
     def update_user(self, name, **fields):
-        unknown = set(fields) - (set(USER_COLUMNS) - {"name"})
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS[1:])}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(fields, USER_COLUMNS[1:], "account")
         if not fields:
             return
         cols = list(fields)
@@ -59,10 +55,7 @@ class AccountsMixin:
 
     def write_audit(self, row):
         cols = [c for c in AUDIT_COLUMNS if c != "id"]
-        unknown = set(row) - set(cols)
-        if unknown:
-            raise StoreError(f"unknown audit column(s) {sorted(unknown)}; allowed: {', '.join(cols)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(row, cols, "audit")
         values = [epoch_of(row.get("at")) if c == "at" else row.get(c) for c in cols]
         if values[0] is None:
             values[0] = epoch_of(pd.Timestamp.now(tz="UTC"))
@@ -70,20 +63,8 @@ class AccountsMixin:
             con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
 
     def read_audit(self, limit=1000, actor=None, action=None, since=None):
-        clauses, params = [], []
-        if actor is not None:
-            clauses.append("actor = ?")
-            params.append(str(actor))
-        if action is not None:
-            clauses.append("action = ?")
-            params.append(str(action))
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(epoch_of(since))
-        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY at DESC, id DESC"
+        clause, params = audit_where(SQLITE, actor, action, since)
+        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log{clause} ORDER BY at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))

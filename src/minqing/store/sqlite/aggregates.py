@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
 from minqing.citytime import local_seconds_sql, offset_segments
-from minqing.errors import StoreError
-from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED, UNIT_LEVELS
+from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
+from minqing.store.checks import check_level
 
 
 def _sql_list(constants) -> str:
@@ -26,8 +26,7 @@ class AggregatesMixin:
 
     def count_tickets(self, level, where=None, by_channel=False):
         # The rule of minqing.store.reference.count_tickets: one row per (unit code, channel), NULL code included.
-        if level not in UNIT_LEVELS:
-            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
+        check_level(level)
         clause, params = self._where(where)
         keys = f"{level}_code, channel" if by_channel else f"{level}_code"
         df = self._query(

@@ -24,13 +24,12 @@ from minqing.errors import SchemaVersionError, StoreError
 from minqing.model import (
     CATEGORIES,
     PLACE_COLUMNS,
-    PLACE_KINDS,
     TICKET_COLUMNS,
     UNIT_COLUMNS,
-    UNIT_LEVELS,
     VOCABULARIES,
 )
 from minqing.store.base import Store, TicketFilter
+from minqing.store.checks import check_place_kinds, check_unit_levels, ticket_columns
 from minqing.store.convert import (
     epoch_of,
     epoch_to_times,
@@ -217,13 +216,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
 
     # -- units and places --------------------------------------------------------------------
     def write_units(self, units):
-        bad = set(units["level"]) - set(UNIT_LEVELS)
-        if bad:
-            raise StoreError(
-                f"unknown unit level(s) {sorted(bad)}; allowed: {', '.join(UNIT_LEVELS)}",
-                key="error.unit_level",
-                levels=", ".join(sorted(map(str, bad))),
-            )
+        check_unit_levels(units["level"])
         units = units.to_crs(4326) if units.crs is not None else units
         cols = list(UNIT_COLUMNS) + ["geometry"]
         data = units.drop(columns="geometry").copy()
@@ -254,13 +247,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
 
     def write_places(self, places):
-        bad = set(places["kind"]) - set(PLACE_KINDS)
-        if bad:
-            raise StoreError(
-                f"unknown place kind(s) {sorted(bad)}; allowed: {', '.join(PLACE_KINDS)}",
-                key="error.place_kind",
-                kinds=", ".join(sorted(map(str, bad))),
-            )
+        check_place_kinds(places["kind"])
         places = places.to_crs(4326) if places.crs is not None else places
         cols = list(PLACE_COLUMNS) + ["geometry"]
         data = places.drop(columns="geometry").copy()
@@ -334,10 +321,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
             return self._con.execute(f"SELECT COUNT(*) FROM tickets{clause}", params).fetchone()[0]
 
     def read_tickets(self, where=None):
-        cols = list(where.columns) if where is not None and where.columns else list(TICKET_COLUMNS)
-        unknown = set(cols) - set(TICKET_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown ticket column(s) {sorted(unknown)}", key="error.column")
+        cols = ticket_columns(where)
         clause, params = self._where(where)
         select = ticket_select(cols)
         order = "received_at DESC, source_id DESC" if where is not None and where.newest_first else "received_at, source_id"
