@@ -36,12 +36,19 @@ def _cli(capsys, *args) -> None:
     assert code == 0, err
 
 
-def _load(capsys, url: str, example: str) -> None:
+def _load(capsys, url: str, example: str, workers: int | None = None) -> None:
+    """Load the example's layers, then import its file twice (with ``workers``: forked workers, small blocks)."""
+    from minqing.ingest.pipeline import ImportOptions, import_file
+
     layers, name, mapping = EXAMPLES[example]
     for path, level in layers:
         _cli(capsys, "--db", url, "units", "import", path, "--level", level)
     for _ in range(2):
-        _cli(capsys, "--db", url, "import", EX / name, "--mapping", EX / mapping)
+        if workers is None:
+            _cli(capsys, "--db", url, "import", EX / name, "--mapping", EX / mapping)
+            continue
+        with open_store(url) as store:
+            import_file(store, EX / name, ImportOptions(mapping_file=EX / mapping, workers=workers, block_bytes=2048))
 
 
 def _sorted(df: pd.DataFrame, keys) -> pd.DataFrame:
@@ -68,11 +75,12 @@ def _filters(lite) -> dict:
     }
 
 
-@pytest.mark.parametrize("example", list(EXAMPLES))
-def test_an_import_reads_the_same_from_both_stores(example, tmp_path, capsys, pg_fresh_url):
+@pytest.mark.parametrize("example, workers", [(name, None) for name in EXAMPLES] + [("yangpu", 2)])
+def test_an_import_reads_the_same_from_both_stores(example, workers, tmp_path, capsys, pg_fresh_url):
+    """``workers``: the chunks staged by forked worker processes (which never touch the server)."""
     lite_url = f"sqlite:///{tmp_path / 'parity.sqlite'}"
-    _load(capsys, lite_url, example)
-    _load(capsys, pg_fresh_url, example)
+    _load(capsys, lite_url, example, workers)
+    _load(capsys, pg_fresh_url, example, workers)
     with open_store(lite_url) as lite, open_store(pg_fresh_url) as pg:
         assert lite.timezone == pg.timezone
         assert pg.ticket_count() == lite.ticket_count() > 0
