@@ -106,3 +106,31 @@ def test_an_import_reads_the_same_from_both_stores(example, workers, tmp_path, c
         reports = [r for r in pg.read_import_reports()], [r for r in lite.read_import_reports()]
         keep = ("rows_read", "inserted", "updated", "unchanged", "quarantined", "duplicates")
         assert [{k: r[k] for k in keep} for r in reports[0]] == [{k: r[k] for k in keep} for r in reports[1]]
+
+
+def test_the_demo_reads_the_same_from_both_stores(tmp_path, pg_fresh_url):
+    """The demo city (10,000 tickets, its places, interventions) written into both stores."""
+    from minqing.demo.build import build_demo
+
+    lite_url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    with open_store(lite_url) as lite, open_store(pg_fresh_url) as pg:
+        for store in (lite, pg):
+            build_demo(store, n_tickets=10_000, truth_path=tmp_path / "truth.json")
+        pd.testing.assert_frame_equal(pg.read_tickets(), lite.read_tickets())
+        pd.testing.assert_frame_equal(pg.read_ticket_places(), lite.read_ticket_places(), check_dtype=False)
+        lp, pp = lite.read_places(), pg.read_places()
+        pd.testing.assert_frame_equal(pd.DataFrame(pp.drop(columns="geometry")),
+                                      pd.DataFrame(lp.drop(columns="geometry")))
+        assert all(a.equals_exact(b, 1e-12) for a, b in zip(pp.geometry, lp.geometry))
+        for a, b in zip(pg.read_interventions(), lite.read_interventions()):
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        for where in _filters(lite).values():
+            _same(pg.kpi_counts(where, AS_OF), lite.kpi_counts(where, AS_OF))
+            _same(pg.problem_counts(where, True), lite.problem_counts(where, True))
+            for level in UNIT_LEVELS:
+                _same(pg.count_tickets(level, where, True), lite.count_tickets(level, where, True))
+        for categories in (None, ("02.01.01",)):
+            pt, pl = pg.read_effect_tickets(categories, "2024-06-01")
+            lt, ll = lite.read_effect_tickets(categories, "2024-06-01")
+            _same(pt, lt, keys=["source_id"])
+            _same(pl, ll)
