@@ -149,3 +149,13 @@ def test_two_imports_serialise_on_the_advisory_lock(pg_fresh_url):
             worker.join(10)
         with second.import_lock(holder="bob", wait=5):  # free again
             pass
+
+
+def test_a_missing_database_is_unreachable_and_a_server_error_is_not(pg_cluster, pg_store):
+    url = pg_cluster.url("no_such_db").replace("postgres@", "postgres:pw9@")
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    assert info.value.key == "error.store_unreachable" and "pw9" not in str(info.value)
+    with pytest.raises(StoreError) as info, pg_store._read() as con:  # the server answers with an error (class 58)
+        con.execute("SELECT pg_read_file('/nonexistent')")
+    assert info.value.key == "error.store_io" and pg_store.ticket_count() == 0

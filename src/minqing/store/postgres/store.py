@@ -129,9 +129,12 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 f"narrow the period or the filters, or raise {TIMEOUT_ENV}",
                 key="error.store_timeout", url=self.shown_url, ms=self.timeout_ms) from exc
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            if isinstance(exc, psycopg.errors.QueryCanceled):
-                raise
             reason = _first_line(exc)
+            if not _connection_lost(exc):  # the server answered: e.g. its disk is full
+                raise StoreError(
+                    f"the store {self.shown_url} failed during {action} ({reason}); nothing was written by the "
+                    "failed statement: ask the database's administrator to check the server, then retry",
+                    key="error.store_io", path=self.shown_url, action=action, reason=reason) from exc
             raise StoreError(
                 f"cannot reach the PostgreSQL store {self.shown_url} during {action} ({reason}); check that the "
                 "server is running and the address, user and password in MINQING_DATABASE_URL, then retry",
@@ -340,6 +343,18 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
             f"{clause}",
             params,
         )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the server can't be reached, refused the sign-in or cut the connection.
+
+    Not: an error the server reported on a statement (a full disk, say).
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    # 08: connection, 28: authorization, 3D000: no such database; 57P0x: shut down, crashed, starting up
+    return state is None or state.startswith(("08", "28")) or state in ("3D000", "57P01", "57P02", "57P03")
 
 
 def _first_line(exc: BaseException) -> str:
