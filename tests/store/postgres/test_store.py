@@ -92,6 +92,17 @@ def test_a_slow_read_hits_the_statement_timeout(pg_fresh_url, monkeypatch):
         assert store.ticket_count() == 0  # the connection is still usable
 
 
+def test_a_bad_timeout_setting_is_a_config_error(monkeypatch):
+    from minqing.errors import ConfigError
+    from minqing.store.postgres.store import statement_timeout_ms
+
+    monkeypatch.setenv(TIMEOUT_ENV, "soon")
+    with pytest.raises(ConfigError, match=TIMEOUT_ENV):
+        statement_timeout_ms()
+    monkeypatch.delenv(TIMEOUT_ENV)
+    assert statement_timeout_ms() == 30_000
+
+
 def test_a_lost_connection_mid_import_rolls_back_and_a_retry_completes(pg_store, monkeypatch):
     from minqing.store.postgres import imports
 

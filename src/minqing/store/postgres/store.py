@@ -27,7 +27,7 @@ import psycopg
 import shapely
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from minqing.errors import StoreError
+from minqing.errors import ConfigError, StoreError
 from minqing.model import (
     CATEGORIES,
     PLACE_COLUMNS,
@@ -65,10 +65,8 @@ def statement_timeout_ms() -> int:
     try:
         return max(0, int(raw)) if raw else DEFAULT_TIMEOUT_MS
     except ValueError:
-        from minqing.errors import ConfigError
-
-        raise ConfigError(f"{TIMEOUT_ENV}={raw!r} is not a number of milliseconds", key="error.config",
-                          message=f"{TIMEOUT_ENV}={raw!r}") from None
+        raise ConfigError(f"{TIMEOUT_ENV}={raw!r} is not a number of milliseconds (e.g. 30000; 0: no limit)",
+                          key="error.config") from None
 
 
 def conninfo(url: str) -> str:
