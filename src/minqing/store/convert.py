@@ -48,6 +48,11 @@ def epoch_of(value, tz: str = TIMEZONE) -> int | None:
     return times_to_epoch(pd.Series([pd.Timestamp(value)]), tz)[0]
 
 
+QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
+                      "row_hash", "quarantined_at")
+"""The columns of a store's ``quarantine`` table that an import writes."""
+CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
+"""The columns of a store's ``ticket_changes`` table."""
 USER_COLUMNS = ("name", "role", "grid_codes", "community_codes", "password_hash", "disabled", "failed_count",
                 "locked_until", "password_changed_at", "created_at", "last_sign_in_at")
 """The columns of a store's ``users`` table (accounts), in order."""

@@ -24,7 +24,13 @@ import psycopg
 
 from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
-from minqing.store.convert import epoch_to_times, rows, ticket_frame
+from minqing.store.convert import (
+    CHANGE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    epoch_to_times,
+    rows,
+    ticket_frame,
+)
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
@@ -32,7 +38,6 @@ from minqing.store.postgres.util import (
     ticket_columns_sql,
 )
 from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
-from minqing.store.sqlite.imports import CHANGE_COLUMNS, QUARANTINE_COLUMNS
 
 IMPORT_LOCK = 7_331_004_102
 """Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""

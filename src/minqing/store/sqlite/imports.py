@@ -26,18 +26,20 @@ import pandas as pd
 
 from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
-from minqing.store.convert import epoch_to_times, rows, ticket_frame, ticket_select
+from minqing.store.convert import (
+    CHANGE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    epoch_to_times,
+    rows,
+    ticket_frame,
+    ticket_select,
+)
 from minqing.store.scratch import ScratchImportStage
 from minqing.store.sqlite.util import (
     REBUILD_MIN,
     secondary_indexes,
     sql_errors,
 )
-
-QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
-                      "row_hash", "quarantined_at")
-CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
-
 
 _PROCESS_LOCKS: dict = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -279,4 +281,4 @@ class IngestMixin:
         return len(links)
 
 
-__all__ = ["CHANGE_COLUMNS", "QUARANTINE_COLUMNS", "IngestMixin", "np"]
+__all__ = ["IngestMixin", "np"]
