@@ -208,6 +208,13 @@ class PgServer:
             if "could not bind" not in tail or attempt == tries - 1:
                 raise PgUnavailable(f"pg_ctl start failed: {(proc.stderr or proc.stdout).strip()} {tail}")
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown) on the same port: every open connection is cut."""
+        proc = self._tool("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-m", "fast", "-w",
+                          "-t", "60", "-o", f"-p {self.port}", "restart", check=False)
+        if proc.returncode != 0:
+            raise PgUnavailable(f"pg_ctl restart failed: {(proc.stderr or proc.stdout).strip()} {self._log_tail()}")
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder."""
         if (self.data_dir / "postmaster.pid").exists():

@@ -149,7 +149,7 @@ def test_store_disk_full_rolls_back(db, tmp_path, capsys, monkeypatch):
 def test_scratch_disk_full_is_an_ingest_error(db, tmp_path, capsys, monkeypatch):
     import tempfile
 
-    from minqing.store.sqlite import imports
+    from minqing.store import scratch as stage_module
 
     def full(*args, **kw):
         raise sqlite3.OperationalError("database or disk is full")
@@ -157,7 +157,7 @@ def test_scratch_disk_full_is_an_ingest_error(db, tmp_path, capsys, monkeypatch)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    monkeypatch.setattr(imports, "_stage_rows", full)
+    monkeypatch.setattr(stage_module, "_stage_rows", full)
     code, _, err = cli(capsys, "--db", db, "import", str(csv_file(tmp_path / "a.csv")))
     assert code == 2 and "temporary folder" in err and str(scratch) in err and "TMPDIR" in err
     assert list(scratch.iterdir()) == []  # the import's scratch folder is gone

@@ -149,6 +149,19 @@ INTERVENTION_TYPES = _vocab(
     Term("other", "其他", "Other"),
 )
 
+VOCABULARIES = {
+    "level": LEVELS,
+    "channel": CHANNELS,
+    "kind": KINDS,
+    "location_source": LOCATION_SOURCES,
+    "resolved": RESOLVED,
+    "satisfaction": SATISFACTION,
+    "status": STATUSES,
+    "place_kind": PLACE_KINDS,
+    "intervention_type": INTERVENTION_TYPES,
+}
+"""Every coded vocabulary by name (what a store's ``vocab`` table lists, with the labels)."""
+
 # The category tree (诉求分类): 大类 "NN", 中类 "NN.NN", 小类 "NN.NN.NN".
 # Modelled on the classification Shanghai's 12345 publishes in its monthly
 # reports; real deployments load their own tree with the same shape.

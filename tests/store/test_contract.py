@@ -22,21 +22,23 @@ from minqing.store import TicketFilter, open_store, reference
 from minqing.store.base import Store
 from minqing.store.contract import CONTRACT, violations
 
-BACKENDS = ["sqlite"]
-"""The backends the contract runs on (the PostGIS store adds "postgres")."""
+BACKENDS = ["sqlite", "postgres"]
+"""The backends the contract runs on."""
 
 
-def backend_url(name: str, tmp_path) -> str:
-    """The URL of an empty store of backend ``name``."""
+def backend_url(name: str, request, tmp_path) -> str:
+    """The URL of an empty store of backend ``name`` (PostgreSQL: a fresh PostGIS database, or a loud skip)."""
     if name == "sqlite":
         return f"sqlite:///{tmp_path / 'contract.sqlite'}"
+    if name == "postgres":
+        return request.getfixturevalue("pg_fresh_url")
     raise ValueError(f"no test URL for backend {name!r}")
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
     """An empty store of each backend, opened from its URL."""
-    store = open_store(backend_url(request.param, tmp_path))
+    store = open_store(backend_url(request.param, request, tmp_path))
     yield store
     store.close()
 

@@ -1,4 +1,8 @@
-"""The SQLite store's import staging session (minqing.store.staging, minqing.store.sqlite.imports)."""
+"""The import staging session (minqing.store.staging) on every backend: SQLite and PostgreSQL.
+
+Both stage into scratch files of a temporary folder (one per process); the commit copies
+them into the store (SQLite: attached files; PostgreSQL: COPY into temporary tables).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,29 @@ import pytest
 from conftest import X0, Y0, make_tickets
 
 from minqing.store import open_store
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def city_store(request, tmp_path, tiny_units, tiny_places):
+    """An empty store of the tiny city (units and places, no tickets) on each backend."""
+    url = (f"sqlite:///{tmp_path / 'city.sqlite'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_fresh_url"))
+    s = open_store(url)
+    s.write_units(tiny_units.drop(columns="unit_uid"))
+    s.write_places(tiny_places)
+    yield s
+    s.close()
+
+
+def _integrity_error(store) -> type[Exception]:
+    """The driver's exception for a broken foreign key."""
+    if store.url.startswith("sqlite:"):
+        return sqlite3.IntegrityError
+    import psycopg
+
+    return psycopg.IntegrityError
 
 
 def _chunk(number: int, n: int, first: int = 0):
@@ -80,7 +107,7 @@ def test_an_exception_or_a_discard_leaves_the_store_unchanged(city_store):
 def test_a_failed_commit_rolls_back(city_store):
     tickets, links, sources, changes = _chunk(0, 2)
     links["place_id"] = ["NOPE"]  # not a stored place: the foreign key fails inside the transaction
-    with pytest.raises(sqlite3.IntegrityError), city_store.begin_import() as stage:
+    with pytest.raises(_integrity_error(city_store)), city_store.begin_import() as stage:
         stage.add(tickets, links, sources, changes)
         stage.commit(_report(inserted=2))
     assert city_store.ticket_count() == 0 and city_store.read_import_reports() == []
@@ -104,8 +131,8 @@ def test_a_forked_worker_stages_and_the_parent_commits(city_store):
     assert sorted(city_store.read_tickets()["source_id"]) == [f"T{i:04d}" for i in range(5)]
 
 
-def test_only_the_importing_process_commits(tmp_path):
-    with open_store(f"sqlite:///{tmp_path / 's.sqlite'}") as store, store.begin_import() as stage:
+def test_only_the_importing_process_commits(city_store):
+    with city_store.begin_import() as stage:
         pid = os.fork()
         if pid == 0:
             code = 1

@@ -1,4 +1,4 @@
-"""Stores: one interface, an embedded SQLite store and (later) a PostGIS store."""
+"""Stores: one interface, an embedded SQLite store and a PostgreSQL + PostGIS store."""
 
 from __future__ import annotations
 
@@ -20,16 +20,21 @@ def open_store(url: str | None = None) -> Store:
         from minqing.store.sqlite.store import SQLiteStore
 
         store = SQLiteStore(url)
-        _register(store)
-        return store
-    from minqing.privacy import redact_url
+    elif url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
+        from minqing.store.postgres.store import PostgresStore
 
-    shown = redact_url(url)  # a password in the URL is never echoed
-    raise ConfigError(
-        f"no store for {shown!r} yet; this version supports sqlite:/// URLs",
-        key="error.store_unsupported",
-        url=shown,
-    )
+        store = PostgresStore(url)
+    else:
+        from minqing.privacy import redact_url
+
+        shown = redact_url(url)  # a password in the URL is never echoed
+        raise ConfigError(
+            f"no store for {shown!r}; this version supports sqlite:/// and postgresql:// URLs",
+            key="error.store_unsupported",
+            url=shown,
+        )
+    _register(store)
+    return store
 
 
 def _register(store: Store) -> None:

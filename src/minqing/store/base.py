@@ -74,7 +74,7 @@ class Store(ABC):
     """One place where units, places, tickets and interventions live.
 
     Every write is one transaction. Implementations: :class:`SQLiteStore`
-    (embedded default) and, later, a PostGIS store.
+    (embedded default) and :class:`~minqing.store.postgres.store.PostgresStore` (PostgreSQL + PostGIS).
     """
 
     url: str

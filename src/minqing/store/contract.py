@@ -1,6 +1,6 @@
 """The storage contract: what every read of a :class:`~minqing.store.base.Store` returns.
 
-A backend (the embedded SQLite store today, a PostGIS store next) is correct when
+A backend (the embedded SQLite store, the PostgreSQL + PostGIS store) is correct when
 its frames follow these conventions and its aggregates equal the pandas reference
 of :mod:`minqing.store.reference`; ``tests/store/test_contract.py`` checks both for
 every backend. The conventions are written down here once; :data:`CONTRACT` lists

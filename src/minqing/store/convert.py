@@ -36,6 +36,44 @@ def times_to_epoch(values: pd.Series, tz: str = TIMEZONE) -> list:
     return out.tolist()
 
 
+def epoch_of(value, tz: str = TIMEZONE) -> int | None:
+    """Return the epoch seconds of one time: an int, a timestamp or text (naive times are local in ``tz``).
+
+    Numbers are taken as epoch seconds already; None (or NaN, NaT) stays None.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return int(value)
+    return times_to_epoch(pd.Series([pd.Timestamp(value)]), tz)[0]
+
+
+QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
+                      "row_hash", "quarantined_at")
+"""The columns of a store's ``quarantine`` table that an import writes."""
+CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
+"""The columns of a store's ``ticket_changes`` table."""
+USER_COLUMNS = ("name", "role", "grid_codes", "community_codes", "password_hash", "disabled", "failed_count",
+                "locked_until", "password_changed_at", "created_at", "last_sign_in_at")
+"""The columns of a store's ``users`` table (accounts), in order."""
+USER_TIME_COLUMNS = ("locked_until", "password_changed_at", "created_at", "last_sign_in_at")
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "target", "rows", "masked", "detail")
+"""The columns of a store's ``audit_log`` table, in order."""
+
+
+def user_value(column: str, value):
+    """One value of a ``users`` row as the stores write it: times as epoch seconds, scope lists as JSON, flags 0/1."""
+    if column in USER_TIME_COLUMNS:
+        return epoch_of(value)
+    if column == "disabled":
+        return int(bool(value))
+    if column in ("grid_codes", "community_codes") and not isinstance(value, str):
+        import json
+
+        return json.dumps(sorted(str(v) for v in (value or ())), ensure_ascii=False)
+    return value
+
+
 def epoch_to_times(values, index=None, tz: str = TIMEZONE) -> pd.Series:
     """Return timestamps in ``tz`` for epoch seconds (None -> NaT)."""
     arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

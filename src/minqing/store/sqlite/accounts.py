@@ -10,12 +10,16 @@ from __future__ import annotations
 import pandas as pd
 
 from minqing.errors import StoreError
-from minqing.store.convert import epoch_to_times, times_to_epoch
-
-USER_COLUMNS = ("name", "role", "grid_codes", "community_codes", "password_hash", "disabled", "failed_count",
-                "locked_until", "password_changed_at", "created_at", "last_sign_in_at")
-USER_TIME_COLUMNS = ("locked_until", "password_changed_at", "created_at", "last_sign_in_at")
-AUDIT_COLUMNS = ("id", "at", "actor", "action", "target", "rows", "masked", "detail")
+from minqing.store.checks import check_columns
+from minqing.store.convert import (
+    AUDIT_COLUMNS,
+    USER_COLUMNS,
+    USER_TIME_COLUMNS,
+    epoch_of,
+    epoch_to_times,
+    user_value,
+)
+from minqing.store.sqlfilter import SQLITE, audit_where
 
 
 class AccountsMixin:
@@ -31,57 +35,36 @@ class AccountsMixin:
         return df
 
     def write_user(self, row):
-        unknown = set(row) - set(USER_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(row, USER_COLUMNS, "account")
         cols = list(row)
         with self.transaction() as con:
             con.execute(f"INSERT OR REPLACE INTO users ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                        [_user_value(c, row[c]) for c in cols])
+                        [user_value(c, row[c]) for c in cols])
 
     def update_user(self, name, **fields):
-        unknown = set(fields) - (set(USER_COLUMNS) - {"name"})
-        if unknown:
-            raise StoreError(f"unknown account column(s) {sorted(unknown)}; allowed: {', '.join(USER_COLUMNS[1:])}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
+        check_columns(fields, USER_COLUMNS[1:], "account")
         if not fields:
             return
         cols = list(fields)
         with self.transaction() as con:
             cur = con.execute(f"UPDATE users SET {', '.join(c + ' = ?' for c in cols)} WHERE name = ?",
-                              [*(_user_value(c, fields[c]) for c in cols), str(name)])
+                              [*(user_value(c, fields[c]) for c in cols), str(name)])
             if cur.rowcount == 0:
                 raise StoreError(f"no account named {name!r}; `minqing user list` shows the accounts",
                                  key="accounts.error_unknown_user", name=str(name))
 
     def write_audit(self, row):
         cols = [c for c in AUDIT_COLUMNS if c != "id"]
-        unknown = set(row) - set(cols)
-        if unknown:
-            raise StoreError(f"unknown audit column(s) {sorted(unknown)}; allowed: {', '.join(cols)}",
-                             key="accounts.error_column", columns=", ".join(sorted(unknown)))
-        values = [_epoch(row.get("at")) if c == "at" else row.get(c) for c in cols]
+        check_columns(row, cols, "audit")
+        values = [epoch_of(row.get("at")) if c == "at" else row.get(c) for c in cols]
         if values[0] is None:
-            values[0] = _epoch(pd.Timestamp.now(tz="UTC"))
+            values[0] = epoch_of(pd.Timestamp.now(tz="UTC"))
         with self.transaction() as con:
             con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
 
     def read_audit(self, limit=1000, actor=None, action=None, since=None):
-        clauses, params = [], []
-        if actor is not None:
-            clauses.append("actor = ?")
-            params.append(str(actor))
-        if action is not None:
-            clauses.append("action = ?")
-            params.append(str(action))
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(_epoch(since))
-        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY at DESC, id DESC"
+        clause, params = audit_where(SQLITE, actor, action, since)
+        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log{clause} ORDER BY at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
@@ -91,24 +74,3 @@ class AccountsMixin:
             df[c] = pd.to_numeric(df[c]).astype("Int64")
         return df
 
-
-def _epoch(value) -> int | None:
-    """Epoch seconds of an int, a timestamp or a date string (naive times are local); None stays None."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    return times_to_epoch(pd.Series([pd.Timestamp(value)]))[0]
-
-
-def _user_value(column: str, value):
-    """One value of a ``users`` row as SQLite stores it."""
-    if column in USER_TIME_COLUMNS:
-        return _epoch(value)
-    if column == "disabled":
-        return int(bool(value))
-    if column in ("grid_codes", "community_codes") and not isinstance(value, str):
-        import json
-
-        return json.dumps(sorted(str(v) for v in (value or ())), ensure_ascii=False)
-    return value

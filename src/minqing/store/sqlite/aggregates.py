@@ -9,13 +9,10 @@ values count) are imported from where the rules are defined, never written again
 
 from __future__ import annotations
 
-import pandas as pd
-
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
 from minqing.citytime import local_seconds_sql, offset_segments
-from minqing.errors import StoreError
-from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED, UNIT_LEVELS
-from minqing.store.convert import times_to_epoch
+from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
+from minqing.store.checks import check_level
 
 
 def _sql_list(constants) -> str:
@@ -29,8 +26,7 @@ class AggregatesMixin:
 
     def count_tickets(self, level, where=None, by_channel=False):
         # The rule of minqing.store.reference.count_tickets: one row per (unit code, channel), NULL code included.
-        if level not in UNIT_LEVELS:
-            raise StoreError(f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}", key="error.unit_level", levels=level)
+        check_level(level)
         clause, params = self._where(where)
         keys = f"{level}_code, channel" if by_channel else f"{level}_code"
         df = self._query(
@@ -54,7 +50,7 @@ class AggregatesMixin:
         # One flag per count column, the rules of minqing.analysis.kpis (the reference:
         # minqing.store.reference.kpi_counts); a ticket counts in the local month it was received.
         clause, params = self._where(where)
-        as_of_s = int(times_to_epoch(pd.Series([pd.Timestamp(as_of)]), self.timezone)[0])
+        as_of_s = int(self._epoch_param(as_of))
         std = RESPONSE_HOURS * 3600
         proactive = _sql_list(PROACTIVE_CHANNELS)
         flags = {

@@ -2,7 +2,7 @@
 
 Mixed into :class:`minqing.store.sqlite.store.SQLiteStore`; the tables are created
 by ``sql/sqlite/002_ingest.sql``. An import stages into scratch SQLite files in a
-temporary folder (:class:`SQLiteImportStage`: one file per process, ``t_tickets``,
+temporary folder (:class:`minqing.store.scratch.ScratchImportStage`: one file per process, ``t_tickets``,
 ``t_places``, ``t_sources``, ``t_changes``, and one for the quarantine), which the
 commit attaches and copies in one transaction.
 """
@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 try:
     import fcntl
@@ -26,16 +24,22 @@ except ImportError:  # not POSIX: imports serialise within one process only
 import numpy as np
 import pandas as pd
 
-from minqing.errors import ImportBusyError, IngestError
+from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
-from minqing.store.convert import epoch_to_times, rows, ticket_frame, ticket_select
-from minqing.store.sqlite.util import REBUILD_MIN, is_store_condition, secondary_indexes, sql_errors
-from minqing.store.staging import ImportStage
-
-QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",
-                      "row_hash", "quarantined_at")
-CHANGE_COLUMNS = ("source_id", "import_id", "changed_at", "field", "old_value", "new_value")
-
+from minqing.store.convert import (
+    CHANGE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    epoch_to_times,
+    rows,
+    ticket_frame,
+    ticket_select,
+)
+from minqing.store.scratch import ScratchImportStage
+from minqing.store.sqlite.util import (
+    REBUILD_MIN,
+    secondary_indexes,
+    sql_errors,
+)
 
 _PROCESS_LOCKS: dict = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -118,12 +122,12 @@ class IngestMixin:
             con.execute("DELETE FROM _lookup")
         return ticket_frame(df, self.timezone)
 
-    def begin_import(self) -> SQLiteImportStage:
+    def begin_import(self) -> ScratchImportStage:
         """Open a staging session for one import: scratch files in a new temporary folder."""
-        return SQLiteImportStage(self)
+        return ScratchImportStage(self)
 
     def _write_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
-        """Copy one staged import into the store in one transaction (:meth:`SQLiteImportStage.commit`).
+        """Copy one staged import into the store in one transaction (:meth:`ScratchImportStage.commit`).
 
         Parameters
         ----------
@@ -277,167 +281,4 @@ class IngestMixin:
         return len(links)
 
 
-_STAGE_SQL = (
-    "CREATE TABLE IF NOT EXISTS t_tickets (_key INTEGER, _hash INTEGER, {cols})",
-    "CREATE TABLE IF NOT EXISTS t_places (_key INTEGER, source_id TEXT, place_id TEXT)",
-    "CREATE TABLE IF NOT EXISTS t_sources (_key INTEGER, source_id TEXT, row_hash INTEGER)",
-    "CREATE TABLE IF NOT EXISTS t_changes (_key INTEGER, source_id TEXT, field TEXT, old_value TEXT, new_value TEXT)",
-)
-_QUARANTINE_STAGE = ("row_number", "source_id", "reason", "detail", "original", "row_hash")
-_QUARANTINE_SQL = ("CREATE TABLE IF NOT EXISTS t_quarantine (row_number INTEGER, source_id TEXT, reason TEXT,"
-                   " detail TEXT, original TEXT, row_hash INTEGER)")
-
-
-@contextmanager
-def scratch_errors(folder):
-    """Turn a full disk or an unwritable folder while writing the import's scratch files into an :class:`IngestError`.
-
-    Parameters
-    ----------
-    folder : path
-        The import's scratch folder (the message names the temporary folder holding it).
-    """
-    try:
-        yield
-    except (sqlite3.Error, OSError) as exc:
-        if isinstance(exc, sqlite3.Error) and not is_store_condition(exc):
-            raise
-        where = str(Path(folder).parent)
-        raise IngestError(
-            f"the import's temporary folder {where} is full or not writable ({exc}); the import was cancelled and "
-            "the store is unchanged: free some space there, or set TMPDIR to a folder with room, and retry",
-            key="ingest.error_scratch", path=where, reason=str(exc)) from exc
-
-
-def _scratch_connection(path: Path, tables) -> sqlite3.Connection:
-    """A scratch file without journal or syncing (lost on a crash, as the import is) holding ``tables``."""
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=OFF")
-    con.execute("PRAGMA synchronous=OFF")
-    for sql in tables:
-        con.execute(sql)
-    return con
-
-
-def _stage_rows(con, tickets, place_links, sources, changes) -> None:
-    """Write one chunk's tickets, place links, source hashes and changes to the process's scratch file."""
-    con.execute("BEGIN")
-    con.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 2))})",
-                    rows(tickets, ["_key", "_hash", *TICKET_COLUMNS]))
-    if len(place_links):
-        con.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(place_links, ["_key", "source_id", "place_id"]))
-    if len(sources):
-        con.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(sources, ["_key", "source_id", "row_hash"]))
-    if len(changes):
-        con.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",
-                        rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]))
-    con.execute("COMMIT")
-
-
-class SQLiteImportStage(ImportStage):
-    """An import staged in scratch SQLite files of a temporary folder, copied by :meth:`commit`.
-
-    Each process that calls :meth:`add` writes its own ``stage_<pid>.sqlite`` (a forked
-    worker opens its own on its first chunk); the importing process keeps the
-    quarantined rows in ``quarantine.sqlite``. The folder goes when the stage is
-    discarded (leaving the ``with`` block), committed or not.
-
-    Parameters
-    ----------
-    store : SQLiteStore
-        The store the import commits into.
-    """
-
-    def __init__(self, store):
-        self._store = store
-        self._owner = os.getpid()
-        with scratch_errors(Path(tempfile.gettempdir()) / "minqing-import"):
-            # ignore_cleanup_errors: a failed clean-up must not hide the error that ends the import
-            self._dir = tempfile.TemporaryDirectory(prefix="minqing-import-", ignore_cleanup_errors=True)
-        self.folder = Path(self._dir.name)
-        self._con, self._con_pid = None, None  # this process's scratch file
-        self._quarantine = None
-        self._done = False
-
-    def add(self, tickets, place_links, sources, changes) -> None:
-        with scratch_errors(self.folder):
-            if self._con_pid != os.getpid():  # a new (forked) process: its own file, never an inherited connection
-                cols = ", ".join(TICKET_COLUMNS)
-                self._con = _scratch_connection(self.folder / f"stage_{os.getpid()}.sqlite",
-                                                [sql.format(cols=cols) for sql in _STAGE_SQL])
-                self._con_pid = os.getpid()
-            _stage_rows(self._con, tickets, place_links, sources, changes)
-
-    def _quarantine_con(self, create: bool = True):
-        self._check_owner()
-        if self._quarantine is None and (create or self._quarantine_path().exists()):
-            with scratch_errors(self.folder):
-                self._quarantine = _scratch_connection(self._quarantine_path(), [_QUARANTINE_SQL])
-        return self._quarantine
-
-    def _quarantine_path(self) -> Path:
-        return self.folder / "quarantine.sqlite"
-
-    def add_quarantine(self, frame: pd.DataFrame) -> None:
-        con = self._quarantine_con()
-        with scratch_errors(self.folder):
-            con.execute("BEGIN")
-            con.executemany("INSERT INTO t_quarantine VALUES (?, ?, ?, ?, ?, ?)", rows(frame, list(_QUARANTINE_STAGE)))
-            con.execute("COMMIT")
-
-    def repeated_quarantine_rows(self) -> set[int]:
-        con = self._quarantine_con(create=False)
-        if con is None:
-            return set()
-        with scratch_errors(self.folder):
-            cur = con.execute(
-                "SELECT row_number FROM (SELECT row_number, ROW_NUMBER() OVER (PARTITION BY row_hash "
-                "ORDER BY row_number) AS k FROM t_quarantine) WHERE k > 1")
-            return {int(r) for (r,) in cur}
-
-    def quarantine_reasons(self, dup_rows) -> dict:
-        self._check_owner()
-        path = self._quarantine_path()
-        if not path.exists():
-            return {}
-        con = sqlite3.connect(path)
-        try:
-            con.execute("CREATE TEMP TABLE _dup (r INTEGER PRIMARY KEY)")
-            con.executemany("INSERT INTO _dup VALUES (?)", ((int(r),) for r in dup_rows))
-            keep = "row_number NOT IN (SELECT r FROM _dup)"
-            out = {}
-            for reason, n in con.execute(f"SELECT reason, COUNT(*) FROM t_quarantine WHERE {keep} GROUP BY reason"):
-                ex = con.execute(f"SELECT row_number, source_id, detail FROM t_quarantine WHERE {keep} AND reason = ? "
-                                 "ORDER BY row_number LIMIT 3", (reason,)).fetchall()
-                out[reason] = (n, [{"row": int(a), "source_id": str(b), "value": None if c is None else str(c)}
-                                   for a, b, c in ex])
-            return out
-        finally:
-            con.close()
-
-    def commit(self, report: dict, drop_keys=(), dup_rows=()) -> None:
-        self._check_owner()
-        self._close()
-        stages = sorted(self.folder.glob("stage_*.sqlite"))
-        quarantine = self._quarantine_path() if self._quarantine_path().exists() else None
-        self._store._write_staged(stages, quarantine, drop_keys, dup_rows, report)
-
-    def discard(self) -> None:
-        self._check_owner()
-        if not self._done:
-            self._done = True
-            self._close()
-            self._dir.cleanup()
-
-    def _close(self) -> None:
-        for con in (self._con, self._quarantine):
-            if con is not None:
-                con.close()
-        self._con = self._con_pid = self._quarantine = None
-
-    def _check_owner(self) -> None:
-        if os.getpid() != self._owner:
-            raise RuntimeError("only the process that began the import may read, commit or discard its stage")
-
-
-__all__ = ["IngestMixin", "SQLiteImportStage", "QUARANTINE_COLUMNS", "CHANGE_COLUMNS", "np"]
+__all__ = ["IngestMixin", "np"]

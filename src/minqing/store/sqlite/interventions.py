@@ -7,17 +7,15 @@ Mixed into :class:`minqing.store.sqlite.store.SQLiteStore`; the tables are creat
 
 from __future__ import annotations
 
-import pandas as pd
-
 from minqing.model import INTERVENTION_COLUMNS
 from minqing.store.contract import EFFECT_TICKET_COLUMNS
 from minqing.store.convert import (
+    epoch_of,
     rows,
     ticket_frame,
     ticket_select,
-    times_to_epoch,
 )
-from minqing.store.sqlite.util import sql_in
+from minqing.store.sqlfilter import SQLITE
 
 
 class InterventionsMixin:
@@ -80,8 +78,8 @@ class InterventionsMixin:
 
     def read_effect_tickets(self, categories, start):
         params: list = []
-        cond = (sql_in("category", categories, params) + " AND " if categories else "") + "received_at >= ?"
-        params.append(times_to_epoch(pd.Series([pd.Timestamp(start)]), self.timezone)[0])
+        cond = (SQLITE.in_("category", categories, params) + " AND " if categories else "") + "received_at >= ?"
+        params.append(epoch_of(start, self.timezone))
         tk = self._query(f"SELECT {', '.join(ticket_select(EFFECT_TICKET_COLUMNS))} FROM tickets WHERE {cond}", params)
         links = self._query(
             "SELECT tp.source_id, tp.place_id FROM tickets t JOIN ticket_places tp ON tp.source_id = t.source_id "

@@ -9,7 +9,6 @@ dashboard's counts in SQL), :mod:`.interventions`, :mod:`.accounts` and
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import uuid
@@ -24,28 +23,21 @@ from minqing.config import sqlite_path
 from minqing.errors import SchemaVersionError, StoreError
 from minqing.model import (
     CATEGORIES,
-    CHANNELS,
-    INTERVENTION_TYPES,
-    KINDS,
-    LEVELS,
-    LOCATION_SOURCES,
     PLACE_COLUMNS,
-    PLACE_KINDS,
-    RESOLVED,
-    SATISFACTION,
-    STATUSES,
     TICKET_COLUMNS,
     UNIT_COLUMNS,
-    UNIT_LEVELS,
+    VOCABULARIES,
 )
 from minqing.store.base import Store, TicketFilter
+from minqing.store.checks import check_place_kinds, check_unit_levels, ticket_columns
 from minqing.store.convert import (
+    epoch_of,
     epoch_to_times,
     rows,
     ticket_frame,
     ticket_select,
-    times_to_epoch,
 )
+from minqing.store.sqlfilter import SQLITE, where_sql
 from minqing.store.sqlite.accounts import AccountsMixin
 from minqing.store.sqlite.aggregates import AggregatesMixin
 from minqing.store.sqlite.imports import IngestMixin
@@ -56,28 +48,10 @@ from minqing.store.sqlite.util import (
     is_store_condition,
     secondary_indexes,
     sql_errors,
-    sql_in,
     store_error,
 )
 
-_VOCABS = {
-    "level": LEVELS,
-    "channel": CHANNELS,
-    "kind": KINDS,
-    "location_source": LOCATION_SOURCES,
-    "resolved": RESOLVED,
-    "satisfaction": SATISFACTION,
-    "status": STATUSES,
-    "place_kind": PLACE_KINDS,
-    "intervention_type": INTERVENTION_TYPES,
-}
 _BATCH = 50_000
-
-
-def search_pattern(search: str) -> str:
-    """Return the LIKE pattern (``ESCAPE '\\'``) of a search: a substring, where ``*`` matches any run of characters."""
-    pieces = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in re.split(r"\*+", search)]
-    return "%" + "%".join(p for p in pieces if p) + "%"
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -214,7 +188,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
         with self.transaction() as con:
             con.executemany(
                 "INSERT OR REPLACE INTO vocab (vocab, code, zh, en) VALUES (?, ?, ?, ?)",
-                [(v, t.code, t.zh, t.en) for v, terms in _VOCABS.items() for t in terms.values()],
+                [(v, t.code, t.zh, t.en) for v, terms in VOCABULARIES.items() for t in terms.values()],
             )
             con.executemany(
                 "INSERT OR REPLACE INTO categories (code, parent, level, zh, en) VALUES (?, ?, ?, ?, ?)",
@@ -242,13 +216,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
 
     # -- units and places --------------------------------------------------------------------
     def write_units(self, units):
-        bad = set(units["level"]) - set(UNIT_LEVELS)
-        if bad:
-            raise StoreError(
-                f"unknown unit level(s) {sorted(bad)}; allowed: {', '.join(UNIT_LEVELS)}",
-                key="error.unit_level",
-                levels=", ".join(sorted(map(str, bad))),
-            )
+        check_unit_levels(units["level"])
         units = units.to_crs(4326) if units.crs is not None else units
         cols = list(UNIT_COLUMNS) + ["geometry"]
         data = units.drop(columns="geometry").copy()
@@ -279,13 +247,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
 
     def write_places(self, places):
-        bad = set(places["kind"]) - set(PLACE_KINDS)
-        if bad:
-            raise StoreError(
-                f"unknown place kind(s) {sorted(bad)}; allowed: {', '.join(PLACE_KINDS)}",
-                key="error.place_kind",
-                kinds=", ".join(sorted(map(str, bad))),
-            )
+        check_place_kinds(places["kind"])
         places = places.to_crs(4326) if places.crs is not None else places
         cols = list(PLACE_COLUMNS) + ["geometry"]
         data = places.drop(columns="geometry").copy()
@@ -347,55 +309,11 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
             rows(place_links, ["source_id", "place_id"]),
         )
 
+    def _epoch_param(self, value) -> int:
+        return epoch_of(value, self.timezone)
+
     def _where(self, where: TicketFilter | None, alias: str = "") -> tuple[str, list]:
-        clauses, params = [], []
-        p = f"{alias}." if alias else ""
-        if where is None:
-            return "", params
-        if where.start is not None:
-            clauses.append(f"{p}received_at >= ?")
-            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.start)]), self.timezone)[0])
-        if where.end is not None:
-            clauses.append(f"{p}received_at < ?")
-            params.append(times_to_epoch(pd.Series([pd.Timestamp(where.end)]), self.timezone)[0])
-        if where.unit_codes is not None:
-            level = where.unit_level or "grid"
-            if level not in UNIT_LEVELS:
-                raise StoreError(
-                    f"unknown unit level {level!r}; allowed: {', '.join(UNIT_LEVELS)}",
-                    key="error.unit_level",
-                    levels=str(level),
-                )
-            clauses.append(sql_in(f"{p}{level}_code", where.unit_codes, params))
-        if where.scope_grid_codes is not None or where.scope_community_codes is not None:
-            scope = [sql_in(f"{p}{level}_code", codes, params)
-                     for level, codes in (("grid", where.scope_grid_codes), ("community", where.scope_community_codes))
-                     if codes]
-            clauses.append("(" + " OR ".join(scope) + ")" if scope else "0")
-        if where.categories:
-            ors = []
-            for code in where.categories:
-                ors.append(f"({p}category = ? OR {p}category LIKE ?)")
-                params += [code, f"{code}.%"]
-            clauses.append("(" + " OR ".join(ors) + ")")
-        for column, values in (
-            ("channel", where.channels),
-            ("kind", where.kinds),
-            ("status", where.statuses),
-            ("satisfaction", where.satisfactions),
-        ):
-            if values:
-                clauses.append(sql_in(f"{p}{column}", values, params))
-        if where.place_ids:
-            sub = sql_in("place_id", where.place_ids, params)
-            clauses.append(f"{p}source_id IN (SELECT source_id FROM ticket_places WHERE {sub})")
-        if where.search:
-            like = search_pattern(where.search)
-            clauses.append(
-                f"({p}source_id LIKE ? ESCAPE '\\' OR {p}text LIKE ? ESCAPE '\\' OR {p}address LIKE ? ESCAPE '\\')"
-            )
-            params += [like, like, like]
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return where_sql(where, SQLITE, self._epoch_param, alias)
 
     def count_where(self, where=None):
         clause, params = self._where(where)
@@ -403,10 +321,7 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
             return self._con.execute(f"SELECT COUNT(*) FROM tickets{clause}", params).fetchone()[0]
 
     def read_tickets(self, where=None):
-        cols = list(where.columns) if where is not None and where.columns else list(TICKET_COLUMNS)
-        unknown = set(cols) - set(TICKET_COLUMNS)
-        if unknown:
-            raise StoreError(f"unknown ticket column(s) {sorted(unknown)}", key="error.column")
+        cols = ticket_columns(where)
         clause, params = self._where(where)
         select = ticket_select(cols)
         order = "received_at DESC, source_id DESC" if where is not None and where.newest_first else "received_at, source_id"

@@ -10,13 +10,6 @@ REBUILD_MIN = 50_000
 """Bulk loads of at least this many rows drop the ticket indexes and build them once at the end."""
 
 
-def sql_in(column: str, values, params: list) -> str:
-    """Return ``column IN (?, ...)`` for ``values`` and append them to ``params`` (``IN (NULL)`` when empty)."""
-    values = list(values)
-    params += values
-    return f"{column} IN ({', '.join('?' * len(values)) or 'NULL'})"
-
-
 def secondary_indexes(con, table: str, unique: bool = False) -> list[tuple[str, str]]:
     """Return (name, CREATE statement) of a table's explicitly created indexes (unique ones only if asked)."""
     found = con.execute(

@@ -1,0 +1,231 @@
+"""The importer's part of the PostgreSQL store: staging, one-transaction imports, quarantine, change history.
+
+Mixed into :class:`minqing.store.postgres.store.PostgresStore`; the tables are created
+by ``sql/002_ingest.sql``.
+
+Staging (:class:`minqing.store.scratch.ScratchImportStage`) keeps each process's chunks in a
+scratch file of the import's temporary folder, as for the SQLite store (the forked workers open no
+connection at all, so none is ever shared across a fork, and the app's role needs no
+right to create tables); :meth:`IngestMixin._write_staged` then COPYs the scratch rows
+into temporary tables of one transaction and merges them with the semantics of the
+SQLite store's commit. A lost connection rolls the whole import back. Imports serialise
+through a session-level advisory lock (:meth:`IngestMixin.import_lock`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+
+import pandas as pd
+import psycopg
+
+from minqing.errors import ImportBusyError
+from minqing.model import TICKET_COLUMNS
+from minqing.store.convert import (
+    CHANGE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    epoch_to_times,
+    rows,
+    ticket_frame,
+)
+from minqing.store.postgres.util import (
+    copy_rows,
+    create_ticket_stage,
+    epoch,
+    ticket_columns_sql,
+)
+from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
+
+IMPORT_LOCK = 7_331_004_102
+"""Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""
+_HOLDER_PREFIX = "minqing import: "
+_STAGED = {  # temporary table -> (its columns and types, the scratch table it is filled from)
+    "_s_places": ("_key bigint, source_id text, place_id text", "t_places"),
+    "_s_sources": ("_key bigint, source_id text, row_hash bigint", "t_sources"),
+    "_s_changes": ("_key bigint, source_id text, field text, old_value text, new_value text", "t_changes"),
+}
+
+
+class IngestMixin:
+    """Import-related methods of the PostgreSQL store."""
+
+    @contextmanager
+    def import_lock(self, holder: str = "", wait: float = 600.0, on_wait=None):
+        """Hold the store's import lock: one import at a time, from reading the stored hashes to commit.
+
+        A session-level advisory lock on its own connection (released when the connection
+        ends, even by a crash), so imports from the app and the command line serialise
+        across machines. Waits up to ``wait`` seconds, calling ``on_wait(holder_text)``
+        once, then raises :class:`ImportBusyError`.
+        """
+        since = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self._errors("import"):
+            con = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10,
+                                  application_name=f"{_HOLDER_PREFIX}{holder[:40]} (since {since})")
+        try:
+            deadline = time.monotonic() + max(0.0, wait)
+            waited = False
+            with self._errors("import"):
+                while not con.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
+                    who = self._lock_holder(con)
+                    if time.monotonic() >= deadline:
+                        raise ImportBusyError(
+                            f"another import into this store is still running: {who}; wait until it has finished "
+                            "and run this import again (nothing was written)", holder=who)
+                    if not waited and on_wait is not None:
+                        on_wait(who)
+                    waited = True
+                    time.sleep(0.2)
+            yield
+        finally:
+            con.close()  # ending the session releases the lock
+
+    @staticmethod
+    def _lock_holder(con) -> str:
+        row = con.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s::oid AND l.objid = %s::oid AND l.objsubid = 1 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (IMPORT_LOCK >> 32, IMPORT_LOCK & 0xFFFFFFFF)).fetchone()
+        name = (row[0] or "") if row else ""
+        return name[len(_HOLDER_PREFIX):] if name.startswith(_HOLDER_PREFIX) else "another import"
+
+    def read_source_hashes(self) -> pd.Series:
+        """Return the stored source-row hash of every ticket (index ``source_id``, int64; 0 without a source row)."""
+        df = self._query("SELECT t.source_id, COALESCE(s.row_hash, 0) AS row_hash FROM tickets t "
+                         "LEFT JOIN ticket_sources s ON s.source_id = t.source_id")
+        return pd.Series(df["row_hash"].to_numpy(dtype="int64"), index=df["source_id"].astype(object), name="row_hash")
+
+    def read_tickets_by_ids(self, source_ids) -> pd.DataFrame:
+        """Return the stored tickets with these source ids (all ticket columns, local times)."""
+        ids = list(dict.fromkeys(str(i) for i in source_ids))
+        cols = list(TICKET_COLUMNS)
+        df = self._query(f"SELECT {', '.join(ticket_columns_sql(cols))} FROM tickets WHERE source_id = ANY(%s)", [ids])
+        return ticket_frame(df, self.timezone)
+
+    def begin_import(self) -> ScratchImportStage:
+        """Open a staging session for one import: scratch files in a new temporary folder."""
+        return ScratchImportStage(self)
+
+    def _write_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
+        """Copy one staged import into the store in one transaction (:meth:`ScratchImportStage.commit`).
+
+        The parameters are those of :meth:`minqing.store.sqlite.imports.IngestMixin._write_staged`:
+        the scratch files (``t_tickets``, ``t_places``, ``t_sources``, ``t_changes``), the
+        quarantine's scratch file or None, the row keys not to store, the row numbers of
+        exact repeats left out of the quarantine, and the report (stored as it is).
+        """
+        iid, at = report["import_id"], int(report["finished_epoch"])
+        with self._tx() as con:
+            self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows)
+            con.execute("DELETE FROM _s_tickets WHERE _key IN (SELECT k FROM _drop_keys)")
+            for table in _STAGED:
+                con.execute(f"DELETE FROM {table} WHERE _key IN (SELECT k FROM _drop_keys)")
+            # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
+            for table in ("_s_tickets", "_s_sources"):
+                con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
+                            f"(SELECT source_id FROM {table})", (iid,))
+            con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
+            self._upsert_tickets(con, "_s_tickets")
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
+                        "ON CONFLICT DO NOTHING")
+            for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
+                con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
+                            f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
+                            "ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
+                            "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
+            con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) SELECT source_id, %s, "
+                        "to_timestamp(%s), field, old_value, new_value FROM _s_changes ORDER BY _key", (iid, at))
+            if quarantine_stage is not None:
+                con.execute(
+                    f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) SELECT %s, %s, row_number, source_id, "
+                    "reason, detail, original, row_hash, to_timestamp(%s) FROM _s_quarantine WHERE row_number "
+                    "NOT IN (SELECT r FROM _dup_rows) ORDER BY row_number ON CONFLICT DO NOTHING",
+                    (iid, report["file"], at))
+            con.execute(
+                "INSERT INTO import_reports (import_id, file_name, sha256, format, imported_by, started_at, finished_at,"
+                " rows_read, inserted, updated, unchanged, quarantined, duplicates, report) VALUES (%s, %s, %s, %s, %s,"
+                " to_timestamp(%s), to_timestamp(%s), %s, %s, %s, %s, %s, %s, %s)",
+                (iid, report["file"], report["sha256"], report["format"], report.get("user"),
+                 int(report["started_epoch"]), at, int(report["rows_read"]), int(report["inserted"]),
+                 int(report["updated"]), int(report["unchanged"]), int(report["quarantined"]),
+                 int(report["duplicates"]), json.dumps(report, ensure_ascii=False, default=str)))
+            if int(report["inserted"]) + int(report["updated"]):
+                self._bump(con)
+
+    @staticmethod
+    def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows) -> None:
+        """COPY the scratch files' rows, the keys to drop and the repeats into temporary tables of ``con``'s transaction."""
+        create_ticket_stage(con, "_s_tickets", keyed=True)
+        for table, (columns, _) in _STAGED.items():
+            con.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+        con.execute("CREATE TEMP TABLE _drop_keys (k bigint PRIMARY KEY) ON COMMIT DROP")
+        con.execute("CREATE TEMP TABLE _dup_rows (r bigint PRIMARY KEY) ON COMMIT DROP")
+        con.execute("CREATE TEMP TABLE _s_quarantine (row_number bigint, source_id text, reason text, detail text, "
+                    "original text, row_hash bigint) ON COMMIT DROP")
+        copy_rows(con, "_drop_keys", ("k",), ((int(k),) for k in dict.fromkeys(int(k) for k in drop_keys)))
+        copy_rows(con, "_dup_rows", ("r",), ((int(r),) for r in dict.fromkeys(int(r) for r in dup_rows)))
+        ticket_cols = ("_key", "_hash", *TICKET_COLUMNS)
+        for path in stages:
+            scratch = sqlite3.connect(path)
+            try:
+                copy_rows(con, "_s_tickets", ticket_cols,
+                          scratch.execute(f"SELECT {', '.join(ticket_cols)} FROM t_tickets"))
+                for table, (columns, source) in _STAGED.items():
+                    names = [c.split()[0] for c in columns.split(", ")]
+                    copy_rows(con, table, names, scratch.execute(f"SELECT {', '.join(names)} FROM {source}"))
+            finally:
+                scratch.close()
+        if quarantine_stage is not None:
+            scratch = sqlite3.connect(quarantine_stage)
+            try:
+                copy_rows(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS,
+                          scratch.execute(f"SELECT {', '.join(QUARANTINE_STAGE_COLUMNS)} FROM t_quarantine"))
+            finally:
+                scratch.close()
+
+    def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
+        """Return quarantined rows (newest import first), unresolved ones unless ``include_resolved``."""
+        sql = ("SELECT quarantine_id, import_id, file_name, row_number, source_id, reason, detail, original, "
+               f"{epoch('quarantined_at')} AS quarantined_at, resolved_by FROM quarantine WHERE true")
+        params: list = []
+        if import_id is not None:
+            sql += " AND import_id = %s"
+            params.append(import_id)
+        if not include_resolved:
+            sql += " AND resolved_by IS NULL"
+        df = self._query(sql + " ORDER BY quarantine.quarantined_at DESC, quarantine_id", params)
+        df["quarantined_at"] = epoch_to_times(df["quarantined_at"], index=df.index, tz=self.timezone)
+        return df
+
+    def read_import_reports(self, limit: int = 50) -> list[dict]:
+        """Return the stored import reports, newest first."""
+        df = self._query("SELECT report FROM import_reports ORDER BY started_at DESC, ctid DESC LIMIT %s", (int(limit),))
+        return [json.loads(r) for r in df["report"]]
+
+    def read_ticket_changes(self, source_id: str | None = None) -> pd.DataFrame:
+        """Return recorded changes (all, or of one ticket) in the order they were made."""
+        cols = [f"{epoch(c)} AS {c}" if c == "changed_at" else c for c in CHANGE_COLUMNS]
+        return self._read_log(f"SELECT {', '.join(cols)} FROM ticket_changes", "source_id",
+                              None if source_id is None else str(source_id))
+
+    def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:
+        """Replace the link columns and place links of stored tickets (one transaction); return the count."""
+        link_cols = ["grid_uid", "grid_code", "community_code", "subdistrict_code", "district_code", "h3_cell"]
+        with self._tx() as con:
+            con.execute("CREATE TEMP TABLE _r_links (source_id text, grid_uid bigint, grid_code text, "
+                        "community_code text, subdistrict_code text, district_code text, h3_cell bigint) ON COMMIT DROP")
+            copy_rows(con, "_r_links", ["source_id", *link_cols], rows(links, ["source_id", *link_cols]))
+            con.execute(f"UPDATE tickets t SET {', '.join(f'{c} = l.{c}' for c in link_cols)} "
+                        "FROM _r_links l WHERE t.source_id = l.source_id")
+            con.execute("DELETE FROM ticket_places")
+            con.execute("CREATE TEMP TABLE _r_places (source_id text, place_id text) ON COMMIT DROP")
+            copy_rows(con, "_r_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _r_places "
+                        "ON CONFLICT DO NOTHING")
+            self._bump(con)
+        return len(links)
+

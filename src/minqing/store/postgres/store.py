@@ -1,0 +1,360 @@
+"""The server store: PostgreSQL with PostGIS, through psycopg 3 and a connection pool.
+
+This module holds the pool, migrations on open, units, places and tickets; the rest of
+:class:`PostgresStore` is mixed in from its neighbours, module by module as in the
+SQLite store: :mod:`.aggregates` (the dashboard's counts in SQL), :mod:`.interventions`,
+:mod:`.accounts` and :mod:`.imports`. What every method returns is the contract of
+:mod:`minqing.store.contract`; the schema is ``sql/00*.sql`` (:mod:`.migrate`).
+
+Types on the way in and out (the SQLite store's conventions): times are timestamptz,
+written with ``to_timestamp(epoch)`` and read as ``extract(epoch ...)::bigint``; days are
+``date``, read as ``'YYYY-MM-DD'`` text; flags are boolean; geometries go through WKB
+(``ST_GeomFromWKB`` / ``ST_AsBinary``), units as MultiPolygon (``ST_Multi``, a single
+part read back as its polygon). Dashboard reads run under ``statement_timeout``
+(:data:`TIMEOUT_ENV`, 30 s by default); writes have none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import shapely
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from minqing.errors import ConfigError, StoreError
+from minqing.model import (
+    CATEGORIES,
+    PLACE_COLUMNS,
+    TICKET_COLUMNS,
+    UNIT_COLUMNS,
+    VOCABULARIES,
+)
+from minqing.privacy import redact_url
+from minqing.store.base import Store, TicketFilter
+from minqing.store.checks import check_place_kinds, check_unit_levels, ticket_columns
+from minqing.store.convert import epoch_of, epoch_to_times, rows, ticket_frame
+from minqing.store.postgres.accounts import AccountsMixin
+from minqing.store.postgres.aggregates import AggregatesMixin
+from minqing.store.postgres.imports import IngestMixin
+from minqing.store.postgres.interventions import InterventionsMixin
+from minqing.store.postgres.migrate import migrate, schema_version
+from minqing.store.postgres.util import (
+    copy_rows,
+    create_ticket_stage,
+    ticket_columns_sql,
+    ticket_values_sql,
+)
+from minqing.store.sqlfilter import POSTGRES, where_sql
+
+TIMEOUT_ENV = "MINQING_PG_STATEMENT_TIMEOUT_MS"
+"""Environment variable: the statement timeout of reads, in milliseconds (0: none)."""
+DEFAULT_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 10
+_TEXT_ORDER = 'COLLATE "C"'  # byte order, as SQLite compares text, whatever the database's collation
+
+
+def statement_timeout_ms() -> int:
+    """Return the read statement timeout in force (``MINQING_PG_STATEMENT_TIMEOUT_MS``, default 30 s)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        return max(0, int(raw)) if raw else DEFAULT_TIMEOUT_MS
+    except ValueError:
+        raise ConfigError(f"{TIMEOUT_ENV}={raw!r} is not a number of milliseconds (e.g. 30000; 0: no limit)",
+                          key="error.config") from None
+
+
+def conninfo(url: str) -> str:
+    """Return the libpq URL of a store URL (``postgresql+psycopg://`` and ``postgres://`` accepted)."""
+    return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
+
+
+class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, Store):
+    """Store backed by a PostgreSQL + PostGIS database, through a small pool of connections.
+
+    Opening migrates the database to this program's schema (as the connected user; see
+    :func:`minqing.store.postgres.migrate.migrate` for the roles of a real deployment).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/database`` (the password is never shown).
+    min_size, max_size : int
+        The pool's bounds.
+    timeout_ms : int, optional
+        The statement timeout of reads; by default :func:`statement_timeout_ms`.
+
+    Raises
+    ------
+    StoreError
+        The server can't be reached or the migration failed.
+    """
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 8, timeout_ms: int | None = None):
+        self.url = url
+        self.shown_url = redact_url(url)
+        self._conninfo = conninfo(url)
+        self.timeout_ms = statement_timeout_ms() if timeout_ms is None else int(timeout_ms)
+        with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
+                                                   connect_timeout=CONNECT_TIMEOUT_S) as con:
+            result = migrate(con, manage_roles=False)
+            if result.applied:
+                self._seed_vocabularies(con)
+        self._pool = ConnectionPool(
+            self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            configure=self._configure, check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S + 5,
+        )
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _configure(self, con: psycopg.Connection) -> None:
+        """Set up a new pooled connection: the reads' statement timeout."""
+        con.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.timeout_ms),))
+
+    @contextmanager
+    def _errors(self, action: str = "read"):
+        """Turn a lost or unreachable server, or a read over the timeout, into a StoreError (no password shown)."""
+        try:
+            yield
+        except psycopg.errors.QueryCanceled as exc:
+            raise StoreError(
+                f"the store {self.shown_url} took longer than {self.timeout_ms} ms to answer ({_first_line(exc)}); "
+                f"narrow the period or the filters, or raise {TIMEOUT_ENV}",
+                key="error.store_timeout", url=self.shown_url, ms=self.timeout_ms) from exc
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            reason = _first_line(exc)
+            if not _connection_lost(exc):  # the server answered: e.g. its disk is full
+                raise StoreError(
+                    f"the store {self.shown_url} failed during {action} ({reason}); nothing was written by the "
+                    "failed statement: ask the database's administrator to check the server, then retry",
+                    key="error.store_io", path=self.shown_url, action=action, reason=reason) from exc
+            raise StoreError(
+                f"cannot reach the PostgreSQL store {self.shown_url} during {action} ({reason}); check that the "
+                "server is running and the address, user and password in MINQING_DATABASE_URL, then retry",
+                key="error.store_unreachable", url=self.shown_url, reason=reason) from exc
+
+    @contextmanager
+    def _tx(self):
+        """A pooled connection in one transaction (committed at the end, rolled back on any exception); no timeout."""
+        with self._errors("write"), self._pool.connection() as con, con.transaction():
+            con.execute("SELECT set_config('statement_timeout', '0', true)")
+            yield con
+
+    @contextmanager
+    def _read(self):
+        """A pooled connection for reads (autocommit, under the statement timeout)."""
+        with self._errors("read"), self._pool.connection() as con:
+            yield con
+
+    def _query(self, sql: str, params=()) -> pd.DataFrame:
+        with self._read() as con:
+            cur = con.execute(sql, params)
+            cols = [d.name for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def _scalar(self, sql: str, params=()):
+        with self._read() as con:
+            return con.execute(sql, params).fetchone()[0]
+
+    def _read_log(self, sql: str, key: str, value) -> pd.DataFrame:
+        """Rows of a change log (``sql`` selects them; all, or those whose ``key`` is ``value``), oldest first."""
+        params: list = []
+        if value is not None:
+            sql += f" WHERE {key} = %s"
+            params.append(value)
+        df = self._query(sql + " ORDER BY changed_at, ctid", params)
+        df["changed_at"] = epoch_to_times(df["changed_at"], index=df.index, tz=self.timezone)
+        return df
+
+    def schema_version(self) -> int:
+        with self._read() as con:
+            return schema_version(con)
+
+    @staticmethod
+    def _seed_vocabularies(con) -> None:
+        with con.transaction(), con.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO vocab (vocab, code, zh, en) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (vocab, code) DO UPDATE SET zh = excluded.zh, en = excluded.en",
+                [(v, t.code, t.zh, t.en) for v, terms in VOCABULARIES.items() for t in terms.values()])
+            cur.executemany(
+                "INSERT INTO categories (code, parent, level, zh, en) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, level = excluded.level, "
+                "zh = excluded.zh, en = excluded.en",
+                [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()])
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @staticmethod
+    def _bump(con) -> None:
+        con.execute("INSERT INTO meta (key, value) VALUES ('data_version', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (uuid.uuid4().hex,))
+
+    # -- metadata --------------------------------------------------------------------------
+    def get_meta(self, key, default=None):
+        with self._read() as con:
+            row = con.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key, value):
+        with self._tx() as con:
+            con.execute("INSERT INTO meta (key, value) VALUES (%s, %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, str(value)))
+
+    # -- units and places --------------------------------------------------------------------
+    def write_units(self, units):
+        check_unit_levels(units["level"])
+        units = units.to_crs(4326) if units.crs is not None else units
+        cols = list(UNIT_COLUMNS)
+        data = units.drop(columns="geometry").copy()
+        data["geometry"] = shapely.to_wkb(units.geometry.values)
+        values = ", ".join(["%s"] * len(cols) + ["ST_Multi(ST_GeomFromWKB(%s, 4326))"])
+        update = ", ".join(f"{c} = excluded.{c}" for c in cols + ["geometry"] if c not in ("code", "valid_from"))
+        with self._tx() as con, con.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO units ({', '.join(cols)}, geometry) VALUES ({values}) "
+                f"ON CONFLICT (code, valid_from) DO UPDATE SET {update}",
+                rows(data, cols + ["geometry"]))
+            self._bump(con)
+        return len(units)
+
+    def read_units(self, level=None, at=None):
+        cols = [f"to_char({c}, 'YYYY-MM-DD') AS {c}" if c in ("valid_from", "valid_to") else c for c in UNIT_COLUMNS]
+        sql = (f"SELECT unit_uid, {', '.join(cols)}, ST_AsBinary(CASE WHEN ST_NumGeometries(geometry) = 1 "
+               "THEN ST_GeometryN(geometry, 1) ELSE geometry END) AS geometry FROM units WHERE true")
+        params: list = []
+        if level is not None:
+            sql += " AND level = %s"
+            params.append(level)
+        if at is not None:
+            day = str(pd.Timestamp(at).date())
+            sql += " AND valid_from <= %s::date AND (valid_to IS NULL OR valid_to > %s::date)"
+            params += [day, day]
+        df = self._query(sql + f" ORDER BY level {_TEXT_ORDER}, code {_TEXT_ORDER}, units.valid_from", params)
+        geom = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
+        df["population"] = df["population"].astype("Int64")
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
+
+    def write_places(self, places):
+        check_place_kinds(places["kind"])
+        places = places.to_crs(4326) if places.crs is not None else places
+        cols = list(PLACE_COLUMNS)
+        data = places.drop(columns="geometry").copy()
+        data["synthetic"] = data.get("synthetic", False)
+        data["synthetic"] = data["synthetic"].fillna(False).astype(bool).astype(object)
+        data["geometry"] = shapely.to_wkb(places.geometry.values)
+        values = ", ".join(["%s"] * len(cols) + ["ST_GeomFromWKB(%s, 4326)"])
+        update = ", ".join(f"{c} = excluded.{c}" for c in cols[1:] + ["geometry"])
+        with self._tx() as con, con.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO places ({', '.join(cols)}, geometry) VALUES ({values}) "
+                f"ON CONFLICT (place_id) DO UPDATE SET {update}",
+                rows(data, cols + ["geometry"]))
+            self._bump(con)
+        return len(places)
+
+    def read_places(self):
+        df = self._query(f"SELECT {', '.join(PLACE_COLUMNS)}, ST_AsBinary(geometry) AS geometry FROM places "
+                         f"ORDER BY place_id {_TEXT_ORDER}")
+        geom = shapely.from_wkb(df.pop("geometry").to_numpy()) if len(df) else []
+        df["synthetic"] = df["synthetic"].astype(bool)
+        for c in ("radius_m", "buffer_m"):
+            df[c] = df[c].astype("float64")
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326).values, crs=4326)
+
+    # -- tickets ---------------------------------------------------------------------------------
+    def write_tickets(self, tickets, place_links=None):
+        tz = self.timezone
+        with self._tx() as con:
+            create_ticket_stage(con, "_w_tickets")
+            copy_rows(con, "_w_tickets", TICKET_COLUMNS, rows(tickets, list(TICKET_COLUMNS), tz))
+            self._upsert_tickets(con, "_w_tickets")
+            if place_links is not None:
+                con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _w_tickets)")
+                con.execute("CREATE TEMP TABLE _w_places (source_id text, place_id text) ON COMMIT DROP")
+                copy_rows(con, "_w_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
+                con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id "
+                            "FROM _w_places ON CONFLICT DO NOTHING")
+            self._bump(con)
+        return len(tickets)
+
+    @staticmethod
+    def _upsert_tickets(con, table: str, where: str = "") -> None:
+        """Insert or update the tickets staged in ``table`` (epoch times) by source id."""
+        cols = list(TICKET_COLUMNS)
+        update = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "source_id")
+        con.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {', '.join(ticket_values_sql(cols))} "
+                    f"FROM {table}{where} ON CONFLICT (source_id) DO UPDATE SET {update}")
+
+    def _epoch_param(self, value) -> int:
+        return epoch_of(value, self.timezone)
+
+    def _where(self, where: TicketFilter | None, alias: str = "") -> tuple[str, list]:
+        return where_sql(where, POSTGRES, self._epoch_param, alias)
+
+    def count_where(self, where=None):
+        clause, params = self._where(where)
+        return self._scalar(f"SELECT COUNT(*) FROM tickets{clause}", params)
+
+    def read_tickets(self, where=None):
+        cols = ticket_columns(where)
+        clause, params = self._where(where)
+        desc = " DESC" if where is not None and where.newest_first else ""
+        order = f"tickets.received_at{desc}, tickets.source_id {_TEXT_ORDER}{desc}"
+        page = ""
+        if where is not None and where.limit is not None:
+            page = " LIMIT %s OFFSET %s"
+            params = [*params, int(where.limit), int(where.offset or 0)]
+        df = self._query(f"SELECT {', '.join(ticket_columns_sql(cols))} FROM tickets{clause} ORDER BY {order}{page}",
+                         params)
+        return ticket_frame(df, self.timezone)
+
+    def read_ticket_places(self, place_ids=None):
+        sql = "SELECT source_id, place_id FROM ticket_places"
+        params: list = []
+        if place_ids is not None:
+            sql += " WHERE " + POSTGRES.in_("place_id", place_ids, params)
+        return self._query(sql + f" ORDER BY source_id {_TEXT_ORDER}, place_id {_TEXT_ORDER}", params)
+
+    def received_range(self):
+        with self._read() as con:
+            lo, hi = con.execute("SELECT extract(epoch FROM min(received_at))::bigint, "
+                                 "extract(epoch FROM max(received_at))::bigint FROM tickets").fetchone()
+        if lo is None:
+            return None, None
+        first, last = epoch_to_times([lo, hi], tz=self.timezone)
+        return first, last
+
+    def ticket_count(self):
+        return self._scalar("SELECT COUNT(*) FROM tickets")
+
+    def read_ticket_places_where(self, where=None):
+        clause, params = self._where(where, alias="t")
+        return self._query(
+            "SELECT tp.source_id, tp.place_id FROM ticket_places tp JOIN tickets t ON t.source_id = tp.source_id"
+            f"{clause}",
+            params,
+        )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the server can't be reached, refused the sign-in or cut the connection.
+
+    Not: an error the server reported on a statement (a full disk, say).
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    # 08: connection, 28: authorization, 3D000: no such database; 57P0x: shut down, crashed, starting up
+    return state is None or state.startswith(("08", "28")) or state in ("3D000", "57P01", "57P02", "57P03")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

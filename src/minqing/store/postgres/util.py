@@ -1,0 +1,46 @@
+"""Helpers shared by the PostgreSQL store's modules: SQL pieces, COPY, the ticket columns' SQL types."""
+
+from __future__ import annotations
+
+from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
+from minqing.store.convert import NULLABLE_INT_COLUMNS, ticket_select
+
+TICKET_SQL_TYPES = {c: "bigint" if c in TICKET_TIME_COLUMNS or c in NULLABLE_INT_COLUMNS
+                    else "double precision" if c in ("lon", "lat") else "text" for c in TICKET_COLUMNS}
+"""The SQL type of each ticket column in a staging table: times as epoch seconds (bigint), as the rows carry them."""
+
+
+def epoch(column: str) -> str:
+    """SQL reading a timestamptz ``column`` as epoch seconds (bigint), as :func:`minqing.store.convert.epoch_to_times` expects."""
+    return f"extract(epoch FROM {column})::bigint"
+
+
+def ticket_columns_sql(columns, prefix: str = "") -> list[str]:
+    """Return the select expressions of ticket ``columns`` for :func:`minqing.store.convert.ticket_frame`.
+
+    Times become epoch seconds, missing nullable integers the stand-in of :func:`ticket_select`.
+    """
+    return [f"{epoch(prefix + c)} AS {c}" if c in TICKET_TIME_COLUMNS else expr
+            for c, expr in zip(columns, ticket_select(columns, prefix))]
+
+
+def ticket_values_sql(columns, prefix: str = "") -> list[str]:
+    """Return the select expressions turning staged ticket ``columns`` (epoch times) into the tickets' types."""
+    return [f"to_timestamp({prefix}{c})" if c in TICKET_TIME_COLUMNS else f"{prefix}{c}" for c in columns]
+
+
+def create_ticket_stage(con, table: str, keyed: bool = False) -> None:
+    """Create the temporary table ``table`` (dropped at commit) holding ticket rows as they are staged."""
+    cols = ", ".join(f"{c} {TICKET_SQL_TYPES[c]}" for c in TICKET_COLUMNS)
+    key = "_key bigint, _hash bigint, " if keyed else ""
+    con.execute(f"CREATE TEMP TABLE {table} ({key}{cols}) ON COMMIT DROP")
+
+
+def copy_rows(con, table: str, columns, rows) -> int:
+    """COPY ``rows`` (tuples in ``columns`` order, None for NULL) into ``table``; return how many."""
+    n = 0
+    with con.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            n += 1
+    return n
