@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "minqing"
 SHARED = {
     "minqing", "model", "errors", "config", "i18n", "citytime", "privacy", "privacy_patterns", "htmlsafe",
-    "kernels", "profiling", "errlog", "cells",
+    "kernels", "profiling", "errlog", "cellsafe",
 }
 """Layer 0: the shared rules every layer may use."""
 RANK = {
