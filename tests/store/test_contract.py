@@ -335,3 +335,44 @@ def test_months_are_the_city_zone_s(city):
     assert kpi.set_index("month")["tickets"].to_dict() == {"2024-03": 1, "2025-02": 3, "2025-03": 9, "2025-04": 3,
                                                            "2025-08": 4}
     _ok(city.read_tickets(), "read_tickets", city)
+
+
+# -- log tables as rows (a store copy) ----------------------------------------------------------------------------
+def test_log_rows_round_trip_with_their_ids_and_times(backend):
+    from minqing.store.logtables import LOG_TABLES
+
+    at = 1_740_800_000
+    given = {
+        "ticket_sources": pd.DataFrame({"source_id": ["B", "A"], "row_hash": [-(2**63) + 5, 2**62 + 1],
+                                        "import_id": ["i1", "i1"]}),
+        "ticket_changes": pd.DataFrame({"source_id": ["A", "A"], "import_id": ["i2", "i2"], "changed_at": [at, at],
+                                        "field": ["text", "address"], "old_value": ["x", None],
+                                        "new_value": ["y", "z"]}),
+        "quarantine": pd.DataFrame({"quarantine_id": [7], "import_id": ["i1"], "file_name": ["f.csv"],
+                                    "row_number": [3], "source_id": [None], "reason": ["zero_coordinates"],
+                                    "detail": [None], "original": ["{}"], "row_hash": [99], "quarantined_at": [at],
+                                    "resolved_by": [None]}),
+        "import_reports": pd.DataFrame({"import_id": ["i1"], "file_name": ["f.csv"], "sha256": ["ab"],
+                                        "format": ["csv"], "imported_by": [None], "started_at": [at],
+                                        "finished_at": [None], "rows_read": [3], "inserted": [2], "updated": [0],
+                                        "unchanged": [0], "quarantined": [1], "duplicates": [0],
+                                        "report": ['{"import_id": "i1"}']}),
+        "intervention_history": pd.DataFrame({"intervention_id": [1, 1], "changed_at": [at + 5, at],
+                                              "changed_by": ["ann", None], "change": ["{}", "{}"]}),
+        "audit_log": pd.DataFrame({"id": [4, 9], "at": [at, at + 1], "actor": ["ann", None],
+                                   "action": ["sign_in", "export"], "target": [None, "x.csv"], "rows": [None, 5],
+                                   "masked": [None, 1], "detail": [None, "{}"]}),
+    }
+    assert set(given) == set(LOG_TABLES)
+    for table, frame in given.items():
+        assert list(backend.read_rows(table)) == []
+        assert backend.append_rows(table, frame) == len(frame)
+        got = pd.concat(list(backend.read_rows(table, chunk_rows=1)), ignore_index=True)
+        expected = frame.sort_values("source_id", ignore_index=True) if table == "ticket_sources" else frame
+        assert got.astype(object).where(got.notna(), None).values.tolist() == \
+            expected.astype(object).where(expected.notna(), None).values.tolist(), table
+    # the pages' reads see the rows; new rows take ids after the ones written
+    assert backend.read_quarantine()["quarantine_id"].tolist() == [7]
+    assert backend.read_intervention_history(1)["changed_by"].isna().tolist() == [True, False]
+    backend.write_audit({"at": at + 2, "actor": "bob", "action": "sign_in"})
+    assert backend.read_audit()["id"].tolist() == [10, 9, 4]

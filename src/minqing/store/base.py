@@ -335,6 +335,19 @@ class Store(ABC):
     def read_ticket_changes(self, source_id: str | None = None) -> pd.DataFrame:
         """Return the recorded changes of tickets updated by later imports."""
 
+    # -- log tables as rows (minqing.store.logtables; a store copy) ------------------------
+    @abstractmethod
+    def read_rows(self, table: str, chunk_rows: int = 50_000):
+        """Yield the rows of the log table ``table`` as DataFrames of at most ``chunk_rows`` rows.
+
+        Every column of :data:`minqing.store.logtables.LOG_TABLES` in the order the rows
+        were written (``ticket_sources`` by source id), times as epoch seconds, flags as 0/1.
+        """
+
+    @abstractmethod
+    def append_rows(self, table: str, rows: pd.DataFrame) -> int:
+        """Append rows of :meth:`read_rows`'s shape to the log table ``table``, ids and times as they are; return the count."""
+
     @abstractmethod
     def write_relinked(self, links: pd.DataFrame, place_links: pd.DataFrame) -> int:
         """Replace the link columns and place links of stored tickets."""

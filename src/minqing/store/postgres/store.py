@@ -44,6 +44,7 @@ from minqing.store.postgres.aggregates import AggregatesMixin
 from minqing.store.postgres.imports import IngestMixin
 from minqing.store.postgres.interventions import InterventionsMixin
 from minqing.store.postgres.migrate import migrate, schema_version
+from minqing.store.postgres.rows import RowsMixin
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
@@ -74,7 +75,7 @@ def conninfo(url: str) -> str:
     return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
 
 
-class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, Store):
+class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, RowsMixin, Store):
     """Store backed by a PostgreSQL + PostGIS database, through a small pool of connections.
 
     Opening migrates the database to this program's schema (as the connected user; see

@@ -42,6 +42,7 @@ from minqing.store.sqlite.accounts import AccountsMixin
 from minqing.store.sqlite.aggregates import AggregatesMixin
 from minqing.store.sqlite.imports import IngestMixin
 from minqing.store.sqlite.interventions import InterventionsMixin
+from minqing.store.sqlite.rows import RowsMixin
 from minqing.store.sqlite.util import (
     CACHE_KIB,
     REBUILD_MIN,
@@ -64,7 +65,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, Store):
+class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, RowsMixin, Store):
     """Store backed by one SQLite file (WAL journal, foreign keys on).
 
     Parameters
