@@ -13,11 +13,11 @@ import errno
 import sqlite3
 import sys
 
-from minqing.cli import accounts, demo, export, imports, interventions, layers, mapping, migrate, settings
+from minqing.cli import accounts, copy, demo, export, imports, interventions, layers, mapping, migrate, settings
 from minqing.cli.common import open_cli_store, shown_url
 from minqing.errors import MinqingError
 
-GROUPS = (demo, interventions, accounts, settings, migrate, imports, mapping, layers, export)
+GROUPS = (demo, interventions, accounts, settings, migrate, copy, imports, mapping, layers, export)
 """The command groups, in the order ``minqing --help`` lists their commands; each has ``add_commands(sub)``."""
 
 
