@@ -22,19 +22,12 @@ from minqing.store.logtables import (
 from minqing.store.postgres.util import copy_rows, epoch
 
 
-def _select(column: str) -> str:
+def _expr(column: str, reading: bool) -> str:
+    """SQL for ``column`` read as a row's value (``reading``) or written from one (times epoch seconds, flags 0/1)."""
     if column in LOG_TIME_COLUMNS:
-        return f"{epoch(column)} AS {column}"
+        return f"{epoch(column)} AS {column}" if reading else f"to_timestamp({column})"
     if column in LOG_FLAG_COLUMNS:
-        return f"{column}::int AS {column}"
-    return column
-
-
-def _value(column: str) -> str:
-    if column in LOG_TIME_COLUMNS:
-        return f"to_timestamp({column})"
-    if column in LOG_FLAG_COLUMNS:
-        return f"{column}::int::boolean"
+        return f"{column}::int AS {column}" if reading else f"{column}::int::boolean"
     return column
 
 
@@ -45,7 +38,7 @@ class RowsMixin:
         cols = list(log_columns(table))
         order = {"ticket_sources": 'source_id COLLATE "C"'}.get(table) or LOG_ID_COLUMNS.get(table) or "ctid"
         with self._tx() as con, con.cursor(name=f"minqing_rows_{table}") as cur:
-            cur.execute(f"SELECT {', '.join(map(_select, cols))} FROM {table} ORDER BY {order}")
+            cur.execute(f"SELECT {', '.join(_expr(c, True) for c in cols)} FROM {table} ORDER BY {order}")
             while batch := cur.fetchmany(int(chunk_rows)):
                 yield log_frame(pd.DataFrame(batch, columns=cols))
 
@@ -55,7 +48,7 @@ class RowsMixin:
         with self._tx() as con:
             con.execute(f"CREATE TEMP TABLE _a_rows ({types}) ON COMMIT DROP")
             copy_rows(con, "_a_rows", cols, values)
-            con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(map(_value, cols))} FROM _a_rows")
+            con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(_expr(c, False) for c in cols)} FROM _a_rows")
             ident = LOG_ID_COLUMNS.get(table)
             if ident is not None and len(values):
                 con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{ident}'), "
