@@ -30,7 +30,7 @@ from minqing.errors import StoreError
 from minqing.store.base import Store, TicketFilter
 from minqing.store.logtables import LOG_TABLES
 
-__all__ = ["CHUNK", "TableCheck", "copy_store", "nonempty_tables", "verify_copy"]
+__all__ = ["CHUNK", "TableCheck", "copy_store", "format_checks", "nonempty_tables", "verify_copy"]
 
 CHUNK = 50_000
 """Tickets (and log rows) read and written at a time."""
@@ -245,7 +245,7 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return frame.sort_values(by, ignore_index=True, kind="stable") if len(frame) else frame
 
 
-def summarise(store: Store, windows, chunk: int = CHUNK) -> dict[str, _Digest]:
+def _summarise(store: Store, windows, chunk: int = CHUNK) -> dict[str, _Digest]:
     """Return the digest of every table of ``store`` (tickets and links over ``windows``)."""
     out: dict[str, _Digest] = {name: _Digest() for name in (
         "meta", "units", "places", "tickets", "ticket_places", "interventions", "intervention_targets", "users",
@@ -277,9 +277,9 @@ def verify_copy(source: Store, dest: Store, chunk: int = CHUNK, progress: Progre
     """
     windows = _windows(source)
     progress("checking the source")
-    theirs = summarise(source, windows, chunk)
+    theirs = _summarise(source, windows, chunk)
     progress("checking the copy")
-    ours = summarise(dest, windows, chunk)
+    ours = _summarise(dest, windows, chunk)
     checks = []
     for table, digest in theirs.items():
         got = ours[table]
