@@ -1,7 +1,8 @@
 """``minqing copy SRC_URL DST_URL``: copy a whole store into an empty one and verify the copy.
 
 Any pair of backends (SQLite to PostGIS and back, SQLite to SQLite): everything goes
-through the store API (:mod:`minqing.store.copy`). The destination must be empty;
+through the store API (:mod:`minqing.store.copy`), holding both stores' import locks
+so no import changes either side meanwhile. The destination must be empty;
 a non-empty one is refused and left as it was. Progress goes to standard error; the
 table of row counts and checks (OK / MISMATCH) to standard output. Exit code 0 when
 every table matches, 1 on a mismatch, 2 on an error (URLs are printed with any
@@ -41,7 +42,7 @@ def _progress(text: str) -> None:
 def cmd_copy(args, store) -> int:
     """Copy ``args.source`` into ``args.dest``, verify, print the table; return 0, or 1 on a mismatch."""
     from minqing.store import open_store
-    from minqing.store.copy import CHUNK, copy_store, format_checks, verify_copy
+    from minqing.store.copy import CHUNK, check_empty, copy_store, verify_copy
 
     chunk = args.chunk or CHUNK
     if chunk < 1:
@@ -51,15 +52,30 @@ def cmd_copy(args, store) -> int:
     print(f"copy: {shown_url(args.source)} -> {shown_url(args.dest)}")
     started = time.monotonic()
     with open_store(args.source) as source, open_store(args.dest) as dest:
-        counts = copy_store(source, dest, chunk=chunk, progress=_progress)
-        copied = time.monotonic() - started
-        print(f"copied {counts['tickets']:,} tickets in {copied:.1f} s")
-        if args.no_verify:
-            print("\n".join(f"{name:<22} {n:>12,}" for name, n in counts.items()))
-            return 0
-        checks = verify_copy(source, dest, chunk=chunk, progress=_progress)
+        check_empty(dest)  # before the locks: the same store twice is refused, not waited for
+        with source.import_lock("minqing copy (source)", on_wait=_waiting), \
+                dest.import_lock("minqing copy (destination)", on_wait=_waiting):
+            counts = copy_store(source, dest, chunk=chunk, progress=_progress)
+            checks = None if args.no_verify else verify_copy(source, dest, chunk=chunk, progress=_progress)
+    return _report(counts, checks, started)
+
+
+def _waiting(who: str) -> None:
+    _progress(f"waiting for an import to finish: {who}")
+
+
+def _report(counts: dict, checks, started: float) -> int:
+    """Print what was copied and the checks; return the exit code."""
+    from minqing.store.copy import format_checks
+
+    seconds = time.monotonic() - started
+    print(f"copied {counts['tickets']:,} tickets")
+    if checks is None:
+        print("\n".join(f"{name:<22} {n:>12,}" for name, n in counts.items()))
+        print(f"copied in {seconds:.1f} s (not verified)")
+        return 0
     print(format_checks(checks))
     bad = [c.table for c in checks if not c.ok]
-    print(f"verified in {time.monotonic() - started - copied:.1f} s: "
+    print(f"copied and verified in {seconds:.1f} s: "
           + (f"MISMATCH in {', '.join(bad)}" if bad else "every table matches"))
     return 1 if bad else 0

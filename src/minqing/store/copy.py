@@ -30,7 +30,7 @@ from minqing.errors import StoreError
 from minqing.store.base import Store, TicketFilter
 from minqing.store.logtables import LOG_TABLES
 
-__all__ = ["CHUNK", "TableCheck", "copy_store", "format_checks", "nonempty_tables", "verify_copy"]
+__all__ = ["CHUNK", "TableCheck", "check_empty", "copy_store", "format_checks", "nonempty_tables", "verify_copy"]
 
 CHUNK = 50_000
 """Tickets (and log rows) read and written at a time."""
@@ -82,6 +82,15 @@ def nonempty_tables(store: Store) -> list[str]:
     return found
 
 
+def check_empty(dest: Store) -> None:
+    """Raise :class:`StoreError` (``error.copy_not_empty``) when ``dest`` holds data."""
+    full = nonempty_tables(dest)
+    if full:
+        shown = getattr(dest, "shown_url", None) or _shown(dest.url)
+        raise StoreError(f"the destination store {shown} is not empty ({', '.join(full)}); "
+                         "copy into a new, empty store", key="error.copy_not_empty", url=shown, tables=", ".join(full))
+
+
 def _windows(store: Store) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Consecutive [start, end) spans of :data:`WINDOW` covering every received time of ``store``."""
     first, last = store.received_range()
@@ -121,11 +130,7 @@ def copy_store(source: Store, dest: Store, chunk: int = CHUNK, progress: Progres
     StoreError
         When ``dest`` already holds data (nothing is written then).
     """
-    full = nonempty_tables(dest)
-    if full:
-        shown = getattr(dest, "shown_url", None) or _shown(dest.url)
-        raise StoreError(f"the destination store {shown} is not empty ({', '.join(full)}); "
-                         "copy into a new, empty store", key="error.copy_not_empty", url=shown, tables=", ".join(full))
+    check_empty(dest)
     counts: dict[str, int] = {}
     for key in META_KEYS:
         value = source.get_meta(key)
