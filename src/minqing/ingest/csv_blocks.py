@@ -16,6 +16,7 @@ import pandas as pd
 
 from minqing.ingest.encodings import UTF8, redecode_lines
 from minqing.ingest.errors import ReadError
+from minqing.ingest.source import visible_nul
 
 if TYPE_CHECKING:
     from minqing.ingest.source import Source
@@ -299,4 +300,4 @@ def parse_csv_block(src: Source, header: bytes, body: bytes) -> tuple[pd.DataFra
                         key="ingest.error_csv", path=str(src.path), row=0, reason=str(exc)) from exc
     chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
     chunk["_row"] = np.arange(1, len(chunk) + 1)
-    return chunk, fixes
+    return visible_nul(chunk), fixes

@@ -22,6 +22,7 @@ import shapely
 from minqing.errors import IngestError
 from minqing.geo.crs import geometry_to_wgs84
 from minqing.ingest.errors import MappingError
+from minqing.ingest.source import visible_nul
 from minqing.model import PLACE_KINDS, UNIT_LEVELS
 from minqing.store.base import Store
 
@@ -220,7 +221,7 @@ def _read(path, crs: str) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio raises several kinds; all mean "cannot read this file"
         raise IngestError(f"{path} cannot be read as a GeoJSON, GeoPackage or Shapefile ({exc})",
                           key="ingest.error_layer_read", path=str(path), reason=str(exc)) from exc
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
+    gdf = visible_nul(gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy())
     if gdf.crs is not None and not gdf.crs.is_geographic:
         gdf = gdf.to_crs(4326)
     gdf = gdf.set_crs(4326, allow_override=True)

@@ -18,7 +18,7 @@ from minqing.ingest.csv_blocks import csv_chunks
 from minqing.ingest.encodings import SAMPLE, detect_delimiter, detect_encoding
 from minqing.ingest.errors import ReadError
 from minqing.ingest.json_records import geojson_chunks, json_kind, json_scalar, open311_chunks
-from minqing.ingest.source import Source
+from minqing.ingest.source import Source, visible_nul
 from minqing.ingest.xlsx import xlsx_chunks
 
 DEFAULT_CHUNKSIZE = 200_000
@@ -105,4 +105,5 @@ def read_chunks(src: Source, chunksize: int = DEFAULT_CHUNKSIZE,
     if chunksize < 1:
         raise ValueError(f"chunksize must be at least 1, got {chunksize}")
     reader = {"csv": csv_chunks, "xlsx": xlsx_chunks, "geojson": geojson_chunks, "open311": open311_chunks}
-    yield from reader[src.format](src, chunksize, progress or (lambda done, total: None))
+    for chunk in reader[src.format](src, chunksize, progress or (lambda done, total: None)):
+        yield visible_nul(chunk)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import pandas as pd
+
 FORMATS = ("csv", "xlsx", "geojson", "open311")
 INVALID, ORIGINAL = "_invalid", "_original"
 READER_COLUMNS = ("_row", INVALID, ORIGINAL)
@@ -78,3 +80,30 @@ def cell_text(v) -> str:
     if isinstance(v, (date, time)):
         return v.isoformat()
     return str(v)
+
+
+NUL_SIGN = "\u2400"
+"""What a NUL character (U+0000) of a cell becomes: ␀, the symbol for null.
+
+No store keeps NUL inside text alike (PostgreSQL refuses it, SQLite keeps it,
+browsers and spreadsheets cut the text there), so every reader shows it as this
+visible sign: the row is stored the same everywhere and nothing is silently cut.
+"""
+
+
+def visible_nul(frame):
+    """Replace NUL characters in every text cell of ``frame`` with :data:`NUL_SIGN` (in place; returns ``frame``).
+
+    Vectorised per column; a column without NUL is left untouched.
+    """
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        try:
+            has = values.str.contains("\x00", regex=False, na=False)
+        except AttributeError:  # an object column holding no text
+            continue
+        if has.any():
+            frame[col] = values.where(~has, values.str.replace("\x00", NUL_SIGN, regex=False))
+    return frame
