@@ -125,8 +125,22 @@ def scope_grids(user: User, units: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(grids))
 
 
+def backend_scope(store: Store, user: User) -> tuple[str, ...]:
+    """Return the grids the backend should limit grid leader ``user``'s reads to (:meth:`Store.scoped`).
+
+    The leader's grids, and the grids of their communities (read from ``store`` only when
+    the leader has communities).
+    """
+    if not user.community_codes:
+        return tuple(sorted(set(user.grid_codes)))
+    return scope_grids(user, store.read_units(level="grid"))
+
+
 class ScopedStore:
     """A read-only view of a store limited to one user's scope, with masking applied.
+
+    The scope is applied twice: by :func:`scoped_filter` on every read, and by the backend
+    on a view of :meth:`Store.scoped` (PostgreSQL's row-level security; a no-op on SQLite).
 
     Parameters
     ----------
@@ -135,7 +149,7 @@ class ScopedStore:
     """
 
     def __init__(self, store: Store, user: User):
-        self._store = store
+        self._store = store.scoped(backend_scope(store, user)) if user.scoped else store
         self.user = user
         self.url = store.url
 
