@@ -76,7 +76,7 @@ def test_a_grid_leaders_aggregates_count_only_its_grid(demo):
 
 
 def test_a_scope_of_no_grid_sees_no_ticket_and_other_tables_stay_readable(demo):
-    _, app, grid, _ = demo
+    _, app, _, _ = demo
     none = app.scoped(())
     assert none.ticket_count() == 0 and none.read_tickets().empty
     assert len(none.read_units(level="grid")) > 0 and none.timezone  # not ticket rows: not under the policy

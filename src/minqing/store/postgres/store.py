@@ -184,23 +184,22 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
     def _tx(self):
         """A pooled connection in one transaction (committed at the end, rolled back on any exception); no timeout.
 
-        The transaction's scope (:meth:`scoped`) and its timeout are set in one round trip.
+        The transaction first sets its scope (:meth:`scoped`), as every read does.
         """
         with self._errors("write"), self._pool.connection() as con, con.transaction():
-            with con.pipeline():
-                con.execute("SELECT set_config('statement_timeout', '0', true)")
-                set_scope(con, self._scope)
+            con.execute("SELECT set_config('statement_timeout', '0', true)")
+            set_scope(con, self._scope)
             yield con
 
     @contextmanager
     def _read(self):
         """A pooled connection for reads: one transaction under the scope (:meth:`scoped`) and the statement timeout.
 
-        In pipeline mode, so ``BEGIN``, the scope and the first statement go to the server in
-        one round trip (and ``COMMIT`` in one more): statements queue until a result is
-        fetched, so read each result (``fetchall``, ``fetchone``) before using its cursor.
+        The transaction costs two round trips more than an autocommit read did (``BEGIN`` with
+        the scope's ``set_config``, and ``COMMIT``): about 0.15 ms, measured with
+        ``benchmarks/bench_pg_scope_tx.py`` (docs/scaling.md); pipelining them was no faster.
         """
-        with self._errors("read"), self._pool.connection() as con, con.pipeline(), con.transaction():
+        with self._errors("read"), self._pool.connection() as con, con.transaction():
             set_scope(con, self._scope)
             yield con
 
