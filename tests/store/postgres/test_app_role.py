@@ -131,3 +131,11 @@ def test_an_older_schema_is_refused_with_the_next_step_when_the_role_may_not_mig
     with pytest.raises(StoreError, match="run `minqing migrate` as the database's owner") as err:
         open_store(pg_login_url(pg_fresh_url, roles.app))
     assert err.value.key == "error.store_needs_migrate" and PG_APP_PASSWORD not in str(err.value)
+
+
+def test_a_role_without_rights_on_the_tables_is_told_what_to_do(pg_demo, pg_fresh_url):
+    open_store(pg_fresh_url).close()  # made by the superuser's open: tables it owns, nothing granted
+    _, _, roles = pg_demo
+    with pytest.raises(StoreError, match="minqing migrate") as err:
+        open_store(pg_login_url(pg_fresh_url, roles.app))
+    assert err.value.key == "error.store_denied" and PG_APP_PASSWORD not in str(err.value)

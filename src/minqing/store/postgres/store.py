@@ -168,6 +168,12 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 f"the store {self.shown_url} took longer than {self.timeout_ms} ms to answer ({_first_line(exc)}); "
                 f"narrow the period or the filters, or raise {TIMEOUT_ENV}",
                 key="error.store_timeout", url=self.shown_url, ms=self.timeout_ms) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            reason = _first_line(exc)
+            raise StoreError(
+                f"the store {self.shown_url} refused the {action} ({reason}): the signed-in role lacks the rights; "
+                "run `minqing migrate` as the database's owner (it grants the app role what it needs) and sign in "
+                "as the app role", key="error.store_denied", url=self.shown_url, action=action, reason=reason) from exc
         except (psycopg.OperationalError, PoolTimeout) as exc:
             reason = _first_line(exc)
             if not _connection_lost(exc):  # the server answered: e.g. its disk is full
