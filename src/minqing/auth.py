@@ -125,15 +125,18 @@ def scope_grids(user: User, units: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(grids))
 
 
-def backend_scope(store: Store, user: User) -> tuple[str, ...]:
-    """Return the grids the backend should limit grid leader ``user``'s reads to (:meth:`Store.scoped`).
+def backend_store(store: Store, user: User) -> Store:
+    """Return ``store`` as the backend should serve ``user``: limited to a grid leader's grids (:meth:`Store.scoped`).
 
-    The leader's grids, and the grids of their communities (read from ``store`` only when
-    the leader has communities).
+    A grid leader's grids and the grids of their communities; everyone else, and every
+    backend with no server-side scope (its ``scoped`` returns itself), get ``store`` as it
+    is, and the units are then not read to expand communities.
     """
+    if not user.scoped or store.scoped(()) is store:
+        return store
     if not user.community_codes:
-        return tuple(sorted(set(user.grid_codes)))
-    return scope_grids(user, store.read_units(level="grid"))
+        return store.scoped(tuple(sorted(set(user.grid_codes))))
+    return store.scoped(scope_grids(user, store.read_units(level="grid")))
 
 
 class ScopedStore:
@@ -149,7 +152,7 @@ class ScopedStore:
     """
 
     def __init__(self, store: Store, user: User):
-        self._store = store.scoped(backend_scope(store, user)) if user.scoped else store
+        self._store = backend_store(store, user)
         self.user = user
         self.url = store.url
 
