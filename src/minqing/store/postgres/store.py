@@ -202,7 +202,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         """A pooled connection for reads: one transaction under the scope (:meth:`scoped`) and the statement timeout.
 
         The transaction costs two round trips more than an autocommit read did (``BEGIN`` with
-        the scope's ``set_config``, and ``COMMIT``): about 0.15 ms, measured with
+        the scope's ``set_config``, and ``COMMIT``): about 0.17 ms, measured with
         ``benchmarks/bench_pg_scope_tx.py`` (docs/scaling.md); pipelining them was no faster.
         """
         with self._errors("read"), self._pool.connection() as con, con.transaction():
