@@ -190,6 +190,46 @@ def pg_fresh_url(pg_cluster):
     pg_cluster.drop_database(name)
 
 
+PG_APP_PASSWORD = "app-s3cret"
+PG_DEMO_TICKETS = 10_000  # the demo's least
+
+
+def pg_login_url(url: str, role: str, password: str = PG_APP_PASSWORD) -> str:
+    """``url`` (the superuser's, no password) signed in as ``role``."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}:{password}@{rest.split('@', 1)[1]}"
+
+
+@pytest.fixture(scope="session")
+def pg_demo(pg_cluster):
+    """A small demo built into a PostGIS database as a deployment has it, once per session.
+
+    ``minqing migrate`` as the superuser (the roles, the owner's schema), the app role given
+    a login, the demo built through the app role. Returns ``(superuser URL, app URL, roles)``.
+    """
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from minqing.demo.build import build_demo
+    from minqing.store import open_store
+    from minqing.store.postgres.migrate import Roles, migrate
+
+    name = f"t_demo_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    migrate(url)
+    roles = Roles.for_database(name)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(roles.app), sql.Literal(PG_APP_PASSWORD)))
+    app_url = pg_login_url(url, roles.app)
+    with open_store(app_url) as store:
+        build_demo(store, n_tickets=PG_DEMO_TICKETS)
+    yield url, app_url, roles
+    pg_cluster.drop_database(name)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say whether the PostGIS tests ran (and on what), or why not."""
     import pg_server

@@ -110,3 +110,10 @@ def test_masked_search_pages_and_keeps_asked_columns(store):
     text = planner.read_tickets(TicketFilter(columns=("source_id", "text")))
     assert list(text.columns) == ["source_id", "text"]
     assert not text["text"].str.contains("张三|13812345678").any()
+
+
+def test_a_backend_without_server_side_scope_is_used_as_it_is(store, monkeypatch):
+    """SQLite's ``scoped`` returns the store itself: ScopedStore does not read units to expand communities."""
+    monkeypatch.setattr(type(store), "read_units", lambda *a, **k: pytest.fail("units read for nothing"))
+    leader = ScopedStore(store, User("grid_leader", community_codes=("C1",)))
+    assert leader._store is store

@@ -125,8 +125,25 @@ def scope_grids(user: User, units: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(grids))
 
 
+def backend_store(store: Store, user: User) -> Store:
+    """Return ``store`` as the backend should serve ``user``: limited to a grid leader's grids (:meth:`Store.scoped`).
+
+    A grid leader's grids and the grids of their communities; everyone else, and every
+    backend with no server-side scope (its ``scoped`` returns itself), get ``store`` as it
+    is, and the units are then not read to expand communities.
+    """
+    if not user.scoped or store.scoped(()) is store:
+        return store
+    if not user.community_codes:
+        return store.scoped(tuple(sorted(set(user.grid_codes))))
+    return store.scoped(scope_grids(user, store.read_units(level="grid")))
+
+
 class ScopedStore:
     """A read-only view of a store limited to one user's scope, with masking applied.
+
+    The scope is applied twice: by :func:`scoped_filter` on every read, and by the backend
+    on a view of :meth:`Store.scoped` (PostgreSQL's row-level security; a no-op on SQLite).
 
     Parameters
     ----------
@@ -135,7 +152,7 @@ class ScopedStore:
     """
 
     def __init__(self, store: Store, user: User):
-        self._store = store
+        self._store = backend_store(store, user)
         self.user = user
         self.url = store.url
 

@@ -1,7 +1,9 @@
 """Settings: which store to open, where the demo lives.
 
 The store is chosen by ``MINQING_DATABASE_URL`` in the environment, else by
-the same key in ``.streamlit/secrets.toml``, else the embedded default
+``.streamlit/secrets.toml`` (a top-level ``MINQING_DATABASE_URL = "..."`` key,
+else ``url`` in its ``[database]`` table; the file is read directly, so the
+command line sees it too), else the embedded default
 ``sqlite:///data/minqing.sqlite`` (relative to the working directory).
 """
 
@@ -76,7 +78,11 @@ def _from_secrets(path: Path) -> str:
             key="error.bad_secrets",
             path=str(path),
         ) from exc
-    return str(data.get(ENV_KEY, "")).strip()
+    url = str(data.get(ENV_KEY, "")).strip()
+    table = data.get("database")
+    if not url and isinstance(table, dict):
+        url = str(table.get("url", "")).strip()
+    return url
 
 
 def sqlite_path(url: str) -> Path:

@@ -87,6 +87,22 @@ class Store(ABC):
     def close(self) -> None:
         """Release the connection."""
 
+    def scoped(self, grid_codes: tuple[str, ...] | None) -> Store:
+        """Return a view of this store whose reads the backend itself limits to the tickets of ``grid_codes``.
+
+        A capability, not part of the data contract: a backend with a server-side policy
+        (PostgreSQL's row-level security) returns a view on the same connections that
+        enforces the scope on the server too, so a grid leader's reads are limited twice
+        (here and by :func:`minqing.auth.scoped_filter`). The default returns ``self``: the
+        backend has no such policy (SQLite), and the filter alone does the limiting.
+
+        Parameters
+        ----------
+        grid_codes : tuple of str or None
+            The grids the view may see; ``None`` for every grid (whole-district roles, imports).
+        """
+        return self
+
     def __enter__(self):
         return self
 

@@ -2,19 +2,13 @@
 
 import psycopg
 import pytest
+from conftest import PG_APP_PASSWORD, pg_login_url
 from psycopg import sql
 
 from minqing.store.postgres.migrate import Roles, migrate
 from minqing.store.postgres.scope import NO_GRID, scope_value, set_scope
 
-PASSWORD = "app-s3cret"
 TICKETS = [("T1", "G1"), ("T2", "G1"), ("T3", "G2"), ("T4", None)]  # T4: not located, in no grid
-
-
-def login_url(url: str, role: str) -> str:
-    """``url`` (the superuser's, no password) signed in as ``role`` with the test password."""
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://{role}:{PASSWORD}@{rest.split('@', 1)[1]}"
 
 
 @pytest.fixture
@@ -24,7 +18,7 @@ def scoped_db(pg_fresh_url):
     roles = Roles.for_database(pg_fresh_url.rsplit("/", 1)[1])
     with psycopg.connect(pg_fresh_url) as con:
         for role in (roles.app, roles.reporting):
-            con.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(PASSWORD)))
+            con.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(PG_APP_PASSWORD)))
         con.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles.owner)))  # the owner writes, as imports will
         for source_id, grid in TICKETS:
             con.execute("INSERT INTO tickets (source_id, received_at, channel, kind, category, text, location_source,"
@@ -50,7 +44,7 @@ def test_the_owner_and_an_unscoped_app_see_every_ticket(scoped_db):
         con.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles.owner)))
         set_scope(con, ["G1"])  # the owner owns the tables: row-level security does not apply to it
         assert ids(con) == ["T1", "T2", "T3", "T4"]
-    with psycopg.connect(login_url(url, roles.app)) as app:
+    with psycopg.connect(pg_login_url(url, roles.app)) as app:
         assert app.execute("SELECT current_user").fetchone()[0] == roles.app
         assert ids(app) == []  # no setting at all: fails closed
         assert app.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
@@ -62,7 +56,7 @@ def test_the_owner_and_an_unscoped_app_see_every_ticket(scoped_db):
 
 def test_a_scoped_app_sees_only_its_grids_whatever_it_asks(scoped_db):
     url, roles = scoped_db
-    with psycopg.connect(login_url(url, roles.app)) as app:
+    with psycopg.connect(pg_login_url(url, roles.app)) as app:
         set_scope(app, ["G1"])
         assert ids(app) == ["T1", "T2"]
         assert ids(app, "SELECT source_id FROM tickets WHERE grid_code = 'G2'") == []
@@ -78,7 +72,7 @@ def test_a_scoped_app_sees_only_its_grids_whatever_it_asks(scoped_db):
         # and a ticket can't be written into, or moved to, another grid
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             app.execute("UPDATE tickets SET grid_code = 'G2' WHERE source_id = 'T1'")
-    with psycopg.connect(login_url(url, roles.app)) as app:
+    with psycopg.connect(pg_login_url(url, roles.app)) as app:
         set_scope(app, ["G1", "G2"])
         assert ids(app) == ["T1", "T2", "T3"]
         set_scope(app, [])  # a scope of no grid is not "no limit"
@@ -90,7 +84,7 @@ def test_a_scoped_app_sees_only_its_grids_whatever_it_asks(scoped_db):
 
 def test_the_scope_ends_with_its_transaction(scoped_db):
     url, roles = scoped_db
-    with psycopg.connect(login_url(url, roles.app)) as app:
+    with psycopg.connect(pg_login_url(url, roles.app)) as app:
         with app.transaction():
             set_scope(app, ["G2"])
             assert ids(app) == ["T3"]
@@ -107,7 +101,7 @@ def test_the_scope_ends_with_its_transaction(scoped_db):
 
 def test_set_scope_refuses_an_autocommit_connection_outside_a_transaction(scoped_db):
     url, roles = scoped_db
-    with psycopg.connect(login_url(url, roles.app), autocommit=True) as app:
+    with psycopg.connect(pg_login_url(url, roles.app), autocommit=True) as app:
         with pytest.raises(ValueError, match="needs a transaction"):
             set_scope(app, ["G1"])
         with app.transaction():
@@ -118,7 +112,7 @@ def test_set_scope_refuses_an_autocommit_connection_outside_a_transaction(scoped
 
 def test_the_reporting_role_follows_the_scope_and_reads_no_personal_data(scoped_db):
     url, roles = scoped_db
-    with psycopg.connect(login_url(url, roles.reporting)) as rep:
+    with psycopg.connect(pg_login_url(url, roles.reporting)) as rep:
         assert ids(rep) == []  # no scope set: nothing
         rep.rollback()
         set_scope(rep, None)
@@ -145,7 +139,7 @@ def test_the_setting_value():
 
 def test_the_policy_reads_the_setting_once_per_statement(scoped_db):
     url, roles = scoped_db
-    with psycopg.connect(login_url(url, roles.app)) as app:
+    with psycopg.connect(pg_login_url(url, roles.app)) as app:
         set_scope(app, ["G1"])
         plan = "\n".join(r[0] for r in app.execute("EXPLAIN SELECT count(*) FROM tickets WHERE grid_code = 'G1'"))
     assert "InitPlan" in plan  # not current_setting() per row

@@ -62,6 +62,7 @@ import psycopg
 from psycopg import sql
 
 from minqing.errors import ConfigError, SchemaVersionError, StoreError
+from minqing.model import CATEGORIES, VOCABULARIES
 
 MIGRATE_LOCK = 7_331_004_101
 """Advisory lock key held by a migration (transaction-scoped)."""
@@ -275,9 +276,25 @@ def _migrate(con: psycopg.Connection, roles: Roles | None) -> MigrationResult:
         con.execute("INSERT INTO schema_version (version, name) VALUES (%s, %s)", (version, name))
         result.applied.append(version)
         result.version = version
+    if result.applied:
+        _seed_vocabularies(con)
     if roles is not None:
         _grant(con, roles)
     return result
+
+
+def _seed_vocabularies(con: psycopg.Connection) -> None:
+    """Write the labels of the codes (``vocab``, ``categories``) for SQL readers, as this program knows them."""
+    with con.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO vocab (vocab, code, zh, en) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (vocab, code) DO UPDATE SET zh = excluded.zh, en = excluded.en",
+            [(v, t.code, t.zh, t.en) for v, terms in VOCABULARIES.items() for t in terms.values()])
+        cur.executemany(
+            "INSERT INTO categories (code, parent, level, zh, en) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, level = excluded.level, "
+            "zh = excluded.zh, en = excluded.en",
+            [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()])
 
 
 def _ensure_postgis(con: psycopg.Connection) -> None:

@@ -16,6 +16,7 @@ part read back as its polygon). Dashboard reads run under ``statement_timeout``
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import uuid
@@ -28,13 +29,7 @@ import shapely
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from minqing.errors import ConfigError, StoreError
-from minqing.model import (
-    CATEGORIES,
-    PLACE_COLUMNS,
-    TICKET_COLUMNS,
-    UNIT_COLUMNS,
-    VOCABULARIES,
-)
+from minqing.model import PLACE_COLUMNS, TICKET_COLUMNS, UNIT_COLUMNS
 from minqing.privacy import redact_url
 from minqing.store.base import Store, TicketFilter
 from minqing.store.checks import check_place_kinds, check_unit_levels, ticket_columns
@@ -43,8 +38,14 @@ from minqing.store.postgres.accounts import AccountsMixin
 from minqing.store.postgres.aggregates import AggregatesMixin
 from minqing.store.postgres.imports import IngestMixin
 from minqing.store.postgres.interventions import InterventionsMixin
-from minqing.store.postgres.migrate import migrate, schema_version
+from minqing.store.postgres.migrate import (
+    check_version,
+    latest_version,
+    migrate,
+    schema_version,
+)
 from minqing.store.postgres.rows import RowsMixin
+from minqing.store.postgres.scope import scope_value, set_scope
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
@@ -78,8 +79,12 @@ def conninfo(url: str) -> str:
 class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, RowsMixin, Store):
     """Store backed by a PostgreSQL + PostGIS database, through a small pool of connections.
 
-    Opening migrates the database to this program's schema (as the connected user; see
-    :func:`minqing.store.postgres.migrate.migrate` for the roles of a real deployment).
+    Opening checks the schema version and migrates an older schema as the connected user
+    when that user may (else :class:`StoreError` ``error.store_needs_migrate``: run
+    ``minqing migrate`` as the owner; see :mod:`minqing.store.postgres.migrate` for the roles
+    of a real deployment). Every read and write is one transaction that first sets its scope
+    (:func:`~minqing.store.postgres.scope.set_scope`): every grid for the store as opened,
+    some grids for a view of :meth:`scoped`.
 
     Parameters
     ----------
@@ -101,16 +106,53 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         self.shown_url = redact_url(url)
         self._conninfo = conninfo(url)
         self.timeout_ms = statement_timeout_ms() if timeout_ms is None else int(timeout_ms)
+        self._scope: tuple[str, ...] | None = None  # every grid: see scoped()
+        self._owns_pool = True
         with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
                                                    connect_timeout=CONNECT_TIMEOUT_S) as con:
-            result = migrate(con, manage_roles=False)
-            if result.applied:
-                self._seed_vocabularies(con)
+            self._open_schema(con)
         self._pool = ConnectionPool(
             self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
             configure=self._configure, check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S + 5,
         )
+
+    def _open_schema(self, con: psycopg.Connection) -> None:
+        """Check the schema on open; migrate it only when it is older and the connected role may.
+
+        A current schema costs one read and no lock or DDL, so the app role (which may not
+        change the schema) opens the store as it is; an older one is migrated by a role that
+        may (the owner, a superuser), else refused with a clear next step.
+        """
+        version = schema_version(con)
+        if version == latest_version():
+            return
+        check_version(version, f"the store {self.shown_url}")
+        if not _may_migrate(con, version):
+            user = con.info.user
+            raise StoreError(
+                f"the store {self.shown_url} has schema version {version}, older than this program's "
+                f"{latest_version()}, and {user!r} may not change the schema; run `minqing migrate` as the "
+                "database's owner (or a superuser), then open it again",
+                key="error.store_needs_migrate", url=self.shown_url, found=version, supported=latest_version(),
+                user=user)
+        migrate(con, manage_roles=False)
+
+    def scoped(self, grid_codes):
+        """A view of this store, on the same pool, whose transactions see only the tickets of ``grid_codes``.
+
+        The server enforces it: every transaction of the view starts with
+        :func:`~minqing.store.postgres.scope.set_scope` (row-level security, ``sql/005_scope.sql``),
+        so a role under the policies (the app role) gets no other grid's ticket whatever the
+        query asks for. ``None``: every grid, as the store itself. Closing the view leaves the
+        pool open; the store that opened it closes it.
+        """
+        scope = None if grid_codes is None else tuple(grid_codes)
+        scope_value(scope)  # refuse a bad code here, not on the first read
+        view = copy.copy(self)
+        view._scope = scope
+        view._owns_pool = False
+        return view
 
     # -- plumbing ----------------------------------------------------------------------
     def _configure(self, con: psycopg.Connection) -> None:
@@ -127,6 +169,12 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 f"the store {self.shown_url} took longer than {self.timeout_ms} ms to answer ({_first_line(exc)}); "
                 f"narrow the period or the filters, or raise {TIMEOUT_ENV}",
                 key="error.store_timeout", url=self.shown_url, ms=self.timeout_ms) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            reason = _first_line(exc)
+            raise StoreError(
+                f"the store {self.shown_url} refused the {action} ({reason}): the signed-in role lacks the rights; "
+                "run `minqing migrate` as the database's owner (it grants the app role what it needs) and sign in "
+                "as the app role", key="error.store_denied", url=self.shown_url, action=action, reason=reason) from exc
         except (psycopg.OperationalError, PoolTimeout) as exc:
             reason = _first_line(exc)
             if not _connection_lost(exc):  # the server answered: e.g. its disk is full
@@ -141,22 +189,32 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
 
     @contextmanager
     def _tx(self):
-        """A pooled connection in one transaction (committed at the end, rolled back on any exception); no timeout."""
+        """A pooled connection in one transaction (committed at the end, rolled back on any exception); no timeout.
+
+        The transaction first sets its scope (:meth:`scoped`), as every read does.
+        """
         with self._errors("write"), self._pool.connection() as con, con.transaction():
             con.execute("SELECT set_config('statement_timeout', '0', true)")
+            set_scope(con, self._scope)
             yield con
 
     @contextmanager
     def _read(self):
-        """A pooled connection for reads (autocommit, under the statement timeout)."""
-        with self._errors("read"), self._pool.connection() as con:
+        """A pooled connection for reads: one transaction under the scope (:meth:`scoped`) and the statement timeout.
+
+        The transaction costs two round trips more than an autocommit read did (``BEGIN`` with
+        the scope's ``set_config``, and ``COMMIT``): about 0.17 ms, measured with
+        ``benchmarks/bench_pg_scope_tx.py`` (docs/scaling.md); pipelining them was no faster.
+        """
+        with self._errors("read"), self._pool.connection() as con, con.transaction():
+            set_scope(con, self._scope)
             yield con
 
     def _query(self, sql: str, params=()) -> pd.DataFrame:
         with self._read() as con:
             cur = con.execute(sql, params)
-            cols = [d.name for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=cols)
+            data = cur.fetchall()
+            return pd.DataFrame(data, columns=[d.name for d in cur.description])
 
     def _scalar(self, sql: str, params=()):
         with self._read() as con:
@@ -176,21 +234,9 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         with self._read() as con:
             return schema_version(con)
 
-    @staticmethod
-    def _seed_vocabularies(con) -> None:
-        with con.transaction(), con.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO vocab (vocab, code, zh, en) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (vocab, code) DO UPDATE SET zh = excluded.zh, en = excluded.en",
-                [(v, t.code, t.zh, t.en) for v, terms in VOCABULARIES.items() for t in terms.values()])
-            cur.executemany(
-                "INSERT INTO categories (code, parent, level, zh, en) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, level = excluded.level, "
-                "zh = excluded.zh, en = excluded.en",
-                [(c.code, c.parent, c.level, c.zh, c.en) for c in CATEGORIES.values()])
-
     def close(self) -> None:
-        self._pool.close()
+        if self._owns_pool:  # a scoped view shares its store's pool
+            self._pool.close()
 
     @staticmethod
     def _bump(con) -> None:
@@ -342,6 +388,17 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
             f"{clause}",
             params,
         )
+
+
+def _may_migrate(con: psycopg.Connection, version: int) -> bool:
+    """True when the connected role may bring the schema from ``version`` up: a superuser, the owner (or a member
+    of it) of the schema's tables, or, for a database with no schema yet, a role that may create tables."""
+    if con.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+        return True
+    if version == 0:
+        return con.execute("SELECT has_schema_privilege('public', 'CREATE')").fetchone()[0]
+    return con.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class "
+                       "WHERE oid = 'public.schema_version'::regclass").fetchone()[0]
 
 
 def _connection_lost(exc: BaseException) -> bool:
