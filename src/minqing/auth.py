@@ -136,7 +136,7 @@ def backend_store(store: Store, user: User) -> Store:
         return store
     if not user.community_codes:
         return store.scoped(tuple(sorted(set(user.grid_codes))))
-    return store.scoped(scope_grids(user, store.read_units(level="grid")))
+    return store.scoped(scope_grids(user, store.read_units(level="grid")), tuple(sorted(set(user.community_codes))))
 
 
 class ScopedStore:

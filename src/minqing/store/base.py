@@ -87,7 +87,7 @@ class Store(ABC):
     def close(self) -> None:
         """Release the connection."""
 
-    def scoped(self, grid_codes: tuple[str, ...] | None) -> Store:
+    def scoped(self, grid_codes: tuple[str, ...] | None, community_codes: tuple[str, ...] = ()) -> Store:
         """Return a view of this store whose reads the backend itself limits to the tickets of ``grid_codes``.
 
         A capability, not part of the data contract: a backend with a server-side policy
@@ -100,6 +100,8 @@ class Store(ABC):
         ----------
         grid_codes : tuple of str or None
             The grids the view may see; ``None`` for every grid (whole-district roles, imports).
+        community_codes : tuple of str
+            Communities whose tickets the view sees too, also those linked to no grid.
         """
         return self
 

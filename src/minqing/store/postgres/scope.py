@@ -57,8 +57,8 @@ def scope_value(grid_codes: Sequence[str] | None) -> str:
     return ",".join(sorted(set(codes))) or NO_GRID
 
 
-def set_scope(conn: psycopg.Connection, grid_codes: Sequence[str] | None) -> None:
-    """Limit the current transaction on ``conn`` to the tickets of ``grid_codes`` (``None``: no limit).
+def set_scope(conn: psycopg.Connection, grid_codes: Sequence[str] | None, community_codes: Sequence[str] = ()) -> None:
+    """Limit the current transaction on ``conn`` to the tickets of ``grid_codes`` and ``community_codes``.
 
     The setting is transaction-local (``set_config(..., true)``): it ends with
     the transaction, committed or rolled back. Call it first in every
@@ -70,7 +70,11 @@ def set_scope(conn: psycopg.Connection, grid_codes: Sequence[str] | None) -> Non
         A connection inside a transaction (the default, not autocommit; or an
         autocommit connection inside ``conn.transaction()``).
     grid_codes : sequence of str or None
-        The grids this transaction may see; an empty sequence sees no ticket.
+        The grids this transaction may see; ``None``: every ticket; an empty sequence and
+        no communities: no ticket.
+    community_codes : sequence of str
+        Communities whose tickets the transaction sees too (a community leader's tickets
+        that have a community but no grid), through ``minqing.scope_communities``.
 
     Raises
     ------
@@ -79,6 +83,8 @@ def set_scope(conn: psycopg.Connection, grid_codes: Sequence[str] | None) -> Non
         end with this very statement and the next one would see every grid.
     """
     value = scope_value(grid_codes)
+    communities = "" if grid_codes is None else scope_value(community_codes)
     if conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE:
         raise ValueError("set_scope needs a transaction: on an autocommit connection use `with conn.transaction():`")
-    conn.execute("SELECT set_config('minqing.scope_grids', %s, true)", (value,))
+    conn.execute("SELECT set_config('minqing.scope_grids', %s, true), set_config('minqing.scope_communities', %s, true)",
+                 (value, communities))

@@ -107,6 +107,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         self._conninfo = conninfo(url)
         self.timeout_ms = statement_timeout_ms() if timeout_ms is None else int(timeout_ms)
         self._scope: tuple[str, ...] | None = None  # every grid: see scoped()
+        self._communities: tuple[str, ...] = ()
         self._owns_pool = True
         with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
                                                    connect_timeout=CONNECT_TIMEOUT_S) as con:
@@ -138,7 +139,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 user=user)
         migrate(con, manage_roles=False)
 
-    def scoped(self, grid_codes):
+    def scoped(self, grid_codes, community_codes=()):
         """A view of this store, on the same pool, whose transactions see only the tickets of ``grid_codes``.
 
         The server enforces it: every transaction of the view starts with
@@ -149,8 +150,10 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         """
         scope = None if grid_codes is None else tuple(grid_codes)
         scope_value(scope)  # refuse a bad code here, not on the first read
+        scope_value(tuple(community_codes))
         view = copy.copy(self)
         view._scope = scope
+        view._communities = tuple(community_codes)
         view._owns_pool = False
         return view
 
@@ -195,7 +198,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         """
         with self._errors("write"), self._pool.connection() as con, con.transaction():
             con.execute("SELECT set_config('statement_timeout', '0', true)")
-            set_scope(con, self._scope)
+            set_scope(con, self._scope, self._communities)
             yield con
 
     @contextmanager
@@ -207,7 +210,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         ``benchmarks/bench_pg_scope_tx.py`` (docs/scaling.md); pipelining them was no faster.
         """
         with self._errors("read"), self._pool.connection() as con, con.transaction():
-            set_scope(con, self._scope)
+            set_scope(con, self._scope, self._communities)
             yield con
 
     def _query(self, sql: str, params=()) -> pd.DataFrame:

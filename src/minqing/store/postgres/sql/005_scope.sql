@@ -7,7 +7,9 @@
 --   '*'                   every row: whole-district roles (admin, planner, meeting) and imports;
 --   'G1,G2'               only tickets whose grid_code is G1 or G2 (a grid leader's grids, communities expanded
 --                         to their grids by the app); tickets with no grid are outside every scope;
---   unset, '' or ','      no ticket at all. The rule fails closed: a transaction that forgot to say whose it
+--   unset, '' or ','      no ticket at all.
+-- and minqing.scope_communities, set with it: 'C1,C2' adds the tickets whose community_code is C1 or C2 (a community
+-- leader's tickets that have a community but no grid; the grids of those communities are in scope_grids too). The rule fails closed: a transaction that forgot to say whose it
 --                         is sees nothing, so a bug in the app can't show one grid's tickets to another's leader.
 -- The policies are for PUBLIC, so the app role, the reporting role and any login role made a member of either
 -- follow them; the owner role owns the tables and is not subject to row-level security (no FORCE), so
@@ -37,12 +39,19 @@ CREATE FUNCTION minqing_scope_grids() RETURNS text[]
                                coalesce(current_setting('minqing.scope_grids', true), ''), ','), ''), '{}')
                  END $$;
 
+-- The communities of the current transaction's scope: an empty array unless set.
+CREATE FUNCTION minqing_scope_communities() RETURNS text[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(array_remove(string_to_array(
+                     coalesce(current_setting('minqing.scope_communities', true), ''), ','), ''), '{}') $$;
+
 -- The policies read the scope through a scalar sub-select, (SELECT public.minqing_scope_grids()): the planner runs it
 -- once per statement (an InitPlan), not once per row (the ::text[] makes ANY read an array, not the sub-select's
 -- rows). Rollup tables keyed by grid take the tickets policy as it is.
 ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tickets_scope ON tickets TO PUBLIC
-    USING ((SELECT public.minqing_scope_grids()) IS NULL OR grid_code = ANY ((SELECT public.minqing_scope_grids())::text[]));
+    USING ((SELECT public.minqing_scope_grids()) IS NULL OR grid_code = ANY ((SELECT public.minqing_scope_grids())::text[])
+           OR community_code = ANY ((SELECT public.minqing_scope_communities())::text[]));
 
 ALTER TABLE ticket_places ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_places_scope ON ticket_places TO PUBLIC
