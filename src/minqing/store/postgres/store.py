@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -27,6 +28,7 @@ import psycopg
 import shapely
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from minqing.citytime import META_KEY as TZ_META_KEY
 from minqing.errors import ConfigError, StoreError
 from minqing.model import (
     CATEGORIES,
@@ -44,6 +46,8 @@ from minqing.store.postgres.aggregates import AggregatesMixin
 from minqing.store.postgres.imports import IngestMixin
 from minqing.store.postgres.interventions import InterventionsMixin
 from minqing.store.postgres.migrate import migrate, schema_version
+from minqing.store.postgres.rollups import mark_all, refresh_rollups
+from minqing.store.postgres.scope import set_scope
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
@@ -100,11 +104,15 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         self.shown_url = redact_url(url)
         self._conninfo = conninfo(url)
         self.timeout_ms = statement_timeout_ms() if timeout_ms is None else int(timeout_ms)
+        self.rollup_uses: Counter = Counter()  # aggregates read from the rollups / from the raw tickets (.aggregates)
         with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
                                                    connect_timeout=CONNECT_TIMEOUT_S) as con:
             result = migrate(con, manage_roles=False)
             if result.applied:
                 self._seed_vocabularies(con)
+            with con.transaction():  # tickets stored before the rollups (migration 006) are rolled up once, all grids
+                set_scope(con, None)
+                refresh_rollups(con)
         self._pool = ConnectionPool(
             self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -206,6 +214,9 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         with self._tx() as con:
             con.execute("INSERT INTO meta (key, value) VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, str(value)))
+            if key == TZ_META_KEY:  # the rollups' months are local: another zone moves them
+                mark_all(con)
+                refresh_rollups(con)
 
     # -- units and places --------------------------------------------------------------------
     def write_units(self, units):
@@ -281,6 +292,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 copy_rows(con, "_w_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
                 con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id "
                             "FROM _w_places ON CONFLICT DO NOTHING")
+            refresh_rollups(con)
             self._bump(con)
         return len(tickets)
 
