@@ -18,9 +18,8 @@ from minqing.auth import User
 from minqing.geo.link import apply_links, link_tickets
 from minqing.model import UNIT_LEVELS
 from minqing.store import TicketFilter, open_store, reference
-from minqing.store.postgres.rollups import refresh_rollups
+from minqing.store.postgres.rollups import TABLES, refresh_rollups
 
-TABLES = ("ticket_rollup", "place_rollup")
 
 
 @pytest.fixture
@@ -50,6 +49,7 @@ def assert_current(store) -> None:
 def assert_reference(store, where) -> None:
     tickets, links = reference.ticket_frames(store, where)
     for level in UNIT_LEVELS:
+        _same(store.count_tickets(level, where), reference.count_tickets(tickets, level))
         _same(store.count_tickets(level, where, by_channel=True), reference.count_tickets(tickets, level, True))
     _same(store.kpi_counts(where, AS_OF), reference.kpi_counts(tickets, AS_OF))
     _same(store.problem_counts(where, by_channel=True), reference.problem_counts(tickets, links, by_channel=True))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
 from minqing.store.checks import check_level
-from minqing.store.postgres.rollups import KPI_FLAGS, rollup_where, rollups_current
+from minqing.store.postgres.rollups import KPI_FLAGS, rollup_where, rollups_current, unit_rollup_serves
 
 
 def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
@@ -44,6 +44,8 @@ class AggregatesMixin:
         keys = f"{level}_code, channel" if by_channel else f"{level}_code"
         rolled = self._rollup(where)
         table, measure = ("ticket_rollup", "SUM(tickets)::bigint") if rolled else ("tickets", "COUNT(*)")
+        if rolled and not by_channel and unit_rollup_serves(where):
+            table = "unit_rollup"
         clause, params = rolled or self._where(where)
         df = self._query(
             f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}{measure} AS tickets FROM {table}{clause} "

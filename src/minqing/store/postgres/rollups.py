@@ -3,8 +3,9 @@
 ``ticket_rollup`` holds, per city-local month x grid (with the ticket's community,
 sub-district and district codes) x full category x channel, the ticket count, the KPI
 numerators and denominators that do not depend on ``as_of`` (:data:`KPI_FLAGS`), the
-problems and the tickets and problems with no place; ``place_rollup`` the place links per
-month x place x the same codes x category x channel. Both take the tickets' row-level
+problems and the tickets and problems with no place; ``unit_rollup`` its ticket counts
+summed over categories and channels (what a unit count over all time reads); ``place_rollup``
+the place links per month x place x the same codes x category x channel. Both take the tickets' row-level
 security policy, so a grid leader's scope applies to them too.
 
 Kept current: triggers on ``tickets`` and ``ticket_places`` mark the months a statement
@@ -61,8 +62,12 @@ def _month_sql(column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE %(zone)s)::date"
 
 
-def _rollup_select(months: bool) -> tuple[str, str, dict]:
-    """Return (ticket_rollup INSERT, place_rollup INSERT, named parameters) recomputing all months or ``%(months)s``."""
+TABLES = ("ticket_rollup", "unit_rollup", "place_rollup")
+"""The rollup tables, in the order :func:`refresh_rollups` fills them."""
+
+
+def _rollup_select(months: bool) -> tuple[str, str, str, dict]:
+    """Return the INSERTs of :data:`TABLES` and their named parameters, recomputing all months or ``%(months)s``."""
     params: dict = {}
     measures = {"tickets": "true"}
     for i, (name, (cond, p)) in enumerate(KPI_FLAGS.items()):
@@ -87,7 +92,10 @@ def _rollup_select(months: bool) -> tuple[str, str, dict]:
               f"SELECT {_month_sql('t.received_at')}, l.place_id, {keys}, COUNT(*), "
               f"COUNT(*) FILTER (WHERE t.repeat_of IS NULL) FROM {source} JOIN ticket_places l "
               f"ON l.source_id = t.source_id GROUP BY 1, 2, {', '.join(str(i) for i in range(3, len(KEYS) + 3))}")
-    return tickets, places, params
+    codes = ", ".join(KEYS[:4])
+    units = (f"INSERT INTO unit_rollup (month, {codes}, tickets) SELECT month, {codes}, SUM(tickets) FROM ticket_rollup"
+             f"{' WHERE month = ANY(%(months)s::date[])' if months else ''} GROUP BY month, {codes}")
+    return tickets, units, places, params
 
 
 def refresh_rollups(con, full: bool = False) -> int:
@@ -103,12 +111,11 @@ def refresh_rollups(con, full: bool = False) -> int:
     if not (n or full):
         return 0
     full = full or every
-    tickets, places, params = _rollup_select(months=not full)
+    *inserts, params = _rollup_select(months=not full)
     params.update(zone=con.execute("SELECT minqing_store_zone()").fetchone()[0], months=months or [])
-    for table in ("ticket_rollup", "place_rollup"):
+    for table, insert in zip(TABLES, inserts):
         con.execute(f"DELETE FROM {table}" + ("" if full else " WHERE month = ANY(%(months)s::date[])"), params)
-    con.execute(tickets, params)
-    con.execute(places, params)
+        con.execute(insert, params)
     return -1 if full else len(months or [])
 
 
@@ -126,6 +133,11 @@ def _month_start(bound, epoch_of, tz: str) -> str | None:
     """The local date ("YYYY-MM-DD") of ``bound`` when it is the first instant of a local month, else None."""
     t = pd.Timestamp(epoch_of(bound), unit="s", tz="UTC").tz_convert(tz)
     return t.strftime("%Y-%m-%d") if t == t.normalize() and t.day == 1 else None
+
+
+def unit_rollup_serves(where) -> bool:
+    """True when ``unit_rollup`` (no category, no channel) answers a unit count of ``where`` (given the rollups do)."""
+    return where is None or not (where.categories or where.channels)
 
 
 def rollup_where(where, epoch_of, tz: str) -> tuple[str, list] | None:

@@ -7,6 +7,7 @@
 --                   every KPI numerator and denominator that does not depend on the as_of time (the two that do,
 --                   response_due and deadline_due, are completed at read time from the few pending tickets),
 --                   the problems (repeat_of NULL) and the tickets and problems with no place link;
+--   unit_rollup     ticket_rollup summed over categories and channels (unit counts of the drill-down maps);
 --   place_rollup    the place links rolled up the same way per month x place x the ticket's codes x category x
 --                   channel: links (tickets counted at each of their places) and problems;
 --   rollup_dirty    the months a write changed (filled by the triggers below; '-infinity': every month). Every
@@ -55,6 +56,16 @@ CREATE TABLE place_rollup (
     problems         bigint NOT NULL
 );
 CREATE INDEX place_rollup_month ON place_rollup (month);
+
+CREATE TABLE unit_rollup (            -- ticket_rollup without category and channel: unit counts over all time
+    month            date NOT NULL,
+    grid_code        text,
+    community_code   text,
+    subdistrict_code text,
+    district_code    text,
+    tickets          bigint NOT NULL
+);
+CREATE INDEX unit_rollup_month ON unit_rollup (month);
 
 CREATE TABLE rollup_dirty (
     month date PRIMARY KEY
@@ -116,6 +127,10 @@ CREATE TRIGGER ticket_places_rollup_delete AFTER DELETE ON ticket_places REFEREN
 -- A grid leader's scope applies to the rollups as to the tickets (005_scope.sql): the tickets policy, as it is.
 ALTER TABLE ticket_rollup ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_rollup_scope ON ticket_rollup TO PUBLIC
+    USING ((SELECT public.minqing_scope_grids()) IS NULL OR grid_code = ANY ((SELECT public.minqing_scope_grids())::text[]));
+
+ALTER TABLE unit_rollup ENABLE ROW LEVEL SECURITY;
+CREATE POLICY unit_rollup_scope ON unit_rollup TO PUBLIC
     USING ((SELECT public.minqing_scope_grids()) IS NULL OR grid_code = ANY ((SELECT public.minqing_scope_grids())::text[]));
 
 ALTER TABLE place_rollup ENABLE ROW LEVEL SECURITY;
