@@ -167,7 +167,7 @@ def side_by_side(pg, lite, runs: int, rows: int) -> None:
     pg.rollup_uses.clear()
     for name in pg_calls:
         a, b = timed(pg_calls[name], runs), timed(lite_calls[name], runs)
-        emit(figure=name, rows=rows, runs=runs, pg_median_ms=round(statistics.median(a), 1), pg_p95_ms=round(p95(a), 1),
+        emit(figure=name, rows=rows, runs=runs, result_rows=len(pg_calls[name]()), pg_median_ms=round(statistics.median(a), 1), pg_p95_ms=round(p95(a), 1),
              sqlite_median_ms=round(statistics.median(b), 1), sqlite_p95_ms=round(p95(b), 1))
     emit(figure="aggregates served by rollups / raw", rows=rows, **dict(pg.rollup_uses))
     from minqing.store import TicketFilter

@@ -2,7 +2,8 @@
 
 This module holds the pool, migrations on open, units, places and tickets; the rest of
 :class:`PostgresStore` is mixed in from its neighbours, module by module as in the
-SQLite store: :mod:`.aggregates` (the dashboard's counts in SQL), :mod:`.interventions`,
+SQLite store: :mod:`.aggregates` (the dashboard's counts in SQL, read from the rollup tables that
+:mod:`.rollups` keeps current in every write's transaction), :mod:`.interventions`,
 :mod:`.accounts` and :mod:`.imports`. What every method returns is the contract of
 :mod:`minqing.store.contract`; the schema is ``sql/00*.sql`` (:mod:`.migrate`).
 
