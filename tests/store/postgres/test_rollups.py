@@ -167,3 +167,14 @@ def test_a_grid_leader_s_scope_applies_to_the_rollups(pg_fresh_url, tiny_units, 
         con.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles.app)))
         set_scope(con, None)
         assert con.execute("SELECT sum(tickets) FROM ticket_rollup").fetchone()[0] == 20
+
+
+def test_opening_the_store_rolls_up_tickets_stored_before_the_rollups(city):
+    """Migration 006 marks every month ('-infinity'); the store's next opening recomputes them."""
+    with psycopg.connect(city.url) as con:
+        for table in TABLES:
+            con.execute(f"DELETE FROM {table}")
+        con.execute("INSERT INTO rollup_dirty VALUES ('-infinity')")
+    with open_store(city.url) as again:
+        assert_current(again)
+        assert again.rollup_uses["rollup"] > 0 and again.rollup_uses["raw"] == 0

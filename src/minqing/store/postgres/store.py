@@ -47,7 +47,7 @@ from minqing.store.postgres.aggregates import AggregatesMixin
 from minqing.store.postgres.imports import IngestMixin
 from minqing.store.postgres.interventions import InterventionsMixin
 from minqing.store.postgres.migrate import migrate, schema_version
-from minqing.store.postgres.rollups import mark_all, refresh_rollups
+from minqing.store.postgres.rollups import mark_all, refresh_rollups, rollups_current
 from minqing.store.postgres.scope import set_scope
 from minqing.store.postgres.util import (
     copy_rows,
@@ -111,9 +111,10 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
             result = migrate(con, manage_roles=False)
             if result.applied:
                 self._seed_vocabularies(con)
-            with con.transaction():  # tickets stored before the rollups (migration 006) are rolled up once, all grids
-                set_scope(con, None)
-                refresh_rollups(con)
+            if not rollups_current(con):  # tickets stored before the rollups (migration 006): rolled up once
+                with con.transaction():
+                    set_scope(con, None)  # every grid
+                    refresh_rollups(con)
         self._pool = ConnectionPool(
             self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
