@@ -21,7 +21,6 @@ from minqing.store import TicketFilter, open_store, reference
 from minqing.store.postgres.rollups import TABLES, refresh_rollups
 
 
-
 @pytest.fixture
 def city(pg_fresh_url, tiny_units, tiny_places):
     store = open_store(pg_fresh_url)

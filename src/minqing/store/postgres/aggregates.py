@@ -14,7 +14,12 @@ import pandas as pd
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
 from minqing.store.checks import check_level
-from minqing.store.postgres.rollups import KPI_FLAGS, rollup_where, rollups_current, unit_rollup_serves
+from minqing.store.postgres.rollups import (
+    KPI_FLAGS,
+    rollup_where,
+    rollups_current,
+    unit_rollup_serves,
+)
 
 
 def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
