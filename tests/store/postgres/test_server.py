@@ -13,7 +13,8 @@ from minqing.store import open_store
 from minqing.store.postgres import migrate as pgm
 from minqing.store.postgres.migrate import Roles, latest_version, migrate
 
-PG_ONLY_TABLES = {"schema_version", "spatial_ref_sys"}  # the version table (SQLite: PRAGMA user_version); PostGIS's
+PG_ONLY_TABLES = {"schema_version", "spatial_ref_sys",  # the version table (SQLite: PRAGMA user_version); PostGIS's
+                  "ticket_rollup", "unit_rollup", "place_rollup", "rollup_dirty"}  # the dashboard's rollups (006_rollups.sql)
 PG_ONLY_COLUMNS = {"tickets": ["geom"]}  # the ticket's point, generated from lon/lat
 
 

@@ -13,8 +13,13 @@ from __future__ import annotations
 import pandas as pd
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
-from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
 from minqing.store.checks import check_level
+from minqing.store.postgres.rollups import (
+    KPI_FLAGS,
+    rollup_where,
+    rollups_current,
+    unit_rollup_serves,
+)
 
 
 def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
@@ -29,13 +34,26 @@ def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
 class AggregatesMixin:
     """Aggregate methods of the PostgreSQL store (``self._where`` turns a filter into SQL)."""
 
+    def _rollup(self, where):
+        """Return the rollups' ``(" WHERE ...", params)`` for ``where``, or None to read the raw tickets; count which."""
+        found = rollup_where(where, self._epoch_param, self.timezone)
+        if found is not None:
+            with self._read() as con:
+                found = found if rollups_current(con) else None
+        self.rollup_uses["raw" if found is None else "rollup"] += 1
+        return found
+
     def count_tickets(self, level, where=None, by_channel=False):
         # The rule of minqing.store.reference.count_tickets: one row per (unit code, channel), NULL code included.
         check_level(level)
-        clause, params = self._where(where)
         keys = f"{level}_code, channel" if by_channel else f"{level}_code"
+        rolled = self._rollup(where)
+        table, measure = ("ticket_rollup", "SUM(tickets)::bigint") if rolled else ("tickets", "COUNT(*)")
+        if rolled and not by_channel and unit_rollup_serves(where):
+            table = "unit_rollup"
+        clause, params = rolled or self._where(where)
         df = self._query(
-            f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}COUNT(*) AS tickets FROM tickets{clause} "
+            f"SELECT {level}_code AS code, {'channel, ' if by_channel else ''}{measure} AS tickets FROM {table}{clause} "
             f"GROUP BY {keys}",
             params,
         )
@@ -49,21 +67,16 @@ class AggregatesMixin:
     def kpi_counts(self, where, as_of):
         # One flag per count column, the rules of minqing.analysis.kpis (the reference:
         # minqing.store.reference.kpi_counts); a ticket counts in the local month it was received.
-        clause, params = self._where(where)
         as_of_s = self._epoch_param(as_of)
-        std = RESPONSE_HOURS * 3600
+        rolled = self._rollup(where)
+        if rolled:
+            return self._kpi_counts_rolled(where, rolled, as_of_s)
+        clause, params = self._where(where)
         flags = {
-            "response_due": ("responded_at IS NOT NULL OR received_at <= to_timestamp(%s)", [as_of_s - std]),
-            "responded_in_time": ("responded_at IS NOT NULL AND responded_at <= received_at + %s * interval '1 second'",
-                                  [std]),
-            "followed_up": ("resolved = ANY(%s)", [list(FOLLOWED_UP)]),
-            "solved": ("resolved = 'solved'", []),
-            "partly": ("resolved = 'partly'", []),
-            "rated": ("satisfaction = ANY(%s)", [list(RATED)]),
-            "satisfied": ("satisfaction = ANY(%s)", [list(SATISFIED)]),
+            **KPI_FLAGS,
+            "response_due": ("responded_at IS NOT NULL OR received_at <= to_timestamp(%s)",
+                             [as_of_s - RESPONSE_HOURS * 3600]),
             "deadline_due": ("due_at IS NOT NULL AND (closed_at IS NOT NULL OR due_at < to_timestamp(%s))", [as_of_s]),
-            "closed_on_time": ("due_at IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= due_at", []),
-            "proactive": ("channel = ANY(%s)", [list(PROACTIVE_CHANNELS)]),
         }
         sums, select_params = [], [self.timezone]
         for c in COUNT_COLUMNS:
@@ -77,19 +90,61 @@ class AggregatesMixin:
                          f"FROM tickets{clause} GROUP BY 1 ORDER BY 1", select_params + params)
         return _typed(df, ("month",), COUNT_COLUMNS)
 
+    def _kpi_counts_rolled(self, where, rolled, as_of_s: int):
+        """``kpi_counts`` from ``ticket_rollup``, the as_of-dependent denominators completed from the pending tickets.
+
+        response_due = tickets - (not responded and received after as_of - 24 h);
+        deadline_due = tickets with a due time - (open and due at or after as_of).
+        """
+        rclause, rparams = rolled
+        clause, params = self._where(where)
+        not_resp = "responded_at IS NULL AND received_at > to_timestamp(%s)"
+        not_due = "closed_at IS NULL AND due_at IS NOT NULL AND due_at >= to_timestamp(%s)"
+        since = as_of_s - RESPONSE_HOURS * 3600
+        pending = f"{clause} AND" if clause else " WHERE"
+        sums = ", ".join(f"SUM({c})::bigint AS {c}" for c in ("tickets", "with_due", *KPI_FLAGS))
+        counts = ", ".join(
+            "r.tickets - coalesce(c.not_resp, 0) AS response_due" if c == "response_due"
+            else "r.with_due - coalesce(c.not_due, 0) AS deadline_due" if c == "deadline_due" else f"r.{c}"
+            for c in COUNT_COLUMNS)
+        df = self._query(
+            f"WITH r AS (SELECT month, {sums} FROM ticket_rollup{rclause} GROUP BY month), "
+            f"c AS (SELECT date_trunc('month', received_at AT TIME ZONE %s)::date AS month, "
+            f"COUNT(*) FILTER (WHERE {not_resp}) AS not_resp, COUNT(*) FILTER (WHERE {not_due}) AS not_due "
+            f"FROM tickets{pending} (({not_resp}) OR ({not_due})) GROUP BY 1) "
+            f"SELECT to_char(r.month, 'YYYY-MM') AS month, {counts} FROM r LEFT JOIN c ON c.month = r.month ORDER BY 1",
+            [*rparams, self.timezone, since, as_of_s, *params, since, as_of_s],
+        )
+        return _typed(df, ("month",), COUNT_COLUMNS)
+
     def problem_counts(self, where=None, by_channel=False):
         # The rule of minqing.analysis.top_problems.problem_counts at level 3 (the reference:
         # minqing.store.reference.problem_counts): a ticket counts at each of its places, else
         # at its grid, else nowhere; a repeat call (repeat_of set) is a ticket, not a problem.
+        keys = ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ())
+        rolled = self._rollup(where)
+        if rolled:
+            clause, params = rolled
+            chan = ", channel" if by_channel else ""
+            grids = f"{clause} AND grid_code IS NOT NULL" if clause else " WHERE grid_code IS NOT NULL"
+            df = self._query(
+                f"SELECT to_char(month, 'YYYY-MM') AS month, place_id, NULL::text AS grid_code, category{chan}, "
+                f"SUM(tickets)::bigint AS tickets, SUM(problems)::bigint AS problems FROM place_rollup{clause} "
+                f"GROUP BY month, place_id, category{chan} UNION ALL "
+                f"SELECT to_char(month, 'YYYY-MM'), NULL, grid_code, category{chan}, SUM(unplaced_tickets)::bigint, "
+                f"SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} GROUP BY month, grid_code, category{chan} "
+                "HAVING SUM(unplaced_tickets) > 0",
+                [*params, *params],
+            )
+            return _typed(df, keys, ("tickets", "problems"))
         clause, params = self._where(where, alias="t")
-        chan, keys = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
+        chan, group = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
         df = self._query(
             f"SELECT * FROM (SELECT {self._local_month('t.received_at')} AS month, tp.place_id AS place_id, "
             f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
             "COUNT(*) AS tickets, COUNT(*) FILTER (WHERE t.repeat_of IS NULL) AS problems "
             f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
-            f"GROUP BY {keys}) g WHERE place_id IS NOT NULL OR grid_code IS NOT NULL",
+            f"GROUP BY {group}) g WHERE place_id IS NOT NULL OR grid_code IS NOT NULL",
             [self.timezone, *params],
         )
-        keys = ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ())
         return _typed(df, keys, ("tickets", "problems"))

@@ -31,6 +31,7 @@ from minqing.store.convert import (
     rows,
     ticket_frame,
 )
+from minqing.store.postgres.rollups import refresh_rollups
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
@@ -153,6 +154,7 @@ class IngestMixin:
                  int(report["started_epoch"]), at, int(report["rows_read"]), int(report["inserted"]),
                  int(report["updated"]), int(report["unchanged"]), int(report["quarantined"]),
                  int(report["duplicates"]), json.dumps(report, ensure_ascii=False, default=str)))
+            refresh_rollups(con)
             if int(report["inserted"]) + int(report["updated"]):
                 self._bump(con)
 
@@ -226,6 +228,7 @@ class IngestMixin:
             copy_rows(con, "_r_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
             con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _r_places "
                         "ON CONFLICT DO NOTHING")
+            refresh_rollups(con)
             self._bump(con)
         return len(links)
 

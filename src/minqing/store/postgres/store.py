@@ -2,7 +2,8 @@
 
 This module holds the pool, migrations on open, units, places and tickets; the rest of
 :class:`PostgresStore` is mixed in from its neighbours, module by module as in the
-SQLite store: :mod:`.aggregates` (the dashboard's counts in SQL), :mod:`.interventions`,
+SQLite store: :mod:`.aggregates` (the dashboard's counts in SQL, read from the rollup tables that
+:mod:`.rollups` keeps current in every write's transaction), :mod:`.interventions`,
 :mod:`.accounts` and :mod:`.imports`. What every method returns is the contract of
 :mod:`minqing.store.contract`; the schema is ``sql/00*.sql`` (:mod:`.migrate`).
 
@@ -20,6 +21,7 @@ import copy
 import os
 import re
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -28,6 +30,7 @@ import psycopg
 import shapely
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from minqing.citytime import META_KEY as TZ_META_KEY
 from minqing.errors import ConfigError, StoreError
 from minqing.model import PLACE_COLUMNS, TICKET_COLUMNS, UNIT_COLUMNS
 from minqing.privacy import redact_url
@@ -44,6 +47,7 @@ from minqing.store.postgres.migrate import (
     migrate,
     schema_version,
 )
+from minqing.store.postgres.rollups import mark_all, refresh_rollups, rollups_current
 from minqing.store.postgres.rows import RowsMixin
 from minqing.store.postgres.scope import scope_value, set_scope
 from minqing.store.postgres.util import (
@@ -109,9 +113,14 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         self._scope: tuple[str, ...] | None = None  # every grid: see scoped()
         self._communities: tuple[str, ...] = ()
         self._owns_pool = True
+        self.rollup_uses: Counter = Counter()  # aggregates read from the rollups / from the raw tickets (.aggregates)
         with self._errors("open"), psycopg.connect(self._conninfo, autocommit=True,
                                                    connect_timeout=CONNECT_TIMEOUT_S) as con:
             self._open_schema(con)
+            if not rollups_current(con):  # tickets stored before the rollups (migration 006): rolled up once
+                with con.transaction():
+                    set_scope(con, None)  # every grid
+                    refresh_rollups(con)
         self._pool = ConnectionPool(
             self._conninfo, min_size=min_size, max_size=max_size, open=True, name="minqing",
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -256,6 +265,9 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         with self._tx() as con:
             con.execute("INSERT INTO meta (key, value) VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, str(value)))
+            if key == TZ_META_KEY:  # the rollups' months are local: another zone moves them
+                mark_all(con)
+                refresh_rollups(con)
 
     # -- units and places --------------------------------------------------------------------
     def write_units(self, units):
@@ -331,6 +343,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
                 copy_rows(con, "_w_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
                 con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id "
                             "FROM _w_places ON CONFLICT DO NOTHING")
+            refresh_rollups(con)
             self._bump(con)
         return len(tickets)
 
