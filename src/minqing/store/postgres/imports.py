@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
@@ -32,21 +33,58 @@ from minqing.store.convert import (
     ticket_frame,
 )
 from minqing.store.postgres.util import (
+    TICKET_SQL_TYPES,
+    copy_binary,
     copy_rows,
-    create_ticket_stage,
     epoch,
     ticket_columns_sql,
+    ticket_values_sql,
 )
 from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
+from minqing.store.sqlite.util import REBUILD_MIN
 
 IMPORT_LOCK = 7_331_004_102
 """Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""
 _HOLDER_PREFIX = "minqing import: "
-_STAGED = {  # temporary table -> (its columns and types, the scratch table it is filled from)
-    "_s_places": ("_key bigint, source_id text, place_id text", "t_places"),
-    "_s_sources": ("_key bigint, source_id text, row_hash bigint", "t_sources"),
-    "_s_changes": ("_key bigint, source_id text, field text, old_value text, new_value text", "t_changes"),
+_STAGED = {  # temporary table -> (its columns, their SQL types, the scratch table it is filled from)
+    "_s_tickets": (("_key", "_hash", *TICKET_COLUMNS), ("bigint", "bigint", *TICKET_SQL_TYPES.values()), "t_tickets"),
+    "_s_places": (("_key", "source_id", "place_id"), ("bigint", "text", "text"), "t_places"),
+    "_s_sources": (("_key", "source_id", "row_hash"), ("bigint", "text", "bigint"), "t_sources"),
+    "_s_changes": (("_key", "source_id", "field", "old_value", "new_value"), ("bigint",) + ("text",) * 4, "t_changes"),
 }
+_QUARANTINE_TYPES = ("bigint", "text", "text", "text", "text", "bigint")
+"""The SQL types of :data:`QUARANTINE_STAGE_COLUMNS`."""
+REBUILD_MEMORY = "512MB"
+"""The sort memory (``maintenance_work_mem``, at least) of the index builds after a large import."""
+
+
+def _typed(columns, types) -> str:
+    """The column list of a CREATE TABLE: ``name type, ...``."""
+    return ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+
+
+def _scratch_values(columns, types) -> str:
+    """The select list reading ``columns`` from a scratch file as binary COPY types them.
+
+    The scratch tables have no column types, so a text column is read as text (an
+    integer there becomes its digits, as a text COPY would have written it).
+    """
+    return ", ".join(f"CAST({c} AS TEXT)" if t == "text" else c for c, t in zip(columns, types, strict=True))
+
+
+@contextmanager
+def _scratch(path, leave_out, column: str = "_key"):
+    """Open a scratch file; yield it and the WHERE clause that leaves out the rows whose ``column`` is in ``leave_out``."""
+    scratch = sqlite3.connect(path)
+    try:
+        keep = ""
+        if leave_out:
+            scratch.execute("CREATE TEMP TABLE _leave_out (k INTEGER PRIMARY KEY)")
+            scratch.executemany("INSERT INTO _leave_out VALUES (?)", ((k,) for k in leave_out))
+            keep = f" WHERE {column} NOT IN (SELECT k FROM temp._leave_out)"
+        yield scratch, keep
+    finally:
+        scratch.close()
 
 
 class IngestMixin:
@@ -119,32 +157,17 @@ class IngestMixin:
         exact repeats left out of the quarantine, and the report (stored as it is).
         """
         iid, at = report["import_id"], int(report["finished_epoch"])
+        written = int(report["inserted"]) + int(report["updated"])
         with self._tx() as con:
             self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows)
-            con.execute("DELETE FROM _s_tickets WHERE _key IN (SELECT k FROM _drop_keys)")
-            for table in _STAGED:
-                con.execute(f"DELETE FROM {table} WHERE _key IN (SELECT k FROM _drop_keys)")
             # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
-            for table in ("_s_tickets", "_s_sources"):
-                con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
-                            f"(SELECT source_id FROM {table})", (iid,))
-            con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
-            self._upsert_tickets(con, "_s_tickets")
-            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
-                        "ON CONFLICT DO NOTHING")
-            for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
-                con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
-                            f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
-                            "ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
-                            "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
-            con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) SELECT source_id, %s, "
-                        "to_timestamp(%s), field, old_value, new_value FROM _s_changes ORDER BY _key", (iid, at))
+            self._resolve_quarantine(con, iid)
+            self._merge_tickets(con, written)
+            self._merge_places(con)
+            self._merge_sources(con, iid)
+            self._merge_changes(con, iid, at)
             if quarantine_stage is not None:
-                con.execute(
-                    f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) SELECT %s, %s, row_number, source_id, "
-                    "reason, detail, original, row_hash, to_timestamp(%s) FROM _s_quarantine WHERE row_number "
-                    "NOT IN (SELECT r FROM _dup_rows) ORDER BY row_number ON CONFLICT DO NOTHING",
-                    (iid, report["file"], at))
+                self._merge_quarantine(con, iid, report["file"], at)
             con.execute(
                 "INSERT INTO import_reports (import_id, file_name, sha256, format, imported_by, started_at, finished_at,"
                 " rows_read, inserted, updated, unchanged, quarantined, duplicates, report) VALUES (%s, %s, %s, %s, %s,"
@@ -153,39 +176,121 @@ class IngestMixin:
                  int(report["started_epoch"]), at, int(report["rows_read"]), int(report["inserted"]),
                  int(report["updated"]), int(report["unchanged"]), int(report["quarantined"]),
                  int(report["duplicates"]), json.dumps(report, ensure_ascii=False, default=str)))
-            if int(report["inserted"]) + int(report["updated"]):
+            if written:
                 self._bump(con)
+            if written >= REBUILD_MIN:
+                self._analyze_tickets(con)
 
     @staticmethod
     def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows) -> None:
-        """COPY the scratch files' rows, the keys to drop and the repeats into temporary tables of ``con``'s transaction."""
-        create_ticket_stage(con, "_s_tickets", keyed=True)
-        for table, (columns, _) in _STAGED.items():
-            con.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _drop_keys (k bigint PRIMARY KEY) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _dup_rows (r bigint PRIMARY KEY) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _s_quarantine (row_number bigint, source_id text, reason text, detail text, "
-                    "original text, row_hash bigint) ON COMMIT DROP")
-        copy_rows(con, "_drop_keys", ("k",), ((int(k),) for k in dict.fromkeys(int(k) for k in drop_keys)))
-        copy_rows(con, "_dup_rows", ("r",), ((int(r),) for r in dict.fromkeys(int(r) for r in dup_rows)))
-        ticket_cols = ("_key", "_hash", *TICKET_COLUMNS)
+        """COPY the scratch files' rows into temporary tables of ``con``'s transaction (binary format).
+
+        The rows of ``drop_keys`` and the quarantined repeats ``dup_rows`` are left out on the
+        way, in the scratch file, so the temporary tables hold exactly what is merged.
+        """
+        for table, (columns, types, _) in _STAGED.items():
+            con.execute(f"CREATE TEMP TABLE {table} ({_typed(columns, types)}) ON COMMIT DROP")
+        drop = sorted({int(k) for k in drop_keys})
         for path in stages:
-            scratch = sqlite3.connect(path)
-            try:
-                copy_rows(con, "_s_tickets", ticket_cols,
-                          scratch.execute(f"SELECT {', '.join(ticket_cols)} FROM t_tickets"))
-                for table, (columns, source) in _STAGED.items():
-                    names = [c.split()[0] for c in columns.split(", ")]
-                    copy_rows(con, table, names, scratch.execute(f"SELECT {', '.join(names)} FROM {source}"))
-            finally:
-                scratch.close()
+            with _scratch(path, drop) as (scratch, keep):
+                for table, (columns, types, source) in _STAGED.items():
+                    copy_binary(con, table, columns, types, scratch.execute(
+                        f"SELECT {_scratch_values(columns, types)} FROM {source}{keep}"))
         if quarantine_stage is not None:
-            scratch = sqlite3.connect(quarantine_stage)
-            try:
-                copy_rows(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS,
-                          scratch.execute(f"SELECT {', '.join(QUARANTINE_STAGE_COLUMNS)} FROM t_quarantine"))
-            finally:
-                scratch.close()
+            con.execute(f"CREATE TEMP TABLE _s_quarantine ({_typed(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)}) "
+                        "ON COMMIT DROP")
+            with _scratch(quarantine_stage, sorted({int(r) for r in dup_rows}), "row_number") as (scratch, keep):
+                copy_binary(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES, scratch.execute(
+                    f"SELECT {_scratch_values(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)} FROM t_quarantine{keep}"))
+
+    @staticmethod
+    def _resolve_quarantine(con, iid: str) -> None:
+        """Mark the unresolved quarantined rows whose source id arrived in this import as resolved by it."""
+        for table in ("_s_tickets", "_s_sources"):
+            con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
+                        f"(SELECT source_id FROM {table})", (iid,))
+
+    def _merge_tickets(self, con, staged: int) -> None:
+        """Insert or update the staged tickets (their old place links go); a large load rebuilds the indexes once.
+
+        As in the SQLite store: an import of at least :data:`REBUILD_MIN` rows that at least
+        doubles the table drops the secondary ticket indexes and builds them at the end
+        (sorting beats a million B-tree and GiST insertions); the unique ``source_id`` index
+        stays (``ticket_places``' foreign key needs it). Into an empty table the rows are
+        inserted without the conflict check (the staged ids are unique).
+        """
+        con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
+        existing = con.execute("SELECT count(*) FROM tickets").fetchone()[0] if staged >= REBUILD_MIN else None
+        indexes = self._drop_indexes(con) if existing is not None and staged >= existing else []
+        if existing == 0:
+            cols = list(TICKET_COLUMNS)
+            con.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {', '.join(ticket_values_sql(cols))} "
+                        "FROM _s_tickets")
+        else:
+            self._upsert_tickets(con, "_s_tickets")
+        self._rebuild_indexes(con, indexes)
+
+    @staticmethod
+    def _drop_indexes(con) -> list[str]:
+        """Drop the secondary indexes of ``tickets`` if this session may (it acts as the owner); return their definitions."""
+        if not con.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'tickets'::regclass"
+                           ).fetchone()[0]:
+            return []
+        found = con.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = 'tickets'::regclass AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname"
+        ).fetchall()
+        for name, _ in found:
+            con.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        return [create for _, create in found]
+
+    @staticmethod
+    def _rebuild_indexes(con, indexes: list[str]) -> None:
+        """Build the dropped ``indexes`` (their definitions) again, with at least :data:`REBUILD_MEMORY` to sort in."""
+        if not indexes:
+            return
+        con.execute("SELECT set_config('maintenance_work_mem', %s, true) WHERE "
+                    "pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
+                    (REBUILD_MEMORY, REBUILD_MEMORY))
+        for create in indexes:
+            con.execute(create)
+
+    @staticmethod
+    def _merge_places(con) -> None:
+        """Link the staged tickets to their places."""
+        con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
+                    "ON CONFLICT DO NOTHING")
+
+    @staticmethod
+    def _merge_sources(con, iid: str) -> None:
+        """Record each staged ticket's (and each unchanged row's) source-row hash: the last staged one of an id wins."""
+        for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
+            con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
+                        f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
+                        "ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
+                        "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
+
+    @staticmethod
+    def _merge_changes(con, iid: str, at: int) -> None:
+        """Append the staged field changes to the change history, in staging order."""
+        con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) SELECT source_id, %s, "
+                    "to_timestamp(%s), field, old_value, new_value FROM _s_changes ORDER BY _key", (iid, at))
+
+    @staticmethod
+    def _merge_quarantine(con, iid: str, file_name: str, at: int) -> None:
+        """Quarantine the staged rows (in file order; a row hash already quarantined stays as it was)."""
+        con.execute(
+            f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) SELECT %s, %s, row_number, source_id, "
+            "reason, detail, original, row_hash, to_timestamp(%s) FROM _s_quarantine "
+            "ORDER BY row_number ON CONFLICT DO NOTHING", (iid, file_name, at))
+
+    @staticmethod
+    def _analyze_tickets(con) -> None:
+        """Refresh the planner's statistics of the tables a large import grew (where this session may)."""
+        for table in ("tickets", "ticket_places", "ticket_sources"):
+            if con.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+                           (table,)).fetchone()[0]:
+                con.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
         """Return quarantined rows (newest import first), unresolved ones unless ``include_resolved``."""
