@@ -162,8 +162,9 @@ class IngestMixin:
             self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows)
             # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
             self._resolve_quarantine(con, iid)
-            self._merge_tickets(con, written)
+            rebuild = self._merge_tickets(con, written)
             self._merge_places(con)
+            self._rebuild_indexes(con, rebuild)
             self._merge_sources(con, iid)
             self._merge_changes(con, iid, at)
             if quarantine_stage is not None:
@@ -210,14 +211,15 @@ class IngestMixin:
             con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
                         f"(SELECT source_id FROM {table})", (iid,))
 
-    def _merge_tickets(self, con, staged: int) -> None:
-        """Insert or update the staged tickets (their old place links go); a large load rebuilds the indexes once.
+    def _merge_tickets(self, con, staged: int) -> list:
+        """Insert or update the staged tickets (their old place links go); return what to rebuild after the links.
 
         As in the SQLite store: an import of at least :data:`REBUILD_MIN` rows that at least
-        doubles the table drops the secondary ticket indexes and builds them at the end
-        (sorting beats a million B-tree and GiST insertions); the unique ``source_id`` index
-        stays (``ticket_places``' foreign key needs it). Into an empty table the rows are
-        inserted without the conflict check (the staged ids are unique).
+        doubles the table drops the secondary ticket indexes and the foreign keys
+        (:meth:`_drop_indexes`) and builds them at the end (sorting beats a million B-tree
+        and GiST insertions); the unique ``source_id`` index stays (``ticket_places``'
+        foreign key needs it). Into an empty table the rows are inserted without the
+        conflict check (the staged ids are unique).
         """
         con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
         existing = con.execute("SELECT count(*) FROM tickets").fetchone()[0] if staged >= REBUILD_MIN else None
@@ -228,32 +230,47 @@ class IngestMixin:
                         "FROM _s_tickets")
         else:
             self._upsert_tickets(con, "_s_tickets")
-        self._rebuild_indexes(con, indexes)
+        return indexes
 
     @staticmethod
     def _drop_indexes(con) -> list[str]:
-        """Drop the secondary indexes of ``tickets`` if this session may (it acts as the owner); return their definitions."""
-        if not con.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'tickets'::regclass"
-                           ).fetchone()[0]:
+        """Drop what a bulk load maintains row by row, if this session may (it acts as the tables' owner).
+
+        The secondary indexes of ``tickets`` and the foreign keys of ``tickets`` and
+        ``ticket_places`` (a per-row trigger each: half the load's time); return the
+        statements that build them again (:meth:`_rebuild_indexes`), which checks every
+        foreign key once, so a load that breaks one still fails and rolls back.
+        """
+        owned = con.execute("SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+                            "WHERE oid IN ('tickets'::regclass, 'ticket_places'::regclass)").fetchone()[0]
+        if not owned:
             return []
-        found = con.execute(
+        keys = con.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid IN ('tickets'::regclass, 'ticket_places'::regclass) ORDER BY conrelid::regclass::text, conname"
+        ).fetchall()
+        indexes = con.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = 'tickets'::regclass AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname"
         ).fetchall()
-        for name, _ in found:
+        for table, name, _ in keys:
+            con.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+        for name, _ in indexes:
             con.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-        return [create for _, create in found]
+        return [create for _, create in indexes] + [
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition) for table, name, definition in keys]
 
     @staticmethod
-    def _rebuild_indexes(con, indexes: list[str]) -> None:
-        """Build the dropped ``indexes`` (their definitions) again, with at least :data:`REBUILD_MEMORY` to sort in."""
-        if not indexes:
+    def _rebuild_indexes(con, statements: list) -> None:
+        """Run the statements of :meth:`_drop_indexes`, with at least :data:`REBUILD_MEMORY` to sort in."""
+        if not statements:
             return
         con.execute("SELECT set_config('maintenance_work_mem', %s, true) WHERE "
                     "pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
                     (REBUILD_MEMORY, REBUILD_MEMORY))
-        for create in indexes:
-            con.execute(create)
+        for statement in statements:
+            con.execute(statement)
 
     @staticmethod
     def _merge_places(con) -> None:
