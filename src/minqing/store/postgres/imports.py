@@ -72,6 +72,11 @@ def _scratch_values(columns, types) -> str:
     return ", ".join(f"CAST({c} AS TEXT)" if t == "text" else c for c, t in zip(columns, types, strict=True))
 
 
+def _is_empty(con, table: str) -> bool:
+    """True if ``table`` (a fixed name) holds no row: an insert of distinct keys then needs no conflict check."""
+    return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+
+
 @contextmanager
 def _scratch(path, leave_out, column: str = "_key"):
     """Open a scratch file; yield it and the WHERE clause that leaves out the rows whose ``column`` is in ``leave_out``."""
@@ -236,8 +241,7 @@ class IngestMixin:
     def _drop_indexes(con) -> list[str]:
         """Drop what a bulk load maintains row by row, if this session may (it acts as the tables' owner).
 
-        The secondary indexes of ``tickets`` and the foreign keys of ``tickets`` and
-        ``ticket_places`` (a per-row trigger each: half the load's time); return the
+        The secondary indexes and the foreign keys of ``tickets`` and ``ticket_places`` (a per-row trigger each: half the load's time); return the
         statements that build them again (:meth:`_rebuild_indexes`), which checks every
         foreign key once, so a load that breaks one still fails and rolls back.
         """
@@ -251,7 +255,8 @@ class IngestMixin:
         ).fetchall()
         indexes = con.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = 'tickets'::regclass AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname"
+            "WHERE x.indrelid IN ('tickets'::regclass, 'ticket_places'::regclass) AND NOT x.indisunique "
+            "AND NOT x.indisprimary ORDER BY i.relname"
         ).fetchall()
         for table, name, _ in keys:
             con.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
@@ -274,18 +279,23 @@ class IngestMixin:
 
     @staticmethod
     def _merge_places(con) -> None:
-        """Link the staged tickets to their places."""
-        con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
-                    "ON CONFLICT DO NOTHING")
+        """Link the staged tickets to their places (a repeated link is stored once)."""
+        if _is_empty(con, "ticket_places"):  # the same rows without a conflict check per row
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT DISTINCT source_id, place_id "
+                        "FROM _s_places")
+        else:
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
+                        "ON CONFLICT DO NOTHING")
 
     @staticmethod
     def _merge_sources(con, iid: str) -> None:
         """Record each staged ticket's (and each unchanged row's) source-row hash: the last staged one of an id wins."""
         for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
+            upsert = ("" if table == "_s_tickets" and _is_empty(con, "ticket_sources") else
+                      " ON CONFLICT (source_id) DO UPDATE SET row_hash = excluded.row_hash, import_id = excluded.import_id")
             con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
                         f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
-                        "ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
-                        "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
+                        f"ORDER BY source_id, _key DESC{upsert}", (iid,))
 
     @staticmethod
     def _merge_changes(con, iid: str, at: int) -> None:
