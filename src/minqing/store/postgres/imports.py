@@ -7,9 +7,12 @@ Staging (:class:`minqing.store.scratch.ScratchImportStage`) keeps each process's
 scratch file of the import's temporary folder, as for the SQLite store (the forked workers open no
 connection at all, so none is ever shared across a fork, and the app's role needs no
 right to create tables); :meth:`IngestMixin._write_staged` then COPYs the scratch rows
-into temporary tables of one transaction and merges them with the semantics of the
-SQLite store's commit. A lost connection rolls the whole import back. Imports serialise
-through a session-level advisory lock (:meth:`IngestMixin.import_lock`).
+(binary format) into temporary tables of one transaction and merges them with the
+semantics of the SQLite store's commit, one statement per table (the ``_merge_*``
+helpers). A large load into a small table drops the secondary indexes and foreign keys
+and builds them once at the end, when the session may act as the tables' owner. A lost
+connection rolls the whole import back. Imports serialise through a session-level
+advisory lock (:meth:`IngestMixin.import_lock`).
 """
 
 from __future__ import annotations
