@@ -75,9 +75,48 @@ def _filters(lite) -> dict:
     }
 
 
+def _schema(url: str) -> list:
+    """The indexes and constraints of the tables an import writes (name, definition)."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('tickets', 'ticket_places', "
+            "'ticket_sources') UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE "
+            "conrelid IN ('tickets'::regclass, 'ticket_places'::regclass, 'ticket_sources'::regclass) "
+            "ORDER BY 1").fetchall()
+
+
 @pytest.mark.parametrize("example, workers", [(name, None) for name in EXAMPLES] + [("yangpu", 2)])
 def test_an_import_reads_the_same_from_both_stores(example, workers, tmp_path, capsys, pg_fresh_url):
     """``workers``: the chunks staged by forked worker processes (which never touch the server)."""
+    _check_parity(example, workers, tmp_path, capsys, pg_fresh_url)
+
+
+def test_a_bulk_load_reads_the_same_and_keeps_the_schema(tmp_path, capsys, pg_fresh_url, monkeypatch):
+    """Both stores' bulk path (indexes dropped and built again; PostgreSQL: foreign keys too, no conflict checks)."""
+    import minqing.store.postgres.imports as pg_imports
+    import minqing.store.sqlite.imports as lite_imports
+
+    open_store(pg_fresh_url).close()  # migrated: the schema as created
+    before = _schema(pg_fresh_url)
+    monkeypatch.setattr(pg_imports, "REBUILD_MIN", 1)
+    monkeypatch.setattr(lite_imports, "REBUILD_MIN", 1)
+    dropped = []
+    drop = pg_imports.IngestMixin._drop_indexes
+
+    def counted(con):
+        statements = drop(con)
+        dropped.extend(statements)
+        return statements
+
+    monkeypatch.setattr(pg_imports.IngestMixin, "_drop_indexes", staticmethod(counted))
+    _check_parity("yangpu", None, tmp_path, capsys, pg_fresh_url)
+    assert len(dropped) >= 10  # 7 + 1 indexes, 3 foreign keys
+    assert _schema(pg_fresh_url) == before
+
+
+def _check_parity(example, workers, tmp_path, capsys, pg_fresh_url) -> None:
     lite_url = f"sqlite:///{tmp_path / 'parity.sqlite'}"
     _load(capsys, lite_url, example, workers)
     _load(capsys, pg_fresh_url, example, workers)

@@ -7,9 +7,12 @@ Staging (:class:`minqing.store.scratch.ScratchImportStage`) keeps each process's
 scratch file of the import's temporary folder, as for the SQLite store (the forked workers open no
 connection at all, so none is ever shared across a fork, and the app's role needs no
 right to create tables); :meth:`IngestMixin._write_staged` then COPYs the scratch rows
-into temporary tables of one transaction and merges them with the semantics of the
-SQLite store's commit. A lost connection rolls the whole import back. Imports serialise
-through a session-level advisory lock (:meth:`IngestMixin.import_lock`).
+(binary format) into temporary tables of one transaction and merges them with the
+semantics of the SQLite store's commit, one statement per table (the ``_merge_*``
+helpers). A large load into a small table drops the secondary indexes and foreign keys
+and builds them once at the end, when the session may act as the tables' owner. A lost
+connection rolls the whole import back. Imports serialise through a session-level
+advisory lock (:meth:`IngestMixin.import_lock`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from minqing.errors import ImportBusyError
 from minqing.model import TICKET_COLUMNS
@@ -33,21 +37,63 @@ from minqing.store.convert import (
 )
 from minqing.store.postgres.rollups import refresh_rollups
 from minqing.store.postgres.util import (
+    TICKET_SQL_TYPES,
+    copy_binary,
     copy_rows,
-    create_ticket_stage,
     epoch,
     ticket_columns_sql,
+    ticket_values_sql,
 )
 from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
+from minqing.store.sqlite.util import REBUILD_MIN
 
 IMPORT_LOCK = 7_331_004_102
 """Advisory lock key held (per session) by the import that runs (pg_locks shows a bigint key as classid, objid)."""
 _HOLDER_PREFIX = "minqing import: "
-_STAGED = {  # temporary table -> (its columns and types, the scratch table it is filled from)
-    "_s_places": ("_key bigint, source_id text, place_id text", "t_places"),
-    "_s_sources": ("_key bigint, source_id text, row_hash bigint", "t_sources"),
-    "_s_changes": ("_key bigint, source_id text, field text, old_value text, new_value text", "t_changes"),
+_STAGED = {  # temporary table -> (its columns, their SQL types, the scratch table it is filled from)
+    "_s_tickets": (("_key", "_hash", *TICKET_COLUMNS), ("bigint", "bigint", *TICKET_SQL_TYPES.values()), "t_tickets"),
+    "_s_places": (("_key", "source_id", "place_id"), ("bigint", "text", "text"), "t_places"),
+    "_s_sources": (("_key", "source_id", "row_hash"), ("bigint", "text", "bigint"), "t_sources"),
+    "_s_changes": (("_key", "source_id", "field", "old_value", "new_value"), ("bigint",) + ("text",) * 4, "t_changes"),
 }
+_QUARANTINE_TYPES = ("bigint", "text", "text", "text", "text", "bigint")
+"""The SQL types of :data:`QUARANTINE_STAGE_COLUMNS`."""
+REBUILD_MEMORY = "512MB"
+"""The sort memory (``maintenance_work_mem``, at least) of the index builds after a large import."""
+
+
+def _typed(columns, types) -> str:
+    """The column list of a CREATE TABLE: ``name type, ...``."""
+    return ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+
+
+def _scratch_values(columns, types) -> str:
+    """The select list reading ``columns`` from a scratch file as binary COPY types them.
+
+    The scratch tables have no column types, so a text column is read as text (an
+    integer there becomes its digits, as a text COPY would have written it).
+    """
+    return ", ".join(f"CAST({c} AS TEXT)" if t == "text" else c for c, t in zip(columns, types, strict=True))
+
+
+def _is_empty(con, table: str) -> bool:
+    """True if ``table`` (a fixed name) holds no row: an insert of distinct keys then needs no conflict check."""
+    return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+
+
+@contextmanager
+def _scratch(path, leave_out, column: str = "_key"):
+    """Open a scratch file; yield it and the WHERE clause that leaves out the rows whose ``column`` is in ``leave_out``."""
+    scratch = sqlite3.connect(path)
+    try:
+        keep = ""
+        if leave_out:
+            scratch.execute("CREATE TEMP TABLE _leave_out (k INTEGER PRIMARY KEY)")
+            scratch.executemany("INSERT INTO _leave_out VALUES (?)", ((k,) for k in leave_out))
+            keep = f" WHERE {column} NOT IN (SELECT k FROM temp._leave_out)"
+        yield scratch, keep
+    finally:
+        scratch.close()
 
 
 class IngestMixin:
@@ -120,32 +166,18 @@ class IngestMixin:
         exact repeats left out of the quarantine, and the report (stored as it is).
         """
         iid, at = report["import_id"], int(report["finished_epoch"])
+        written = int(report["inserted"]) + int(report["updated"])
         with self._tx() as con:
             self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows)
-            con.execute("DELETE FROM _s_tickets WHERE _key IN (SELECT k FROM _drop_keys)")
-            for table in _STAGED:
-                con.execute(f"DELETE FROM {table} WHERE _key IN (SELECT k FROM _drop_keys)")
             # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
-            for table in ("_s_tickets", "_s_sources"):
-                con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
-                            f"(SELECT source_id FROM {table})", (iid,))
-            con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
-            self._upsert_tickets(con, "_s_tickets")
-            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
-                        "ON CONFLICT DO NOTHING")
-            for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
-                con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
-                            f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
-                            "ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
-                            "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
-            con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) SELECT source_id, %s, "
-                        "to_timestamp(%s), field, old_value, new_value FROM _s_changes ORDER BY _key", (iid, at))
+            self._resolve_quarantine(con, iid)
+            rebuild = self._merge_tickets(con, written)
+            self._merge_places(con)
+            self._rebuild_indexes(con, rebuild)
+            self._merge_sources(con, iid)
+            self._merge_changes(con, iid, at)
             if quarantine_stage is not None:
-                con.execute(
-                    f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) SELECT %s, %s, row_number, source_id, "
-                    "reason, detail, original, row_hash, to_timestamp(%s) FROM _s_quarantine WHERE row_number "
-                    "NOT IN (SELECT r FROM _dup_rows) ORDER BY row_number ON CONFLICT DO NOTHING",
-                    (iid, report["file"], at))
+                self._merge_quarantine(con, iid, report["file"], at)
             con.execute(
                 "INSERT INTO import_reports (import_id, file_name, sha256, format, imported_by, started_at, finished_at,"
                 " rows_read, inserted, updated, unchanged, quarantined, duplicates, report) VALUES (%s, %s, %s, %s, %s,"
@@ -155,39 +187,142 @@ class IngestMixin:
                  int(report["updated"]), int(report["unchanged"]), int(report["quarantined"]),
                  int(report["duplicates"]), json.dumps(report, ensure_ascii=False, default=str)))
             refresh_rollups(con)
-            if int(report["inserted"]) + int(report["updated"]):
+            if written:
                 self._bump(con)
+            if written >= REBUILD_MIN:
+                self._analyze_tickets(con)
 
     @staticmethod
     def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows) -> None:
-        """COPY the scratch files' rows, the keys to drop and the repeats into temporary tables of ``con``'s transaction."""
-        create_ticket_stage(con, "_s_tickets", keyed=True)
-        for table, (columns, _) in _STAGED.items():
-            con.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _drop_keys (k bigint PRIMARY KEY) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _dup_rows (r bigint PRIMARY KEY) ON COMMIT DROP")
-        con.execute("CREATE TEMP TABLE _s_quarantine (row_number bigint, source_id text, reason text, detail text, "
-                    "original text, row_hash bigint) ON COMMIT DROP")
-        copy_rows(con, "_drop_keys", ("k",), ((int(k),) for k in dict.fromkeys(int(k) for k in drop_keys)))
-        copy_rows(con, "_dup_rows", ("r",), ((int(r),) for r in dict.fromkeys(int(r) for r in dup_rows)))
-        ticket_cols = ("_key", "_hash", *TICKET_COLUMNS)
+        """COPY the scratch files' rows into temporary tables of ``con``'s transaction (binary format).
+
+        The rows of ``drop_keys`` and the quarantined repeats ``dup_rows`` are left out on the
+        way, in the scratch file, so the temporary tables hold exactly what is merged.
+        """
+        for table, (columns, types, _) in _STAGED.items():
+            con.execute(f"CREATE TEMP TABLE {table} ({_typed(columns, types)}) ON COMMIT DROP")
+        drop = sorted({int(k) for k in drop_keys})
         for path in stages:
-            scratch = sqlite3.connect(path)
-            try:
-                copy_rows(con, "_s_tickets", ticket_cols,
-                          scratch.execute(f"SELECT {', '.join(ticket_cols)} FROM t_tickets"))
-                for table, (columns, source) in _STAGED.items():
-                    names = [c.split()[0] for c in columns.split(", ")]
-                    copy_rows(con, table, names, scratch.execute(f"SELECT {', '.join(names)} FROM {source}"))
-            finally:
-                scratch.close()
+            with _scratch(path, drop) as (scratch, keep):
+                for table, (columns, types, source) in _STAGED.items():
+                    copy_binary(con, table, columns, types, scratch.execute(
+                        f"SELECT {_scratch_values(columns, types)} FROM {source}{keep}"))
         if quarantine_stage is not None:
-            scratch = sqlite3.connect(quarantine_stage)
-            try:
-                copy_rows(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS,
-                          scratch.execute(f"SELECT {', '.join(QUARANTINE_STAGE_COLUMNS)} FROM t_quarantine"))
-            finally:
-                scratch.close()
+            con.execute(f"CREATE TEMP TABLE _s_quarantine ({_typed(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)}) "
+                        "ON COMMIT DROP")
+            with _scratch(quarantine_stage, sorted({int(r) for r in dup_rows}), "row_number") as (scratch, keep):
+                copy_binary(con, "_s_quarantine", QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES, scratch.execute(
+                    f"SELECT {_scratch_values(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)} FROM t_quarantine{keep}"))
+
+    @staticmethod
+    def _resolve_quarantine(con, iid: str) -> None:
+        """Mark the unresolved quarantined rows whose source id arrived in this import as resolved by it."""
+        for table in ("_s_tickets", "_s_sources"):
+            con.execute("UPDATE quarantine SET resolved_by = %s WHERE resolved_by IS NULL AND source_id IN "
+                        f"(SELECT source_id FROM {table})", (iid,))
+
+    def _merge_tickets(self, con, staged: int) -> list:
+        """Insert or update the staged tickets (their old place links go); return what to rebuild after the links.
+
+        As in the SQLite store: an import of at least :data:`REBUILD_MIN` rows that at least
+        doubles the table drops the secondary ticket indexes and the foreign keys
+        (:meth:`_drop_indexes`) and builds them at the end (sorting beats a million B-tree
+        and GiST insertions); the unique ``source_id`` index stays (``ticket_places``'
+        foreign key needs it). Into an empty table the rows are inserted without the
+        conflict check (the staged ids are unique).
+        """
+        con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
+        existing = con.execute("SELECT count(*) FROM tickets").fetchone()[0] if staged >= REBUILD_MIN else None
+        indexes = self._drop_indexes(con) if existing is not None and staged >= existing else []
+        if existing == 0:
+            cols = list(TICKET_COLUMNS)
+            con.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {', '.join(ticket_values_sql(cols))} "
+                        "FROM _s_tickets")
+        else:
+            self._upsert_tickets(con, "_s_tickets")
+        return indexes
+
+    @staticmethod
+    def _drop_indexes(con) -> list[str]:
+        """Drop what a bulk load maintains row by row, if this session may (it acts as the tables' owner).
+
+        The secondary indexes and the foreign keys of ``tickets`` and ``ticket_places`` (a per-row trigger each: half the load's time); return the
+        statements that build them again (:meth:`_rebuild_indexes`), which checks every
+        foreign key once, so a load that breaks one still fails and rolls back.
+        """
+        owned = con.execute("SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+                            "WHERE oid IN ('tickets'::regclass, 'ticket_places'::regclass)").fetchone()[0]
+        if not owned:
+            return []
+        keys = con.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid IN ('tickets'::regclass, 'ticket_places'::regclass) ORDER BY conrelid::regclass::text, conname"
+        ).fetchall()
+        indexes = con.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid IN ('tickets'::regclass, 'ticket_places'::regclass) AND NOT x.indisunique "
+            "AND NOT x.indisprimary ORDER BY i.relname"
+        ).fetchall()
+        for table, name, _ in keys:
+            con.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+        for name, _ in indexes:
+            con.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        return [create for _, create in indexes] + [
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition) for table, name, definition in keys]
+
+    @staticmethod
+    def _rebuild_indexes(con, statements: list) -> None:
+        """Run the statements of :meth:`_drop_indexes`, with at least :data:`REBUILD_MEMORY` to sort in."""
+        if not statements:
+            return
+        con.execute("SELECT set_config('maintenance_work_mem', %s, true) WHERE "
+                    "pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
+                    (REBUILD_MEMORY, REBUILD_MEMORY))
+        for statement in statements:
+            con.execute(statement)
+
+    @staticmethod
+    def _merge_places(con) -> None:
+        """Link the staged tickets to their places (a repeated link is stored once)."""
+        if _is_empty(con, "ticket_places"):  # the same rows without a conflict check per row
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT DISTINCT source_id, place_id "
+                        "FROM _s_places")
+        else:
+            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _s_places "
+                        "ON CONFLICT DO NOTHING")
+
+    @staticmethod
+    def _merge_sources(con, iid: str) -> None:
+        """Record each staged ticket's (and each unchanged row's) source-row hash: the last staged one of an id wins."""
+        for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
+            upsert = ("" if table == "_s_tickets" and _is_empty(con, "ticket_sources") else
+                      " ON CONFLICT (source_id) DO UPDATE SET row_hash = excluded.row_hash, import_id = excluded.import_id")
+            con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
+                        f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
+                        f"ORDER BY source_id, _key DESC{upsert}", (iid,))
+
+    @staticmethod
+    def _merge_changes(con, iid: str, at: int) -> None:
+        """Append the staged field changes to the change history, in staging order."""
+        con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) SELECT source_id, %s, "
+                    "to_timestamp(%s), field, old_value, new_value FROM _s_changes ORDER BY _key", (iid, at))
+
+    @staticmethod
+    def _merge_quarantine(con, iid: str, file_name: str, at: int) -> None:
+        """Quarantine the staged rows (in file order; a row hash already quarantined stays as it was)."""
+        con.execute(
+            f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) SELECT %s, %s, row_number, source_id, "
+            "reason, detail, original, row_hash, to_timestamp(%s) FROM _s_quarantine "
+            "ORDER BY row_number ON CONFLICT DO NOTHING", (iid, file_name, at))
+
+    @staticmethod
+    def _analyze_tickets(con) -> None:
+        """Refresh the planner's statistics of the tables a large import grew (where this session may)."""
+        for table in ("tickets", "ticket_places", "ticket_sources"):
+            if con.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+                           (table,)).fetchone()[0]:
+                con.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
         """Return quarantined rows (newest import first), unresolved ones unless ``include_resolved``."""

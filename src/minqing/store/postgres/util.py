@@ -36,6 +36,25 @@ def create_ticket_stage(con, table: str, keyed: bool = False) -> None:
     con.execute(f"CREATE TEMP TABLE {table} ({key}{cols}) ON COMMIT DROP")
 
 
+COPY_TYPES = {"bigint": "int8", "double precision": "float8", "text": "text"}
+"""The binary COPY type of each SQL type of a staging table."""
+
+
+def copy_binary(con, table: str, columns, types, rows) -> int:
+    """COPY ``rows`` into ``table`` in the binary format, each column typed by ``types`` (SQL types); return how many.
+
+    Faster than :func:`copy_rows`: no value is turned into text and parsed back. A value
+    must be of its column's Python type (int, float, str or None).
+    """
+    n = 0
+    with con.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([COPY_TYPES[t] for t in types])
+        for row in rows:
+            copy.write_row(row)
+            n += 1
+    return n
+
+
 def copy_rows(con, table: str, columns, rows) -> int:
     """COPY ``rows`` (tuples in ``columns`` order, None for NULL) into ``table``; return how many."""
     n = 0
