@@ -8,6 +8,7 @@ filter: what a grid leader's view gets there is what the row-level policies let 
 
 from __future__ import annotations
 
+import pandas as pd
 import psycopg
 import pytest
 from conftest import PG_APP_PASSWORD, pg_login_url
@@ -139,3 +140,26 @@ def test_a_role_without_rights_on_the_tables_is_told_what_to_do(pg_demo, pg_fres
     with pytest.raises(StoreError, match="minqing migrate") as err:
         open_store(pg_login_url(pg_fresh_url, roles.app))
     assert err.value.key == "error.store_denied" and PG_APP_PASSWORD not in str(err.value)
+
+
+def test_a_community_leader_sees_its_tickets_that_have_no_grid_as_on_sqlite(demo, tmp_path):
+    """A ticket linked to a community but to no grid is in that community leader's scope on both backends."""
+    admin, app, grid, _ = demo
+    units = admin.read_units(level="grid")
+    community = units.loc[units["code"] == grid, "parent_code"].iloc[0]
+    ticket = admin.read_tickets(TicketFilter(unit_level="grid", unit_codes=(grid,), limit=1)).copy()
+    ticket["source_id"] = "NO-GRID-1"
+    ticket["grid_code"] = None
+    ticket["grid_uid"] = pd.array([pd.NA], dtype="Int64")
+    assert ticket["community_code"].iloc[0] == community
+    admin.write_tickets(ticket)
+    leader = User(role="grid_leader", community_codes=(community,))
+    seen = ScopedStore(app, leader).read_tickets(TicketFilter(columns=("source_id",)))
+    assert "NO-GRID-1" in set(seen["source_id"])
+    assert "NO-GRID-1" not in set(app.scoped((grid,)).read_tickets(TicketFilter())["source_id"])
+    lite = open_store(f"sqlite:///{tmp_path / 'lite.sqlite'}")  # the same rule on SQLite (the filter alone)
+    lite.write_units(units.drop(columns="unit_uid"))
+    lite.write_units(admin.read_units(level="community").drop(columns="unit_uid"))
+    lite.write_tickets(ticket.drop(columns=[c for c in ("grid_uid",) if c in ticket]))
+    assert set(ScopedStore(lite, leader).read_tickets(TicketFilter(columns=("source_id",)))["source_id"]) == {"NO-GRID-1"}
+    lite.close()
