@@ -41,6 +41,7 @@ from minqing.store.postgres.util import (
     copy_binary,
     copy_rows,
     epoch,
+    insert_place_links,
     ticket_columns_sql,
     ticket_values_sql,
 )
@@ -359,10 +360,7 @@ class IngestMixin:
             con.execute(f"UPDATE tickets t SET {', '.join(f'{c} = l.{c}' for c in link_cols)} "
                         "FROM _r_links l WHERE t.source_id = l.source_id")
             con.execute("DELETE FROM ticket_places")
-            con.execute("CREATE TEMP TABLE _r_places (source_id text, place_id text) ON COMMIT DROP")
-            copy_rows(con, "_r_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
-            con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _r_places "
-                        "ON CONFLICT DO NOTHING")
+            insert_place_links(con, place_links)
             refresh_rollups(con)
             self._bump(con)
         return len(links)

@@ -53,6 +53,7 @@ from minqing.store.postgres.scope import scope_value, set_scope
 from minqing.store.postgres.util import (
     copy_rows,
     create_ticket_stage,
+    insert_place_links,
     ticket_columns_sql,
     ticket_values_sql,
 )
@@ -275,16 +276,22 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         units = units.to_crs(4326) if units.crs is not None else units
         cols = list(UNIT_COLUMNS)
         data = units.drop(columns="geometry").copy()
-        data["geometry"] = shapely.to_wkb(units.geometry.values)
-        values = ", ".join(["%s"] * len(cols) + ["ST_Multi(ST_GeomFromWKB(%s, 4326))"])
-        update = ", ".join(f"{c} = excluded.{c}" for c in cols + ["geometry"] if c not in ("code", "valid_from"))
+        return self._upsert_shapes("units", cols, data, units.geometry, ("code", "valid_from"),
+                                   "ST_Multi(ST_GeomFromWKB(%s, 4326))")
+
+    def _upsert_shapes(self, table: str, cols: list[str], data: pd.DataFrame, geometry, key: tuple[str, ...],
+                       geom_sql: str) -> int:
+        """Insert or update rows of ``table`` (``cols`` of ``data`` plus ``geometry`` through ``geom_sql``) by ``key``."""
+        data["geometry"] = shapely.to_wkb(geometry.values)
+        values = ", ".join(["%s"] * len(cols) + [geom_sql])
+        update = ", ".join(f"{c} = excluded.{c}" for c in cols + ["geometry"] if c not in key)
         with self._tx() as con, con.cursor() as cur:
             cur.executemany(
-                f"INSERT INTO units ({', '.join(cols)}, geometry) VALUES ({values}) "
-                f"ON CONFLICT (code, valid_from) DO UPDATE SET {update}",
+                f"INSERT INTO {table} ({', '.join(cols)}, geometry) VALUES ({values}) "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}",
                 rows(data, cols + ["geometry"]))
             self._bump(con)
-        return len(units)
+        return len(data)
 
     def read_units(self, level=None, at=None):
         cols = [f"to_char({c}, 'YYYY-MM-DD') AS {c}" if c in ("valid_from", "valid_to") else c for c in UNIT_COLUMNS]
@@ -310,16 +317,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
         data = places.drop(columns="geometry").copy()
         data["synthetic"] = data.get("synthetic", False)
         data["synthetic"] = data["synthetic"].fillna(False).astype(bool).astype(object)
-        data["geometry"] = shapely.to_wkb(places.geometry.values)
-        values = ", ".join(["%s"] * len(cols) + ["ST_GeomFromWKB(%s, 4326)"])
-        update = ", ".join(f"{c} = excluded.{c}" for c in cols[1:] + ["geometry"])
-        with self._tx() as con, con.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO places ({', '.join(cols)}, geometry) VALUES ({values}) "
-                f"ON CONFLICT (place_id) DO UPDATE SET {update}",
-                rows(data, cols + ["geometry"]))
-            self._bump(con)
-        return len(places)
+        return self._upsert_shapes("places", cols, data, places.geometry, ("place_id",), "ST_GeomFromWKB(%s, 4326)")
 
     def read_places(self):
         df = self._query(f"SELECT {', '.join(PLACE_COLUMNS)}, ST_AsBinary(geometry) AS geometry FROM places "
@@ -339,10 +337,7 @@ class PostgresStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMi
             self._upsert_tickets(con, "_w_tickets")
             if place_links is not None:
                 con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _w_tickets)")
-                con.execute("CREATE TEMP TABLE _w_places (source_id text, place_id text) ON COMMIT DROP")
-                copy_rows(con, "_w_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
-                con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id "
-                            "FROM _w_places ON CONFLICT DO NOTHING")
+                insert_place_links(con, place_links)
             refresh_rollups(con)
             self._bump(con)
         return len(tickets)

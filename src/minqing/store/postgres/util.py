@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
-from minqing.store.convert import NULLABLE_INT_COLUMNS, ticket_select
+from minqing.store.convert import NULLABLE_INT_COLUMNS, rows, ticket_select
 
 TICKET_SQL_TYPES = {c: "bigint" if c in TICKET_TIME_COLUMNS or c in NULLABLE_INT_COLUMNS
                     else "double precision" if c in ("lon", "lat") else "text" for c in TICKET_COLUMNS}
@@ -63,3 +63,12 @@ def copy_rows(con, table: str, columns, rows) -> int:
             copy.write_row(row)
             n += 1
     return n
+
+
+def insert_place_links(con, place_links) -> None:
+    """Add ``place_links`` (source_id, place_id) to ``ticket_places`` through a temporary table (repeats ignored)."""
+    con.execute("CREATE TEMP TABLE _new_places (source_id text, place_id text) ON COMMIT DROP")
+    copy_rows(con, "_new_places", ("source_id", "place_id"), rows(place_links, ["source_id", "place_id"]))
+    con.execute("INSERT INTO ticket_places (source_id, place_id) SELECT source_id, place_id FROM _new_places "
+                "ON CONFLICT DO NOTHING")
+    con.execute("DROP TABLE _new_places")
