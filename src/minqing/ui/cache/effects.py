@@ -60,3 +60,11 @@ def window_maps(url: str, version: str, intervention_id: int, ring_m: int, lang:
     from minqing.maps.effects import before_after_maps
 
     return before_after_maps(evaluation(url, version, intervention_id, ring_m), lang)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def chart_spec(url: str, version: str, iid: int, ring: int, lg: str) -> dict:
+    """The Effects page's monthly chart as a Vega-Lite spec, built once per view (altair's validation is 0.2 s a run)."""
+    from minqing.ui.charts import effect_chart
+
+    return effect_chart(evaluation(url, version, iid, ring).result, lg).to_dict()

@@ -60,7 +60,7 @@ def render() -> None:
         show_map(lambda: di.window_maps(url, version, int(iid), int(ring), lg)[1],
                  ("after", url, version, int(iid), int(ring), lg), height=380, key=f"ea_{iid}_{ring}_{lg}")
     st.subheader(t("effects.series", lg))
-    st.vega_lite_chart(_chart_spec(url, version, int(iid), int(ring), lg), use_container_width=True)
+    st.vega_lite_chart(di.chart_spec(url, version, int(iid), int(ring), lg), use_container_width=True)
     st.caption(t("effects.index_help", lg))
     _timeline(url, version, int(iid), names, lg)
     _details(ev, lg)
@@ -81,43 +81,6 @@ def _verdict(r, lg: str, ring: int) -> None:
         st.markdown("**" + t("effects.caveats", lg) + "**")
         for text in r.caveat_texts(lg):
             st.markdown("- " + escape_markdown(text))
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _chart_spec(url: str, version: str, iid: int, ring: int, lg: str) -> dict:
-    """The monthly chart as a Vega-Lite spec, built once per view (altair's validation is 0.2 s a run)."""
-    return _chart(di.evaluation(url, version, iid, ring).result, lg).to_dict()
-
-
-def _chart(r, lg: str) -> alt.Chart:
-    m = r.monthly.copy()
-    m["month"] = pd.to_datetime(m["month"])
-    labels = {"treated": t("effects.series_treated", lg), "controls": t("effects.series_controls", lg),
-              "ring": t("effects.series_ring", lg)}
-    long = m.melt(id_vars=["month"], value_vars=[c for c in labels if c in m.columns], var_name="series",
-                  value_name="tickets")
-    # One axis for series of very different sizes (the target ~20 a month, pooled controls ~100): an index,
-    # each series over its own mean before the start = 100.
-    end = pd.Timestamp(r.before.end)
-    before = long[long["month"] < (end.tz_localize(None) if end.tzinfo else end)]
-    base = before.groupby("series")["tickets"].mean()
-    long["index"] = long["tickets"] / long["series"].map(base).where(lambda b: b > 0) * 100
-    long["series"] = long["series"].map(labels)
-    axis = alt.Axis(format=t("effects.month_format", lg))  # d3's default names the months in English
-    line = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None, axis=axis), y=alt.Y("index:Q", title=t("effects.index_axis", lg)),
-        color=alt.Color("series:N", title=None),
-        tooltip=[alt.Tooltip("month:T", format="%Y-%m-%d", title=" "), alt.Tooltip("series:N", title=" "),
-                 alt.Tooltip("tickets:Q", title=t("effects.timeline_tickets", lg)),
-                 alt.Tooltip("index:Q", format=".0f", title=t("effects.index_axis", lg))])
-    start = pd.DataFrame({"x": [r.before.end], "label": [t("effects.start_marker", lg)]})
-    rule = alt.Chart(start).mark_rule(color="black", strokeDash=[4, 4]).encode(x=alt.X("x:T", title=None, axis=axis))
-    layers = [line, rule]
-    if r.implementation is not None:
-        band = pd.DataFrame({"x": [r.implementation.start], "x2": [r.implementation.end]})
-        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="orange").encode(
-            x=alt.X("x:T", title=None, axis=axis), x2=alt.X2("x2:T", title=None)))
-    return alt.layer(*layers).properties(height=300)
 
 
 def _timeline(url: str, version: str, iid: int, names: dict, lg: str) -> None:
