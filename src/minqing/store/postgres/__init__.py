@@ -1,1 +1,1 @@
-"""The PostgreSQL + PostGIS store: schema migrations and database roles (the store itself comes later)."""
+"""The PostgreSQL + PostGIS store: the store (store.py and its mixins), rollups, scope (row-level security), migrations and roles."""
