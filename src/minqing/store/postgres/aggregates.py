@@ -126,14 +126,16 @@ class AggregatesMixin:
         if rolled:
             clause, params = rolled
             chan = ", channel" if by_channel else ""
-            grids = f"{clause} AND grid_code IS NOT NULL" if clause else " WHERE grid_code IS NOT NULL"
+            # Rows with no unplaced ticket add nothing to a group: filtering them before grouping keeps the
+            # groups with unplaced tickets (the counts are never negative) and leaves fewer rows to group.
+            unplaced = "grid_code IS NOT NULL AND unplaced_tickets > 0"
+            grids = f"{clause} AND {unplaced}" if clause else f" WHERE {unplaced}"
             df = self._query(
                 f"SELECT to_char(month, 'YYYY-MM') AS month, place_id, NULL::text AS grid_code, category{chan}, "
                 f"SUM(tickets)::bigint AS tickets, SUM(problems)::bigint AS problems FROM place_rollup{clause} "
                 f"GROUP BY month, place_id, category{chan} UNION ALL "
                 f"SELECT to_char(month, 'YYYY-MM'), NULL, grid_code, category{chan}, SUM(unplaced_tickets)::bigint, "
-                f"SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} GROUP BY month, grid_code, category{chan} "
-                "HAVING SUM(unplaced_tickets) > 0",
+                f"SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} GROUP BY month, grid_code, category{chan}",
                 [*params, *params],
             )
             return _typed(df, keys, ("tickets", "problems"))

@@ -17,6 +17,8 @@
 -- The rules of the measures are not written here: refresh_rollups builds the SELECT from minqing.analysis.kpis.
 -- Months are local in the store's time zone (meta 'timezone', default Asia/Shanghai); changing the zone marks
 -- every month.
+-- The measures are integer, not bigint: a count of one rollup row fits, and SUM(integer) accumulates in bigint,
+-- where SUM(bigint) sums in numeric, markedly slower (benchmarks/RESULTS.md, PostgreSQL: problem_counts).
 
 CREATE TABLE ticket_rollup (
     month             date NOT NULL,
@@ -26,19 +28,19 @@ CREATE TABLE ticket_rollup (
     district_code     text,
     category          text NOT NULL,
     channel           text NOT NULL,
-    tickets           bigint NOT NULL,
-    responded_in_time bigint NOT NULL,
-    followed_up       bigint NOT NULL,
-    solved            bigint NOT NULL,
-    partly            bigint NOT NULL,
-    rated             bigint NOT NULL,
-    satisfied         bigint NOT NULL,
-    with_due          bigint NOT NULL,   -- due_at set: deadline_due is this less the open tickets not yet due
-    closed_on_time    bigint NOT NULL,
-    proactive         bigint NOT NULL,
-    problems          bigint NOT NULL,
-    unplaced_tickets  bigint NOT NULL,   -- tickets linked to no place (they count at their grid as problems)
-    unplaced_problems bigint NOT NULL
+    tickets           integer NOT NULL,
+    responded_in_time integer NOT NULL,
+    followed_up       integer NOT NULL,
+    solved            integer NOT NULL,
+    partly            integer NOT NULL,
+    rated             integer NOT NULL,
+    satisfied         integer NOT NULL,
+    with_due          integer NOT NULL,   -- due_at set: deadline_due is this less the open tickets not yet due
+    closed_on_time    integer NOT NULL,
+    proactive         integer NOT NULL,
+    problems          integer NOT NULL,
+    unplaced_tickets  integer NOT NULL,   -- tickets linked to no place (they count at their grid as problems)
+    unplaced_problems integer NOT NULL
 );
 CREATE INDEX ticket_rollup_month ON ticket_rollup (month);
 CREATE INDEX ticket_rollup_grid ON ticket_rollup (grid_code, month);
@@ -52,8 +54,8 @@ CREATE TABLE place_rollup (
     district_code    text,
     category         text NOT NULL,
     channel          text NOT NULL,
-    tickets          bigint NOT NULL,
-    problems         bigint NOT NULL
+    tickets          integer NOT NULL,
+    problems         integer NOT NULL
 );
 CREATE INDEX place_rollup_month ON place_rollup (month);
 
@@ -63,7 +65,7 @@ CREATE TABLE unit_rollup (            -- ticket_rollup without category and chan
     community_code   text,
     subdistrict_code text,
     district_code    text,
-    tickets          bigint NOT NULL
+    tickets          integer NOT NULL
 );
 CREATE INDEX unit_rollup_month ON unit_rollup (month);
 
