@@ -209,7 +209,7 @@ def _staged_rows(tickets, write, place_links, changes, base) -> tuple:
         if write.all():
             pl = place_links.copy()
         else:
-            pl = place_links[pd.Index(to_write["source_id"].to_numpy(dtype=object)).get_indexer(pl_ids) >= 0].copy()
+            pl = place_links[pd.Index(pl_ids).isin(to_write["source_id"].to_numpy(dtype=object))].copy()
         pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
     sources = tickets.loc[~write, ["_key", "source_id", "_hash"]].rename(columns={"_hash": "row_hash"})
     changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")

@@ -156,7 +156,10 @@ class Tally:
         dup_rows = set(same.loc[same["id"].duplicated(), "row"].tolist())
         # an exact repeat of a quarantined row (e.g. both without an id) is one quarantined row and a duplicate
         dup_rows |= stage.repeated_quarantine_rows()
-        conflict_rows = set(df.loc[df["id"].isin(conflict_ids), "row"].tolist())
+        conflicts = df[df["id"].isin(conflict_ids)].sort_values("row")
+        repeats = conflicts.duplicated(["id", "h"])  # an exact repeat within a conflict: one quarantined row
+        dup_rows |= set(conflicts.loc[repeats, "row"].tolist())
+        conflict_rows = set(conflicts.loc[~repeats, "row"].tolist())
         self.report.duplicates = len(dup_rows)
         self.dropped_rows = np.array(sorted(dup_rows | conflict_rows), dtype="int64")  # read, but not stored
         drop = np.isin(p["rows"], self.dropped_rows)
