@@ -117,6 +117,60 @@ def rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str], tz: str = TIMEZ
     return list(zip(*(column_values(df, c, tz) for c in columns), strict=True)) if len(df) else []
 
 
+def _epoch_array(values: pd.Series, tz: str):
+    """Epoch seconds (int64, null when missing) of tz-aware or naive local times, as :func:`times_to_epoch`."""
+    import pyarrow as pa
+
+    s = pd.to_datetime(values)
+    if s.dt.tz is None:
+        s = s.dt.tz_localize(tz)
+    secs = (s.dt.tz_convert("UTC") - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
+    mask = secs.isna().to_numpy()
+    return pa.array(secs.to_numpy(dtype="int64", na_value=0), mask=mask if mask.any() else None)
+
+
+def _text_array(s: pd.Series):
+    """Text (null when missing) of a column: Arrow strings as they are, other values as ``str``."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(s, from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # mixed Python values: as text, as SQLite's TEXT affinity would
+        arr = None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
+        missing = s.isna().to_numpy()
+        arr = pa.array([None if m else str(v) for v, m in zip(s.tolist(), missing)], type=pa.string())
+    return arr.cast(pa.string())
+
+
+def column_array(df: pd.DataFrame, column: str, tz: str = TIMEZONE):
+    """Return a column as an Arrow array holding what :func:`column_values` returns (None as null).
+
+    Times become int64 epoch seconds, floats float64 with NaN as null, integers and flags
+    int64 (64-bit H3 cells exactly), anything else text.
+    """
+    import pyarrow as pa
+
+    if column not in df.columns:
+        return pa.nulls(len(df))
+    s = df[column]
+    if column in TICKET_TIME_COLUMNS:
+        return _epoch_array(s, tz)
+    if pd.api.types.is_float_dtype(s.dtype):
+        return pa.array(s.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        mask = s.isna().to_numpy()
+        return pa.array(s.to_numpy(dtype="int64", na_value=0), mask=mask if mask.any() else None)
+    return _text_array(s)
+
+
+def arrow_rows(df: pd.DataFrame, columns: tuple[str, ...] | list[str], tz: str = TIMEZONE):
+    """Return ``df``'s ``columns`` as an Arrow table with the values of :func:`rows` (for bulk ingestion)."""
+    import pyarrow as pa
+
+    return pa.table({c: column_array(df, c, tz) for c in columns})
+
+
 def ticket_select(columns, prefix: str = "") -> list[str]:
     """Return the SQL select expressions of ticket ``columns`` that :func:`ticket_frame` expects.
 

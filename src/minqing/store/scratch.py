@@ -8,6 +8,10 @@ inherited across a fork), with tables ``t_tickets``, ``t_places``, ``t_sources``
 hands the files to the store's ``_write_staged(stages, quarantine_stage, drop_keys,
 dup_rows, report)``, which copies them in one transaction (SQLite: attached; PostgreSQL:
 COPY into temporary tables).
+
+A worker's rows go into its file through the ADBC SQLite driver, which binds Arrow
+columns in C (a tenth of the time of ``executemany`` with Python tuples, the largest
+cost of staging before); the file is an ordinary SQLite database either way.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pandas as pd
 
 from minqing.errors import IngestError
 from minqing.model import TICKET_COLUMNS
-from minqing.store.convert import rows
+from minqing.store.convert import arrow_rows, rows
 from minqing.store.sqlite.util import is_store_condition
 from minqing.store.staging import ImportStage
 
@@ -48,8 +52,8 @@ def scratch_errors(folder):
     """
     try:
         yield
-    except (sqlite3.Error, OSError) as exc:
-        if isinstance(exc, sqlite3.Error) and not is_store_condition(exc):
+    except Exception as exc:
+        if not (isinstance(exc, OSError) or is_store_condition(exc) or _is_adbc_condition(exc)):
             raise
         where = str(Path(folder).parent)
         raise IngestError(
@@ -68,19 +72,54 @@ def _scratch_connection(path: Path, tables) -> sqlite3.Connection:
     return con
 
 
-def _stage_rows(con, tickets, place_links, sources, changes) -> None:
+def _is_adbc_condition(exc: BaseException) -> bool:
+    """True for an ADBC driver error caused by the file or disk (as :func:`is_store_condition` for sqlite3)."""
+    try:
+        import adbc_driver_manager as adbc
+    except ImportError:
+        return False
+    return isinstance(exc, adbc.DatabaseError) and not isinstance(
+        exc, (adbc.IntegrityError, adbc.ProgrammingError, adbc.InternalError, adbc.NotSupportedError))
+
+
+class _StageFile:
+    """One process's scratch file, written through the ADBC SQLite driver (Arrow columns bound in C)."""
+
+    def __init__(self, path: Path, tables):
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        self._con = adbc_sqlite.connect(str(path), autocommit=True)
+        self._cur = self._con.cursor()
+        for sql in ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", *tables):
+            self._cur.execute(sql)
+            if self._cur.description is not None:  # PRAGMA journal_mode answers with a row
+                self._cur.fetchall()
+
+    def write(self, tables: dict) -> None:
+        """Append each ``{table: arrow table}`` in one transaction (empty tables are skipped)."""
+        self._cur.execute("BEGIN")
+        try:
+            for name, data in tables.items():
+                if data.num_rows:
+                    self._cur.adbc_ingest(name, data, mode="append")
+            self._cur.execute("COMMIT")
+        except BaseException:
+            self._cur.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._cur.close()
+        self._con.close()
+
+
+def _stage_rows(con: _StageFile, tickets, place_links, sources, changes) -> None:
     """Write one chunk's tickets, place links, source hashes and changes to the process's scratch file."""
-    con.execute("BEGIN")
-    con.executemany(f"INSERT INTO t_tickets VALUES ({', '.join('?' * (len(TICKET_COLUMNS) + 2))})",
-                    rows(tickets, ["_key", "_hash", *TICKET_COLUMNS]))
-    if len(place_links):
-        con.executemany("INSERT INTO t_places VALUES (?, ?, ?)", rows(place_links, ["_key", "source_id", "place_id"]))
-    if len(sources):
-        con.executemany("INSERT INTO t_sources VALUES (?, ?, ?)", rows(sources, ["_key", "source_id", "row_hash"]))
-    if len(changes):
-        con.executemany("INSERT INTO t_changes VALUES (?, ?, ?, ?, ?)",
-                        rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]))
-    con.execute("COMMIT")
+    con.write({
+        "t_tickets": arrow_rows(tickets, ["_key", "_hash", *TICKET_COLUMNS]),
+        "t_places": arrow_rows(place_links, ["_key", "source_id", "place_id"]),
+        "t_sources": arrow_rows(sources, ["_key", "source_id", "row_hash"]),
+        "t_changes": arrow_rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]),
+    })
 
 
 class ScratchImportStage(ImportStage):
@@ -112,8 +151,8 @@ class ScratchImportStage(ImportStage):
         with scratch_errors(self.folder):
             if self._con_pid != os.getpid():  # a new (forked) process: its own file, never an inherited connection
                 cols = ", ".join(TICKET_COLUMNS)
-                self._con = _scratch_connection(self.folder / f"stage_{os.getpid()}.sqlite",
-                                                [sql.format(cols=cols) for sql in _STAGE_SQL])
+                self._con = _StageFile(self.folder / f"stage_{os.getpid()}.sqlite",
+                                       [sql.format(cols=cols) for sql in _STAGE_SQL])
                 self._con_pid = os.getpid()
             _stage_rows(self._con, tickets, place_links, sources, changes)
 
