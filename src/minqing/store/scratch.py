@@ -112,14 +112,66 @@ class _StageFile:
         self._con.close()
 
 
-def _stage_rows(con: _StageFile, tickets, place_links, sources, changes) -> None:
+STAGE_TABLES = {  # scratch table -> its columns and their Arrow types (the SQL types of both stores' staging)
+    "t_tickets": ("_key", "_hash", *TICKET_COLUMNS),
+    "t_places": ("_key", "source_id", "place_id"),
+    "t_sources": ("_key", "source_id", "row_hash"),
+    "t_changes": ("_key", "source_id", "field", "old_value", "new_value"),
+}
+
+
+def stage_schema(table: str, types: dict | None = None):
+    """The Arrow schema of scratch ``table``: ``types`` maps a column to "int64", "float64" (else text)."""
+    import pyarrow as pa
+
+    kinds = {"int64": pa.int64(), "float64": pa.float64()}
+    types = {"_key": "int64", "_hash": "int64", "row_hash": "int64", **(types or {})}
+    return pa.schema([(c, kinds.get(types.get(c), pa.string())) for c in STAGE_TABLES[table]])
+
+
+class _ArrowStageFolder:
+    """One process's staged rows as Arrow IPC streams in its own folder (for a store that COPYs them).
+
+    Each :meth:`write` writes one complete stream per table, ``<table>.<n>.arrows``,
+    cast to the table's fixed schema (:func:`stage_schema` with the store's ``types``):
+    a chunk is whole on disk when :meth:`write` returns, whether or not the process
+    ever closes anything (forked workers just end).
+    """
+
+    def __init__(self, folder: Path, types: dict):
+        folder.mkdir()
+        self._folder = folder
+        self._schemas = {t: stage_schema(t, types) for t in STAGE_TABLES}
+        self._written = 0
+
+    def write(self, tables: dict) -> None:
+        import pyarrow as pa
+
+        self._written += 1
+        for name, data in tables.items():
+            if data.num_rows:
+                with pa.OSFile(str(self._folder / f"{name}.{self._written:08d}.arrows"), "wb") as sink, \
+                        pa.ipc.new_stream(sink, self._schemas[name]) as writer:
+                    writer.write_table(data.cast(self._schemas[name]))
+
+    def close(self) -> None:
+        pass
+
+
+def read_arrow_stage(folder: Path, table: str):
+    """Yield the record batches of one process's staged ``table`` in staging order (see :class:`_ArrowStageFolder`)."""
+    import pyarrow as pa
+
+    for path in sorted(Path(folder).glob(f"{table}.*.arrows")):
+        with pa.OSFile(str(path)) as source:  # read whole (one chunk): no batch outlives its file
+            batches = pa.ipc.open_stream(source).read_all().to_batches()
+        yield from batches
+
+
+def _stage_rows(con, tickets, place_links, sources, changes) -> None:
     """Write one chunk's tickets, place links, source hashes and changes to the process's scratch file."""
-    con.write({
-        "t_tickets": arrow_rows(tickets, ["_key", "_hash", *TICKET_COLUMNS]),
-        "t_places": arrow_rows(place_links, ["_key", "source_id", "place_id"]),
-        "t_sources": arrow_rows(sources, ["_key", "source_id", "row_hash"]),
-        "t_changes": arrow_rows(changes, ["_key", "source_id", "field", "old_value", "new_value"]),
-    })
+    con.write({table: arrow_rows(frame, STAGE_TABLES[table]) for table, frame in
+               zip(STAGE_TABLES, (tickets, place_links, sources, changes), strict=True)})
 
 
 class ScratchImportStage(ImportStage):
@@ -130,14 +182,21 @@ class ScratchImportStage(ImportStage):
     quarantined rows in ``quarantine.sqlite``. The folder goes when the stage is
     discarded (leaving the ``with`` block), committed or not.
 
+    A store that COPYs the rows into a server instead of attaching the files passes
+    ``arrow_types``: each process then writes Arrow IPC streams (``stage_<pid>.arrow/``,
+    :func:`read_arrow_stage`), which the commit reads without a Python object per value.
+
     Parameters
     ----------
-    store : SQLiteStore
+    store : Store
         The store the import commits into.
+    arrow_types : dict, optional
+        Stage as Arrow streams, a column's type "int64" or "float64" (else text) as this maps it.
     """
 
-    def __init__(self, store):
+    def __init__(self, store, arrow_types: dict | None = None):
         self._store = store
+        self._arrow_types = arrow_types
         self._owner = os.getpid()
         with scratch_errors(Path(tempfile.gettempdir()) / "minqing-import"):
             # ignore_cleanup_errors: a failed clean-up must not hide the error that ends the import
@@ -150,9 +209,12 @@ class ScratchImportStage(ImportStage):
     def add(self, tickets, place_links, sources, changes) -> None:
         with scratch_errors(self.folder):
             if self._con_pid != os.getpid():  # a new (forked) process: its own file, never an inherited connection
-                cols = ", ".join(TICKET_COLUMNS)
-                self._con = _StageFile(self.folder / f"stage_{os.getpid()}.sqlite",
-                                       [sql.format(cols=cols) for sql in _STAGE_SQL])
+                if self._arrow_types is not None:
+                    self._con = _ArrowStageFolder(self.folder / f"stage_{os.getpid()}.arrow", self._arrow_types)
+                else:
+                    cols = ", ".join(TICKET_COLUMNS)
+                    self._con = _StageFile(self.folder / f"stage_{os.getpid()}.sqlite",
+                                           [sql.format(cols=cols) for sql in _STAGE_SQL])
                 self._con_pid = os.getpid()
             _stage_rows(self._con, tickets, place_links, sources, changes)
 
@@ -206,7 +268,7 @@ class ScratchImportStage(ImportStage):
     def commit(self, report: dict, drop_keys=(), dup_rows=()) -> None:
         self._check_owner()
         self._close()
-        stages = sorted(self.folder.glob("stage_*.sqlite"))
+        stages = sorted(self.folder.glob("stage_*.arrow" if self._arrow_types is not None else "stage_*.sqlite"))
         quarantine = self._quarantine_path() if self._quarantine_path().exists() else None
         self._store._write_staged(stages, quarantine, drop_keys, dup_rows, report)
 
@@ -228,4 +290,4 @@ class ScratchImportStage(ImportStage):
             raise RuntimeError("only the process that began the import may read, commit or discard its stage")
 
 
-__all__ = ["QUARANTINE_STAGE_COLUMNS", "ScratchImportStage", "scratch_errors"]
+__all__ = ["QUARANTINE_STAGE_COLUMNS", "STAGE_TABLES", "ScratchImportStage", "read_arrow_stage", "scratch_errors", "stage_schema"]

@@ -76,7 +76,7 @@ def _filters(lite) -> dict:
 
 
 def _schema(url: str) -> list:
-    """The indexes and constraints of the tables an import writes (name, definition)."""
+    """The indexes, constraints and triggers (enabled or not) of the tables an import writes (name, definition)."""
     import psycopg
 
     with psycopg.connect(url) as con:
@@ -84,7 +84,8 @@ def _schema(url: str) -> list:
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('tickets', 'ticket_places', "
             "'ticket_sources') UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE "
             "conrelid IN ('tickets'::regclass, 'ticket_places'::regclass, 'ticket_sources'::regclass) "
-            "ORDER BY 1").fetchall()
+            "UNION ALL SELECT tgname, tgenabled::text FROM pg_trigger WHERE NOT tgisinternal AND "
+            "tgrelid IN ('tickets'::regclass, 'ticket_places'::regclass) ORDER BY 1").fetchall()
 
 
 @pytest.mark.parametrize("example, workers", [(name, None) for name in EXAMPLES] + [("yangpu", 2)])
@@ -105,15 +106,16 @@ def test_a_bulk_load_reads_the_same_and_keeps_the_schema(tmp_path, capsys, pg_fr
     dropped = []
     drop = pg_imports.IngestMixin._drop_indexes
 
-    def counted(con):
-        statements = drop(con)
+    def counted(con, empty=False):
+        statements = drop(con, empty)
         dropped.extend(statements)
         return statements
 
     monkeypatch.setattr(pg_imports.IngestMixin, "_drop_indexes", staticmethod(counted))
     _check_parity("yangpu", None, tmp_path, capsys, pg_fresh_url)
-    assert len(dropped) >= 10  # 7 + 1 indexes, 3 foreign keys
-    assert _schema(pg_fresh_url) == before
+    # into the empty store: the unique source_id index, 7 + 1 indexes, 3 foreign keys, 2 rollup triggers
+    assert len(dropped) >= 13 and any("UNIQUE" in str(s) for s in dropped)
+    assert _schema(pg_fresh_url) == before  # every trigger enabled again
 
 
 def _check_parity(example, workers, tmp_path, capsys, pg_fresh_url) -> None:

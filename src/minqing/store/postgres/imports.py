@@ -4,10 +4,10 @@ Mixed into :class:`minqing.store.postgres.store.PostgresStore`; the tables are c
 by ``sql/002_ingest.sql``.
 
 Staging (:class:`minqing.store.scratch.ScratchImportStage`) keeps each process's chunks in a
-scratch file of the import's temporary folder, as for the SQLite store (the forked workers open no
+scratch folder of the import's temporary folder, as Arrow streams (the forked workers open no
 connection at all, so none is ever shared across a fork, and the app's role needs no
-right to create tables); :meth:`IngestMixin._write_staged` then COPYs the scratch rows
-(binary format) into temporary tables of one transaction and merges them with the
+right to create tables); :meth:`IngestMixin._write_staged` then COPYs the staged rows
+(as CSV that Arrow writes) into temporary tables of one transaction and merges them with the
 semantics of the SQLite store's commit, one statement per table (the ``_merge_*``
 helpers). A large load into a small table drops the secondary indexes and foreign keys
 and builds them once at the end, when the session may act as the tables' owner. A lost
@@ -24,6 +24,8 @@ from contextlib import contextmanager
 
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg import sql
 
 from minqing.errors import ImportBusyError
@@ -35,9 +37,10 @@ from minqing.store.convert import (
     rows,
     ticket_frame,
 )
-from minqing.store.postgres.rollups import refresh_rollups
+from minqing.store.postgres.rollups import mark_all, refresh_rollups
 from minqing.store.postgres.util import (
     TICKET_SQL_TYPES,
+    copy_arrow_csv,
     copy_binary,
     copy_rows,
     epoch,
@@ -45,7 +48,7 @@ from minqing.store.postgres.util import (
     ticket_columns_sql,
     ticket_values_sql,
 )
-from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage
+from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage, read_arrow_stage
 from minqing.store.sqlite.util import REBUILD_MIN
 
 IMPORT_LOCK = 7_331_004_102
@@ -57,6 +60,9 @@ _STAGED = {  # temporary table -> (its columns, their SQL types, the scratch tab
     "_s_sources": (("_key", "source_id", "row_hash"), ("bigint", "text", "bigint"), "t_sources"),
     "_s_changes": (("_key", "source_id", "field", "old_value", "new_value"), ("bigint",) + ("text",) * 4, "t_changes"),
 }
+_ARROW_TYPES = {c: {"bigint": "int64", "double precision": "float64"}.get(t, "text")
+                for columns, types, _ in _STAGED.values() for c, t in zip(columns, types, strict=True)}
+"""The Arrow type of each staged column (:class:`ScratchImportStage` with ``arrow_types``)."""
 _QUARANTINE_TYPES = ("bigint", "text", "text", "text", "text", "bigint")
 """The SQL types of :data:`QUARANTINE_STAGE_COLUMNS`."""
 REBUILD_MEMORY = "512MB"
@@ -95,6 +101,15 @@ def _scratch(path, leave_out, column: str = "_key"):
         yield scratch, keep
     finally:
         scratch.close()
+
+
+def _kept(batches, drop):
+    """Yield ``batches`` without the rows whose ``_key`` is in ``drop`` (an Arrow int64 array)."""
+    for batch in batches:
+        if len(drop):
+            batch = batch.filter(pc.invert(pc.is_in(batch.column("_key"), value_set=drop)))
+        if batch.num_rows:
+            yield batch
 
 
 class IngestMixin:
@@ -155,8 +170,8 @@ class IngestMixin:
         return ticket_frame(df, self.timezone)
 
     def begin_import(self) -> ScratchImportStage:
-        """Open a staging session for one import: scratch files in a new temporary folder."""
-        return ScratchImportStage(self)
+        """Open a staging session for one import: Arrow streams in a new temporary folder (COPYd at commit)."""
+        return ScratchImportStage(self, arrow_types=_ARROW_TYPES)
 
     def _write_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
         """Copy one staged import into the store in one transaction (:meth:`ScratchImportStage.commit`).
@@ -195,19 +210,20 @@ class IngestMixin:
 
     @staticmethod
     def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows) -> None:
-        """COPY the scratch files' rows into temporary tables of ``con``'s transaction (binary format).
+        """COPY the staged rows into temporary tables of ``con``'s transaction.
 
-        The rows of ``drop_keys`` and the quarantined repeats ``dup_rows`` are left out on the
-        way, in the scratch file, so the temporary tables hold exactly what is merged.
+        Each process's Arrow streams (``stages``: its folder) are written as CSV by Arrow
+        (C++, every value quoted but NULL, so an empty text stays empty) and parsed by the
+        server: no Python object per value. The rows of ``drop_keys`` and the quarantined
+        repeats ``dup_rows`` are left out on the way, so the temporary tables hold exactly
+        what is merged.
         """
         for table, (columns, types, _) in _STAGED.items():
             con.execute(f"CREATE TEMP TABLE {table} ({_typed(columns, types)}) ON COMMIT DROP")
-        drop = sorted({int(k) for k in drop_keys})
-        for path in stages:
-            with _scratch(path, drop) as (scratch, keep):
-                for table, (columns, types, source) in _STAGED.items():
-                    copy_binary(con, table, columns, types, scratch.execute(
-                        f"SELECT {_scratch_values(columns, types)} FROM {source}{keep}"))
+        drop = pa.array(sorted({int(k) for k in drop_keys}), type=pa.int64())
+        for folder in stages:
+            for table, (columns, _, source) in _STAGED.items():
+                copy_arrow_csv(con, table, columns, _kept(read_arrow_stage(folder, source), drop))
         if quarantine_stage is not None:
             con.execute(f"CREATE TEMP TABLE _s_quarantine ({_typed(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)}) "
                         "ON COMMIT DROP")
@@ -229,12 +245,12 @@ class IngestMixin:
         doubles the table drops the secondary ticket indexes and the foreign keys
         (:meth:`_drop_indexes`) and builds them at the end (sorting beats a million B-tree
         and GiST insertions); the unique ``source_id`` index stays (``ticket_places``'
-        foreign key needs it). Into an empty table the rows are inserted without the
-        conflict check (the staged ids are unique).
+        foreign key needs it) unless the table is empty. Into an empty table the rows are
+        inserted without the conflict check (the staged ids are unique).
         """
         con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
         existing = con.execute("SELECT count(*) FROM tickets").fetchone()[0] if staged >= REBUILD_MIN else None
-        indexes = self._drop_indexes(con) if existing is not None and staged >= existing else []
+        indexes = self._drop_indexes(con, empty=existing == 0) if existing is not None and staged >= existing else []
         if existing == 0:
             cols = list(TICKET_COLUMNS)
             con.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {', '.join(ticket_values_sql(cols))} "
@@ -244,12 +260,16 @@ class IngestMixin:
         return indexes
 
     @staticmethod
-    def _drop_indexes(con) -> list[str]:
+    def _drop_indexes(con, empty: bool = False) -> list[str]:
         """Drop what a bulk load maintains row by row, if this session may (it acts as the tables' owner).
 
-        The secondary indexes and the foreign keys of ``tickets`` and ``ticket_places`` (a per-row trigger each: half the load's time); return the
-        statements that build them again (:meth:`_rebuild_indexes`), which checks every
-        foreign key once, so a load that breaks one still fails and rolls back.
+        The secondary indexes and the foreign keys of ``tickets`` and ``ticket_places`` (a
+        per-row trigger each: half the load's time); return the statements that build them
+        again (:meth:`_rebuild_indexes`), which checks every foreign key once, so a load
+        that breaks one still fails and rolls back. Into an ``empty`` table also the unique
+        ``source_id`` index (built again first: a repeated id still fails the load) and the
+        rollup triggers of the inserts, which would keep every inserted row in a transition
+        table to learn its month: every month is marked for the refresh instead (:func:`mark_all`).
         """
         owned = con.execute("SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
                             "WHERE oid IN ('tickets'::regclass, 'ticket_places'::regclass)").fetchone()[0]
@@ -261,16 +281,23 @@ class IngestMixin:
         ).fetchall()
         indexes = con.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid IN ('tickets'::regclass, 'ticket_places'::regclass) AND NOT x.indisunique "
-            "AND NOT x.indisprimary ORDER BY i.relname"
-        ).fetchall()
+            "WHERE x.indrelid IN ('tickets'::regclass, 'ticket_places'::regclass) AND NOT x.indisprimary "
+            "AND (NOT x.indisunique OR (%s AND x.indrelid = 'tickets'::regclass)) "
+            "ORDER BY x.indisunique DESC, i.relname", (empty,)).fetchall()
+        triggers = [("tickets", "tickets_rollup_insert"), ("ticket_places", "ticket_places_rollup_insert")] if empty else []
         for table, name, _ in keys:
             con.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
         for name, _ in indexes:
             con.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        for table, name in triggers:
+            con.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name)))
+        if triggers:
+            mark_all(con)
         return [create for _, create in indexes] + [
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
-            + sql.SQL(definition) for table, name, definition in keys]
+            + sql.SQL(definition) for table, name, definition in keys] + [
+            sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name))
+            for table, name in triggers]
 
     @staticmethod
     def _rebuild_indexes(con, statements: list) -> None:
@@ -297,11 +324,14 @@ class IngestMixin:
     def _merge_sources(con, iid: str) -> None:
         """Record each staged ticket's (and each unchanged row's) source-row hash: the last staged one of an id wins."""
         for table, column in (("_s_tickets", "_hash"), ("_s_sources", "row_hash")):
-            upsert = ("" if table == "_s_tickets" and _is_empty(con, "ticket_sources") else
-                      " ON CONFLICT (source_id) DO UPDATE SET row_hash = excluded.row_hash, import_id = excluded.import_id")
+            if table == "_s_tickets" and _is_empty(con, "ticket_sources"):  # staged tickets have distinct ids
+                con.execute(f"INSERT INTO ticket_sources (source_id, row_hash, import_id) SELECT source_id, {column}, %s "
+                            f"FROM {table}", (iid,))
+                continue
             con.execute("INSERT INTO ticket_sources (source_id, row_hash, import_id) "
                         f"SELECT DISTINCT ON (source_id) source_id, {column}, %s FROM {table} "
-                        f"ORDER BY source_id, _key DESC{upsert}", (iid,))
+                        f"ORDER BY source_id, _key DESC ON CONFLICT (source_id) DO UPDATE SET "
+                        "row_hash = excluded.row_hash, import_id = excluded.import_id", (iid,))
 
     @staticmethod
     def _merge_changes(con, iid: str, at: int) -> None:
