@@ -26,6 +26,7 @@ from minqing.geo.link import apply_links, link_tickets
 from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
+from minqing.ingest.rowhash import row_hashes
 from minqing.ingest.source import Source
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.staging import ImportStage
@@ -132,7 +133,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     missing = [c for c in ctx.mapping.fields.values() if c not in cols]
     if missing:  # a block whose header differs cannot happen with one file; guard anyway
         raise ValueError(f"chunk {number} lacks columns {missing}")
-    h = (pd.util.hash_pandas_object(chunk[cols], index=False).to_numpy() ^ ctx.fingerprint).view("int64")
+    h = (row_hashes(chunk[cols]) ^ ctx.fingerprint).view("int64")
     chunk["_hash"] = h
     sid = chunk[ctx.mapping.fields["source_id"]].astype("str").str.strip().to_numpy(dtype=object)
     if len(ctx.stored_index):
