@@ -13,6 +13,9 @@ def warm_up() -> None:
         from minqing.geo.pip_kernel import warm_up as pip_warm_up
 
         pip_warm_up()
+        from minqing.ingest.rowhash import warm_up as hash_warm_up
+
+        hash_warm_up()
         try:
             from minqing.analysis.gi_kernel import warm_up as gi_warm_up
         except ImportError:

@@ -34,3 +34,22 @@ def test_coordinates_gcj_and_bd_converted_sub_metre(tiny_units):
     bx, by = wgs84_to_bd09(x, y)
     c = clean_coordinates([gx, bx], [gy, by], np.array(["gcj02", "bd09"], dtype=object), region)
     assert np.abs(c.lon - x).max() < 1e-7 and np.abs(c.lat - y).max() < 1e-7
+
+
+def test_a_str_column_reads_as_its_values_do(tiny_units):
+    import pandas as pd
+
+    raw = ["GCJ-02", "百度", "", "WGS84", "火星", "高德", "百度", "  ", "GCJ-02"]
+    codes, unknown = normalise_crs(pd.Series(raw, dtype="str", index=range(10, 19)), "wgs84")  # per distinct value
+    assert codes.tolist() == ["gcj02", "bd09", "wgs84", "wgs84", "wgs84", "gcj02", "bd09", "wgs84", "gcj02"]
+    assert unknown.tolist() == [False, False, False, False, True, False, False, False, False]
+    assert [c.tolist() for c in normalise_crs(raw, "wgs84")] == [codes.tolist(), unknown.tolist()]
+    region = region_from_units(tiny_units, 500)
+    lon = ["121.505", "", "NaN", "inf", "0", "31.285", "120.0", " "]
+    lat = ["31.285", "", "NaN", "31.2", "0", "121.505", "30.0", "31.285"]
+    a = clean_coordinates(lon, lat, "wgs84", region)
+    b = clean_coordinates(pd.Series(lon, dtype="str", index=range(5, 13)), pd.Series(lat, dtype="str"), "wgs84", region)
+    for field in ("reason", "swapped", "invalid"):
+        assert getattr(a, field).tolist() == getattr(b, field).tolist()
+    assert np.array_equal(a.lon, b.lon, equal_nan=True) and np.array_equal(a.lat, b.lat, equal_nan=True)
+    assert b.invalid.tolist() == [False, False, True, True, False, False, False, True]  # a latitude alone

@@ -17,3 +17,26 @@ def test_address_matching_exact_fuzzy_and_threshold(tiny_places):
     assert m.name[4] is None
     strict = match_addresses(["测试医院们口"], gaz, threshold=95)
     assert strict.name[0] is None
+
+
+def test_each_distinct_text_is_matched_once_and_given_to_every_row(tiny_places, monkeypatch):
+    import pandas as pd
+
+    from minqing.ingest import geocode
+
+    gaz = build_gazetteer(tiny_places)
+    texts = ["测试医院们口", "测试小区3号楼", "测试医院们口", None, "  ", "测试小区3号楼", "完全无关的地址"]
+    seen = []
+    real = geocode._match
+    monkeypatch.setattr(geocode, "_match", lambda s, *a: seen.append(list(s)) or real(s, *a))
+    for given in (texts, pd.Series(texts, dtype="str")):  # object values, and a str Series kept in Arrow
+        m = match_addresses(given, gaz, threshold=80)
+        one = [match_addresses([t], gaz, threshold=80) for t in texts]  # each text alone
+        assert m.name.tolist() == [x.name[0] for x in one]
+        assert m.ref.tolist() == [x.ref[0] for x in one]
+        assert m.score.tolist() == [x.score[0] for x in one]
+        assert m.pointlike.tolist() == [x.pointlike[0] for x in one]
+        assert np.array_equal(m.lon, np.array([x.lon[0] for x in one]), equal_nan=True)
+        assert m.name[0] == m.name[2] == "测试医院门口" and m.name[1] == m.name[5] and m.name[3] is None
+        assert sorted(seen[0], key=str) == sorted(["测试医院们口", "测试小区3号楼", "", "  ", "完全无关的地址"])
+        seen.clear()

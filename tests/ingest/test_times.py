@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -84,3 +85,38 @@ def test_infer_order_from_all_columns_together():
 def test_order_inferred_per_column_when_not_given():
     got, _ = utc(["1/2/2017", "31/12/2017"])
     assert got == ["2017-01-31 16:00:00", "2017-12-30 16:00:00"]  # 1 February, DMY
+
+
+USUAL = ["2024-11-01 00:18:32", "2024-02-29 23:59:59", "2023-02-29 10:00:00", "2024-04-31 08:00:00",
+         "2024-11-01 24:00:00", "2024-11-01 10:00:60", "1899-12-31 23:59:59", "2200-01-01 00:00:00",
+         "2024-11-01T00:18:32", "1988-04-17 01:30:00", "1988-09-11 01:30:00", "2024-11-01 00:18:3２", "NA", ""]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_the_usual_form_read_from_the_bytes_to_the_right_instant(dtype):
+    r = parse_times(pd.Series(USUAL, dtype=dtype), now=NOW)
+    got = [None if pd.isna(v) else v.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S") for v in r.values]
+    assert got == [
+        "2024-10-31 16:18:32", "2024-02-29 15:59:59",  # UTC+8; a leap day
+        None, None, None,  # no 29 Feb 2023, no 31 April, no 24:00: unreadable (not rolled over)
+        "2024-11-01 02:01:00",  # second 60: not the usual form; the full reading rolls it over (as before)
+        "1899-12-31 15:54:16",  # before 1900: the full reading (Shanghai's local mean time, +8:05:43)
+        "2199-12-31 16:00:00", "2024-10-31 16:18:32",
+        "1988-04-16 17:30:00", None,  # China's 1988 summer time: 01:30 on 11 Sep happened twice
+        "2024-10-31 16:18:32",  # a full-width digit: not the usual form's bytes, but pandas reads it
+        None, None]
+    assert r.bad.tolist() == [False, False, True, True, True, False, False, False, False, False, True, False, False,
+                              False]
+    assert r.blank.tolist()[-2:] == [True, True]
+
+
+def test_the_usual_form_read_fast_equals_the_full_reading(monkeypatch):
+    from minqing.ingest import times
+
+    values = pd.Series(USUAL * 3 + ["2024-01-05 14:00:00", "45296.5", "2024/1/5 下午2:30"], dtype="str")
+    fast = parse_times(values, now=NOW)
+    monkeypatch.setattr(times, "_usual_form", lambda text: np.full(len(text), np.datetime64("NaT"), "datetime64[s]"))
+    full = parse_times(values, now=NOW)
+    pd.testing.assert_series_equal(fast.values, full.values)
+    for attr in ("blank", "bad", "too_early", "future", "old"):
+        assert getattr(fast, attr).tolist() == getattr(full, attr).tolist()

@@ -64,8 +64,22 @@ def region_from_units(units: gpd.GeoDataFrame | None, buffer_m: float = DEFAULT_
 
 
 def normalise_crs(values, default: str = "wgs84") -> tuple[np.ndarray, np.ndarray]:
-    """Return (crs code per row, unknown mask) from a raw 坐标系 column; blanks take ``default``."""
-    s = pd.Series(values, dtype=object)
+    """Return (crs code per row, unknown mask) from a raw 坐标系 column; blanks take ``default``.
+
+    A ``str`` Series is read per distinct value (a handful per file), given back to every row.
+    """
+    if _is_str(values):
+        rows, uniq = pd.factorize(values, use_na_sentinel=False)
+        codes, unknown = _crs_codes(pd.Series(list(uniq), dtype=object), default)
+        return codes[rows], unknown[rows]
+    return _crs_codes(pd.Series(values, dtype=object), default)
+
+
+def _is_str(values) -> bool:
+    return isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype)
+
+
+def _crs_codes(s: pd.Series, default: str) -> tuple[np.ndarray, np.ndarray]:
     blank = s.isna() | (s.astype(str).str.strip() == "")
     text = s.astype(str)
     lookup = {}
@@ -84,7 +98,8 @@ def clean_coordinates(lon, lat, crs, region=None) -> Coordinates:
     Parameters
     ----------
     lon, lat : array-like
-        Raw values (strings or numbers); blanks, ``NaN`` and ``inf`` mean "no point".
+        Raw values (strings or numbers); blanks, ``NaN`` and ``inf`` mean "no point". Read by
+        position (a Series' index is not used).
     crs : str or array-like of str
         ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` for the file, or one per row.
     region : shapely geometry, optional
@@ -100,7 +115,7 @@ def clean_coordinates(lon, lat, crs, region=None) -> Coordinates:
 
 
 def _given(values) -> np.ndarray:
-    s = pd.Series(values, dtype=object)
+    s = values if _is_str(values) else pd.Series(values, dtype=object)  # a str Series: no Python strings
     return (s.notna() & (s.astype(str).str.strip() != "")).to_numpy(dtype=bool)
 
 

@@ -300,4 +300,5 @@ def parse_csv_block(src: Source, header: bytes, body: bytes) -> tuple[pd.DataFra
                         key="ingest.error_csv", path=str(src.path), row=0, reason=str(exc)) from exc
     chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
     chunk["_row"] = np.arange(1, len(chunk) + 1)
-    return visible_nul(chunk), fixes
+    # a cell can hold NUL only if its bytes do (no encoding read here makes U+0000 of other bytes)
+    return (visible_nul(chunk) if b"\x00" in body else chunk), fixes

@@ -164,10 +164,13 @@ def _trie_regex(words) -> re.Pattern:
 def match_addresses(texts, gazetteer: Gazetteer, threshold: float = DEFAULT_THRESHOLD, fuzzy: bool = True) -> Matches:
     """Match addresses (or complaint texts) against the gazetteer.
 
+    Each distinct text is matched once and its match given to every row holding it.
+
     Parameters
     ----------
     texts : array-like of str
-        Addresses; blanks never match.
+        Addresses; blanks never match. A Series of ``str`` dtype is read as it is (its
+        missing values as blanks), without turning it into Python strings.
     gazetteer : Gazetteer
     threshold : float
         Minimum score (0-100) for a match to count.
@@ -176,55 +179,77 @@ def match_addresses(texts, gazetteer: Gazetteer, threshold: float = DEFAULT_THRE
     """
     if not 0 <= threshold <= 100:
         raise ValueError(f"threshold must be between 0 and 100, got {threshold}")
-    s = pd.Series(texts, dtype=object).fillna("").astype(str)
-    return _match(s, gazetteer, float(threshold), fuzzy)
+    codes, uniq = _distinct(texts)
+    return _take(_match(uniq, gazetteer, float(threshold), fuzzy), codes)
+
+
+def _distinct(texts) -> tuple[np.ndarray, pd.Series]:
+    """Return (code per text, the distinct texts as a ``str`` Series); missing values are ``""``."""
+    if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.StringDtype):
+        s = texts
+    else:
+        s = pd.Series(texts, dtype=object).fillna("").astype(str)
+    codes, uniq = pd.factorize(s)  # missing values (of a str Series) get -1: the blank at the end
+    uniq = pd.Series(uniq, dtype="str")
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(uniq), codes)
+        uniq = pd.concat([uniq, pd.Series([""], dtype="str")], ignore_index=True)
+    return codes, uniq
+
+
+def _take(m: Matches, codes: np.ndarray) -> Matches:
+    """The matches of distinct texts given to the rows holding them (``codes``: row -> distinct text)."""
+    return Matches(m.lon[codes], m.lat[codes], m.score[codes], m.name[codes], m.ref[codes],
+                   m.pointlike[codes] if m.pointlike is not None else None)
 
 
 def _match(s: pd.Series, gaz: Gazetteer, threshold: float, fuzzy: bool) -> Matches:
+    """Match distinct texts (a ``str`` Series without missing values)."""
     n = len(s)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     score = np.zeros(n)
     name = np.full(n, None, dtype=object)
     ref = np.full(n, None, dtype=object)
+    pointlike = np.zeros(n, dtype=bool)
     if not gaz.names or n == 0:
-        return Matches(lon, lat, score, name, ref, np.zeros(n, dtype=bool))
-    uniq = pd.unique(s[s.str.strip() != ""].to_numpy(dtype=object))
-    found: dict[str, tuple[str, float]] = {}
-    for text, hit in zip(uniq, _exact(uniq, gaz)):
+        return Matches(lon, lat, score, name, ref, pointlike)
+    pos = np.flatnonzero((s.str.strip() != "").to_numpy(dtype=bool))
+    uniq = s.iloc[pos].to_numpy(dtype=object)
+    hit_name = np.full(len(uniq), None, dtype=object)
+    hit_score = np.zeros(len(uniq))
+    for i, hit in enumerate(_exact(uniq, gaz)):
         if hit is not None:
-            found[text] = (hit, 100.0)
+            hit_name[i], hit_score[i] = hit, 100.0
     if fuzzy:
-        rest = [u for u in uniq if u not in found]
-        if rest:
+        rest = np.flatnonzero(hit_name == None)  # noqa: E711
+        if len(rest):
             from rapidfuzz import fuzz, process
 
             ends: dict[str, set] = {}
             for gname in gaz.names:  # one typo leaves the first or the last two characters intact
                 ends.setdefault(gname[:2], set()).add(gname)
                 ends.setdefault(gname[-2:], set()).add(gname)
-            for text in rest:
+            for i in rest.tolist():
+                text = uniq[i]
                 cands = set()
-                for i in range(len(text) - 1):
-                    cands |= ends.get(text[i : i + 2], set())
+                for k in range(len(text) - 1):
+                    cands |= ends.get(text[k : k + 2], set())
                 if not cands:
                     continue
                 best = process.extractOne(text, sorted(cands), scorer=fuzz.partial_ratio, score_cutoff=threshold)
                 if best is not None:
-                    found[text] = (best[0], float(best[1]))
-    if not found:
-        return Matches(lon, lat, score, name, ref, np.zeros(n, dtype=bool))
-    pairs = [found.get(v, (None, 0.0)) for v in s.tolist()]
-    hit_name = np.array([p[0] for p in pairs], dtype=object)
-    hit_score = np.array([p[1] for p in pairs], dtype="float64")
-    ok = (hit_score >= threshold) & np.array([v is not None for v in hit_name], dtype=bool)
-    idx = np.array([gaz._index[v] if v is not None else -1 for v in hit_name], dtype="int64")
-    lon[ok] = gaz.lon[idx[ok]]
-    lat[ok] = gaz.lat[idx[ok]]
-    score[:] = hit_score
-    name[ok] = hit_name[ok]
-    ref[ok] = np.array(gaz.ref, dtype=object)[idx[ok]]
-    pointlike = np.zeros(n, dtype=bool)
+                    hit_name[i], hit_score[i] = best[0], float(best[1])
+    ok = (hit_score >= threshold) & (hit_name != None)  # noqa: E711
+    if not ok.any():
+        return Matches(lon, lat, score, name, ref, pointlike)
+    idx = np.array([gaz._index[v] for v in hit_name[ok]], dtype="int64")
+    rows = pos[ok]
+    lon[rows] = gaz.lon[idx]
+    lat[rows] = gaz.lat[idx]
+    score[pos] = hit_score
+    name[rows] = hit_name[ok]
+    ref[rows] = np.array(gaz.ref, dtype=object)[idx]
     if gaz.pointlike is not None:
-        pointlike[ok] = gaz.pointlike[idx[ok]]
+        pointlike[rows] = gaz.pointlike[idx]
     return Matches(lon, lat, score, name, ref, pointlike)

@@ -264,18 +264,21 @@ def _coordinates(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Fl
     """Clean the coordinates into ``out`` (WGS-84 lon, lat), flagging the bad ones; return the seconds it took."""
     n = len(chunk)
     t0 = time.perf_counter()
-    crs_codes, bad_crs = (normalise_crs(col("crs"), crs) if "crs" in f else (crs, np.zeros(n, dtype=bool)))
+    crs_raw = col("crs") if "crs" in f else None
+    crs_codes, bad_crs = (normalise_crs(crs_raw, crs) if "crs" in f else (crs, np.zeros(n, dtype=bool)))
     if "crs" in f:
-        flag(bad_crs, "bad_crs", col("crs").to_numpy(dtype=object))
+        if bad_crs.any():
+            flag(bad_crs, "bad_crs", crs_raw.to_numpy(dtype=object))
         crs_codes = np.where(bad_crs, crs, crs_codes)
     lon_raw = col("lon") if "lon" in f else pd.Series([""] * n, index=chunk.index)
     lat_raw = col("lat") if "lat" in f else pd.Series([""] * n, index=chunk.index)
-    coords = clean_coordinates(lon_raw.to_numpy(dtype=object), lat_raw.to_numpy(dtype=object), crs_codes, region)
-    pair = (lon_raw + "," + lat_raw).to_numpy(dtype=object)
-    for code in ("zero_coordinates", "outside_region"):
-        flag(coords.reason == code, code, pair)
-    flag(coords.swapped, "swapped_lat_lon", pair, quarantine=False)
-    flag(coords.invalid, "invalid_coordinates", pair, quarantine=False)
+    coords = clean_coordinates(lon_raw, lat_raw, crs_codes, region)
+    flags = [(coords.reason == code, code, True) for code in ("zero_coordinates", "outside_region")]
+    flags += [(coords.swapped, "swapped_lat_lon", False), (coords.invalid, "invalid_coordinates", False)]
+    if any(mask.any() for mask, _, _ in flags):  # the raw pairs, shown in the examples, only when some row needs them
+        pair = (lon_raw + "," + lat_raw).to_numpy(dtype=object)
+        for mask, code, quarantine in flags:
+            flag(mask, code, pair, quarantine=quarantine)
     out["lon"] = coords.lon
     out["lat"] = coords.lat
     out["location_source"] = np.where(np.isfinite(coords.lon), "coordinates", "none")
@@ -309,7 +312,7 @@ def blank_out(raw: pd.Series, blanks) -> pd.Series:
     if not short.any():
         return raw
     cand = raw[short]
-    uniq = pd.unique(cand.to_numpy(dtype=object))
+    uniq = np.asarray(cand.unique(), dtype=object)  # of a str column: found by Arrow, only these become Python strings
     hit = [u for u in uniq if isinstance(u, str) and u.casefold() in blanks]
     if not hit:
         return raw
@@ -323,29 +326,32 @@ def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, inde
         return pd.Series([blank_code] * len(index), index=index, dtype=object)
     if user:  # the mapping file's [values.<name>] wins over the built-in aliases
         find = al.user_lookup(name, user)
-        codes = _per_value(raw, lambda u: c if (c := find(u)) is not None else table.get(al._norm_value(u)))
+        rows, uniq, look = _per_value(raw, lambda u: c if (c := find(u)) is not None else table.get(al._norm_value(u)))
     else:
-        codes = _per_value(raw, lambda u: table.get(al._norm_value(u)))
-    blank = (raw == "").to_numpy()
-    miss = codes.isna().to_numpy() & ~blank
+        rows, uniq, look = _per_value(raw, lambda u: table.get(al._norm_value(u)))
+    blank = uniq == ""  # per distinct value from here on
+    miss = pd.isna(look) & ~blank
     if miss.any():
-        unknown[name] = (miss, raw.to_numpy(dtype=object))
+        values = raw.to_numpy(dtype=object)
+        unknown[name] = (miss[rows], values)
         if warn:
-            flag(miss, warn, raw.to_numpy(dtype=object), quarantine=False)
-    codes[miss] = unknown_code
-    codes[blank] = blank_code
-    return codes
+            flag(miss[rows], warn, values, quarantine=False)
+    look[miss] = unknown_code
+    look[blank] = blank_code
+    return pd.Series(look[rows], index=raw.index, dtype=object)
 
 
-def _per_value(raw: pd.Series, fn) -> pd.Series:
-    """``fn`` of each cell as an object Series (None where it gives None), called once per distinct value.
+def _per_value(raw: pd.Series, fn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fn`` of each distinct cell, called once per distinct value: (row -> distinct value, the values, fn of each).
 
     The distinct values come from Arrow's dictionary encoding: the column is never turned into Python strings.
     """
-    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    rows, uniq = pd.factorize(raw, use_na_sentinel=False)
+    values = np.empty(len(uniq), dtype=object)
+    values[:] = list(uniq)
     look = np.empty(len(uniq), dtype=object)
-    look[:] = [fn(u) for u in uniq]
-    return pd.Series(look[codes], index=raw.index, dtype=object)
+    look[:] = [fn(u) for u in values]
+    return rows, values, look
 
 
 def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Series:
@@ -354,14 +360,17 @@ def _category(chunk, f, flag, unknown, blanks=frozenset(), user=None) -> pd.Seri
     if raw is None:
         return pd.Series(OTHER_CATEGORY, index=chunk.index, dtype=object)
     find = al.user_lookup("category", user) if user else (lambda u: None)
-    codes = _per_value(raw, lambda u: c if (c := find(u)) is not None else
-                       (al.category_code(u, _CATEGORIES) if u != "" else None))
-    miss = codes.isna().to_numpy()
-    blank = (raw == "").to_numpy()
-    if (miss & ~blank).any():
-        unknown["category"] = (miss & ~blank, raw.to_numpy(dtype=object))
-        flag(miss & ~blank, "unknown_category", raw.to_numpy(dtype=object), quarantine=False)
-    return codes.astype(object).where(~miss, OTHER_CATEGORY) if n else codes.astype(object)
+    rows, uniq, look = _per_value(raw, lambda u: c if (c := find(u)) is not None else
+                                  (al.category_code(u, _CATEGORIES) if u != "" else None))
+    miss = pd.isna(look)  # per distinct value
+    unmapped = miss & ~(uniq == "")
+    if unmapped.any():
+        values = raw.to_numpy(dtype=object)
+        unknown["category"] = (unmapped[rows], values)
+        flag(unmapped[rows], "unknown_category", values, quarantine=False)
+    if n:
+        look[miss] = OTHER_CATEGORY
+    return pd.Series(look[rows], index=raw.index, dtype=object)
 
 
 def category_raw(chunk, f, blanks=frozenset()) -> pd.Series | None:

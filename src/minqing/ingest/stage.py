@@ -26,6 +26,7 @@ from minqing.geo.link import apply_links, link_tickets
 from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
+from minqing.ingest.rowhash import row_hashes
 from minqing.ingest.source import Source
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.staging import ImportStage
@@ -132,7 +133,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     missing = [c for c in ctx.mapping.fields.values() if c not in cols]
     if missing:  # a block whose header differs cannot happen with one file; guard anyway
         raise ValueError(f"chunk {number} lacks columns {missing}")
-    h = (pd.util.hash_pandas_object(chunk[cols], index=False).to_numpy() ^ ctx.fingerprint).view("int64")
+    h = (row_hashes(chunk[cols]) ^ ctx.fingerprint).view("int64")
     chunk["_hash"] = h
     sid = chunk[ctx.mapping.fields["source_id"]].astype("str").str.strip().to_numpy(dtype=object)
     if len(ctx.stored_index):
@@ -231,13 +232,13 @@ def _locate(ctx: ChunkContext, tickets: pd.DataFrame, result: ChunkResult) -> pd
     """Locate tickets without coordinates by their address (or an exact mention in the text); flag far ones."""
     gaz = ctx.gazetteer
     unlocated = (tickets["location_source"] == "none").to_numpy()
-    address = tickets["address"].astype(object).where(tickets["address"].notna(), "").astype(str)
+    address = _texts_or_blank(tickets["address"])
     if unlocated.any() and gaz is not None and gaz.names:
         idx = np.flatnonzero(unlocated)
-        m = match_addresses(address.to_numpy()[idx], gaz, ctx.threshold)
+        m = match_addresses(address.iloc[idx], gaz, ctx.threshold)
         ok = np.isfinite(m.lon)
         if (~ok).any():  # try the complaint text (exact mentions only)
-            text = tickets["text"].astype(object).where(tickets["text"].notna(), "").astype(str).to_numpy()[idx[~ok]]
+            text = _texts_or_blank(tickets["text"].iloc[idx[~ok]])
             m2 = match_addresses(text, gaz, 100.0, fuzzy=False)
             for arr, arr2 in ((m.lon, m2.lon), (m.lat, m2.lat), (m.score, m2.score), (m.name, m2.name)):
                 arr[~ok] = np.where(np.isfinite(m2.lon), arr2, arr[~ok])
@@ -254,6 +255,13 @@ def _locate(ctx: ChunkContext, tickets: pd.DataFrame, result: ChunkResult) -> pd
     return tickets
 
 
+def _texts_or_blank(s: pd.Series) -> pd.Series:
+    """A text column as ``str`` with its missing values ``""`` (a ``str`` column stays in Arrow)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.fillna("")
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
 def _haversine_m(lon1, lat1, lon2, lat2):
     lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
@@ -266,7 +274,7 @@ def _far_check(tickets, address, gaz, result: ChunkResult) -> None:
     if not has.any() or gaz is None or not gaz.names:
         return
     idx = np.flatnonzero(has)
-    m = match_addresses(address.to_numpy()[idx], gaz, 100.0, fuzzy=False)
+    m = match_addresses(address.iloc[idx], gaz, 100.0, fuzzy=False)
     ok = np.isfinite(m.lon) & m.pointlike
     if not ok.any():
         return

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from minqing.ingest.normalise import originals
 from minqing.ingest.readers import read_chunks
+from minqing.ingest.rowhash import row_hashes
 from minqing.ingest.source import READER_COLUMNS, Source
 from minqing.ingest.stage import (
     INSERTED,
@@ -170,7 +171,7 @@ class Tally:
                 sel = chunk["_row"].isin(need).to_numpy()
                 if sel.any():
                     cols = [c for c in chunk.columns if c != "_row"]
-                    h = (pd.util.hash_pandas_object(chunk.loc[sel, cols], index=False).to_numpy()).view("int64")
+                    h = row_hashes(chunk.loc[sel, cols]).view("int64")
                     sid = chunk.loc[sel, mapping.fields["source_id"]].astype("str").str.strip()
                     stage.add_quarantine(pd.DataFrame({
                         "row_number": chunk.loc[sel, "_row"].to_numpy(), "source_id": sid.to_numpy(dtype=object),
