@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from conftest import X0, Y0, make_tickets
 
+from minqing.analysis.kpis import KpiError
 from minqing.geo.link import apply_links, link_tickets
 from minqing.model import UNIT_LEVELS
 from minqing.store import TicketFilter, open_store, reference
@@ -274,6 +275,56 @@ def test_aggregates_equal_the_reference(city, name):
     _ok(city.kpi_counts(where, AS_OF), "kpi_counts", city)
     _ok(city.problem_counts(where), "problem_counts", city)
     _ok(city.problem_counts(where, by_channel=True), "problem_counts_by_channel", city)
+
+
+TOP_MONTHS = (("2025-03", 10), ("2025-03", 4), ("2025-03", 1), ("2025-04", 10), ("2025-08", 2), ("2025-06", 10))
+"""(month, n) of the top problems: n = 4 in March cuts through a tie (P1 / G1 / G4, one ticket each, by id);
+June has no ticket."""
+
+
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_top_problem_counts_equal_the_reference(city, name):
+    where = FILTERS[name]
+    tickets, links = reference.ticket_frames(city, where)
+    for level in (1, 2, 3):
+        for month, n in TOP_MONTHS:
+            rows, typical = city.top_problem_counts(where, month, level, n)
+            want_rows, want_typical = reference.top_problem_counts(tickets, links, month, level, n)
+            _same(rows, want_rows)
+            pd.testing.assert_frame_equal(typical, want_typical, check_exact=True)  # the same doubles
+            _ok(rows, "top_problem_counts", city)
+            _ok(typical, "top_problem_typical", city)
+
+
+def test_top_problem_counts_by_hand(city):
+    rows, typical = city.top_problem_counts(None, "2025-03", level=2, n=2)
+    got = {(r.month, r.place_id, r.category, r.channel): (r.tickets, r.problems) for r in rows.itertuples()}
+    assert got == {  # H1 (4 tickets in March) and R1 (2) at 02.01, every month and channel
+        ("2024-03", "H1", "02.01", "hotline_12345"): (1, 1),  # T15
+        ("2025-03", "H1", "02.01", "hotline_12345"): (4, 2),  # T01, T02 and T08 repeating it, T20
+        ("2025-04", "H1", "02.01", "hotline_12345"): (1, 1),  # T09
+        ("2025-08", "H1", "02.01", "hotline_12345"): (1, 0),  # T19 repeats T09
+        ("2025-02", "R1", "02.01", "grid_patrol"): (1, 1),  # T14
+        ("2025-03", "R1", "02.01", "grid_patrol"): (1, 1),  # T03
+        ("2025-03", "R1", "02.01", "hotline_12345"): (1, 1),  # T20 at its second place
+        ("2025-04", "R1", "02.01", "proactive"): (1, 1),  # T10
+    }
+    # March's five problems: H1 all hotline, R1 half, P1 web, G1 community_log, G4 hotline;
+    # the hotline's shares 0, 0, .5, 1, 1: median .5; the other channels' median problem has none
+    assert dict(zip(typical["channel"], typical["share_typical"])) == {
+        "community_log": 0.0, "grid_patrol": 0.0, "hotline_12345": 0.5, "web": 0.0}
+    # April's four (an even count): hotline at H1 and P1 only, 0, 0, 1, 1: the middle two averaged
+    _, april = city.top_problem_counts(None, "2025-04", level=2, n=1)
+    assert dict(zip(april["channel"], april["share_typical"])) == {"hotline_12345": 0.5, "proactive": 0.0,
+                                                                   "qr_code": 0.0}
+    # at level 1, n = 4 cuts through the one-ticket tie of P1, G1 and G4: by id, G1 and G4 stay
+    rows, _ = city.top_problem_counts(None, "2025-03", level=1, n=4)
+    assert set(zip(rows["place_id"].fillna(rows["grid_code"]), rows["category"])) == {
+        ("H1", "02"), ("R1", "02"), ("G1", "04"), ("G4", "02")}
+    with pytest.raises(KpiError):
+        city.top_problem_counts(None, "2025-03", level=4)
+    with pytest.raises(KpiError):
+        city.top_problem_counts(None, "2025-03", n=0)
 
 
 @pytest.mark.parametrize("categories, start", [(None, "2024-01-01"), (("02.01.01", "04.01.01"), "2025-03-02"),

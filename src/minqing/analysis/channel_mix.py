@@ -30,7 +30,32 @@ SURGE_SHARE = 0.20
 SURGE_RATIO = 3.0
 
 
-def channel_surges(counts: pd.DataFrame, key: str = "code") -> pd.DataFrame:
+def typical_shares(counts: pd.DataFrame, key: str = "code") -> pd.Series:
+    """Return each channel's share of the orders in the typical unit: the median over the units with orders.
+
+    A unit without orders of a channel counts as 0 % of it (the rule of :func:`channel_surges`,
+    whose ``counts`` and ``key`` this takes).
+
+    Returns
+    -------
+    Series
+        float64 median shares indexed by channel (the channels with orders, sorted); empty without orders.
+    """
+    return _shares(counts, key)[1].median(axis=0).astype("float64")
+
+
+def _shares(counts: pd.DataFrame, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (orders, shares) per unit (rows, the units with orders) and channel (columns, sorted)."""
+    missing = [c for c in (key, "channel", "tickets") if c not in counts.columns]
+    if missing:
+        raise ValueError(f"counts lack column(s) {missing}; channel_surges needs {key}, channel, tickets")
+    wide = counts.dropna(subset=[key, "channel"]).pivot_table(index=key, columns="channel", values="tickets",
+                                                              aggfunc="sum", fill_value=0)
+    wide = wide[wide.sum(axis=1) > 0]
+    return wide, wide.div(wide.sum(axis=1), axis=0)
+
+
+def channel_surges(counts: pd.DataFrame, key: str = "code", typical: pd.Series | None = None) -> pd.DataFrame:
     """Return the units whose count one channel drives, with that channel and its share.
 
     Parameters
@@ -39,6 +64,10 @@ def channel_surges(counts: pd.DataFrame, key: str = "code") -> pd.DataFrame:
         Columns ``key``, ``channel`` and ``tickets``: one period's orders per unit and channel.
     key : str
         The unit column.
+    typical : Series, optional
+        The typical unit's shares by channel (:func:`typical_shares`) when ``counts`` holds only
+        some of the map's or table's units (a channel missing from it counts as 0 %); by default
+        the median over the units of ``counts``.
 
     Returns
     -------
@@ -49,16 +78,10 @@ def channel_surges(counts: pd.DataFrame, key: str = "code") -> pd.DataFrame:
         two qualify).
     """
     cols = [key, "channel", "share", "share_typical", "tickets"]
-    missing = [c for c in (key, "channel", "tickets") if c not in counts.columns]
-    if missing:
-        raise ValueError(f"counts lack column(s) {missing}; channel_surges needs {key}, channel, tickets")
-    wide = counts.dropna(subset=[key, "channel"]).pivot_table(index=key, columns="channel", values="tickets",
-                                                              aggfunc="sum", fill_value=0)
-    wide = wide[wide.sum(axis=1) > 0]
+    wide, share = _shares(counts, key)
     if wide.empty:
         return pd.DataFrame(columns=cols)
-    share = wide.div(wide.sum(axis=1), axis=0)
-    typical = share.median(axis=0)
+    typical = share.median(axis=0) if typical is None else typical.reindex(share.columns).fillna(0.0)
     hit = (share >= SURGE_SHARE) & (share >= SURGE_RATIO * typical)
     r, c = np.nonzero(hit.to_numpy())
     out = pd.DataFrame({key: share.index[r].to_numpy(dtype=object), "channel": share.columns[c].to_numpy(dtype=object),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from minqing.analysis.channel_mix import channel_surges, surge_label
+from minqing.analysis.channel_mix import channel_surges, surge_label, typical_shares
 from minqing.analysis.kpis import KpiError, month_key, shift_month
 from minqing.analysis.trends import TRENDS, trend
 from minqing.model import PLACE_KINDS, category_at_level, category_path
@@ -98,9 +98,7 @@ def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, level: int = 2, b
             key="meeting.error_columns",
             columns=", ".join(missing),
         )
-    if level not in (1, 2, 3):
-        raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
-                       level=str(level))
+    check_category_level(level)
     return _problem_counts(tickets, links, level, by_channel)
 
 
@@ -136,13 +134,11 @@ def _roll_up(t: pd.DataFrame, level: int) -> pd.DataFrame:
 
 def roll_up(counts: pd.DataFrame, level: int = 2) -> pd.DataFrame:
     """Regroup a problem count table (e.g. by full category from a store) at category ``level``."""
-    if level not in (1, 2, 3):
-        raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
-                       level=str(level))
+    check_category_level(level)
     return _roll_up(counts, level)
 
 
-def top_problems(counts: pd.DataFrame, month, n: int = 10) -> TopProblems:
+def top_problems(counts: pd.DataFrame, month, n: int = 10, typical: pd.DataFrame | None = None) -> TopProblems:
     """Return the ``n`` problems with most tickets in ``month`` and their trends.
 
     Parameters
@@ -155,24 +151,85 @@ def top_problems(counts: pd.DataFrame, month, n: int = 10) -> TopProblems:
     month : str or Timestamp
     n : int
         How many rows (ties broken by problems, then by place/grid and category).
+    typical : DataFrame, optional
+        (channel, share_typical): the month's typical problem (:func:`problem_typical` of every
+        row) when ``counts`` holds only the rows of the top problems (:func:`top_problem_rows`,
+        ``Store.top_problem_counts``); by default computed from ``counts``.
 
     Returns
     -------
     TopProblems
     """
+    _check(counts, n)
+    return _top(counts, month_key(month), n, typical)
+
+
+def top_problem_rows(counts: pd.DataFrame, month, n: int = 10) -> pd.DataFrame:
+    """Return the rows of ``counts`` (every month and channel) of the ``n`` problems :func:`top_problems` lists.
+
+    What a store returns instead of every row (``Store.top_problem_counts``): :func:`top_problems`
+    of these rows, given :func:`problem_typical` of all of them, is :func:`top_problems` of all.
+    """
+    _check(counts, n)
+    c = _keyed(counts)
+    top = _ranked(c, month_key(month), n)
+    keys = ["where_type", "where_id", "category"]
+    keep = pd.MultiIndex.from_frame(c[keys]).isin(pd.MultiIndex.from_frame(top[keys]))
+    return counts[keep].reset_index(drop=True)
+
+
+def problem_typical(counts: pd.DataFrame, month) -> pd.DataFrame:
+    """Return each channel's share in the typical problem of ``month`` (the median over its problems).
+
+    The comparison of the channel flag of :func:`top_problems`
+    (:func:`minqing.analysis.channel_mix.typical_shares` over the month's rows of ``counts``,
+    which has a ``channel`` column).
+
+    Returns
+    -------
+    DataFrame
+        ``channel`` (sorted) and ``share_typical`` (float64); one row per channel with tickets in ``month``.
+    """
+    s = typical_shares(_month_rows(_keyed(counts), month_key(month)), key="row")
+    return pd.DataFrame({"channel": pd.Series(s.index, dtype="str"), "share_typical": s.to_numpy(dtype="float64")})
+
+
+def check_category_level(level) -> None:
+    """Raise KpiError unless ``level`` is a category level (1, 2 or 3)."""
+    if level not in (1, 2, 3):
+        raise KpiError(f"category level must be 1, 2 or 3, got {level!r}", key="meeting.error_level",
+                       level=str(level))
+
+
+def check_n(n) -> None:
+    """Raise KpiError unless ``n`` (how many problems to list) is a whole number of at least 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise KpiError(f"n must be at least 1, got {n!r}", key="meeting.error_n", n=str(n))
+
+
+def _check(counts: pd.DataFrame, n: int) -> None:
     missing = [c for c in COUNT_COLUMNS if c not in counts.columns]
     if missing:
         raise KpiError(f"problem counts lack column(s) {missing}; build them with problem_counts()",
                        key="meeting.error_columns", columns=", ".join(missing))
-    if n < 1:
-        raise KpiError(f"n must be at least 1, got {n!r}", key="meeting.error_n", n=str(n))
-    return _top(counts, month_key(month), n)
+    check_n(n)
 
 
-def _top(counts: pd.DataFrame, month: str, n: int) -> TopProblems:
+def _keyed(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` with ``where_type`` ("place" or "grid") and ``where_id`` (the place id or grid code)."""
     c = counts.copy()
     c["where_type"] = np.where(c["place_id"].notna(), "place", "grid")
     c["where_id"] = c["place_id"].where(c["place_id"].notna(), c["grid_code"]).astype("object")
+    return c
+
+
+def _month_rows(c: pd.DataFrame, month: str) -> pd.DataFrame:
+    """The rows of ``month`` keyed by problem: ``row`` = (where_type, where_id, category)."""
+    return c[c["month"] == month].assign(row=lambda d: list(zip(d["where_type"], d["where_id"], d["category"])))
+
+
+def _ranked(c: pd.DataFrame, month: str, n: int) -> pd.DataFrame:
+    """The ``n`` problems with most tickets in ``month``, ranked: keys, tickets, problems, last_month, sum_3m."""
     keys = ["where_type", "where_id", "category"]
     wide = c.pivot_table(index=keys, columns="month", values=["tickets", "problems"], aggfunc="sum", fill_value=0)
     before = [shift_month(month, -k) for k in (1, 2, 3)]
@@ -189,8 +246,14 @@ def _top(counts: pd.DataFrame, month: str, n: int) -> TopProblems:
         }
     ).reset_index()
     table = table[table["tickets"] > 0]
-    table = table.sort_values(["tickets", "problems", "where_id", "category"],
-                              ascending=[False, False, True, True]).head(n).reset_index(drop=True)
+    return table.sort_values(["tickets", "problems", "where_id", "category"],
+                             ascending=[False, False, True, True]).head(n).reset_index(drop=True)
+
+
+def _top(counts: pd.DataFrame, month: str, n: int, typical: pd.DataFrame | None = None) -> TopProblems:
+    c = _keyed(counts)
+    table = _ranked(c, month, n)
+    before = [shift_month(month, -k) for k in (1, 2, 3)]
     days = {m: pd.Period(m, "M").days_in_month for m in [month, *before]}
     ex_month, ex_3m = days[before[0]] / days[month], sum(days[m] for m in before) / days[month]
     table["trend_month"] = [trend(a, b, ex_month) for a, b in zip(table["tickets"], table["last_month"])]
@@ -202,8 +265,9 @@ def _top(counts: pd.DataFrame, month: str, n: int) -> TopProblems:
     table = table[list(TABLE_COLUMNS)]
     table["channel_flag"], table["channel_share"] = None, np.nan
     if "channel" in c.columns and len(table):
-        now = c[c["month"] == month].assign(row=lambda d: list(zip(d["where_type"], d["where_id"], d["category"])))
-        s = channel_surges(now, key="row").set_index("row")
+        given = None if typical is None else pd.Series(typical["share_typical"].to_numpy(dtype="float64"),
+                                                       index=typical["channel"].to_numpy(dtype=object))
+        s = channel_surges(_month_rows(c, month), key="row", typical=given).set_index("row")
         rows = list(zip(table["where_type"], table["where_id"], table["category"]))
         table["channel_flag"] = [s["channel"].get(r) for r in rows]
         table["channel_share"] = [s["share"].get(r, np.nan) for r in rows]

@@ -242,6 +242,36 @@ class Store(ABC):
         :func:`minqing.store.reference.problem_counts`.
         """
 
+    @abstractmethod
+    def top_problem_counts(self, where: TicketFilter | None, month, level: int = 2,
+                           n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return what the top ``n`` problems of ``month`` need: their rows, and the month's typical channel shares.
+
+        The meeting view's top 10 without every row of ``problem_counts``: ranked, and rolled up to
+        category ``level``, by the backend. :func:`minqing.analysis.top_problems.top_problems` of the
+        rows, given the shares (``typical``), equals ``top_problems`` of
+        ``roll_up(problem_counts(where, by_channel=True), level)``.
+
+        Parameters
+        ----------
+        where : TicketFilter or None
+            The tickets (the meeting view: ``month`` and the three months before it).
+        month : str or Timestamp
+            The month ranked ("YYYY-MM").
+        level : {1, 2, 3}
+            The category level of a problem (2 = 中类).
+        n : int
+            How many problems.
+
+        Returns
+        -------
+        (DataFrame, DataFrame)
+            The rows of ``roll_up(problem_counts(where, by_channel=True), level)`` (every month of
+            ``where``) of the ``n`` problems with most tickets in ``month``, in no particular order;
+            and (channel, share_typical): each channel's median share over the month's problems.
+            Reference: :func:`minqing.store.reference.top_problem_counts`.
+        """
+
     # -- interventions -------------------------------------------------------------
     @abstractmethod
     def write_interventions(self, interventions: pd.DataFrame, targets: pd.DataFrame) -> int:

@@ -49,16 +49,17 @@ Rules every method keeps
 - A filter's conditions (:class:`~minqing.store.base.TicketFilter`) select tickets
   the same way in every method; ``columns``, ``limit``, ``offset`` and
   ``newest_first`` only shape ``read_tickets``.
-- Aggregates (``count_tickets``, ``kpi_counts``, ``problem_counts``) have one row
-  per group that has tickets, key columns of kind ``text`` in the ``str`` dtype even
-  when empty (missing keys: NaN), counts ``int64``; each equals its reference in
+- Aggregates (``count_tickets``, ``kpi_counts``, ``problem_counts``, ``top_problem_counts``)
+  have one row per group that has tickets, key columns of kind ``text`` in the ``str`` dtype
+  even when empty (missing keys: NaN), counts ``int64``; each equals its reference in
   :mod:`minqing.store.reference` to the dtype (``pandas.testing.assert_frame_equal``
   after sorting by the keys).
 
 Aggregates are what the dashboard reads instead of tickets: KPI numerators and
 denominators per month (``kpi_counts``), tickets and problems per month x place or
-grid x category (x channel) (``problem_counts``) and tickets per unit (x channel)
-(``count_tickets``). Counts by H3 cell, by place and month for the hot-spot pages are
+grid x category (x channel) (``problem_counts``; of the month's top problems only, at a
+category level, with the month's typical channel shares: ``top_problem_counts``) and tickets
+per unit (x channel) (``count_tickets``). Counts by H3 cell, by place and month for the hot-spot pages are
 computed by :func:`minqing.analysis.aggregate.count_tickets` over ``read_tickets``
 (those pages need the period's tickets anyway); no backend implements them.
 """
@@ -81,7 +82,8 @@ TIME, TEXT, INT, NULLABLE_INT, FLOAT, BOOL, GEOMETRY = "time", "text", "int64", 
 KINDS = (TIME, TEXT, INT, NULLABLE_INT, FLOAT, BOOL, GEOMETRY)
 """The kinds of column of the contract (see the module notes)."""
 
-AGGREGATES = ("count_tickets", "count_tickets_by_channel", "kpi_counts", "problem_counts", "problem_counts_by_channel")
+AGGREGATES = ("count_tickets", "count_tickets_by_channel", "kpi_counts", "problem_counts", "problem_counts_by_channel",
+              "top_problem_counts", "top_problem_typical")
 """The entries of :data:`CONTRACT` that are aggregates."""
 TYPED = AGGREGATES + ("read_tickets", "read_tickets_by_ids", "read_effect_tickets")
 """The entries of :data:`CONTRACT` whose dtypes hold always, when a column has no value or the frame no row too."""
@@ -128,6 +130,10 @@ CONTRACT: dict[str, dict[str, str]] = {
                        "problems": INT},
     "problem_counts_by_channel": {"month": TEXT, "place_id": TEXT, "grid_code": TEXT, "category": TEXT,
                                   "channel": TEXT, "tickets": INT, "problems": INT},
+    # the top problems' rows of problem_counts_by_channel at a category level, and the month's typical shares
+    "top_problem_counts": {"month": TEXT, "place_id": TEXT, "grid_code": TEXT, "category": TEXT, "channel": TEXT,
+                           "tickets": INT, "problems": INT},
+    "top_problem_typical": {"channel": TEXT, "share_typical": FLOAT},
     "read_effect_tickets": {c: TICKETS[c] for c in EFFECT_TICKET_COLUMNS},
     "read_effect_links": LINKS,
     # interventions: end_date / implementation_end missing while open; target_categories is a JSON list
@@ -152,7 +158,8 @@ CONTRACT: dict[str, dict[str, str]] = {
 }
 """Each frame a read returns: its columns in order, with their kind. Methods that return
 two frames have one entry per frame (``read_interventions`` / ``read_intervention_targets``,
-``read_effect_tickets`` / ``read_effect_links``); ``by_channel`` variants have their own.
+``read_effect_tickets`` / ``read_effect_links``, ``top_problem_counts`` / ``top_problem_typical``);
+``by_channel`` variants have their own.
 Not frames: ``read_source_hashes`` (an int64 Series of row hashes indexed by ``source_id``,
 0 for a ticket stored without a source row), ``read_import_reports`` (a list of report
 dicts, newest first), ``received_range`` ((first, last) times or (None, None)),

@@ -45,7 +45,13 @@ def epoch_of(value, tz: str = TIMEZONE) -> int | None:
         return None
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return int(value)
-    return times_to_epoch(pd.Series([pd.Timestamp(value)]), tz)[0]
+    ts = pd.Timestamp(value)  # the rule of times_to_epoch, on one value (a Series of one costs a millisecond)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return int((ts.tz_convert("UTC") - _EPOCH) // pd.Timedelta(seconds=1))
+
+
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 QUARANTINE_COLUMNS = ("import_id", "file_name", "row_number", "source_id", "reason", "detail", "original",

@@ -14,6 +14,7 @@ Store method           reference
 ``count_tickets``      :func:`count_tickets`
 ``kpi_counts``         :func:`kpi_counts`
 ``problem_counts``     :func:`problem_counts`
+``top_problem_counts``  :func:`top_problem_counts`
 ``read_effect_tickets``  :func:`effect_tickets`
 ``read_ticket_places_where``  :func:`ticket_places_where`
 =====================  =========================================
@@ -72,6 +73,19 @@ def problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, by_channel: bool 
     out = top_problems.problem_counts(tickets, links, level=3, by_channel=by_channel)
     keys = ["month", "place_id", "grid_code", "category"] + (["channel"] if by_channel else [])
     return _text_keys(out, keys)
+
+
+def top_problem_counts(tickets: pd.DataFrame, links: pd.DataFrame, month, level: int = 2,
+                       n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``Store.top_problem_counts``: the rows of the ``n`` top problems of ``month`` and the month's typical shares.
+
+    :func:`minqing.analysis.top_problems.top_problem_rows` and
+    :func:`~minqing.analysis.top_problems.problem_typical` of the problem counts by channel at ``level``.
+    """
+    counts = top_problems.roll_up(problem_counts(tickets, links, by_channel=True), level)
+    rows = _text_keys(top_problems.top_problem_rows(counts, month, n), ["month", "place_id", "grid_code", "category",
+                                                                         "channel"])
+    return rows, top_problems.problem_typical(counts, month)
 
 
 def ticket_places_where(tickets: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,12 @@ class Dialect:
         The operator of the text search: a pattern match ignoring the case of ASCII letters.
     any_list : bool
         True: ``column = ANY(<one array parameter>)``; False: ``column IN (?, ?, ...)``.
+    binary : str
+        The collation that orders text by code point, as Python compares ``str`` (``COLLATE ...``).
+    position : str
+        The function giving the 1-based position of a substring (0 when absent).
+    arrays : bool
+        Whether the backend has array values (``array_agg``, ``unnest``, slices).
     """
 
     param: str
@@ -38,6 +44,9 @@ class Dialect:
     false: str
     like: str
     any_list: bool
+    binary: str
+    position: str
+    arrays: bool
 
     def in_(self, column: str, values, params: list) -> str:
         """Return ``column`` IN ``values`` and append them to ``params``."""
@@ -49,8 +58,10 @@ class Dialect:
         return f"{column} IN ({', '.join([self.param] * len(values)) or 'NULL'})"
 
 
-SQLITE = Dialect(param="?", instant="?", false="0", like="LIKE", any_list=False)  # LIKE ignores ASCII case
-POSTGRES = Dialect(param="%s", instant="to_timestamp(%s)", false="false", like="ILIKE", any_list=True)
+SQLITE = Dialect(param="?", instant="?", false="0", like="LIKE", any_list=False,  # LIKE ignores ASCII case
+                 binary="COLLATE BINARY", position="instr", arrays=False)  # BINARY: UTF-8 bytes, code point order
+POSTGRES = Dialect(param="%s", instant="to_timestamp(%s)", false="false", like="ILIKE", any_list=True,
+                   binary='COLLATE "C"', position="strpos", arrays=True)
 
 
 def search_pattern(search: str) -> str:

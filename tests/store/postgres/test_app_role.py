@@ -67,6 +67,11 @@ def test_a_grid_leaders_aggregates_count_only_its_grid(demo):
     assert int(kpis["tickets"].sum()) == n
     problems = view.problem_counts()
     assert int(problems["tickets"].sum()) <= n
+    month = problems["month"].max()
+    rows, typical = view.top_problem_counts(None, month)  # the top 10 of the grid's problems only
+    top = problems[problems["month"] == month].assign(where=lambda d: d["place_id"].fillna(d["grid_code"]))
+    assert set(rows["place_id"].fillna(rows["grid_code"])) <= set(top["where"]) and len(typical) > 0
+    assert set(rows["grid_code"].dropna()) <= {grid}
     links = view.read_ticket_places()
     ids = set(view.read_tickets(TicketFilter(columns=("source_id",)))["source_id"])
     assert set(links["source_id"]) <= ids

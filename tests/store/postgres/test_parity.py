@@ -135,6 +135,7 @@ def _check_parity(example, workers, tmp_path, capsys, pg_fresh_url) -> None:
         lu, pu = lite.read_units(), pg.read_units()
         _same(pu.drop(columns="geometry"), lu.drop(columns="geometry"), keys=["level", "code", "valid_from"])
         assert all(a.equals(b) for a, b in zip(pu.geometry, lu.geometry))
+        month = str(lite.received_range()[1].tz_localize(None).to_period("M"))  # the top 10 of the last month
         for name, where in _filters(lite).items():
             for level in UNIT_LEVELS:
                 for by_channel in (False, True):
@@ -142,6 +143,10 @@ def _check_parity(example, workers, tmp_path, capsys, pg_fresh_url) -> None:
             _same(pg.kpi_counts(where, AS_OF), lite.kpi_counts(where, AS_OF))
             for by_channel in (False, True):
                 _same(pg.problem_counts(where, by_channel), lite.problem_counts(where, by_channel))
+            for level in (1, 2):
+                (a, at), (b, bt) = (store.top_problem_counts(where, month, level) for store in (pg, lite))
+                _same(a, b)
+                pd.testing.assert_frame_equal(at, bt, check_exact=True)
             assert pg.count_where(where) == lite.count_where(where), name
             _same(pg.read_ticket_places_where(where), lite.read_ticket_places_where(where))
         reports = [r for r in pg.read_import_reports()], [r for r in lite.read_import_reports()]

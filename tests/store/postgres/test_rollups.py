@@ -52,6 +52,11 @@ def assert_reference(store, where) -> None:
         _same(store.count_tickets(level, where, by_channel=True), reference.count_tickets(tickets, level, True))
     _same(store.kpi_counts(where, AS_OF), reference.kpi_counts(tickets, AS_OF))
     _same(store.problem_counts(where, by_channel=True), reference.problem_counts(tickets, links, by_channel=True))
+    for month in ("2025-03", "2025-04", "2025-08"):
+        rows, typical = store.top_problem_counts(where, month, 2, 3)
+        want_rows, want_typical = reference.top_problem_counts(tickets, links, month, 2, 3)
+        _same(rows, want_rows)
+        pd.testing.assert_frame_equal(typical, want_typical, check_exact=True)
 
 
 def test_rollups_equal_a_recount_after_writes_and_updates(city):
@@ -127,7 +132,7 @@ def test_the_meeting_view_s_filters_are_served_by_the_rollups(city):
                 city.kpi_counts(scope.where(user, start, end), AS_OF)
             start, _ = month_bounds(shift_month(month, -3), city.timezone)  # the top 10
             _, end = month_bounds(month, city.timezone)
-            city.problem_counts(scope.where(user, start, end), by_channel=True)
+            city.top_problem_counts(scope.where(user, start, end), month)
             start, end = month_bounds(month, city.timezone)  # the map
             city.count_tickets("grid", scope.where(user, start, end), by_channel=True)
             city.count_tickets("community", scope.where(user))  # the drill-down map's unit counts

@@ -10,16 +10,21 @@ the city-local one: ``date_trunc('month', received_at AT TIME ZONE <the store's 
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
+from minqing.store import problemsql
 from minqing.store.checks import check_level
+from minqing.store.convert import epoch_of
 from minqing.store.postgres.rollups import (
     KPI_FLAGS,
     rollup_where,
     rollups_current,
     unit_rollup_serves,
 )
+from minqing.store.sqlfilter import POSTGRES, where_sql
 
 
 def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
@@ -34,9 +39,13 @@ def _typed(df: pd.DataFrame, keys, counts) -> pd.DataFrame:
 class AggregatesMixin:
     """Aggregate methods of the PostgreSQL store (``self._where`` turns a filter into SQL)."""
 
-    def _rollup(self, where):
-        """Return the rollups' ``(" WHERE ...", params)`` for ``where``, or None to read the raw tickets; count which."""
-        found = rollup_where(where, self._epoch_param, self.timezone)
+    def _rollup(self, where, tz: str | None = None):
+        """Return the rollups' ``(" WHERE ...", params)`` for ``where``, or None to read the raw tickets; count which.
+
+        ``tz``: the store's time zone when the caller has it (each look-up reads the store's meta).
+        """
+        tz = tz or self.timezone
+        found = rollup_where(where, partial(epoch_of, tz=tz), tz)
         if found is not None:
             with self._read() as con:
                 found = found if rollups_current(con) else None
@@ -121,32 +130,59 @@ class AggregatesMixin:
         # The rule of minqing.analysis.top_problems.problem_counts at level 3 (the reference:
         # minqing.store.reference.problem_counts): a ticket counts at each of its places, else
         # at its grid, else nowhere; a repeat call (repeat_of set) is a ticket, not a problem.
+        # From the rollups where they serve, else minqing.store.problemsql.ticket_problem_rows.
         keys = ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ())
-        rolled = self._rollup(where)
-        if rolled:
-            clause, params = rolled
-            chan = ", channel" if by_channel else ""
+        tz = self.timezone
+        sql, params = self._problem_rows(where, self._rollup(where, tz) is not None, tz, by_channel=by_channel)
+        return _typed(self._query(sql, params), keys, ("tickets", "problems"))
+
+    def top_problem_counts(self, where, month, level=2, n=10):
+        # The statement of minqing.store.problemsql on this store's problem rows (the rollups' when they serve).
+        month, level, n = problemsql.check_top(month, level, n)
+        tz = self.timezone  # once: every look-up is a read
+        rows = partial(self._problem_rows, rolled=self._rollup(where, tz) is not None, tz=tz,
+                       category=partial(problemsql.category_at_level_sql, level=level, dialect=POSTGRES))
+        now_sql, now_params = rows(problemsql.month_where(where, month, tz, partial(epoch_of, tz=tz)), months=False)
+        sql, params = rows(where, only_top=True)
+        statement = problemsql.top_problem_sql(now_sql, sql, n, POSTGRES)
+        return problemsql.top_frames(self._query(statement, [*now_params, *params]))
+
+    def _problem_rows(self, where, rolled: bool, tz: str, by_channel: bool = True, category=None,
+                      only_top: bool = False, months: bool = True):
+        """Return ``(sql, params)`` of the problem rows of ``where``: month, place_id, grid_code, category[, channel],
+        tickets, problems.
+
+        From the rollups when ``rolled`` (and they serve ``where``), else from the tickets; ``tz`` is
+        the store's time zone. ``category`` turns the category column's SQL into the grouped one (the
+        full category by default); ``only_top`` keeps the places and grids of
+        :data:`minqing.store.problemsql.TOP_PLACES` / ``TOP_GRIDS``; ``months`` False: all months in one
+        row (``month`` NULL; from the rollups only), for a filter of one month.
+        """
+        cat = category or (lambda column: column)
+        chan = ", channel" if by_channel else ""
+        epoch = partial(epoch_of, tz=tz)
+        found = rollup_where(where, epoch, tz) if rolled else None
+        if found is not None:
+            clause, params = found
+            places = _and(clause, f"place_id IN {problemsql.TOP_PLACES}") if only_top else clause
             # Rows with no unplaced ticket add nothing to a group: filtering them before grouping keeps the
             # groups with unplaced tickets (the counts are never negative) and leaves fewer rows to group.
-            unplaced = "grid_code IS NOT NULL AND unplaced_tickets > 0"
-            grids = f"{clause} AND {unplaced}" if clause else f" WHERE {unplaced}"
-            df = self._query(
-                f"SELECT to_char(month, 'YYYY-MM') AS month, place_id, NULL::text AS grid_code, category{chan}, "
-                f"SUM(tickets)::bigint AS tickets, SUM(problems)::bigint AS problems FROM place_rollup{clause} "
-                f"GROUP BY month, place_id, category{chan} UNION ALL "
-                f"SELECT to_char(month, 'YYYY-MM'), NULL, grid_code, category{chan}, SUM(unplaced_tickets)::bigint, "
-                f"SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} GROUP BY month, grid_code, category{chan}",
-                [*params, *params],
-            )
-            return _typed(df, keys, ("tickets", "problems"))
-        clause, params = self._where(where, alias="t")
-        chan, group = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
-        df = self._query(
-            f"SELECT * FROM (SELECT {self._local_month('t.received_at')} AS month, tp.place_id AS place_id, "
-            f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
-            "COUNT(*) AS tickets, COUNT(*) FILTER (WHERE t.repeat_of IS NULL) AS problems "
-            f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
-            f"GROUP BY {group}) g WHERE place_id IS NOT NULL OR grid_code IS NOT NULL",
-            [self.timezone, *params],
-        )
-        return _typed(df, keys, ("tickets", "problems"))
+            grids = _and(clause, "grid_code IS NOT NULL AND unplaced_tickets > 0"
+                         + (f" AND grid_code IN {problemsql.TOP_GRIDS}" if only_top else ""))
+            month, by_month = ("to_char(month, 'YYYY-MM')", "month, ") if months else ("NULL::text", "")
+            sql = (f"SELECT {month} AS month, place_id, NULL::text AS grid_code, "
+                   f"{cat('category')} AS category{chan}, SUM(tickets)::bigint AS tickets, "
+                   f"SUM(problems)::bigint AS problems FROM place_rollup{places} "
+                   f"GROUP BY {by_month}place_id, {cat('category')}{chan} UNION ALL "
+                   f"SELECT {month}, NULL, grid_code, {cat('category')}{chan}, "
+                   f"SUM(unplaced_tickets)::bigint, SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} "
+                   f"GROUP BY {by_month}grid_code, {cat('category')}{chan}")
+            return sql, [*params, *params]
+        clause, params = where_sql(where, POSTGRES, epoch, "t")
+        month = self._local_month("t.received_at")
+        return problemsql.ticket_problem_rows(clause, month, by_channel, category, only_top), [tz, *params]
+
+
+def _and(clause: str, condition: str) -> str:
+    """``clause`` (" WHERE ..." or "") with ``condition`` added."""
+    return f"{clause} AND {condition}" if clause else f" WHERE {condition}"

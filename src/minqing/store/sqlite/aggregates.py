@@ -9,10 +9,14 @@ values count) are imported from where the rules are defined, never written again
 
 from __future__ import annotations
 
+from functools import partial
+
 from minqing.analysis.kpis import COUNT_COLUMNS, RESPONSE_HOURS
 from minqing.citytime import local_seconds_sql, offset_segments
 from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
+from minqing.store import problemsql
 from minqing.store.checks import check_level
+from minqing.store.sqlfilter import SQLITE
 
 
 def _sql_list(constants) -> str:
@@ -76,21 +80,27 @@ class AggregatesMixin:
 
     def problem_counts(self, where=None, by_channel=False):
         # The rule of minqing.analysis.top_problems.problem_counts at level 3 (the reference:
-        # minqing.store.reference.problem_counts): a ticket counts at each of its places, else
-        # at its grid, else nowhere; a repeat call (repeat_of set) is a ticket, not a problem.
-        clause, params = self._where(where, alias="t")
-        month = self._local_month("t.received_at")
-        chan, keys = (", t.channel AS channel", "1, 2, 3, 4, 5") if by_channel else ("", "1, 2, 3, 4")
-        df = self._query(
-            f"SELECT {month} AS month, tp.place_id AS place_id, "
-            f"CASE WHEN tp.place_id IS NULL THEN t.grid_code END AS grid_code, t.category AS category{chan}, "
-            "COUNT(*) AS tickets, SUM(CASE WHEN t.repeat_of IS NULL THEN 1 ELSE 0 END) AS problems "
-            f"FROM tickets t LEFT JOIN ticket_places tp ON tp.source_id = t.source_id{clause} "
-            f"GROUP BY {keys} HAVING tp.place_id IS NOT NULL OR grid_code IS NOT NULL ORDER BY {keys}",
-            params,
-        )
+        # minqing.store.reference.problem_counts), in minqing.store.problemsql.
+        sql, params = self._problem_rows(where, by_channel)
+        df = self._query(f"{sql} ORDER BY {', '.join(str(i) for i in range(1, 6 if by_channel else 5))}", params)
         for c in ("month", "place_id", "grid_code", "category") + (("channel",) if by_channel else ()):
             df[c] = df[c].astype("str")
         for c in ("tickets", "problems"):
             df[c] = df[c].astype("int64")
         return df
+
+    def top_problem_counts(self, where, month, level=2, n=10):
+        # The statement of minqing.store.problemsql on this store's problem rows.
+        month, level, n = problemsql.check_top(month, level, n)
+        category = partial(problemsql.category_at_level_sql, level=level, dialect=SQLITE)
+        now_sql, now_params = self._problem_rows(problemsql.month_where(where, month, self.timezone, self._epoch_param),
+                                                 category=category)
+        sql, params = self._problem_rows(where, category=category, only_top=True)
+        statement = problemsql.top_problem_sql(now_sql, sql, n, SQLITE)
+        return problemsql.top_frames(self._query(statement, [*now_params, *params]))
+
+    def _problem_rows(self, where, by_channel: bool = True, category=None, only_top: bool = False):
+        """Return ``(sql, params)`` of :func:`minqing.store.problemsql.ticket_problem_rows` of ``where``."""
+        clause, params = self._where(where, alias="t")
+        month = self._local_month("t.received_at")
+        return problemsql.ticket_problem_rows(clause, month, by_channel, category, only_top), params

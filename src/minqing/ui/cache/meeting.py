@@ -4,7 +4,8 @@ Same rules as :mod:`minqing.ui.cache.data`: every cache has ``ttl`` or
 ``max_entries``, cached functions depend only on their arguments, and the
 user's scope is applied in the data layer (:func:`minqing.auth.scoped_filter`)
 before any store call.  Heavy work runs as SQL aggregates
-(``Store.kpi_counts`` / ``Store.problem_counts``), never on raw tickets.
+(``Store.kpi_counts`` / ``Store.top_problem_counts`` / ``Store.count_tickets``), never on raw
+tickets.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import streamlit as st
 
 from minqing.analysis.aggregate import counts_by_unit
 from minqing.analysis.kpis import KpiBoard, comparison_months, kpi_board, month_bounds, shift_month
-from minqing.analysis.top_problems import TopProblems, label_problems, roll_up, top_problems
+from minqing.analysis.top_problems import TopProblems, label_problems, top_problems
 from minqing.analysis.channel_mix import surge_labels
 from minqing.auth import User, scoped_filter
 from minqing.model import CITIZEN_CHANNELS
 from minqing.store import TicketFilter
 from minqing.ui.cache.data import get_store, places, units
+
+TOP_N = 10
+"""How many problems the meeting view lists."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,8 @@ def top(url: str, version: str, user: User, scope: Scope, month: str, level: int
     store = get_store(url)
     start, _ = month_bounds(shift_month(month, -3), store.timezone)
     _, end = month_bounds(month, store.timezone)
-    counts = roll_up(store.problem_counts(scope.where(user, start, end), by_channel=True), level)
-    result = top_problems(counts, month)
+    counts, typical = store.top_problem_counts(scope.where(user, start, end), month, level, TOP_N)
+    result = top_problems(counts, month, TOP_N, typical=typical)
     grids = units(url, version, "grid", None)
     labelled = label_problems(result.table, places(url, version), grids.drop_duplicates("code", keep="last"), lang)
     return TopProblems(result.month, labelled, result.has_unplaced)
