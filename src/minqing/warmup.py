@@ -14,9 +14,11 @@ def warm_up() -> None:
 
         pip_warm_up()
         from minqing.ingest.rowhash import warm_up as hash_warm_up
+        from minqing.ingest.textscan import warm_up as scan_warm_up
         from minqing.ingest.transcode import warm_up as transcode_warm_up
 
         hash_warm_up()
+        scan_warm_up()
         transcode_warm_up()
         try:
             from minqing.analysis.gi_kernel import warm_up as gi_warm_up
