@@ -13,9 +13,15 @@ def warm_up() -> None:
         from minqing.geo.pip_kernel import warm_up as pip_warm_up
 
         pip_warm_up()
+        from minqing.ingest.fuzzy import warm_up as fuzzy_warm_up
         from minqing.ingest.rowhash import warm_up as hash_warm_up
+        from minqing.ingest.textscan import warm_up as scan_warm_up
+        from minqing.ingest.transcode import warm_up as transcode_warm_up
 
+        fuzzy_warm_up()
         hash_warm_up()
+        scan_warm_up()
+        transcode_warm_up()
         try:
             from minqing.analysis.gi_kernel import warm_up as gi_warm_up
         except ImportError:

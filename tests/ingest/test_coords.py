@@ -53,3 +53,24 @@ def test_a_str_column_reads_as_its_values_do(tiny_units):
         assert getattr(a, field).tolist() == getattr(b, field).tolist()
     assert np.array_equal(a.lon, b.lon, equal_nan=True) and np.array_equal(a.lat, b.lat, equal_nan=True)
     assert b.invalid.tolist() == [False, False, True, True, False, False, False, True]  # a latitude alone
+
+
+def test_plain_decimal_columns_read_from_their_bytes_as_pandas_reads_them(tiny_units, monkeypatch):
+    import pandas as pd
+
+    from minqing.ingest import textscan
+
+    region = region_from_units(tiny_units, 500)
+    lon = pd.Series(["121.505", "", "31.285", "120.0", "0", "121.5071234"], dtype="str")
+    lat = pd.Series(["31.285", "", "121.505", "30.0", "0", "31.2871234"], dtype="str")
+    crs = np.array(["wgs84", "wgs84", "wgs84", "wgs84", "wgs84", "gcj02"], dtype=object)
+    seen = []
+    real = textscan.plain_decimals
+    monkeypatch.setattr(textscan, "plain_decimals", lambda v: seen.append(r := real(v)) or r)
+    fast = clean_coordinates(lon, lat, crs, region)
+    assert len(seen) == 2 and all(r is not None for r in seen)  # both columns read from their bytes
+    slow = clean_coordinates(lon.tolist(), lat.tolist(), crs, region)
+    for field in ("reason", "swapped", "invalid"):
+        assert getattr(fast, field).tolist() == getattr(slow, field).tolist()
+    assert np.array_equal(fast.lon, slow.lon, equal_nan=True) and np.array_equal(fast.lat, slow.lat, equal_nan=True)
+    assert fast.reason.tolist() == [None, None, None, "outside_region", "zero_coordinates", None]

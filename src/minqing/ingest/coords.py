@@ -105,13 +105,24 @@ def clean_coordinates(lon, lat, crs, region=None) -> Coordinates:
     region : shapely geometry, optional
         Prepared WGS-84 area from :func:`region_from_units`; points outside are quarantined.
     """
-    x = pd.to_numeric(pd.Series(lon), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    y = pd.to_numeric(pd.Series(lat), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    x, y = _numbers(lon), _numbers(lat)
     crs_arr = np.full(len(x), crs, dtype=object) if isinstance(crs, str) else np.asarray(crs, dtype=object)
     bad = set(pd.unique(crs_arr)) - set(CRS_NAMES)
     if bad:
         raise ValueError(f"unknown coordinate system(s) {sorted(map(str, bad))}; allowed: {', '.join(CRS_NAMES)}")
     return _clean(x, y, crs_arr, region, _given(lon), _given(lat))
+
+
+def _numbers(values) -> np.ndarray:
+    """float64 of raw values as ``pandas.to_numeric`` (errors coerced) reads them; a str column of plain decimals
+    is read from its bytes (:func:`minqing.ingest.textscan.plain_decimals`)."""
+    if _is_str(values):
+        from minqing.ingest.textscan import plain_decimals
+
+        fast = plain_decimals(values)
+        if fast is not None:
+            return fast
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _given(values) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 from minqing.ingest.encodings import UTF8, redecode_lines
 from minqing.ingest.errors import ReadError
 from minqing.ingest.source import visible_nul
+from minqing.ingest.transcode import readable, to_utf8
 
 if TYPE_CHECKING:
     from minqing.ingest.source import Source
@@ -245,12 +246,35 @@ def _parse_block(src: Source, header: bytes, body: bytes, errors: str) -> pd.Dat
     if names is None or len(names) < 2 or len(delimiter) != 1 or len(delimiter.encode("utf-8")) != 1:
         return _parse_bytes(src, header + body, errors)
     encoding = "utf-8" if src.encoding in UTF8 else src.encoding  # a byte-order mark can only open the header
-    text = body.decode(encoding, errors)  # a UnicodeDecodeError as pandas' strict read raises it
-    frame = _arrow_body(text.encode("utf-8"), len(names), delimiter)
+    frame = _arrow_body(_utf8_body(body, encoding, errors), len(names), delimiter)
     if frame is None:
         return _parse_bytes(src, header + body, errors)
     frame.columns = names
     return frame
+
+
+def _utf8_body(body: bytes, encoding: str, errors: str):
+    """``body.decode(encoding, errors).encode("utf-8")`` (a UnicodeDecodeError as that raises it), without the
+    Python string when it can: valid UTF-8 is itself, GBK and GB18030 go through :mod:`minqing.ingest.transcode`."""
+    if encoding == "utf-8" and _valid_utf8(body):
+        return body
+    if readable(encoding):
+        data = to_utf8(body, encoding)
+        if data is not None:
+            return data
+    return body.decode(encoding, errors).encode("utf-8")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """True when ``data`` is well-formed UTF-8 (Arrow's check: it accepts what Python's strict decoder accepts)."""
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _arrow_body(data: bytes, ncols: int, delimiter: str) -> pd.DataFrame | None:

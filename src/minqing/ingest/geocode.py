@@ -2,20 +2,23 @@
 
 Exact mentions are found with one trie-shaped regular expression (fast on a
 million rows); what is left is matched fuzzily with rapidfuzz
-(``fuzz.partial_ratio``), scored 0-100. Only matches at or above the
-threshold locate a ticket.
+(``fuzz.partial_ratio``, see :mod:`minqing.ingest.fuzzy`), scored 0-100. Only
+matches at or above the threshold locate a ticket.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from minqing.ingest.fuzzy import FuzzyIndex
 
 DEFAULT_THRESHOLD = 85.0
 MIN_NAME_LENGTH = 4
@@ -45,6 +48,11 @@ class Gazetteer:
     def __post_init__(self):
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(self.names)})
         object.__setattr__(self, "_pattern", _trie_regex(self.names) if self.names else None)
+
+    @cached_property
+    def fuzzy(self) -> FuzzyIndex:
+        """The names prepared for fuzzy matching (built on first use)."""
+        return FuzzyIndex(self.names)
 
 
 @dataclass(frozen=True)
@@ -224,22 +232,9 @@ def _match(s: pd.Series, gaz: Gazetteer, threshold: float, fuzzy: bool) -> Match
     if fuzzy:
         rest = np.flatnonzero(hit_name == None)  # noqa: E711
         if len(rest):
-            from rapidfuzz import fuzz, process
-
-            ends: dict[str, set] = {}
-            for gname in gaz.names:  # one typo leaves the first or the last two characters intact
-                ends.setdefault(gname[:2], set()).add(gname)
-                ends.setdefault(gname[-2:], set()).add(gname)
-            for i in rest.tolist():
-                text = uniq[i]
-                cands = set()
-                for k in range(len(text) - 1):
-                    cands |= ends.get(text[k : k + 2], set())
-                if not cands:
-                    continue
-                best = process.extractOne(text, sorted(cands), scorer=fuzz.partial_ratio, score_cutoff=threshold)
+            for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq[rest].tolist(), threshold)):
                 if best is not None:
-                    hit_name[i], hit_score[i] = best[0], float(best[1])
+                    hit_name[i], hit_score[i] = best
     ok = (hit_score >= threshold) & (hit_name != None)  # noqa: E711
     if not ok.any():
         return Matches(lon, lat, score, name, ref, pointlike)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from numba import njit
+
+from minqing.ingest.textscan import arrow_strings
 
 HASH_KEY = b"0123456789123456"
 """pandas' default hash key (``pandas.core.util.hashing._default_hash_key``)."""
@@ -44,31 +45,15 @@ def column_hashes(values: pd.Series) -> np.ndarray:
     values : Series
         Arrow strings without missing values are hashed here, anything else by pandas.
     """
-    arrow = _arrow_strings(values)
-    if arrow is None:
+    chunks = arrow_strings(values)
+    if chunks is None:
         return pd.util.hash_pandas_object(values, index=False).to_numpy()
-    out = np.empty(len(arrow), dtype=np.uint64)
+    out = np.empty(len(values), dtype=np.uint64)
     start = 0
-    for chunk in arrow.chunks:
-        n = len(chunk)
-        if n:
-            _, offsets, data = chunk.buffers()
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            off = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + n + 1].astype(np.int64)
-            raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-            _siphash_cells(raw, off, _K0, _K1, out[start : start + n])
-        start += n
+    for data, off in chunks:
+        _siphash_cells(data, off, _K0, _K1, out[start : start + len(off) - 1])
+        start += len(off) - 1
     return _mix(out)
-
-
-def _arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
-    """The Arrow strings behind ``values`` when they can be hashed here (no missing value), else None."""
-    arr = getattr(values.array, "_pa_array", None)  # pandas' Arrow-backed arrays (str, string[pyarrow], ArrowDtype)
-    if not isinstance(arr, pa.ChunkedArray) or arr.null_count:
-        return None
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return None
-    return arr
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

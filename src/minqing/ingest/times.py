@@ -228,7 +228,7 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
         else:
             text = pd.Series(obj[todo].astype(str).to_numpy(), dtype="str").str.strip()
         pos = np.flatnonzero(todo)
-        usual = _usual_form(text)  # most exports write every time alike: read those from the bytes
+        usual = _usual_form(text)  # most exports write every time alike: read those from the bytes (compiled)
         fast = ~np.isnat(usual)
         if fast.any():
             utc[pos[fast]] = _to_utc(pd.Series(usual[fast]), tz)
@@ -259,53 +259,11 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
 
 
 def _usual_form(text: pd.Series) -> np.ndarray:
-    """Naive ``datetime64[s]`` of the values written exactly ``YYYY-MM-DD HH:MM:SS``; NaT for any other value.
+    """Naive ``datetime64[s]`` of the values written exactly ``YYYY-MM-DD HH:MM:SS``, NaT for the others
+    (:func:`minqing.ingest.textscan.usual_times`: those are read as pandas' ISO 8601 reading reads them)."""
+    from minqing.ingest.textscan import usual_times
 
-    Read from the UTF-8 bytes of the Arrow strings, vectorised. A value is taken only when it is a
-    valid time of the years 1900-2199 in exactly that form, in ASCII digits (pandas' ISO 8601 reading
-    gives it the same); anything else (another form, an impossible day, 24:00, a leap second) is left
-    to the full reading.
-    """
-    arr = pa.array(text.array)
-    n = len(arr)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-    if not n or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return out
-    _, offsets, data = arr.buffers()[:3]
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    off = np.frombuffer(offsets, dtype=width)[arr.offset : arr.offset + n + 1].astype(np.int64)
-    cand = np.flatnonzero((np.diff(off) == 19) & ~np.asarray(arr.is_null(), dtype=bool))
-    if not len(cand):
-        return out
-    raw, start = np.frombuffer(data, dtype=np.uint8), off[cand]
-    ok = np.ones(len(cand), dtype=bool)
-    for at, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":")):
-        ok &= raw[start + at] == ord(ch)
-    fields = []
-    for at, size in ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2)):
-        value, digits = _number(raw, start + at, size)
-        fields.append(value)
-        ok &= digits
-    year, month, day, hour, minute, second = fields
-    ok &= (year >= 1900) & (year < 2200) & (month >= 1) & (month <= 12) & (day >= 1)
-    ok &= (hour < 24) & (minute < 60) & (second < 60)
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0)  # months since 1970-01
-    first = months.astype("datetime64[M]").astype("datetime64[D]")
-    ok &= day <= ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(np.int64)
-    secs = (day - 1) * 86400 + hour * 3600 + minute * 60 + second
-    out[cand[ok]] = first[ok].astype("datetime64[s]") + secs[ok].astype("timedelta64[s]")
-    return out
-
-
-def _number(raw: np.ndarray, start: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The numbers written in ``width`` bytes of ``raw`` from each ``start``, and whether those are all ASCII digits."""
-    value = np.zeros(len(start), dtype=np.int64)
-    ok = np.ones(len(start), dtype=bool)
-    for k in range(width):
-        digit = raw[start + k].astype(np.int64) - ord("0")
-        ok &= (digit >= 0) & (digit <= 9)
-        value = value * 10 + digit
-    return value, ok
+    return usual_times(text)
 
 
 def _local_utc(t, tz: str) -> np.datetime64:
