@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from minqing.geo.link import apply_links, link_tickets
+from minqing.geo.link import apply_links, link_prepared, prepare_layers
 from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
@@ -90,7 +90,7 @@ class ChunkResult:
 
 
 _CTX: ChunkContext | None = None
-_LOCAL: dict = {"pid": None, "store": None}
+_LOCAL: dict = {"pid": None, "store": None, "layers": None}  # this process's store; the import's prepared layers
 
 
 def set_context(ctx: ChunkContext | None) -> None:
@@ -100,7 +100,7 @@ def set_context(ctx: ChunkContext | None) -> None:
     if _LOCAL["pid"] == os.getpid() and _CTX is not None and _LOCAL["store"] is not _CTX.store:
         _LOCAL["store"].close()
     _CTX = ctx
-    _LOCAL.update(pid=None, store=None)
+    _LOCAL.update(pid=None, store=None, layers=None)
 
 
 def _local_store():
@@ -297,8 +297,9 @@ def _link(ctx: ChunkContext, tickets: pd.DataFrame):
         for c in LINK_COLUMNS:
             tickets[c] = None
         return tickets, empty
-    result = link_tickets(tickets, units, places if places is not None and len(places) else None, tz=ctx.city_tz)
-    return apply_links(tickets, result)
+    if _LOCAL.get("layers") is None:  # once per import and process: the units and places do not change
+        _LOCAL["layers"] = prepare_layers(units, places if places is not None and len(places) else None)
+    return apply_links(tickets, link_prepared(tickets, _LOCAL["layers"], tz=ctx.city_tz))
 
 
 def _comparable(df: pd.DataFrame, col: str) -> np.ndarray:
