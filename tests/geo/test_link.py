@@ -138,3 +138,21 @@ def test_place_reach_is_exact_at_round_ends(tiny_units, tiny_places):
             pts.append(back.transform(ex + r * np.cos(ang), ey + r * np.sin(ang)))
     got = link_tickets(make_tickets(pts, ["2025-01-01"] * len(pts)), tiny_units, tiny_places).place_links
     assert sorted(got["row"].tolist()) == [0, 1, 2]
+
+
+def test_layers_prepared_once_link_every_batch_as_link_tickets_does(tiny_units, tiny_places):
+    from minqing.geo.link import link_prepared, prepare_layers
+
+    h = (X0 + 0.005, Y0 + 0.005)
+    batches = [[h, (X0 + 0.015, Y0 + 0.005), (X0 + 0.003, Y0 + 0.013)], [(X0 + 0.0045, Y0 + 0.013)], [(np.nan, np.nan)]]
+    for places in (tiny_places, None):
+        layers = prepare_layers(tiny_units, places)
+        for pts in batches:  # the same layers for every batch
+            t = make_tickets(pts, ["2025-01-01"] * len(pts))
+            got, want = link_prepared(t, layers, tz="Asia/Shanghai"), link_tickets(t, tiny_units, places, tz="Asia/Shanghai")
+            pd.testing.assert_frame_equal(got.links, want.links)
+            pd.testing.assert_frame_equal(got.place_links, want.place_links)
+    first = link_prepared(make_tickets(batches[0], ["2025-01-01"] * 3), prepare_layers(tiny_units, tiny_places))
+    assert sorted(first.place_links["place_id"]) == ["H1", "P1", "R1"]
+    with pytest.raises(GeodataError):
+        link_prepared(make_tickets(batches[0], ["2025-01-01"] * 3).drop(columns="lat"), layers)

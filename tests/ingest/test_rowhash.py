@@ -45,3 +45,14 @@ def test_other_columns_fall_back_to_pandas():
     assert row_hashes(df).tolist() == _pandas(df).tolist()
     assert row_hashes(pd.DataFrame(index=range(2))).tolist() == _pandas(pd.DataFrame(index=range(2))).tolist()
     assert len(row_hashes(df.iloc[:0])) == 0
+
+
+def test_id_hashes_from_arrow_equal_hash_array_of_python_strings():
+    from minqing.ingest.stage import _ids
+
+    sid = pd.Series(["YP1", "", "工单2", "YP1", "x" * 30], dtype="str")
+    ids, hashes = _ids(sid)
+    assert ids.type == pa.string() and ids.to_pylist() == sid.tolist()
+    assert hashes.tolist() == pd.util.hash_array(sid.to_numpy(dtype=object)).tolist()
+    ids, hashes = _ids(pd.Series(["a", "b"], dtype=object))  # not Arrow: as before
+    assert ids.to_pylist() == ["a", "b"] and hashes.tolist() == pd.util.hash_array(np.array(["a", "b"], dtype=object)).tolist()

@@ -1,7 +1,9 @@
 """Link located tickets to their grid (and so community, sub-district, district), H3 cell and places.
 
 A city may have only some of the levels: tickets link to the finest one loaded (see
-:func:`unit_hierarchy`).
+:func:`unit_hierarchy`). An import links its tickets chunk by chunk: :func:`prepare_layers`
+makes what does not depend on the tickets (the hierarchy, the polygon indexes) once, and
+:func:`link_prepared` links each chunk with it.
 
 All steps are vectorised: an STRtree query for point-in-polygon, a validity
 filter on time so a ticket links to the unit version valid when it was
@@ -227,14 +229,66 @@ def link_tickets(
     -------
     LinkResult
     """
+    _check_columns(tickets)
+    return _link(tickets, prepare_layers(units, places), res, tz)
+
+
+@dataclass(frozen=True)
+class LinkLayers:
+    """Units and places made ready for linking (what does not depend on the tickets), see :func:`prepare_layers`.
+
+    Attributes
+    ----------
+    grids : GeoDataFrame
+        :func:`unit_hierarchy` of the units.
+    grid_index : PolygonIndex
+        Their polygons indexed (:mod:`minqing.geo.pip_kernel`).
+    places : GeoDataFrame or None
+    place_index : PolygonIndex or None
+        The places' footprints padded by 1 m, indexed.
+    place_metric : tuple or None
+        The places in metres and their reach (:func:`_metric_places`).
+    """
+
+    grids: gpd.GeoDataFrame
+    grid_index: object
+    places: gpd.GeoDataFrame | None = None
+    place_index: object = None
+    place_metric: tuple | None = None
+
+
+def prepare_layers(units: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None = None) -> LinkLayers:
+    """Prepare units and places once for linking many batches of tickets (:func:`link_prepared`).
+
+    Parameters
+    ----------
+    units, places : GeoDataFrame
+        As :func:`link_tickets` takes them.
+    """
+    from minqing.geo.pip_kernel import build_index
+
+    grids = unit_hierarchy(units)
+    if places is None or places.empty:
+        return LinkLayers(grids, build_index(grids.geometry.values))
+    return LinkLayers(grids, build_index(grids.geometry.values), places,
+                      build_index(place_footprints(places, pad_m=1.0).values), _metric_places(places))
+
+
+def link_prepared(tickets: pd.DataFrame, layers: LinkLayers, res: int = H3_RESOLUTION,
+                  tz: str | None = None) -> LinkResult:
+    """:func:`link_tickets` with the units and places prepared once (:func:`prepare_layers`)."""
+    _check_columns(tickets)
+    return _link(tickets, layers, res, tz)
+
+
+def _check_columns(tickets: pd.DataFrame) -> None:
     for col in ("lon", "lat", "received_at"):
         if col not in tickets.columns:
             raise GeodataError(f"tickets need a {col!r} column to be linked", key="error.link_column", column=col)
-    grids = unit_hierarchy(units)
-    return _link(tickets, grids, places, res, tz)
 
 
-def _link(tickets, grids, places, res, tz=None) -> LinkResult:
+def _link(tickets, layers: LinkLayers, res, tz=None) -> LinkResult:
+    grids, places = layers.grids, layers.places
     lon = tickets["lon"].to_numpy(dtype="float64", na_value=np.nan)
     lat = tickets["lat"].to_numpy(dtype="float64", na_value=np.nan)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -243,7 +297,7 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     if tz is not None and received.dt.tz is not None:
         received = received.dt.tz_convert(tz)
     day = _local_days(received)
-    grid_of = _grid_of(grids, lon, lat, day)
+    grid_of = _grid_of(grids, lon, lat, day, layers.grid_index)
     row_idx = np.flatnonzero(grid_of >= 0)
     grid_idx = grid_of[row_idx]
 
@@ -267,41 +321,46 @@ def _link(tickets, grids, places, res, tz=None) -> LinkResult:
     if places is None or places.empty:
         place_links = pd.DataFrame({"row": pd.Series([], dtype="int64"), "place_id": pd.Series([], dtype=object)})
     else:
-        prow, pidx = _place_pairs(lon, lat, places)
+        prow, pidx = _place_pairs(lon, lat, places, layers.place_index, layers.place_metric)
         place_links = pd.DataFrame({"row": prow.astype("int64"), "place_id": places["place_id"].to_numpy(dtype=object)[pidx]})
         place_links = place_links.sort_values(["row", "place_id"], ignore_index=True)
     return LinkResult(links=links, place_links=place_links)
 
 
-def _grid_of(grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, day: np.ndarray) -> np.ndarray:
+def _grid_of(grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, day: np.ndarray, index=None) -> np.ndarray:
     """The row of ``grids`` holding each point on its day, else -1 (:mod:`minqing.geo.pip_kernel`).
 
     A point inside a version valid that day, or on its edge, is in it; on a shared edge the
-    version listed first wins, as with ``shapely.intersects`` and the first match.
+    version listed first wins, as with ``shapely.intersects`` and the first match. ``index``:
+    the grids' polygons indexed already.
     """
     from minqing.geo.pip_kernel import build_index, locate
 
     vf = pd.to_datetime(grids["valid_from"]).to_numpy(dtype="datetime64[D]").astype(np.int64)
     vt = pd.to_datetime(grids["valid_to"].fillna("2262-01-01")).to_numpy(dtype="datetime64[D]").astype(np.int64)
     days = np.where(np.isnat(day), np.iinfo(np.int64).min // 2, day.astype("datetime64[D]").astype(np.int64))
-    return locate(build_index(grids.geometry.values), lon, lat, days, vf, vt)
+    return locate(index if index is not None else build_index(grids.geometry.values), lon, lat, days, vf, vt)
 
 
-def _place_pairs(lon: np.ndarray, lat: np.ndarray, places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _place_pairs(lon: np.ndarray, lat: np.ndarray, places: gpd.GeoDataFrame,
+                 index=None, metric=None) -> tuple[np.ndarray, np.ndarray]:
     """Return (point index, place index) of every point within a place's reach, exactly.
 
     Candidates come from footprints padded by 1 m (polygonal buffers cut the corners of true
     circles by a few centimetres) through the compiled index; the final test is the metric
     distance to the point or line, or containment in the compound, for the candidates only.
+    ``index`` and ``metric``: those footprints indexed and :func:`_metric_places`, made already.
     """
     from minqing.geo.pip_kernel import build_index, locate_all
 
-    prow, pidx = locate_all(build_index(place_footprints(places, pad_m=1.0).values), lon, lat)
+    if index is None:
+        index = build_index(place_footprints(places, pad_m=1.0).values)
+    prow, pidx = locate_all(index, lon, lat)
     if len(prow) == 0:
         return prow, pidx
     from pyproj import Transformer
 
-    metric, dist = _metric_places(places)
+    metric, dist = metric if metric is not None else _metric_places(places)
     mx, my = Transformer.from_crs(4326, metric.crs, always_xy=True).transform(lon[prow], lat[prow])
     mx, my = np.asarray(mx), np.asarray(my)
     is_point = shapely.get_type_id(metric.values) == 0

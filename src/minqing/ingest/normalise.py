@@ -176,7 +176,8 @@ def _times(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, *
             out[name] = pd.Series(pd.NaT, index=chunk.index, dtype=f"datetime64[ns, {tz}]")
             continue
         parsed = parse_times(raw, tz=tz, now=now, date_order=date_order, earliest=earliest)
-        values = raw.to_numpy(dtype=object)
+        flagged = parsed.bad | parsed.too_early | parsed.future | parsed.old | (parsed.blank & (name == "received_at"))
+        values = raw.to_numpy(dtype=object) if flagged.any() else None  # shown only in flagged rows' examples
         if name == "received_at":
             flag(parsed.blank, "missing_time", values)
         soft = name == "due_at"  # 办理时限 may be a duration ("5个工作日"): kept raw in extra
@@ -185,7 +186,8 @@ def _times(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, *
             _keep_unreadable(chunk, f, name, parsed, soft, unreadable, unreadable_raw)
         _flag_bad_times(flag, parsed, values, f[name], soft, optional, date_order)
         new_old = parsed.old & ~old
-        old_value[new_old] = np.array([f"{f[name]}={v}" for v in values[new_old]], dtype=object)
+        if new_old.any():
+            old_value[new_old] = np.array([f"{f[name]}={v}" for v in values[new_old]], dtype=object)
         old |= parsed.old
         ok = ~(parsed.bad | parsed.too_early | parsed.future)
         out[name] = parsed.values.where(ok, pd.NaT)

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from minqing.geo.link import apply_links, link_tickets
+from minqing.geo.link import apply_links, link_prepared, prepare_layers
 from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
-from minqing.ingest.rowhash import row_hashes
+from minqing.ingest.rowhash import column_hashes, row_hashes
+from minqing.ingest.textscan import arrow_strings
 from minqing.ingest.source import Source
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.staging import ImportStage
@@ -90,7 +91,7 @@ class ChunkResult:
 
 
 _CTX: ChunkContext | None = None
-_LOCAL: dict = {"pid": None, "store": None}
+_LOCAL: dict = {"pid": None, "store": None, "layers": None}  # this process's store; the import's prepared layers
 
 
 def set_context(ctx: ChunkContext | None) -> None:
@@ -100,7 +101,7 @@ def set_context(ctx: ChunkContext | None) -> None:
     if _LOCAL["pid"] == os.getpid() and _CTX is not None and _LOCAL["store"] is not _CTX.store:
         _LOCAL["store"].close()
     _CTX = ctx
-    _LOCAL.update(pid=None, store=None)
+    _LOCAL.update(pid=None, store=None, layers=None)
 
 
 def _local_store():
@@ -135,9 +136,9 @@ def process_chunk(task: tuple) -> ChunkResult:
         raise ValueError(f"chunk {number} lacks columns {missing}")
     h = (row_hashes(chunk[cols]) ^ ctx.fingerprint).view("int64")
     chunk["_hash"] = h
-    sid = chunk[ctx.mapping.fields["source_id"]].astype("str").str.strip().to_numpy(dtype=object)
+    sid_col = chunk[ctx.mapping.fields["source_id"]].astype("str").str.strip()
     if len(ctx.stored_index):
-        pos = ctx.stored_index.get_indexer(sid)
+        pos = ctx.stored_index.get_indexer(sid_col.to_numpy(dtype=object))
         same = (pos >= 0) & (ctx.stored_values[np.where(pos >= 0, pos, 0)] == h)
     else:
         same = np.zeros(n, dtype=bool)
@@ -145,8 +146,9 @@ def process_chunk(task: tuple) -> ChunkResult:
     by_address = np.zeros(n, dtype=bool)
     unlocated = np.zeros(n, dtype=bool)
     linked = np.zeros(n, dtype=bool)
-    result = ChunkResult(number, n, pa.array(sid, type=pa.string()), pd.util.hash_array(sid), sid == "", h, status, by_address, unlocated, linked, _empty_quarantine(),
-                         seconds=secs, encoding_fixes=fixes)
+    ids, id_hash = _ids(sid_col)
+    result = ChunkResult(number, n, ids, id_hash, (sid_col == "").to_numpy(dtype=bool), h, status, by_address, unlocated,
+                         linked, _empty_quarantine(), seconds=secs, encoding_fixes=fixes)
     rest = chunk.loc[~same]
     secs["read"] += time.perf_counter() - t
     if not len(rest):
@@ -192,6 +194,14 @@ def process_chunk(task: tuple) -> ChunkResult:
     ctx.stage.add(*_staged_rows(tickets, write, place_links, changes, base))
     secs["stage"] += time.perf_counter() - t
     return result
+
+
+def _ids(sid: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """A chunk's source ids as an Arrow array and their hashes (``pandas.util.hash_array``), from Arrow when they are."""
+    if arrow_strings(sid) is not None:  # no Python string per id
+        return pa.array(sid.array).cast(pa.string()), column_hashes(sid)
+    values = sid.to_numpy(dtype=object)
+    return pa.array(values, type=pa.string()), pd.util.hash_array(values)
 
 
 def _staged_rows(tickets, write, place_links, changes, base) -> tuple:
@@ -297,8 +307,9 @@ def _link(ctx: ChunkContext, tickets: pd.DataFrame):
         for c in LINK_COLUMNS:
             tickets[c] = None
         return tickets, empty
-    result = link_tickets(tickets, units, places if places is not None and len(places) else None, tz=ctx.city_tz)
-    return apply_links(tickets, result)
+    if _LOCAL.get("layers") is None:  # once per import and process: the units and places do not change
+        _LOCAL["layers"] = prepare_layers(units, places if places is not None and len(places) else None)
+    return apply_links(tickets, link_prepared(tickets, _LOCAL["layers"], tz=ctx.city_tz))
 
 
 def _comparable(df: pd.DataFrame, col: str) -> np.ndarray:
