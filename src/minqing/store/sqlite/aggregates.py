@@ -45,8 +45,7 @@ class AggregatesMixin:
 
     def _local_month(self, column: str) -> str:
         """SQL for the city-local month ("YYYY-MM") of epoch seconds in ``column`` (any zone, with DST)."""
-        with self._lock:
-            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
+        lo, hi = self._received_epochs()
         segments = offset_segments(self.timezone, lo or 0, hi or 0)
         return f"strftime('%Y-%m', {local_seconds_sql(column, segments)}, 'unixepoch')"
 

@@ -65,6 +65,11 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+RECEIVED_EPOCHS = "SELECT (SELECT MIN(received_at) FROM tickets), (SELECT MAX(received_at) FROM tickets)"
+"""The first and last received time, each read from the received-time index (SQLite reads every ticket for
+``MIN`` and ``MAX`` asked in one SELECT: 150-220 ms at 1,000,000 tickets, once paid by every aggregate)."""
+
+
 class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixin, RowsMixin, Store):
     """Store backed by one SQLite file (WAL journal, foreign keys on).
 
@@ -341,9 +346,13 @@ class SQLiteStore(AggregatesMixin, InterventionsMixin, AccountsMixin, IngestMixi
             params = list(place_ids)
         return self._query(sql + " ORDER BY source_id, place_id", params)
 
-    def received_range(self):
+    def _received_epochs(self) -> tuple:
+        """The first and last received time as epoch seconds, or (None, None) (:data:`RECEIVED_EPOCHS`)."""
         with self._lock:
-            lo, hi = self._con.execute("SELECT MIN(received_at), MAX(received_at) FROM tickets").fetchone()
+            return self._con.execute(RECEIVED_EPOCHS).fetchone()
+
+    def received_range(self):
+        lo, hi = self._received_epochs()
         if lo is None:
             return None, None
         first, last = epoch_to_times([lo, hi], tz=self.timezone)
