@@ -129,24 +129,27 @@ def _anchor(geom):
     return geom.representative_point() if geom.geom_type != "Point" else geom
 
 
-def _exact(texts, gaz: Gazetteer) -> list:
-    """First gazetteer name mentioned in each text (RE2 via pyarrow; digit boundaries checked in Python)."""
+def _exact(texts: pd.Series, gaz: Gazetteer) -> np.ndarray:
+    """First gazetteer name mentioned in each text, or None (RE2 via pyarrow; digit boundaries checked in Python).
+
+    ``texts`` is a ``str`` Series; only the texts with a mention become Python strings.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    out = np.full(len(texts), None, dtype=object)
     if len(texts) == 0:
-        return []
+        return out
+    arr = pa.array(texts.array)
     body = gaz._pattern.pattern[len(r"(?<!\d)("):-len(r")(?!\d)")]
-    got = pc.extract_regex(pa.array(list(texts), type=pa.string()), f"(?P<m>{body})").field("m").to_pylist()
-    out = []
-    for text, hit in zip(texts, got):
-        hit = hit or None  # no match comes back as null or ""
-        if hit is not None:
-            i = text.find(hit)
-            if (i > 0 and text[i - 1].isdigit()) or (i + len(hit) < len(text) and text[i + len(hit)].isdigit()):
-                m = gaz._pattern.search(text)
-                hit = m.group(1) if m else None
-        out.append(hit)
+    got = pc.extract_regex(arr, f"(?P<m>{body})").field("m")
+    found = np.flatnonzero(np.asarray(pc.fill_null(pc.greater(pc.utf8_length(got), 0), False), dtype=bool))
+    for k, text, hit in zip(found.tolist(), arr.take(found).to_pylist(), got.take(found).to_pylist()):
+        i = text.find(hit)  # no match comes back as null or "": left out above
+        if (i > 0 and text[i - 1].isdigit()) or (i + len(hit) < len(text) and text[i + len(hit)].isdigit()):
+            m = gaz._pattern.search(text)
+            hit = m.group(1) if m else None
+        out[k] = hit
     return out
 
 
@@ -223,16 +226,13 @@ def _match(s: pd.Series, gaz: Gazetteer, threshold: float, fuzzy: bool) -> Match
     if not gaz.names or n == 0:
         return Matches(lon, lat, score, name, ref, pointlike)
     pos = np.flatnonzero((s.str.strip() != "").to_numpy(dtype=bool))
-    uniq = s.iloc[pos].to_numpy(dtype=object)
-    hit_name = np.full(len(uniq), None, dtype=object)
-    hit_score = np.zeros(len(uniq))
-    for i, hit in enumerate(_exact(uniq, gaz)):
-        if hit is not None:
-            hit_name[i], hit_score[i] = hit, 100.0
+    uniq = s.iloc[pos]
+    hit_name = _exact(uniq, gaz)
+    hit_score = np.where(hit_name != None, 100.0, 0.0)  # noqa: E711
     if fuzzy:
         rest = np.flatnonzero(hit_name == None)  # noqa: E711
         if len(rest):
-            for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq[rest].tolist(), threshold)):
+            for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq.iloc[rest].tolist(), threshold)):
                 if best is not None:
                     hit_name[i], hit_score[i] = best
     ok = (hit_score >= threshold) & (hit_name != None)  # noqa: E711
