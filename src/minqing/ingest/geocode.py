@@ -1,7 +1,7 @@
 """Address matching against the gazetteer: places and their aliases, facilities, their addresses.
 
-Exact mentions are found with one trie-shaped regular expression (fast on a
-million rows); what is left is matched fuzzily with rapidfuzz
+Exact mentions are found as one trie-shaped regular expression finds them (a
+compiled walk of the names' trie, :mod:`minqing.ingest.mentions`); what is left is matched fuzzily with rapidfuzz
 (``fuzz.partial_ratio``, see :mod:`minqing.ingest.fuzzy`), scored 0-100. Only
 matches at or above the threshold locate a ticket.
 """
@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from minqing.ingest.fuzzy import FuzzyIndex
+from minqing.ingest.mentions import NameTrie
 
 DEFAULT_THRESHOLD = 85.0
 MIN_NAME_LENGTH = 4
@@ -48,6 +49,11 @@ class Gazetteer:
     def __post_init__(self):
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(self.names)})
         object.__setattr__(self, "_pattern", _trie_regex(self.names) if self.names else None)
+
+    @cached_property
+    def trie(self) -> NameTrie:
+        """The names as a trie, for finding exact mentions (built on first use)."""
+        return NameTrie(self.names)
 
     @cached_property
     def fuzzy(self) -> FuzzyIndex:
@@ -130,22 +136,20 @@ def _anchor(geom):
 
 
 def _exact(texts: pd.Series, gaz: Gazetteer) -> np.ndarray:
-    """First gazetteer name mentioned in each text, or None (RE2 via pyarrow; digit boundaries checked in Python).
+    """First gazetteer name mentioned in each text, or None (a compiled trie walk; digit boundaries checked in Python).
 
-    ``texts`` is a ``str`` Series; only the texts with a mention become Python strings.
+    ``texts`` is a ``str`` Series; only the texts with a mention become Python strings. The
+    first mention is the one the trie-shaped expression finds (:mod:`minqing.ingest.mentions`);
+    one glued to a digit is looked for again with the expression's digit boundaries.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     out = np.full(len(texts), None, dtype=object)
     if len(texts) == 0:
         return out
-    arr = pa.array(texts.array)
-    body = gaz._pattern.pattern[len(r"(?<!\d)("):-len(r")(?!\d)")]
-    got = pc.extract_regex(arr, f"(?P<m>{body})").field("m")
-    found = np.flatnonzero(np.asarray(pc.fill_null(pc.greater(pc.utf8_length(got), 0), False), dtype=bool))
-    for k, text, hit in zip(found.tolist(), arr.take(found).to_pylist(), got.take(found).to_pylist()):
-        i = text.find(hit)  # no match comes back as null or "": left out above
+    word = gaz.trie.first_mentions(texts)
+    found = np.flatnonzero(word >= 0)
+    names = np.asarray(gaz.names, dtype=object)
+    for k, text, hit in zip(found.tolist(), texts.iloc[found].tolist(), names[word[found]].tolist()):
+        i = text.find(hit)
         if (i > 0 and text[i - 1].isdigit()) or (i + len(hit) < len(text) and text[i + len(hit)].isdigit()):
             m = gaz._pattern.search(text)
             hit = m.group(1) if m else None
