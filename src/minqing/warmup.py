@@ -14,11 +14,13 @@ def warm_up() -> None:
 
         pip_warm_up()
         from minqing.ingest.fuzzy import warm_up as fuzzy_warm_up
+        from minqing.ingest.mentions import warm_up as mentions_warm_up
         from minqing.ingest.rowhash import warm_up as hash_warm_up
         from minqing.ingest.textscan import warm_up as scan_warm_up
         from minqing.ingest.transcode import warm_up as transcode_warm_up
 
         fuzzy_warm_up()
+        mentions_warm_up()
         hash_warm_up()
         scan_warm_up()
         transcode_warm_up()

@@ -40,3 +40,10 @@ def test_each_distinct_text_is_matched_once_and_given_to_every_row(tiny_places, 
         assert m.name[0] == m.name[2] == "测试医院门口" and m.name[1] == m.name[5] and m.name[3] is None
         assert sorted(seen[0], key=str) == sorted(["测试医院们口", "测试小区3号楼", "", "  ", "完全无关的地址"])
         seen.clear()
+
+
+def test_an_exact_mention_glued_to_a_digit_does_not_count(tiny_places):
+    gaz = build_gazetteer(tiny_places)
+    m = match_addresses(["1测试小区 测试医院门口", "测试小区2", "测试小区 2", "近测试路段口"], gaz, threshold=100, fuzzy=False)
+    assert m.name.tolist() == ["测试医院门口", None, "测试小区", "测试路段"]
+    assert m.score.tolist() == [100.0, 0.0, 100.0, 100.0]

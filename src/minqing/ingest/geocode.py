@@ -1,7 +1,7 @@
 """Address matching against the gazetteer: places and their aliases, facilities, their addresses.
 
-Exact mentions are found with one trie-shaped regular expression (fast on a
-million rows); what is left is matched fuzzily with rapidfuzz
+Exact mentions are found as one trie-shaped regular expression finds them (a
+compiled walk of the names' trie, :mod:`minqing.ingest.mentions`); what is left is matched fuzzily with rapidfuzz
 (``fuzz.partial_ratio``, see :mod:`minqing.ingest.fuzzy`), scored 0-100. Only
 matches at or above the threshold locate a ticket.
 """
@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from minqing.ingest.fuzzy import FuzzyIndex
+from minqing.ingest.mentions import NameTrie
 
 DEFAULT_THRESHOLD = 85.0
 MIN_NAME_LENGTH = 4
@@ -48,6 +49,11 @@ class Gazetteer:
     def __post_init__(self):
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(self.names)})
         object.__setattr__(self, "_pattern", _trie_regex(self.names) if self.names else None)
+
+    @cached_property
+    def trie(self) -> NameTrie:
+        """The names as a trie, for finding exact mentions (built on first use)."""
+        return NameTrie(self.names)
 
     @cached_property
     def fuzzy(self) -> FuzzyIndex:
@@ -129,24 +135,25 @@ def _anchor(geom):
     return geom.representative_point() if geom.geom_type != "Point" else geom
 
 
-def _exact(texts, gaz: Gazetteer) -> list:
-    """First gazetteer name mentioned in each text (RE2 via pyarrow; digit boundaries checked in Python)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _exact(texts: pd.Series, gaz: Gazetteer) -> np.ndarray:
+    """First gazetteer name mentioned in each text, or None (a compiled trie walk; digit boundaries checked in Python).
 
+    ``texts`` is a ``str`` Series; only the texts with a mention become Python strings. The
+    first mention is the one the trie-shaped expression finds (:mod:`minqing.ingest.mentions`);
+    one glued to a digit is looked for again with the expression's digit boundaries.
+    """
+    out = np.full(len(texts), None, dtype=object)
     if len(texts) == 0:
-        return []
-    body = gaz._pattern.pattern[len(r"(?<!\d)("):-len(r")(?!\d)")]
-    got = pc.extract_regex(pa.array(list(texts), type=pa.string()), f"(?P<m>{body})").field("m").to_pylist()
-    out = []
-    for text, hit in zip(texts, got):
-        hit = hit or None  # no match comes back as null or ""
-        if hit is not None:
-            i = text.find(hit)
-            if (i > 0 and text[i - 1].isdigit()) or (i + len(hit) < len(text) and text[i + len(hit)].isdigit()):
-                m = gaz._pattern.search(text)
-                hit = m.group(1) if m else None
-        out.append(hit)
+        return out
+    word = gaz.trie.first_mentions(texts)
+    found = np.flatnonzero(word >= 0)
+    names = np.asarray(gaz.names, dtype=object)
+    for k, text, hit in zip(found.tolist(), texts.iloc[found].tolist(), names[word[found]].tolist()):
+        i = text.find(hit)
+        if (i > 0 and text[i - 1].isdigit()) or (i + len(hit) < len(text) and text[i + len(hit)].isdigit()):
+            m = gaz._pattern.search(text)
+            hit = m.group(1) if m else None
+        out[k] = hit
     return out
 
 
@@ -223,16 +230,13 @@ def _match(s: pd.Series, gaz: Gazetteer, threshold: float, fuzzy: bool) -> Match
     if not gaz.names or n == 0:
         return Matches(lon, lat, score, name, ref, pointlike)
     pos = np.flatnonzero((s.str.strip() != "").to_numpy(dtype=bool))
-    uniq = s.iloc[pos].to_numpy(dtype=object)
-    hit_name = np.full(len(uniq), None, dtype=object)
-    hit_score = np.zeros(len(uniq))
-    for i, hit in enumerate(_exact(uniq, gaz)):
-        if hit is not None:
-            hit_name[i], hit_score[i] = hit, 100.0
+    uniq = s.iloc[pos]
+    hit_name = _exact(uniq, gaz)
+    hit_score = np.where(hit_name != None, 100.0, 0.0)  # noqa: E711
     if fuzzy:
         rest = np.flatnonzero(hit_name == None)  # noqa: E711
         if len(rest):
-            for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq[rest].tolist(), threshold)):
+            for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq.iloc[rest].tolist(), threshold)):
                 if best is not None:
                     hit_name[i], hit_score[i] = best
     ok = (hit_score >= threshold) & (hit_name != None)  # noqa: E711

@@ -1,0 +1,28 @@
+"""Blank tokens: a cell is blank when its case-folded text is a token, however many distinct cells there are."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from minqing.ingest.mapping import BLANK_TOKENS
+from minqing.ingest.normalise import blank_out
+
+BLANKS = frozenset(b.casefold() for b in BLANK_TOKENS)
+
+
+def _reference(cells, blanks):
+    return ["" if c.casefold() in blanks else c for c in cells]
+
+
+def test_blank_tokens_among_many_names():
+    names = [f"{a}{b}" for a in "张王李赵刘陈杨黄" for b in "伟芳娜敏静丽强磊"]  # 64 distinct names: the Arrow path
+    tokens = ["无", "暂无", "空", "NA", "na", "N/A", "null", "NONE", "-", "--", "Nan", "nA"]
+    others = ["无名", "空调", "〇", "NAN2", "Ｎａ", "-1", "n/a ", "暂", "ΝΑ"]  # not tokens (Ｎａ and ΝΑ fold otherwise)
+    cells = names + tokens + others + names[:5] + tokens[:3]
+    got = blank_out(pd.Series(cells, dtype="str"), BLANKS)
+    assert got.tolist() == _reference(cells, BLANKS)
+    assert got.tolist()[64:76] == [""] * 12 and got.tolist()[76:85] == others
+    custom = frozenset({"不详", "x"})  # a mapping's own tokens: Han characters of them are kept
+    cells = names + ["不详", "不", "详细", "X", "x", "不详 "]
+    assert blank_out(pd.Series(cells, dtype="str"), custom).tolist() == _reference(cells, custom)
+    assert blank_out(pd.Series(cells, dtype=object), custom).tolist() == _reference(cells, custom)
