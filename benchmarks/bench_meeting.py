@@ -79,7 +79,7 @@ def _pieces(url: str) -> None:
 
     from minqing.analysis.aggregate import counts_by_unit
     from minqing.analysis.kpis import comparison_months, default_month, kpi_board, month_bounds, shift_month
-    from minqing.analysis.top_problems import label_problems, roll_up, top_problems
+    from minqing.analysis.top_problems import label_problems, top_problems
     from minqing.maps.choropleth import unit_map
     from minqing.report import find_chromium, meeting_pdf, meeting_report
     from minqing.store import TicketFilter, open_store
@@ -94,7 +94,8 @@ def _pieces(url: str) -> None:
     t0 = time.perf_counter()
     start, _ = month_bounds(shift_month(month, -3))
     _, end = month_bounds(month)
-    tp = top_problems(roll_up(store.problem_counts(TicketFilter(start=start, end=end)), 2), month)
+    rows, typical = store.top_problem_counts(TicketFilter(start=start, end=end), month, 2)  # as ui/cache/meeting.top
+    tp = top_problems(rows, month, typical=typical)
     _emit(bench="top_problems_4_months_sql_s", value=round(time.perf_counter() - t0, 3))
     a, b = month_bounds(month)
     units = counts_by_unit(store.read_units("subdistrict"), store.count_tickets("subdistrict", TicketFilter(start=a, end=b)))

@@ -6,9 +6,14 @@ it is copied first with SQLite's backup) into it through the store itself (units
 with ``write_units`` / ``write_places``; tickets and links by COPY into the store's staging
 table and the store's own upsert, then one full ``refresh_rollups``: load and rollup times
 are reported apart), then times every store call the meeting view makes (the KPI board's
-three ``kpi_counts``, the top 10's ``problem_counts``, the map's ``count_tickets``, for the
+three ``kpi_counts``, the top 10's ``top_problem_counts``, the map's ``count_tickets``, for the
 whole district, one sub-district and a grid leader) and the drill-down map's unit counts,
-``--runs`` times each on both stores: median and p95.
+``--runs`` times each on both stores: median and p95. The 1M figures also time the top 10
+before ``top_problem_counts`` (``problem_counts`` of four months by channel, ranked in pandas)
+next to now, the store call alone and the whole top 10 without its labels. Next to the wall
+times, CPU ms per call: this process's (``time.process_time``: all of SQLite's work, the driver
+and the frames for PostgreSQL) and the PostgreSQL backends' (user + system from ``/proc``; the
+machine is shared, so CPU says more than wall time).
 
 The hotspots page issues no store aggregate: it reads the analysis columns of the scope's
 tickets once (``read_tickets``, cached) and counts in pandas; that read is timed too (3
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -46,6 +52,7 @@ from bench_pg_sql import TUNING
 from bench_pg_sql import start as start_server  # the tuned throwaway cluster
 
 from minqing.analysis.kpis import comparison_months, month_bounds, shift_month
+from minqing.analysis.top_problems import roll_up, top_problems
 from minqing.auth import User
 from minqing.model import TICKET_COLUMNS
 from minqing.store import open_store
@@ -114,10 +121,15 @@ def load(lite, pg: PostgresStore, lite_path: str) -> None:
     emit(figure="incremental rollup refresh, one month", rows=n, seconds=round(time.perf_counter() - t0, 2))
 
 
-def meeting_calls(store, lite) -> dict:
-    """name -> callable: every store call of the meeting view, for three scopes, plus the drill-down unit counts."""
+def meeting_calls(store, lite, before: bool = False) -> dict:
+    """name -> callable: every store call of the meeting view, for three scopes, plus the drill-down unit counts.
+
+    With ``before`` also the top 10's call before ``top_problem_counts`` (``problem_counts`` of four
+    months by channel), and the top 10 end to end (the store call and ``top_problems``, without the
+    labels) both ways.
+    """
     from minqing.model import CITIZEN_CHANNELS
-    from minqing.ui.cache.meeting import Scope
+    from minqing.ui.cache.meeting import TOP_N, Scope
 
     month = str(lite.received_range()[1].tz_localize(None).to_period("M") - 1)  # the last whole month
     tz = lite.timezone
@@ -136,8 +148,13 @@ def meeting_calls(store, lite) -> dict:
             calls[f"{name}: kpi_counts {label}"] = partial(store.kpi_counts, every.where(user, start, end), AS_OF)
         start, _ = month_bounds(shift_month(month, -3), tz)
         _, end = month_bounds(month, tz)
-        calls[f"{name}: problem_counts 4 months"] = partial(store.problem_counts, scope.where(user, start, end),
-                                                            by_channel=True)
+        where = scope.where(user, start, end)
+        calls[f"{name}: top_problem_counts 4 months"] = partial(store.top_problem_counts, where, month, 2, TOP_N)
+        if before:
+            calls[f"{name}: before: problem_counts 4 months"] = partial(store.problem_counts, where, by_channel=True)
+            calls[f"{name}: before: top 10 (problem_counts, roll_up, top_problems)"] = partial(
+                _top_before, store, where, month)
+            calls[f"{name}: top 10 (top_problem_counts, top_problems)"] = partial(_top_after, store, where, month)
         start, end = month_bounds(month, tz)
         calls[f"{name}: count_tickets {level} month"] = partial(store.count_tickets, level,
                                                                  scope.where(user, start, end), by_channel=True)
@@ -147,13 +164,67 @@ def meeting_calls(store, lite) -> dict:
     return calls
 
 
-def timed(fn, runs: int) -> list[float]:
+def _top_before(store, where, month):
+    """The meeting view's top 10 before ``top_problem_counts``: every problem row, ranked in pandas."""
+    return top_problems(roll_up(store.problem_counts(where, by_channel=True), 2), month)
+
+
+def _top_after(store, where, month):
+    """The meeting view's top 10 now (``ui/cache/meeting.top`` without the labels)."""
+    rows, typical = store.top_problem_counts(where, month, 2)
+    return top_problems(rows, month, typical=typical)
+
+
+def _rows(result) -> int:
+    """Rows a call returned (both frames of a pair; a top 10's table)."""
+    if isinstance(result, tuple):
+        return sum(len(r) for r in result)
+    return len(getattr(result, "table", result))
+
+
+def timed(fn, runs: int, cpu=None) -> list[float]:
+    """Wall milliseconds of ``runs`` warm calls; with ``cpu`` (a dict) also CPU ms per call put into it.
+
+    ``cpu["client"]``: this process (all of SQLite's work); ``cpu["server"]``: the PostgreSQL backends
+    of ``cpu["pg"]``'s database (:func:`server_cpu`; parallel workers, gone when read, are not counted).
+    """
     fn()  # warm
     out = []
+    before = (time.process_time(), server_cpu(cpu.get("pg")) if cpu is not None else {})
     for _ in range(runs):
         t0 = time.perf_counter()
         fn()
         out.append((time.perf_counter() - t0) * 1000)
+    if cpu is not None:
+        after = server_cpu(cpu.get("pg"))
+        cpu["client"] = (time.process_time() - before[0]) * 1000 / runs
+        cpu["server"] = sum(v - before[1].get(pid, 0.0) for pid, v in after.items()) * 1000 / runs if after else None
+    return out
+
+
+_MONITOR: dict = {}
+
+
+def server_cpu(pg) -> dict:
+    """CPU seconds (user + system, from /proc) of the backends of ``pg``'s database, by pid; {} without ``pg``.
+
+    Asked on a connection of its own (not one of the pool's, which run the calls), left out.
+    """
+    if pg is None:
+        return {}
+    import psycopg
+
+    con = _MONITOR.get(pg._conninfo) or _MONITOR.setdefault(pg._conninfo, psycopg.connect(pg._conninfo,
+                                                                                           autocommit=True))
+    pids = [r[0] for r in con.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()")]
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # another machine's server, or gone
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
 
@@ -163,12 +234,17 @@ def p95(values) -> float:
 
 
 def side_by_side(pg, lite, runs: int, rows: int) -> None:
-    pg_calls, lite_calls = meeting_calls(pg, lite), meeting_calls(lite, lite)
+    pg_calls, lite_calls = meeting_calls(pg, lite, before=True), meeting_calls(lite, lite, before=True)
     pg.rollup_uses.clear()
     for name in pg_calls:
-        a, b = timed(pg_calls[name], runs), timed(lite_calls[name], runs)
-        emit(figure=name, rows=rows, runs=runs, result_rows=len(pg_calls[name]()), pg_median_ms=round(statistics.median(a), 1), pg_p95_ms=round(p95(a), 1),
-             sqlite_median_ms=round(statistics.median(b), 1), sqlite_p95_ms=round(p95(b), 1))
+        pg_cpu, lite_cpu = {"pg": pg}, {}
+        a, b = timed(pg_calls[name], runs, pg_cpu), timed(lite_calls[name], runs, lite_cpu)
+        server = pg_cpu["server"]
+        emit(figure=name, rows=rows, runs=runs, result_rows=_rows(pg_calls[name]()),
+             pg_median_ms=round(statistics.median(a), 1), pg_p95_ms=round(p95(a), 1),
+             pg_client_cpu_ms=round(pg_cpu["client"], 1), pg_server_cpu_ms=None if server is None else round(server, 1),
+             sqlite_median_ms=round(statistics.median(b), 1), sqlite_p95_ms=round(p95(b), 1),
+             sqlite_cpu_ms=round(lite_cpu["client"], 1))
     emit(figure="aggregates served by rollups / raw", rows=rows, **dict(pg.rollup_uses))
     from minqing.store import TicketFilter
     from minqing.ui.cache.hotspots import COLUMNS
@@ -241,11 +317,15 @@ def concurrent(pg, lite, clients: int, rounds: int, rows: int) -> None:
 
 
 def table() -> str:
-    lines = ["| figure | rows | PostgreSQL median / p95 ms | SQLite median / p95 ms |", "|---|---:|---:|---:|"]
+    head = ("| figure | rows | PostgreSQL median / p95 ms | PostgreSQL CPU ms: client + server | "
+            "SQLite median / p95 ms | SQLite CPU ms |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|"]
     for r in RESULTS:
         if "pg_median_ms" in r:
             lite = (f"{r['sqlite_median_ms']} / {r.get('sqlite_p95_ms', '')}" if "sqlite_median_ms" in r else "")
-            lines.append(f"| {r['figure']} | {r['rows']:,} | {r['pg_median_ms']} / {r.get('pg_p95_ms', '')} | {lite} |")
+            cpu = f"{r['pg_client_cpu_ms']} + {r['pg_server_cpu_ms']}" if "pg_client_cpu_ms" in r else ""
+            lines.append(f"| {r['figure']} | {r['rows']:,} | {r['pg_median_ms']} / {r.get('pg_p95_ms', '')} | {cpu} | "
+                         f"{lite} | {r.get('sqlite_cpu_ms', '')} |")
     return "\n".join(lines)
 
 

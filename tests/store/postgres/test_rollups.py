@@ -182,3 +182,15 @@ def test_opening_the_store_rolls_up_tickets_stored_before_the_rollups(city):
     with open_store(city.url) as again:
         assert_current(again)
         assert again.rollup_uses["rollup"] > 0 and again.rollup_uses["raw"] == 0
+
+
+def test_the_place_rollups_are_read_by_place_and_by_grid(city):
+    """Migration 007: the top 10's rows of its places over four months, a grid leader's place rollups by grid."""
+    with psycopg.connect(city.url) as con:
+        indexes = dict(con.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'place_rollup'"))
+        assert "(place_id, month)" in indexes["place_rollup_place"]
+        assert "(grid_code, month)" in indexes["place_rollup_grid"]
+        con.execute("SET enable_seqscan = off")  # the tiny city's tables would be scanned whatever the indexes
+        plan = " ".join(r[0] for r in con.execute(
+            "EXPLAIN SELECT * FROM place_rollup WHERE place_id = 'H1' AND month >= '2025-01-01'"))
+        assert "place_rollup_place" in plan
