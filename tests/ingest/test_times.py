@@ -115,7 +115,7 @@ def test_the_usual_form_read_fast_equals_the_full_reading(monkeypatch):
 
     values = pd.Series(USUAL * 3 + ["2024-01-05 14:00:00", "45296.5", "2024/1/5 下午2:30"], dtype="str")
     fast = parse_times(values, now=NOW)
-    monkeypatch.setattr(times, "_usual_form", lambda text: np.full(len(text), np.datetime64("NaT"), "datetime64[s]"))
+    monkeypatch.setattr(times, "usual_times", lambda text: np.full(len(text), np.datetime64("NaT"), "datetime64[s]"))
     full = parse_times(values, now=NOW)
     pd.testing.assert_series_equal(fast.values, full.values)
     for attr in ("blank", "bad", "too_early", "future", "old"):

@@ -32,7 +32,7 @@ def test_any_bytes_read_as_python_reads_them_or_not_at_all(encoding):
 
 
 def test_hand_checked_bytes():
-    assert bytes(to_utf8(b"\xb9\xa4\xb5\xa5A1,", "GB18030")) == "工单A1,".encode("utf-8")  # any spelling of the name
+    assert bytes(to_utf8(b"\xb9\xa4\xb5\xa5A1,", "GB18030")) == "工单A1,".encode()  # any spelling of the name
     assert to_utf8("😀".encode("gb18030"), "gb18030") is None  # a four-byte sequence: left to Python
     assert to_utf8(b"\xb9", "gb18030") is None  # a lead byte with no trail
     assert to_utf8(b"\xff", "gb18030") is None  # no character
@@ -61,7 +61,7 @@ def test_a_block_body_is_what_decoding_and_encoding_with_python_gives(encoding):
     from minqing.ingest.csv_blocks import _utf8_body
 
     rng = random.Random(11)
-    pieces = [b"A1,", b"\n", "噪音".encode(encoding), "😀".encode("utf-8"), b"\xed\xa0\x80", b"\xc0\x80", b"\xff",
+    pieces = [b"A1,", b"\n", "噪音".encode(encoding), "😀".encode(), b"\xed\xa0\x80", b"\xc0\x80", b"\xff",
               b"\xf4\x90\x80\x80", b"\xe5\x99", "表".encode("gb18030")]
     for _ in range(500):
         data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))

@@ -98,7 +98,7 @@ def _common(held, text_of, name_of, chars, counts, out):
             if k == 0:
                 break
             h = held[t, chars[n, j]]
-            total += h if h < k else k
+            total += min(k, h)
         out[p] = total
 
 

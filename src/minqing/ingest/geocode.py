@@ -232,14 +232,14 @@ def _match(s: pd.Series, gaz: Gazetteer, threshold: float, fuzzy: bool) -> Match
     pos = np.flatnonzero((s.str.strip() != "").to_numpy(dtype=bool))
     uniq = s.iloc[pos]
     hit_name = _exact(uniq, gaz)
-    hit_score = np.where(hit_name != None, 100.0, 0.0)  # noqa: E711
+    hit_score = np.where(hit_name != None, 100.0, 0.0)
     if fuzzy:
-        rest = np.flatnonzero(hit_name == None)  # noqa: E711
+        rest = np.flatnonzero(hit_name == None)
         if len(rest):
             for i, best in zip(rest.tolist(), gaz.fuzzy.best(uniq.iloc[rest].tolist(), threshold)):
                 if best is not None:
                     hit_name[i], hit_score[i] = best
-    ok = (hit_score >= threshold) & (hit_name != None)  # noqa: E711
+    ok = (hit_score >= threshold) & (hit_name != None)
     if not ok.any():
         return Matches(lon, lat, score, name, ref, pointlike)
     idx = np.array([gaz._index[v] for v in hit_name[ok]], dtype="int64")

@@ -16,6 +16,7 @@ from pathlib import Path
 import tomli_w
 
 from minqing.ingest import aliases as al
+from minqing.ingest.blanks import blank_out
 from minqing.ingest.errors import MappingError
 from minqing.ingest.mapping import (
     BLANK_TOKENS,
@@ -25,7 +26,7 @@ from minqing.ingest.mapping import (
     infer_mapping,
     looks_like_data,
 )
-from minqing.ingest.normalise import _CATEGORIES, blank_out, category_raw
+from minqing.ingest.normalise import _CATEGORIES, category_raw
 from minqing.ingest.readers import open_source, read_chunks
 from minqing.ingest.source import READER_COLUMNS
 

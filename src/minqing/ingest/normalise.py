@@ -9,15 +9,13 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from minqing.cellsafe import restore_series
 from minqing.ingest import aliases as al
+from minqing.ingest.blanks import blank_out
 from minqing.ingest.coords import clean_coordinates, normalise_crs
 from minqing.ingest.mapping import ColumnMapping
 from minqing.ingest.source import INVALID, ORIGINAL
@@ -305,47 +303,6 @@ def _quarantine(chunk: pd.DataFrame, out: pd.DataFrame, flag: _Flags, bad: np.nd
         "original": original,
         "row_hash": chunk["_hash"].to_numpy()[bad],
     })
-
-
-def blank_out(raw: pd.Series, blanks) -> pd.Series:
-    """Return trimmed cell texts with the blank tokens (``NA``, ``无``, ...; case-insensitive) made ``""``."""
-    if not blanks or raw.empty:
-        return raw
-    longest = max(len(b) for b in blanks)
-    # only short cells can be a token: one vectorised length test spares long texts any further work
-    short = raw.str.len().le(longest).fillna(False).to_numpy(dtype=bool)
-    if not short.any():
-        return raw
-    cand = raw[short]
-    hit = [u for u in _may_be_tokens(cand.unique(), blanks) if isinstance(u, str) and u.casefold() in blanks]
-    if not hit:
-        return raw
-    out = raw.copy()
-    out[short] = cand.where(~cand.isin(hit), "")
-    return out
-
-
-def _may_be_tokens(uniq, blanks) -> list:
-    """The distinct cells that may be blank tokens, as Python values.
-
-    Of Arrow strings (found by Arrow, no Python string for the others): a cell holding a Han
-    character that no token holds is none (Han characters have no case, folding keeps them),
-    which leaves out nearly every name in a 来电人 column.
-    """
-    if not isinstance(uniq, pd.api.extensions.ExtensionArray) or len(uniq) < 64:
-        return list(uniq)
-    arr = pa.array(uniq)
-    kept = _token_han(blanks)
-    other = pc.match_substring_regex(arr, f"[^\\P{{Han}}{kept}]" if kept else r"\p{Han}")  # a Han character not kept
-    return arr.filter(pc.invert(pc.fill_null(other, False))).to_pylist()
-
-
-@lru_cache(maxsize=16)
-def _token_han(blanks: frozenset) -> str:
-    """The Han characters of the blank tokens (``无暂空``)."""
-    chars = sorted({ch for b in blanks for ch in b})
-    han = pc.match_substring_regex(pa.array(chars, type=pa.string()), r"\p{Han}").to_pylist() if chars else []
-    return "".join(ch for ch, h in zip(chars, han) if h)
 
 
 def _vocab(raw, table, unknown_code, blank_code, warn, flag, unknown, name, index, user=None) -> pd.Series:

@@ -27,8 +27,8 @@ from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.rowhash import column_hashes, row_hashes
-from minqing.ingest.textscan import arrow_strings
 from minqing.ingest.source import Source
+from minqing.ingest.textscan import arrow_strings
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
 from minqing.store.staging import ImportStage
 
@@ -146,9 +146,8 @@ def process_chunk(task: tuple) -> ChunkResult:
     by_address = np.zeros(n, dtype=bool)
     unlocated = np.zeros(n, dtype=bool)
     linked = np.zeros(n, dtype=bool)
-    ids, id_hash = _ids(sid_col)
-    result = ChunkResult(number, n, ids, id_hash, (sid_col == "").to_numpy(dtype=bool), h, status, by_address, unlocated,
-                         linked, _empty_quarantine(), seconds=secs, encoding_fixes=fixes)
+    result = ChunkResult(number, n, *_ids(sid_col), (sid_col == "").to_numpy(dtype=bool), h, status, by_address,
+                         unlocated, linked, _empty_quarantine(), seconds=secs, encoding_fixes=fixes)
     rest = chunk.loc[~same]
     secs["read"] += time.perf_counter() - t
     if not len(rest):

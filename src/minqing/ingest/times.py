@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pandas as pd
 
+from minqing.ingest.textscan import usual_times
 from minqing.model import TIMEZONE
 
 EARLIEST = None
@@ -227,12 +228,7 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
             text = pd.Series(s.array[todo], dtype="str").str.strip()
         else:
             text = pd.Series(obj[todo].astype(str).to_numpy(), dtype="str").str.strip()
-        pos = np.flatnonzero(todo)
-        usual = _usual_form(text)  # most exports write every time alike: read those from the bytes (compiled)
-        fast = ~np.isnat(usual)
-        if fast.any():
-            utc[pos[fast]] = _to_utc(pd.Series(usual[fast]), tz)
-            text, pos = text[~fast].reset_index(drop=True), pos[~fast]
+        text, pos = _usual_first(text, np.flatnonzero(todo), utc, tz)  # most exports write every time alike
         # Only number-like text can be an Excel serial (to_numeric on dates is slow).
         num = pd.Series(np.nan, index=text.index)
         numeric = text.str.fullmatch(r"\d+(?:\.\d*)?").to_numpy(dtype=bool)
@@ -258,12 +254,11 @@ def _parse(s: pd.Series, tz: str, now: pd.Timestamp, order=None, earliest=None) 
                        date_order=order)
 
 
-def _usual_form(text: pd.Series) -> np.ndarray:
-    """Naive ``datetime64[s]`` of the values written exactly ``YYYY-MM-DD HH:MM:SS``, NaT for the others
-    (:func:`minqing.ingest.textscan.usual_times`: those are read as pandas' ISO 8601 reading reads them)."""
-    from minqing.ingest.textscan import usual_times
-
-    return usual_times(text)
+def _usual_first(text: pd.Series, pos: np.ndarray, utc: np.ndarray, tz: str) -> tuple[pd.Series, np.ndarray]:
+    """Fill ``utc`` at ``pos`` for the texts in the usual form (:func:`~minqing.ingest.textscan.usual_times`); the rest."""
+    fast = ~np.isnat(usual := usual_times(text))
+    utc[pos[fast]] = _to_utc(usual[fast], tz)
+    return text[~fast].reset_index(drop=True), pos[~fast]
 
 
 def _local_utc(t, tz: str) -> np.datetime64:

@@ -13,7 +13,7 @@ Compiled code is cached on disk (``cache=True``, see :mod:`minqing.kernels`).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numba import njit
@@ -48,7 +48,7 @@ def _name(encoding: str | None) -> str:
     return (encoding or "").lower().replace("_", "").replace("-", "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables(encoding: str) -> tuple[np.ndarray, np.ndarray]:
     """The code point of each byte read alone, and of each (lead, trail) pair; -1 where Python's codec reads none.
 

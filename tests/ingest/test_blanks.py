@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from minqing.ingest.blanks import blank_out
 from minqing.ingest.mapping import BLANK_TOKENS
-from minqing.ingest.normalise import blank_out
 
 BLANKS = frozenset(b.casefold() for b in BLANK_TOKENS)
 

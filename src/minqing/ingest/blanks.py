@@ -1,0 +1,55 @@
+"""Blank tokens: cell texts (``NA``, ``无``, ...; case-insensitive) that stand for no value.
+
+:func:`blank_out` makes them ``""`` in a column of trimmed cell texts, vectorised: only short
+cells can be a token, each distinct one is case-folded once, and of Arrow strings the cells
+holding a Han character no token holds are left out before any becomes a Python string.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def blank_out(raw: pd.Series, blanks) -> pd.Series:
+    """Return trimmed cell texts with the blank tokens (``NA``, ``无``, ...; case-insensitive) made ``""``."""
+    if not blanks or raw.empty:
+        return raw
+    longest = max(len(b) for b in blanks)
+    # only short cells can be a token: one vectorised length test spares long texts any further work
+    short = raw.str.len().le(longest).fillna(False).to_numpy(dtype=bool)
+    if not short.any():
+        return raw
+    cand = raw[short]
+    hit = [u for u in _may_be_tokens(cand.unique(), blanks) if isinstance(u, str) and u.casefold() in blanks]
+    if not hit:
+        return raw
+    out = raw.copy()
+    out[short] = cand.where(~cand.isin(hit), "")
+    return out
+
+
+def _may_be_tokens(uniq, blanks) -> list:
+    """The distinct cells that may be blank tokens, as Python values.
+
+    Of Arrow strings (found by Arrow, no Python string for the others): a cell holding a Han
+    character that no token holds is none (Han characters have no case, folding keeps them),
+    which leaves out nearly every name in a 来电人 column.
+    """
+    if not isinstance(uniq, pd.api.extensions.ExtensionArray) or len(uniq) < 64:
+        return list(uniq)
+    arr = pa.array(uniq)
+    kept = _token_han(blanks)
+    other = pc.match_substring_regex(arr, f"[^\\P{{Han}}{kept}]" if kept else r"\p{Han}")  # a Han character not kept
+    return arr.filter(pc.invert(pc.fill_null(other, False))).to_pylist()
+
+
+@lru_cache(maxsize=16)
+def _token_han(blanks: frozenset) -> str:
+    """The Han characters of the blank tokens (``无暂空``)."""
+    chars = sorted({ch for b in blanks for ch in b})
+    han = pc.match_substring_regex(pa.array(chars, type=pa.string()), r"\p{Han}").to_pylist() if chars else []
+    return "".join(ch for ch, h in zip(chars, han) if h)
