@@ -184,13 +184,30 @@ def test_opening_the_store_rolls_up_tickets_stored_before_the_rollups(city):
         assert again.rollup_uses["rollup"] > 0 and again.rollup_uses["raw"] == 0
 
 
-def test_the_place_rollups_are_read_by_place_and_by_grid(city):
-    """Migration 007: the top 10's rows of its places over four months, a grid leader's place rollups by grid."""
+def test_the_problem_rollup_is_read_by_month_by_place_and_by_grid(city):
+    """Migration 008: the top 10's month, its places over four months, a grid leader's rows by grid; month order."""
     with psycopg.connect(city.url) as con:
-        indexes = dict(con.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'place_rollup'"))
-        assert "(place_id, month)" in indexes["place_rollup_place"]
-        assert "(grid_code, month)" in indexes["place_rollup_grid"]
+        indexes = dict(con.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'problem_rollup'"))
+        assert "(month)" in indexes["problem_rollup_month"]
+        assert "(where_id, month)" in indexes["problem_rollup_where"]
+        assert "(grid_code, month)" in indexes["problem_rollup_grid"]
+        assert not con.execute("SELECT 1 FROM pg_indexes WHERE indexname IN ('place_rollup_place', 'place_rollup_grid')"
+                               ).fetchall()  # dropped: place_rollup is read whole, per month
         con.execute("SET enable_seqscan = off")  # the tiny city's tables would be scanned whatever the indexes
         plan = " ".join(r[0] for r in con.execute(
-            "EXPLAIN SELECT * FROM place_rollup WHERE place_id = 'H1' AND month >= '2025-01-01'"))
-        assert "place_rollup_place" in plan
+            "EXPLAIN SELECT * FROM problem_rollup WHERE where_id = 'H1' AND month >= '2025-01-01'"))
+        assert "problem_rollup_where" in plan
+        con.execute("RESET enable_seqscan")
+        refresh_rollups(con, full=True)
+        months = [r[0] for r in con.execute("SELECT month FROM problem_rollup ORDER BY ctid")]
+        assert months == sorted(months) and len(set(months)) > 1  # a month's rows lie together
+        # a ticket counts at each of its places, else at its grid: the rollup's rows are a recount of the links
+        placed = con.execute(
+            "SELECT SUM(tickets) FILTER (WHERE placed), SUM(tickets) FILTER (WHERE NOT placed) FROM problem_rollup"
+        ).fetchone()
+        links, unplaced = con.execute(
+            "SELECT (SELECT count(*) FROM ticket_places), (SELECT count(*) FROM tickets t WHERE grid_code IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM ticket_places p WHERE p.source_id = t.source_id))").fetchone()
+        assert placed == (links, unplaced) and links > 0 and unplaced > 0
+        levels = con.execute("SELECT DISTINCT category, category1, category2 FROM problem_rollup").fetchall()
+        assert levels and all((c1, c2) == (c.split(".")[0], ".".join(c.split(".")[:2])) for c, c1, c2 in levels)

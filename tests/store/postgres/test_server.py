@@ -14,7 +14,8 @@ from minqing.store.postgres import migrate as pgm
 from minqing.store.postgres.migrate import Roles, latest_version, migrate
 
 PG_ONLY_TABLES = {"schema_version", "spatial_ref_sys",  # the version table (SQLite: PRAGMA user_version); PostGIS's
-                  "ticket_rollup", "unit_rollup", "place_rollup", "rollup_dirty"}  # the dashboard's rollups (006_rollups.sql)
+                  "ticket_rollup", "unit_rollup", "place_rollup", "problem_rollup",  # the dashboard's rollups
+                  "rollup_dirty"}  # (006_rollups.sql, 008_problem_rollup.sql)
 PG_ONLY_COLUMNS = {"tickets": ["geom"]}  # the ticket's point, generated from lon/lat
 
 

@@ -20,6 +20,7 @@ from minqing.store.checks import check_level
 from minqing.store.convert import epoch_of
 from minqing.store.postgres.rollups import (
     KPI_FLAGS,
+    PROBLEM_CATEGORY,
     rollup_where,
     rollups_current,
     unit_rollup_serves,
@@ -140,46 +141,41 @@ class AggregatesMixin:
         # The statement of minqing.store.problemsql on this store's problem rows (the rollups' when they serve).
         month, level, n = problemsql.check_top(month, level, n)
         tz = self.timezone  # once: every look-up is a read
-        rows = partial(self._problem_rows, rolled=self._rollup(where, tz) is not None, tz=tz,
-                       category=partial(problemsql.category_at_level_sql, level=level, dialect=POSTGRES))
+        rows = partial(self._problem_rows, rolled=self._rollup(where, tz) is not None, tz=tz, level=level)
         now_sql, now_params = rows(problemsql.month_where(where, month, tz, partial(epoch_of, tz=tz)), months=False)
         sql, params = rows(where, only_top=True)
         statement = problemsql.top_problem_sql(now_sql, sql, n, POSTGRES)
         return problemsql.top_frames(self._query(statement, [*now_params, *params]))
 
-    def _problem_rows(self, where, rolled: bool, tz: str, by_channel: bool = True, category=None,
+    def _problem_rows(self, where, rolled: bool, tz: str, by_channel: bool = True, level: int = 3,
                       only_top: bool = False, months: bool = True):
         """Return ``(sql, params)`` of the problem rows of ``where``: month, place_id, grid_code, category[, channel],
         tickets, problems.
 
-        From the rollups when ``rolled`` (and they serve ``where``), else from the tickets; ``tz`` is
-        the store's time zone. ``category`` turns the category column's SQL into the grouped one (the
-        full category by default); ``only_top`` keeps the places and grids of
-        :data:`minqing.store.problemsql.TOP_PLACES` / ``TOP_GRIDS``; ``months`` False: all months in one
-        row (``month`` NULL; from the rollups only), for a filter of one month.
+        From ``problem_rollup`` when ``rolled`` (and it serves ``where``), else from the tickets; ``tz`` is
+        the store's time zone. ``level`` is the category level of the rows (3: the full category);
+        ``only_top`` keeps the places and grids of :data:`minqing.store.problemsql.TOP_PLACES` /
+        ``TOP_GRIDS`` (from the rollup: the rows of their ids, which the statement's join with
+        ``top_problems`` then narrows to the right kind); ``months`` False: all months in one row
+        (``month`` NULL; from the rollup only), for a filter of one month.
         """
-        cat = category or (lambda column: column)
         chan = ", channel" if by_channel else ""
         epoch = partial(epoch_of, tz=tz)
         found = rollup_where(where, epoch, tz) if rolled else None
         if found is not None:
             clause, params = found
-            places = _and(clause, f"place_id IN {problemsql.TOP_PLACES}") if only_top else clause
-            # Rows with no unplaced ticket add nothing to a group: filtering them before grouping keeps the
-            # groups with unplaced tickets (the counts are never negative) and leaves fewer rows to group.
-            grids = _and(clause, "grid_code IS NOT NULL AND unplaced_tickets > 0"
-                         + (f" AND grid_code IN {problemsql.TOP_GRIDS}" if only_top else ""))
+            if only_top:
+                clause = _and(clause, "where_id IN (SELECT where_id FROM top_problems)")
+            cat = PROBLEM_CATEGORY[level]
             month, by_month = ("to_char(month, 'YYYY-MM')", "month, ") if months else ("NULL::text", "")
-            sql = (f"SELECT {month} AS month, place_id, NULL::text AS grid_code, "
-                   f"{cat('category')} AS category{chan}, SUM(tickets)::bigint AS tickets, "
-                   f"SUM(problems)::bigint AS problems FROM place_rollup{places} "
-                   f"GROUP BY {by_month}place_id, {cat('category')}{chan} UNION ALL "
-                   f"SELECT {month}, NULL, grid_code, {cat('category')}{chan}, "
-                   f"SUM(unplaced_tickets)::bigint, SUM(unplaced_problems)::bigint FROM ticket_rollup{grids} "
-                   f"GROUP BY {by_month}grid_code, {cat('category')}{chan}")
-            return sql, [*params, *params]
+            sql = (f"SELECT {month} AS month, CASE WHEN placed THEN where_id END AS place_id, "
+                   f"CASE WHEN placed THEN NULL ELSE where_id END AS grid_code, {cat} AS category{chan}, "
+                   f"SUM(tickets)::bigint AS tickets, SUM(problems)::bigint AS problems FROM problem_rollup{clause} "
+                   f"GROUP BY {by_month}placed, where_id, {cat}{chan}")
+            return sql, params
         clause, params = where_sql(where, POSTGRES, epoch, "t")
         month = self._local_month("t.received_at")
+        category = None if level == 3 else partial(problemsql.category_at_level_sql, level=level, dialect=POSTGRES)
         return problemsql.ticket_problem_rows(clause, month, by_channel, category, only_top), [tz, *params]
 
 

@@ -5,8 +5,10 @@ sub-district and district codes) x full category x channel, the ticket count, th
 numerators and denominators that do not depend on ``as_of`` (:data:`KPI_FLAGS`), the
 problems and the tickets and problems with no place; ``unit_rollup`` its ticket counts
 summed over categories and channels (what a unit count over all time reads); ``place_rollup``
-the place links per month x place x the same codes x category x channel. Both take the tickets' row-level
-security policy, so a grid leader's scope applies to them too.
+the place links per month x place x the same codes x category x channel; ``problem_rollup`` where each
+ticket counts as a problem (its places, else its grid) per month x the same codes x category (also
+at levels 1 and 2: :data:`PROBLEM_CATEGORY`) x channel, what the top problems and the problem counts
+read. All take the tickets' row-level security policy, so a grid leader's scope applies to them too.
 
 Kept current: triggers on ``tickets`` and ``ticket_places`` mark the months a statement
 touched in ``rollup_dirty``; every write that changes tickets or links (``write_tickets``,
@@ -32,6 +34,7 @@ import pandas as pd
 
 from minqing.analysis.kpis import RESPONSE_HOURS
 from minqing.model import FOLLOWED_UP, PROACTIVE_CHANNELS, RATED, SATISFIED
+from minqing.store.problemsql import category_at_level_sql
 from minqing.store.sqlfilter import POSTGRES, where_sql
 
 KPI_FLAGS = {
@@ -62,8 +65,11 @@ def _month_sql(column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE %(zone)s)::date"
 
 
-TABLES = ("ticket_rollup", "unit_rollup", "place_rollup")
+TABLES = ("ticket_rollup", "unit_rollup", "place_rollup", "problem_rollup")
 """The rollup tables, in the order :func:`refresh_rollups` fills them."""
+
+PROBLEM_CATEGORY = {1: "category1", 2: "category2", 3: "category"}
+"""``problem_rollup``'s column of the category at each level (:func:`minqing.model.category_at_level`)."""
 
 
 def _rollup_select(months: bool) -> tuple[str, str, str, dict]:
@@ -95,7 +101,24 @@ def _rollup_select(months: bool) -> tuple[str, str, str, dict]:
     codes = ", ".join(KEYS[:4])
     units = (f"INSERT INTO unit_rollup (month, {codes}, tickets) SELECT month, {codes}, SUM(tickets) FROM ticket_rollup"
              f"{' WHERE month = ANY(%(months)s::date[])' if months else ''} GROUP BY month, {codes}")
-    return tickets, units, places, params
+    return tickets, units, places, _problem_select(months), params
+
+
+def _problem_select(months: bool) -> str:
+    """The INSERT of ``problem_rollup`` from ``ticket_rollup`` and ``place_rollup`` (filled first), in month order.
+
+    A ticket counts as a problem at each of its places (the place rows), else at its grid
+    (the grid's unplaced tickets); the rows go in by month, so a month's rows share pages.
+    """
+    where = " AND month = ANY(%(months)s::date[])" if months else ""
+    codes = ", ".join(KEYS[:4])
+    levels = ", ".join(category_at_level_sql("category", level, POSTGRES) for level in (1, 2))
+    return (f"INSERT INTO problem_rollup (month, placed, where_id, {codes}, category, category1, category2, channel, "
+            f"tickets, problems) SELECT month, placed, where_id, {codes}, category, {levels}, channel, tickets, problems "
+            f"FROM (SELECT month, true AS placed, place_id AS where_id, {codes}, category, channel, tickets, problems "
+            f"FROM place_rollup WHERE true{where} UNION ALL SELECT month, false, grid_code, {codes}, category, channel, "
+            f"unplaced_tickets, unplaced_problems FROM ticket_rollup WHERE grid_code IS NOT NULL AND unplaced_tickets > 0"
+            f"{where}) u ORDER BY month, where_id")
 
 
 def refresh_rollups(con, full: bool = False) -> int:
