@@ -180,3 +180,48 @@ def test_the_demo_reads_the_same_from_both_stores(tmp_path, pg_fresh_url):
             lt, ll = lite.read_effect_tickets(categories, "2024-06-01")
             _same(pt, lt, keys=["source_id"])
             _same(pl, ll)
+
+
+def test_the_app_roles_import_under_row_security_reads_the_same_as_a_direct_copy(tmp_path, capsys, pg_cluster,
+                                                                                  pg_fresh_url, monkeypatch):
+    """Into an empty store the owner COPYs the tickets straight into ``tickets``; the app role, under the row-level
+    policies (where PostgreSQL refuses ``COPY FROM``), inserts them from staging: both store the same."""
+    import uuid
+
+    import psycopg
+    from conftest import PG_APP_PASSWORD, pg_login_url
+    from psycopg import sql
+
+    import minqing.store.postgres.imports as pg_imports
+    from minqing.store.postgres.migrate import Roles, migrate
+
+    name = f"t_app_{uuid.uuid4().hex[:8]}"
+    url = pg_cluster.create_database(name)
+    try:
+        migrate(url)
+        roles = Roles.for_database(name)
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(roles.app), sql.Literal(PG_APP_PASSWORD)))
+        copied = []
+        copy = pg_imports.copy_arrow_csv
+        monkeypatch.setattr(pg_imports, "copy_arrow_csv", lambda con, table, *a: (copied.append(table), copy(con, table, *a))[1])
+        _load(capsys, pg_login_url(url, roles.app), "yangpu")
+        assert copied and "tickets" not in copied  # the app role: staged, then inserted
+        copied.clear()
+        _load(capsys, pg_fresh_url, "yangpu")
+        assert copied.count("tickets") == 1  # the superuser, into the empty store: straight in, once
+        with open_store(url) as app, open_store(pg_fresh_url) as direct:
+            assert app.ticket_count() == direct.ticket_count() > 0
+            pd.testing.assert_frame_equal(app.read_tickets(), direct.read_tickets())
+            pd.testing.assert_frame_equal(app.read_ticket_places(), direct.read_ticket_places())
+            pd.testing.assert_series_equal(app.read_source_hashes().sort_index(),
+                                           direct.read_source_hashes().sort_index())
+            skip = ["quarantine_id", "import_id", "quarantined_at", "resolved_by"]
+            _same(app.read_quarantine(include_resolved=True).drop(columns=skip),
+                  direct.read_quarantine(include_resolved=True).drop(columns=skip))
+            month = str(direct.received_range()[1].tz_localize(None).to_period("M"))
+            for a, b in zip(app.top_problem_counts(None, month), direct.top_problem_counts(None, month)):
+                pd.testing.assert_frame_equal(a, b)
+    finally:
+        pg_cluster.drop_database(name)
