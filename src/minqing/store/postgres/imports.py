@@ -9,10 +9,8 @@ connection at all, so none is ever shared across a fork, and the app's role need
 right to create tables); :meth:`IngestMixin._write_staged` then COPYs the staged rows
 (as CSV that Arrow writes) into temporary tables of one transaction and merges them with the
 semantics of the SQLite store's commit, one statement per table (the ``_merge_*``
-helpers); into an empty ``tickets`` table (and a session not under its row-level
-security) the tickets are COPYd straight in. A large load into a small table drops the
-secondary indexes and foreign keys and builds them once at the end, when the session may
-act as the tables' owner. A lost
+helpers). A large load into a small table drops the secondary indexes and foreign keys
+and builds them once at the end, when the session may act as the tables' owner. A lost
 connection rolls the whole import back. Imports serialise through a session-level
 advisory lock (:meth:`IngestMixin.import_lock`).
 """
@@ -31,7 +29,7 @@ import pyarrow.compute as pc
 from psycopg import sql
 
 from minqing.errors import ImportBusyError
-from minqing.model import TICKET_COLUMNS, TICKET_TIME_COLUMNS
+from minqing.model import TICKET_COLUMNS
 from minqing.store.convert import (
     CHANGE_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -48,12 +46,9 @@ from minqing.store.postgres.util import (
     epoch,
     insert_place_links,
     ticket_columns_sql,
+    ticket_values_sql,
 )
-from minqing.store.scratch import (
-    QUARANTINE_STAGE_COLUMNS,
-    ScratchImportStage,
-    read_arrow_stage,
-)
+from minqing.store.scratch import QUARANTINE_STAGE_COLUMNS, ScratchImportStage, read_arrow_stage
 from minqing.store.sqlite.util import REBUILD_MIN
 
 IMPORT_LOCK = 7_331_004_102
@@ -93,13 +88,6 @@ def _is_empty(con, table: str) -> bool:
     return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
 
 
-def _copy_into(con, table: str) -> bool:
-    """True if rows may be COPYd straight into ``table`` (a fixed name): it is empty, and this session is not under
-    its row-level security (PostgreSQL refuses ``COPY FROM`` there; the app role then inserts from staging)."""
-    return con.execute(f"SELECT NOT row_security_active('{table}'::regclass) AND NOT EXISTS (SELECT 1 FROM {table})"
-                       ).fetchone()[0]
-
-
 @contextmanager
 def _scratch(path, leave_out, column: str = "_key"):
     """Open a scratch file; yield it and the WHERE clause that leaves out the rows whose ``column`` is in ``leave_out``."""
@@ -113,13 +101,6 @@ def _scratch(path, leave_out, column: str = "_key"):
         yield scratch, keep
     finally:
         scratch.close()
-
-
-def _ticket_types(batch):
-    """``batch`` of staged tickets with its epoch-second times as UTC instants (Arrow writes them ISO, with ``Z``)."""
-    columns = [pc.cast(batch.column(c), pa.timestamp("s", tz="UTC")) if c in TICKET_TIME_COLUMNS else batch.column(c)
-               for c in TICKET_COLUMNS]
-    return pa.RecordBatch.from_arrays(columns, names=list(TICKET_COLUMNS))
 
 
 def _kept(batches, drop):
@@ -203,15 +184,10 @@ class IngestMixin:
         iid, at = report["import_id"], int(report["finished_epoch"])
         written = int(report["inserted"]) + int(report["updated"])
         with self._tx() as con:
-            # Into an empty table the tickets are COPYd straight in (nothing to merge with), the bulk of
-            # them with the indexes, keys and insert triggers off (:meth:`_drop_indexes`).
-            direct = _copy_into(con, "tickets")
-            rebuild = self._drop_indexes(con, empty=True) if direct and written >= REBUILD_MIN else []
-            self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows, direct)
+            self._copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows)
             # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
             self._resolve_quarantine(con, iid)
-            if not direct:
-                rebuild = self._merge_tickets(con, written)
+            rebuild = self._merge_tickets(con, written)
             self._merge_places(con)
             self._rebuild_indexes(con, rebuild)
             self._merge_sources(con, iid)
@@ -233,28 +209,20 @@ class IngestMixin:
                 self._analyze_tickets(con)
 
     @staticmethod
-    def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows, direct: bool = False) -> None:
-        """COPY the staged rows into temporary tables of ``con``'s transaction (``direct``: the tickets into ``tickets``).
+    def _copy_scratch(con, stages, quarantine_stage, drop_keys, dup_rows) -> None:
+        """COPY the staged rows into temporary tables of ``con``'s transaction.
 
         Each process's Arrow streams (``stages``: its folder) are written as CSV by Arrow
         (C++, every value quoted but NULL, so an empty text stays empty) and parsed by the
         server: no Python object per value. The rows of ``drop_keys`` and the quarantined
         repeats ``dup_rows`` are left out on the way, so the temporary tables hold exactly
-        what is merged. With ``direct`` (an empty ``tickets``) the staged tickets go straight
-        into ``tickets`` (times as ISO UTC instants) and ``_s_tickets`` keeps only their
-        keys, ids and row hashes, which the rest of the merge reads.
+        what is merged.
         """
-        staged = dict(_STAGED)
-        if direct:
-            staged["_s_tickets"] = (("_key", "source_id", "_hash"), ("bigint", "text", "bigint"), "t_tickets")
-        for table, (columns, types, _) in staged.items():
+        for table, (columns, types, _) in _STAGED.items():
             con.execute(f"CREATE TEMP TABLE {table} ({_typed(columns, types)}) ON COMMIT DROP")
         drop = pa.array(sorted({int(k) for k in drop_keys}), type=pa.int64())
         for folder in stages:
-            if direct:
-                copy_arrow_csv(con, "tickets", TICKET_COLUMNS,
-                               map(_ticket_types, _kept(read_arrow_stage(folder, "t_tickets"), drop)))
-            for table, (columns, _, source) in staged.items():
+            for table, (columns, _, source) in _STAGED.items():
                 copy_arrow_csv(con, table, columns, _kept(read_arrow_stage(folder, source), drop))
         if quarantine_stage is not None:
             con.execute(f"CREATE TEMP TABLE _s_quarantine ({_typed(QUARANTINE_STAGE_COLUMNS, _QUARANTINE_TYPES)}) "
@@ -271,19 +239,24 @@ class IngestMixin:
                         f"(SELECT source_id FROM {table})", (iid,))
 
     def _merge_tickets(self, con, staged: int) -> list:
-        """Insert or update the staged tickets in a table that has some (their old place links go); return what to
-        rebuild after the links.
+        """Insert or update the staged tickets (their old place links go); return what to rebuild after the links.
 
         As in the SQLite store: an import of at least :data:`REBUILD_MIN` rows that at least
         doubles the table drops the secondary ticket indexes and the foreign keys
         (:meth:`_drop_indexes`) and builds them at the end (sorting beats a million B-tree
         and GiST insertions); the unique ``source_id`` index stays (``ticket_places``'
-        foreign key and the upsert need it). An empty table is filled by :meth:`_copy_scratch`.
+        foreign key needs it) unless the table is empty. Into an empty table the rows are
+        inserted without the conflict check (the staged ids are unique).
         """
         con.execute("DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM _s_tickets)")
         existing = con.execute("SELECT count(*) FROM tickets").fetchone()[0] if staged >= REBUILD_MIN else None
-        indexes = self._drop_indexes(con) if existing is not None and staged >= existing else []
-        self._upsert_tickets(con, "_s_tickets")
+        indexes = self._drop_indexes(con, empty=existing == 0) if existing is not None and staged >= existing else []
+        if existing == 0:
+            cols = list(TICKET_COLUMNS)
+            con.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {', '.join(ticket_values_sql(cols))} "
+                        "FROM _s_tickets")
+        else:
+            self._upsert_tickets(con, "_s_tickets")
         return indexes
 
     @staticmethod
