@@ -85,6 +85,35 @@ def test_tiny_import_every_row_accounted_for(store, tmp_path):
     assert len(store.read_import_reports()) == 1
 
 
+@pytest.mark.parametrize("rows", [base_rows(), base_rows()[:10]], ids=["with-repeats", "no-repeats"])
+def test_a_bulk_load_stores_what_a_row_by_row_load_stores(store, tmp_path, tiny_units, tiny_places, monkeypatch, rows):
+    """The bulk path (an empty store: records transferred, indexes built at the end) against the ordinary one."""
+    import minqing.store.sqlite.imports as lite
+    from minqing.store import open_store
+
+    path = write_csv(tmp_path / "a.csv", rows)
+    plain = run(store, path)
+    monkeypatch.setattr(lite, "REBUILD_MIN", 1)
+    bulk_store = open_store(f"sqlite:///{tmp_path / 'bulk.sqlite'}")
+    try:
+        bulk_store.write_units(tiny_units.drop(columns="unit_uid"))
+        bulk_store.write_places(tiny_places)
+        bulk = run(bulk_store, path)
+        assert (bulk.inserted, bulk.quarantined, bulk.duplicates) == (plain.inserted, plain.quarantined, plain.duplicates)
+        assert bulk.reconciles()
+        pd.testing.assert_frame_equal(bulk_store.read_tickets(), store.read_tickets())
+        pd.testing.assert_series_equal(bulk_store.read_source_hashes().sort_index(), store.read_source_hashes().sort_index())
+        cols = ["source_id", "place_id"]
+        assert sorted(bulk_store.read_ticket_places()[cols].values.tolist()) == sorted(store.read_ticket_places()[cols].values.tolist())
+        q = ["row_number", "source_id", "reason", "detail"]
+        pd.testing.assert_frame_equal(bulk_store.read_quarantine()[q].sort_values("row_number", ignore_index=True),
+                                      store.read_quarantine()[q].sort_values("row_number", ignore_index=True))
+        again = run(bulk_store, path)  # and a re-import into it changes nothing
+        assert again.unchanged == plain.inserted and again.inserted == 0
+    finally:
+        bulk_store.close()
+
+
 def test_reimport_changes_nothing(store, tmp_path):
     path = write_csv(tmp_path / "a.csv", base_rows())
     run(store, path)

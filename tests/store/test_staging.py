@@ -146,3 +146,77 @@ def test_only_the_importing_process_commits(city_store):
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert stage.folder.exists()  # the worker neither committed nor removed the parent's scratch folder
+
+
+# -- SQLite: staged in the store's own ticket layout ------------------------------------------
+
+
+def _sqlite_store(tmp_path, tiny_units, tiny_places):
+    s = open_store(f"sqlite:///{tmp_path / 'lite.sqlite'}")
+    s.write_units(tiny_units.drop(columns="unit_uid"))
+    s.write_places(tiny_places)
+    return s
+
+
+def test_sqlite_stages_each_chunk_in_the_tickets_layout_and_copies_it_as_a_transfer(tmp_path, tiny_units, tiny_places):
+    """Into a table without indexes the copy reads no column: SQLite's transfer of stored records (no MakeRecord)."""
+    s = _sqlite_store(tmp_path, tiny_units, tiny_places)
+    (ddl,) = s._con.execute("SELECT sql FROM sqlite_master WHERE name = 'tickets'").fetchone()
+    with s.begin_import() as stage:
+        stage.add(*_chunk(0, 3))
+        (path,) = stage.folder.glob("stage_*.sqlite")
+        probe = sqlite3.connect(":memory:")
+        probe.execute(ddl)
+        probe.execute("ATTACH DATABASE ? AS st", (str(path),))
+        staged = probe.execute("SELECT sql FROM st.sqlite_master WHERE name = 't_tickets_00000000'").fetchone()[0]
+        ops = {r[1] for r in probe.execute("EXPLAIN INSERT INTO tickets SELECT * FROM st.t_tickets_00000000")}
+        keys = [r[0] for r in probe.execute("SELECT ticket_id FROM st.t_tickets_00000000 ORDER BY 1")]
+        probe.close()
+    s.close()
+    assert staged.replace("t_tickets_00000000", "tickets").replace("IF NOT EXISTS ", "") == ddl
+    assert "RowData" in ops and "MakeRecord" not in ops and "Column" not in ops
+    assert keys == [1, 2, 3]  # the row keys of chunk 0
+
+
+@pytest.mark.parametrize("drop", [[], [2]], ids=["transfer", "rows-dropped"])
+def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_units, tiny_places, monkeypatch, drop):
+    import minqing.store.sqlite.imports as lite
+
+    monkeypatch.setattr(lite, "REBUILD_MIN", 1)  # bulk mode: an empty store, indexes built at the end
+    s = _sqlite_store(tmp_path, tiny_units, tiny_places)
+    with s.begin_import() as stage:
+        stage.add(*_chunk(1, 2, first=3))  # staged before chunk 0, as a worker may
+        stage.add(*_chunk(0, 3))
+        stage.commit(_report(inserted=5 - len(drop)), drop_keys=drop)
+    order = [r[0] for r in s._con.execute("SELECT source_id FROM tickets ORDER BY rowid")]
+    hashes = s.read_source_hashes()
+    indexes = {n for n, _ in lite.secondary_indexes(s._con, "tickets", unique=True)}
+    assert s._con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    s.close()
+    expected = [f"T{i:04d}" for i in range(5) if i + 1 not in drop]
+    assert order == expected  # file order: chunk 0, then chunk 1
+    assert sorted(hashes.index) == expected
+    assert hashes.loc["T0000"] == 1000 and hashes.loc["T0004"] == 2001
+    assert {"tickets_source_id", "tickets_received", "tickets_grid", "tickets_cell"} <= indexes
+
+
+def test_a_staged_ticket_breaking_a_check_rule_stops_the_import(city_store):
+    """The store's CHECK rules hold for staged tickets too (SQLite checks them once per chunk, in the worker)."""
+    tickets, links, sources, changes = _chunk(0, 3)
+    tickets.loc[1, "location_source"] = "somewhere"
+    expected = (ValueError,) if city_store.url.startswith("sqlite:") else (_integrity_error(city_store),)
+    with pytest.raises(expected, match="T0001|location_source|check"), city_store.begin_import() as stage:
+        stage.add(tickets, links, sources, changes)
+        stage.commit(_report(inserted=3))
+    assert city_store.ticket_count() == 0 and city_store.read_import_reports() == []
+
+
+def test_check_rules_reads_every_check_and_skips_quoted_text():
+    from minqing.store.scratch import check_rules
+
+    sql = ("CREATE TABLE x (a TEXT CHECK (a IN ('x)', 'it''s')), \"check(\" INT, b INT CHECK(b > (0)),"
+           " c_check INT, [d)] TEXT, CONSTRAINT e CHECK (c_check IS NULL OR c_check < 5))")
+    assert check_rules(sql) == ["a IN ('x)', 'it''s')", "b > (0)", "c_check IS NULL OR c_check < 5"]
+    assert check_rules("CREATE TABLE y (a INT)") == []
+    with pytest.raises(ValueError):
+        check_rules("CREATE TABLE z (a INT CHECK (a > (0)")

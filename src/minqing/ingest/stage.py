@@ -30,11 +30,10 @@ from minqing.ingest.rowhash import column_hashes, row_hashes
 from minqing.ingest.source import Source
 from minqing.ingest.textscan import arrow_strings
 from minqing.model import LINK_COLUMNS, TICKET_COLUMNS, TICKET_TIME_COLUMNS, UNIT_LEVELS
-from minqing.store.staging import ImportStage
+from minqing.store.staging import KEY_BITS, ImportStage
 
 FAR_FROM_ADDRESS_M = 500.0
 COMPARED = tuple(c for c in TICKET_COLUMNS if c not in LINK_COLUMNS and c != "source_id")
-KEY_BITS = 32
 
 # Row status codes returned per row.
 UNCHANGED_HASH, QUARANTINED, INSERTED, UPDATED, UNCHANGED_CONTENT = 0, 1, 2, 3, 4

@@ -33,6 +33,9 @@ from typing import Self
 
 import pandas as pd
 
+KEY_BITS = 32
+"""A row's key is ``chunk_number << KEY_BITS | row_in_chunk``."""
+
 
 class ImportStage(ABC):
     """One import's staged rows until :meth:`commit` (or :meth:`discard`); a context manager.

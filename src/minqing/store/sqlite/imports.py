@@ -34,7 +34,7 @@ from minqing.store.convert import (
     ticket_frame,
     ticket_select,
 )
-from minqing.store.scratch import ScratchImportStage
+from minqing.store.scratch import CHUNK_TICKETS_GLOB, ScratchImportStage
 from minqing.store.sqlite.util import (
     REBUILD_MIN,
     secondary_indexes,
@@ -123,8 +123,10 @@ class IngestMixin:
         return ticket_frame(df, self.timezone)
 
     def begin_import(self) -> ScratchImportStage:
-        """Open a staging session for one import: scratch files in a new temporary folder."""
-        return ScratchImportStage(self)
+        """Open a staging session for one import: scratch files in a new temporary folder, tickets in the store's layout."""
+        with self._lock:
+            (sql,) = self._con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'").fetchone()
+        return ScratchImportStage(self, ticket_table_sql=sql)
 
     def _write_staged(self, stages, quarantine_stage, drop_keys, dup_rows, report: dict) -> None:
         """Copy one staged import into the store in one transaction (:meth:`ScratchImportStage.commit`).
@@ -210,9 +212,17 @@ class IngestMixin:
         return True
 
     def _copy_staged(self, con, names: list[str], iid: str, at: int, bulk: bool, staged: int) -> None:
-        """Copy ``staged`` tickets, their place links, source hashes and changes."""
+        """Copy ``staged`` tickets, their place links, source hashes and changes.
+
+        The tickets of each chunk are in ``t_tickets_<chunk>`` in the store's layout (see
+        :mod:`minqing.store.scratch`), copied chunk after chunk. In bulk mode with no row to drop
+        the copy is ``INSERT INTO tickets SELECT * FROM ...``, which SQLite runs as a transfer of
+        the stored records (its ``ticket_id`` is the row's key, unique in the import).
+        """
         cols = ", ".join(TICKET_COLUMNS)
         keep = "_key NOT IN (SELECT k FROM _drop_keys)"
+        keep_ticket = "ticket_id NOT IN (SELECT k FROM _drop_keys)"
+        dropping = con.execute("SELECT EXISTS (SELECT 1 FROM _drop_keys)").fetchone()[0]
         existing = con.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
         # As in a bulk load: with the indexes built once at the end, sorting beats a million B-tree inserts.
         # The unique source_id index stays unless in bulk mode: ticket_places' foreign key needs it.
@@ -221,27 +231,36 @@ class IngestMixin:
         for name, _ in indexes:
             con.execute(f"DROP INDEX {name}")
         update = ", ".join(f"{c} = excluded.{c}" for c in TICKET_COLUMNS if c != "source_id")
-        for n in names:
-            if existing:
-                # Resolve quarantined rows that now arrived as tickets, and replace the place links of updated ones.
-                for table in ("t_tickets", "t_sources"):
-                    con.execute("UPDATE quarantine SET resolved_by = ? WHERE resolved_by IS NULL AND source_id IN "
-                                f"(SELECT source_id FROM {n}.{table} WHERE {keep})", (iid,))
-                con.execute(f"DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM {n}.t_tickets WHERE {keep})")
-                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep} "
+        if existing:  # resolve quarantined rows that now arrived as tickets (every staged row has a source)
+            for n in names:
+                con.execute("UPDATE quarantine SET resolved_by = ? WHERE resolved_by IS NULL AND source_id IN "
+                            f"(SELECT source_id FROM {n}.t_sources WHERE {keep})", (iid,))
+        for n, table in self._chunk_tables(con, names):
+            t = f"{n}.{table}"
+            if existing:  # replace the place links of updated tickets
+                con.execute(f"DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM {t} WHERE {keep_ticket})")
+                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {t} WHERE {keep_ticket} "
                             f"ON CONFLICT (source_id) DO UPDATE SET {update}")
+            elif bulk and not dropping:
+                con.execute(f"INSERT INTO tickets SELECT * FROM {t}")
             else:
-                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {n}.t_tickets WHERE {keep}")
+                con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {t} WHERE {keep_ticket}")
         for _, create in indexes:
             con.execute(create)
         for n in names:
             con.execute(f"INSERT OR IGNORE INTO ticket_places (source_id, place_id) "
                         f"SELECT source_id, place_id FROM {n}.t_places WHERE {keep}")
-            for table, column in (("t_tickets", "_hash"), ("t_sources", "row_hash")):
-                con.execute(f"INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) "
-                            f"SELECT source_id, {column}, ? FROM {n}.{table} WHERE {keep}", (iid,))
+            con.execute(f"INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) "
+                        f"SELECT source_id, row_hash, ? FROM {n}.t_sources WHERE {keep}", (iid,))
             con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) "
                         f"SELECT source_id, ?, ?, field, old_value, new_value FROM {n}.t_changes WHERE {keep}", (iid, at))
+
+    @staticmethod
+    def _chunk_tables(con, names: list[str]) -> list[tuple[str, str]]:
+        """(attached stage, table) of every chunk's tickets, in chunk order (the file's order)."""
+        found = [(table, n) for n in names for (table,) in con.execute(
+            f"SELECT name FROM {n}.sqlite_master WHERE type = 'table' AND name GLOB ?", (CHUNK_TICKETS_GLOB,))]
+        return [(n, table) for table, n in sorted(found)]
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
         """Return quarantined rows (newest import first), unresolved ones unless ``include_resolved``."""
