@@ -236,3 +236,14 @@ def test_per_column_counts_describe_the_stored_rows(store, tmp_path):
     assert counts(r) == (4, 2, 0, 0, 1, 1)
     assert r.unknown_values["category"] == {"燃气报修": 2}
     assert r.unreadable == {"closed_at": 2}
+
+
+def test_full_width_digits_in_times_are_read_not_a_crash(store, tmp_path):
+    """A hand-typed export's full-width dates (１３/04/2025): the date order and the times read as ASCII ones."""
+    p = tmp_path / "wide.csv"
+    p.write_text(HEADER + "W1,１３/04/2025 10:00,吵,121.505,31.285\nW2,０３／04／2025　10：00,吵,121.505,31.285\n"
+                 "W3,2025-04-05 08:00,吵,121.505,31.285\n", encoding="utf-8")
+    r = run(store, p)
+    assert (r.inserted, r.quarantined, r.date_order) == (3, 0, "DMY")
+    got = store.read_tickets().set_index("source_id")["received_at"].astype(str).to_dict()
+    assert got == {"W1": "2025-04-13 10:00:00+08:00", "W2": "2025-04-03 10:00:00+08:00", "W3": "2025-04-05 08:00:00+08:00"}

@@ -120,3 +120,23 @@ def test_the_usual_form_read_fast_equals_the_full_reading(monkeypatch):
     pd.testing.assert_series_equal(fast.values, full.values)
     for attr in ("blank", "bad", "too_early", "future", "old"):
         assert getattr(fast, attr).tolist() == getattr(full, attr).tolist()
+
+
+# Hand-typed exports mix in full-width forms and other decimal digits; \d matches them, to_numeric did not.
+WIDE = ["１３/04/2025 10:00", "０３／04／2025　10：00", "٠٣/04/2025 10:00", "２０２５-04-03 10:00", "2025年４月３日"]
+
+
+def test_full_width_and_other_digits_settle_the_date_order_like_ascii_ones():
+    assert infer_date_order([pd.Series(WIDE)]) == "DMY"  # １３/04: day first (it crashed with ValueError before)
+    assert infer_date_order([pd.Series(["０４/１３/2025"])]) == "MDY"
+    with pytest.raises(DateOrderError):
+        infer_date_order([pd.Series(["０３/04/2025"])])  # still ambiguous, whatever the digits
+
+
+def test_full_width_and_other_digits_read_as_their_ascii_form():
+    for dtype in (object, pd.StringDtype("pyarrow", na_value=np.nan)):
+        got = parse_times(pd.Series(WIDE + [None], dtype=dtype), date_order="DMY").values
+        assert [str(v) for v in got[:5]] == ["2025-04-13 10:00:00+08:00", "2025-04-03 10:00:00+08:00",
+                                             "2025-04-03 10:00:00+08:00", "2025-04-03 10:00:00+08:00",
+                                             "2025-04-03 00:00:00+08:00"]
+        assert pd.isna(got.iloc[5])
