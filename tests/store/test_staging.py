@@ -192,7 +192,7 @@ def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_uni
     hashes = s.read_source_hashes()
     indexes = {n for n, _ in lite.secondary_indexes(s._con, "tickets", unique=True)}
     assert s._con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    # the index builds' settings (sorts in threads, temporary files, a small cache, a memory map) are undone
+    # the index builds' settings (sorts in threads, temporary files, a small cache) are undone
     pragmas = {p: s._con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("temp_store", "threads", "cache_size", "mmap_size")}
     assert pragmas == {"temp_store": 2, "threads": 0, "cache_size": lite.CACHE_KIB, "mmap_size": 0}
     assert len(s.read_tickets_by_ids(["T0000", "T0004", "nope"])) == 2  # temporary tables work again

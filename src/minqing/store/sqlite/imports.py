@@ -49,8 +49,6 @@ _PROCESS_LOCKS_GUARD = threading.Lock()
 INDEX_SORT_CACHE_KIB = -1024
 """The page cache while indexes are built (negative: KiB). SQLite sorts runs of this size, each in a worker
 thread, and merges them: at 1M tickets about half the time of one sort of everything in a large cache."""
-INDEX_SORT_MMAP = 1 << 34
-"""Bytes of the store read through a memory map while indexes are built (the small cache holds little of it)."""
 
 
 def _parallel_sorts(con, on: bool) -> None:
@@ -269,15 +267,13 @@ class IngestMixin:
                 con.execute(f"INSERT INTO tickets SELECT * FROM {t}")
             else:
                 con.execute(f"INSERT INTO tickets ({cols}) SELECT {cols} FROM {t} WHERE {keep_ticket}")
-        if indexes:  # sorted in small runs (worker threads merge them), the table read through a memory map
+        if indexes:  # sorted in small runs, which worker threads sort and merge
             con.execute(f"PRAGMA cache_size={INDEX_SORT_CACHE_KIB}")
-            con.execute(f"PRAGMA mmap_size={INDEX_SORT_MMAP}")
             try:
                 for _, create in indexes:
                     con.execute(create)
             finally:
                 con.execute(f"PRAGMA cache_size={CACHE_KIB}")
-                con.execute("PRAGMA mmap_size=0")
         for n in names:
             con.execute(f"INSERT OR IGNORE INTO ticket_places (source_id, place_id) "
                         f"SELECT source_id, place_id FROM {n}.t_places WHERE {keep}")
