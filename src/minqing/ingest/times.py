@@ -71,6 +71,15 @@ _WIDE = r"[\x{FF01}-\x{FF5E}\x{3000}]|[^0-9\P{Nd}]"
 _WIDE_TABLE = {**{cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
 
 
+def _arrow_text(s: pd.Series):
+    """A column of text as an Arrow string array (``str`` columns without a copy), None if it holds other values."""
+    try:
+        return pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(dtype=object), type=pa.string(),
+                        from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
 def _ascii_char(c: str) -> str:
     if c.isdecimal() and not c.isascii():
         return str(unicodedata.decimal(c))
@@ -83,12 +92,8 @@ def ascii_forms(text: pd.Series) -> pd.Series:
     Hand-typed Chinese exports mix them in; every reading of a time (and of the date order) sees the ASCII
     form. Only the values that hold one are rewritten (found in Arrow), the others stay as they are.
     """
-    if not len(text):
-        return text
-    try:
-        arr = pa.array(text.array if isinstance(text.dtype, pd.StringDtype) else text.to_numpy(dtype=object),
-                       type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    arr = _arrow_text(text) if len(text) else None
+    if arr is None:
         return text
     wide = np.asarray(pc.fill_null(pc.match_substring_regex(arr, _WIDE), False), dtype=bool)
     if not wide.any():
@@ -101,13 +106,8 @@ def ascii_forms(text: pd.Series) -> pd.Series:
 
 def _ascii_year_first(s: pd.Series) -> np.ndarray:
     """True where a value starts with four ASCII digits (it then matches ``^\\s*\\d{4}``), computed in Arrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(dtype=object), type=pa.string(),
-                       from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # values that are not all text: the regex decides each
+    arr = _arrow_text(s)
+    if arr is None:  # values that are not all text: the regex decides each
         return np.zeros(len(s), dtype=bool)
     hit = pc.match_substring_regex(pc.utf8_slice_codeunits(arr, 0, 4), "^[0-9]{4}$")
     return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False) if len(arr) else np.zeros(0, dtype=bool)

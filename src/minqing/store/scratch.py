@@ -337,7 +337,8 @@ class ScratchImportStage(ImportStage):
                     self._con = _ArrowStageFolder(self.folder / f"stage_{os.getpid()}.arrow", self._arrow_types)
                 else:
                     cols = ", ".join(TICKET_COLUMNS)
-                    tables = [sql.format(cols=cols) for sql in _STAGE_SQL[self._ticket_sql is not None:]]
+                    tables = [sql.format(cols=cols) for sql in _STAGE_SQL  # in the store's layout: a table per chunk
+                              if self._ticket_sql is None or not sql.startswith("CREATE TABLE IF NOT EXISTS t_tickets ")]
                     self._con = _StageFile(self.folder / f"stage_{os.getpid()}.sqlite", tables,
                                            bulk_checks=self._ticket_sql is not None)
                 self._con_pid = os.getpid()
