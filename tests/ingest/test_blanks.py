@@ -26,3 +26,14 @@ def test_blank_tokens_among_many_names():
     cells = names + ["不详", "不", "详细", "X", "x", "不详 "]
     assert blank_out(pd.Series(cells, dtype="str"), custom).tolist() == _reference(cells, custom)
     assert blank_out(pd.Series(cells, dtype=object), custom).tolist() == _reference(cells, custom)
+
+
+def test_the_length_test_on_bytes_keeps_every_token_and_only_tokens():
+    """Arrow cells are first sifted by their bytes (up to 4 a character): a token of many bytes is still found,
+    a cell longer in characters than any token is never one, whatever its bytes."""
+    tokens = frozenset({"无", "n/a", "𠀀𠀀"})  # 3, 3 and 8 bytes; the longest token has 3 characters
+    cells = ["无", "N/A", "𠀀𠀀", "𠀀𠀀𠀀", "无无无无", "ab", "𠀀𠀀x", "n/a𠀀", "😀😀😀", "", None]
+    for dtype in ("str", object):
+        got = blank_out(pd.Series(cells, dtype=dtype), tokens).tolist()
+        assert got[:3] == ["", "", ""]
+        assert got[3:10] == cells[3:10] and pd.isna(got[10])

@@ -187,8 +187,13 @@ def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_uni
     with s.begin_import() as stage:
         stage.add(*_chunk(1, 2, first=3))  # staged before chunk 0, as a worker may
         stage.add(*_chunk(0, 3))
+        (path,) = stage.folder.glob("stage_*.sqlite")
+        with sqlite3.connect(path) as probe:  # a table per chunk of tickets, place links and source hashes
+            staged = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         stage.commit(_report(inserted=5 - len(drop)), drop_keys=drop)
     order = [r[0] for r in s._con.execute("SELECT source_id FROM tickets ORDER BY rowid")]
+    links = sorted(s._con.execute("SELECT source_id, place_id FROM ticket_places").fetchall())
+    place_indexes = {n for n, _ in lite.secondary_indexes(s._con, "ticket_places")}
     hashes = s.read_source_hashes()
     indexes = {n for n, _ in lite.secondary_indexes(s._con, "tickets", unique=True)}
     assert s._con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -202,6 +207,9 @@ def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_uni
     assert sorted(hashes.index) == expected
     assert hashes.loc["T0000"] == 1000 and hashes.loc["T0004"] == 2001
     assert {"tickets_source_id", "tickets_received", "tickets_grid", "tickets_cell"} <= indexes
+    assert links == [("T0000", "H1"), ("T0003", "H1")]  # the first ticket of each chunk
+    assert place_indexes == {"ticket_places_place"}  # dropped for the load, built again after it
+    assert staged == {f"{t}_{k:08d}" for t in ("t_tickets", "t_places", "t_sources") for k in (0, 1)} | {"t_changes"}
 
 
 def test_a_staged_ticket_breaking_a_check_rule_stops_the_import(city_store):

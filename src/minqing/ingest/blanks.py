@@ -18,10 +18,8 @@ def blank_out(raw: pd.Series, blanks) -> pd.Series:
     """Return trimmed cell texts with the blank tokens (``NA``, ``无``, ...; case-insensitive) made ``""``."""
     if not blanks or raw.empty:
         return raw
-    longest = max(len(b) for b in blanks)
-    # only short cells can be a token: one vectorised length test spares long texts any further work
-    short = raw.str.len().le(longest).fillna(False).to_numpy(dtype=bool)
-    if not short.any():
+    short = _short(raw, max(len(b) for b in blanks))
+    if short is None:
         return raw
     cand = raw[short]
     hit = [u for u in _may_be_tokens(cand.unique(), blanks) if isinstance(u, str) and u.casefold() in blanks]
@@ -30,6 +28,22 @@ def blank_out(raw: pd.Series, blanks) -> pd.Series:
     out = raw.copy()
     out[short] = cand.where(~cand.isin(hit), "")
     return out
+
+
+def _short(raw: pd.Series, longest: int):
+    """Where a cell may be a token (at most ``longest`` characters), or None if nowhere.
+
+    Only short cells can be one: a vectorised length test spares long texts any further work.
+    Of Arrow strings the test is on bytes (a character is at most 4), read from the offsets
+    without scanning the text; it lets through a few cells too long, which the exact test drops.
+    """
+    arr = pa.array(raw.array) if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow" else None
+    if arr is not None:
+        size = pc.binary_length(arr)
+        short = pc.fill_null(pc.less_equal(size, 4 * longest), False).to_numpy(zero_copy_only=False)
+    else:
+        short = raw.str.len().le(longest).fillna(False).to_numpy(dtype=bool)
+    return short if short.any() else None
 
 
 def _may_be_tokens(uniq, blanks) -> list:

@@ -46,7 +46,7 @@ from minqing.ingest.mapping import (
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.readers import DEFAULT_CHUNKSIZE, open_source, read_chunks
 from minqing.ingest.source import READER_COLUMNS, Source
-from minqing.ingest.stage import ChunkContext, ChunkResult, process_chunk, set_context
+from minqing.ingest.stage import ChunkContext, ChunkResult, process_chunk, set_context, worker_start
 from minqing.ingest.tally import ImportReport, Tally
 from minqing.ingest.times import (
     DATE_ORDERS,
@@ -420,7 +420,7 @@ class _Run:
                 for task in tasks:
                     yield self._checked(task[0], lambda task=task: process_chunk(task))
                 return
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_start)
             try:
                 pending: deque = deque()
                 for task in tasks:

@@ -13,6 +13,7 @@ turns keys into file row numbers as results come back in order.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import Counter
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from minqing.geo.link import apply_links, link_prepared, prepare_layers
+from minqing.geo.link import link_prepared, prepare_layers
 from minqing.ingest.csv_blocks import parse_csv_block
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
@@ -101,6 +102,15 @@ def set_context(ctx: ChunkContext | None) -> None:
         _LOCAL["store"].close()
     _CTX = ctx
     _LOCAL.update(pid=None, store=None, layers=None)
+
+
+def worker_start() -> None:
+    """Start a forked worker: what it inherited (modules, gazetteer, layers) is left out of garbage collection.
+
+    ``gc.freeze`` moves those objects to the permanent generation, so the collector no longer
+    walks them each time a chunk's many temporary objects trigger a full collection.
+    """
+    gc.freeze()
 
 
 def _local_store():
@@ -209,17 +219,9 @@ def _staged_rows(tickets, write, place_links, changes, base) -> tuple:
     only the new source hash (the hash of tickets staged travels with them).
     """
     to_write = tickets.loc[write]
-    if not len(place_links):
-        pl = place_links.assign(_key=np.zeros(0, dtype="int64"))
-    else:
-        key_of = pd.Series(tickets["_key"].to_numpy(), index=tickets["source_id"].to_numpy(dtype=object))
-        key_of = key_of[~key_of.index.duplicated()]
-        pl_ids = place_links["source_id"].to_numpy(dtype=object)
-        if write.all():
-            pl = place_links.copy()
-        else:
-            pl = place_links[pd.Index(pl_ids).isin(to_write["source_id"].to_numpy(dtype=object))].copy()
-        pl["_key"] = key_of.reindex(pl["source_id"].to_numpy()).to_numpy()
+    pos = place_links["_pos"].to_numpy(dtype="int64")  # each link's ticket, by position
+    staged = write[pos]
+    pl = place_links.loc[staged, ["source_id", "place_id"]].assign(_key=tickets["_key"].to_numpy()[pos[staged]])
     sources = tickets.loc[~write, ["_key", "source_id", "_hash"]].rename(columns={"_hash": "row_hash"})
     changes["_key"] = base + changes["_row"].to_numpy(dtype="int64")
     return to_write, pl, sources, changes
@@ -300,14 +302,31 @@ def _far_check(tickets, address, gaz, result: ChunkResult) -> None:
 
 def _link(ctx: ChunkContext, tickets: pd.DataFrame):
     units, places = ctx.units, ctx.places
-    empty = pd.DataFrame({"source_id": pd.Series([], dtype=object), "place_id": pd.Series([], dtype=object)})
+    empty = pd.DataFrame({"source_id": pd.Series([], dtype=object), "place_id": pd.Series([], dtype=object),
+                          "_pos": np.zeros(0, dtype="int64")})
     if units is None or units.empty:  # any loaded level links (the finest and every coarser one)
         for c in LINK_COLUMNS:
             tickets[c] = None
         return tickets, empty
     if _LOCAL.get("layers") is None:  # once per import and process: the units and places do not change
         _LOCAL["layers"] = prepare_layers(units, places if places is not None and len(places) else None)
-    return apply_links(tickets, link_prepared(tickets, _LOCAL["layers"], tz=ctx.city_tz))
+    result = link_prepared(tickets, _LOCAL["layers"], tz=ctx.city_tz)
+    out = tickets.drop(columns=[c for c in LINK_COLUMNS if c in tickets.columns]).join(result.links)
+    return out, _place_links(tickets, result.place_links)
+
+
+def _place_links(tickets: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """The place links of :func:`minqing.geo.link.apply_links` with ``_pos``, each link's ticket by position.
+
+    Arrow ids are taken in Arrow: no Python string per ticket of the chunk.
+    """
+    pos = links["row"].to_numpy(dtype="int64")
+    sid = tickets["source_id"]
+    if arrow_strings(sid) is not None:
+        ids = pd.Series(sid.array.take(pos), dtype=sid.dtype)
+    else:
+        ids = pd.Series(sid.to_numpy(dtype=object)[pos], dtype=object)
+    return pd.DataFrame({"source_id": ids, "place_id": links["place_id"].to_numpy(dtype=object), "_pos": pos})
 
 
 def _comparable(df: pd.DataFrame, col: str) -> np.ndarray:

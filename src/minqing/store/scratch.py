@@ -250,11 +250,20 @@ def read_arrow_stage(folder: Path, table: str):
 STORE_LAYOUT_TABLES = {**STAGE_TABLES, "t_tickets": ("ticket_id", *TICKET_COLUMNS)}
 """The scratch tables of a stage in the store's ticket layout (``ticket_table_sql``): no ``_hash`` column."""
 CHUNK_TICKETS_GLOB = "t_tickets_[0-9]*"
+CHUNK_PLACES_GLOB = "t_places_[0-9]*"
+CHUNK_SOURCES_GLOB = "t_sources_[0-9]*"
 
 
 def chunk_ticket_table(chunk: int) -> str:
     """The scratch table of one chunk's tickets in the store's layout (names sort in chunk order)."""
-    return f"t_tickets_{int(chunk):08d}"
+    return chunk_table("t_tickets", chunk)
+
+
+def chunk_table(table: str, chunk: int) -> str:
+    """The scratch table of one chunk's rows of ``table`` (``t_tickets``, ``t_places``, ``t_sources``), in the
+    store's layout: a chunk's rows are copied in file order, chunk after chunk, so the store's B-trees grow at
+    their end when the file is in the order of their keys, as exports often are."""
+    return f"{table}_{int(chunk):08d}"
 
 
 def stage_ticket_sql(table_sql: str, name: str = "t_tickets") -> str:
@@ -279,16 +288,20 @@ def _stage_rows(con, tickets, place_links, sources, changes, ticket_sql: str | N
     tickets = tickets.rename(columns={"_key": "ticket_id"})
     hashes = tickets[["ticket_id", "source_id", "_hash"]].set_axis(list(STAGE_TABLES["t_sources"]), axis=1)
     sources = pd.concat([hashes, sources[list(STAGE_TABLES["t_sources"])]], ignore_index=True) if len(sources) else hashes
-    tables, create = {}, []
-    if len(tickets):  # a chunk's rows carry its number in the key's high bits
-        name = chunk_ticket_table(int(tickets["ticket_id"].iloc[0]) >> KEY_BITS)
+    tables, create, checks = {}, [], {}
+    keys = [int(f[c].iloc[0]) for f, c in ((tickets, "ticket_id"), (sources, "_key"), (place_links, "_key")) if len(f)]
+    chunk = keys[0] >> KEY_BITS if keys else 0  # a chunk's rows carry its number in the key's high bits
+    if len(tickets):
+        name = chunk_ticket_table(chunk)
         create.append(stage_ticket_sql(ticket_sql, name))
         tables[name] = arrow_rows(tickets, STORE_LAYOUT_TABLES["t_tickets"])
         checks = {name: check_rules(ticket_sql)}
-    else:
-        checks = {}
-    for table, frame in zip(("t_places", "t_sources", "t_changes"), (place_links, sources, changes), strict=True):
-        tables[table] = arrow_rows(frame, STAGE_TABLES[table])
+    for table, frame in (("t_places", place_links), ("t_sources", sources)):
+        if len(frame):
+            name = chunk_table(table, chunk)
+            create.append(_STAGE_SQL[list(STAGE_TABLES).index(table)].replace(f"EXISTS {table} ", f"EXISTS {name} ", 1))
+            tables[name] = arrow_rows(frame, STAGE_TABLES[table])
+    tables["t_changes"] = arrow_rows(changes, STAGE_TABLES["t_changes"])
     con.write(tables, create, checks)
 
 
@@ -337,8 +350,8 @@ class ScratchImportStage(ImportStage):
                     self._con = _ArrowStageFolder(self.folder / f"stage_{os.getpid()}.arrow", self._arrow_types)
                 else:
                     cols = ", ".join(TICKET_COLUMNS)
-                    tables = [sql.format(cols=cols) for sql in _STAGE_SQL  # in the store's layout: a table per chunk
-                              if self._ticket_sql is None or not sql.startswith("CREATE TABLE IF NOT EXISTS t_tickets ")]
+                    tables = [sql.format(cols=cols) for sql in _STAGE_SQL  # in the store's layout: t_changes, else per chunk
+                              if self._ticket_sql is None or sql.startswith("CREATE TABLE IF NOT EXISTS t_changes ")]
                     self._con = _StageFile(self.folder / f"stage_{os.getpid()}.sqlite", tables,
                                            bulk_checks=self._ticket_sql is not None)
                 self._con_pid = os.getpid()
@@ -416,4 +429,4 @@ class ScratchImportStage(ImportStage):
             raise RuntimeError("only the process that began the import may read, commit or discard its stage")
 
 
-__all__ = ["QUARANTINE_STAGE_COLUMNS", "STAGE_TABLES", "CHUNK_TICKETS_GLOB", "STORE_LAYOUT_TABLES", "check_rules", "chunk_ticket_table", "stage_ticket_sql", "ScratchImportStage", "read_arrow_stage", "scratch_errors", "stage_schema"]
+__all__ = ["QUARANTINE_STAGE_COLUMNS", "STAGE_TABLES", "CHUNK_PLACES_GLOB", "CHUNK_SOURCES_GLOB", "CHUNK_TICKETS_GLOB", "chunk_table", "STORE_LAYOUT_TABLES", "check_rules", "chunk_ticket_table", "stage_ticket_sql", "ScratchImportStage", "read_arrow_stage", "scratch_errors", "stage_schema"]

@@ -34,7 +34,7 @@ from minqing.store.convert import (
     ticket_frame,
     ticket_select,
 )
-from minqing.store.scratch import CHUNK_TICKETS_GLOB, ScratchImportStage
+from minqing.store.scratch import CHUNK_PLACES_GLOB, CHUNK_SOURCES_GLOB, CHUNK_TICKETS_GLOB, ScratchImportStage
 from minqing.store.sqlite.util import (
     CACHE_KIB,
     REBUILD_MIN,
@@ -253,11 +253,12 @@ class IngestMixin:
         for name, _ in indexes:
             con.execute(f"DROP INDEX {name}")
         update = ", ".join(f"{c} = excluded.{c}" for c in TICKET_COLUMNS if c != "source_id")
+        sources = self._chunk_tables(con, names, CHUNK_SOURCES_GLOB)
         if existing:  # resolve quarantined rows that now arrived as tickets (every staged row has a source)
-            for n in names:
+            for n, table in sources:
                 con.execute("UPDATE quarantine SET resolved_by = ? WHERE resolved_by IS NULL AND source_id IN "
-                            f"(SELECT source_id FROM {n}.t_sources WHERE {keep})", (iid,))
-        for n, table in self._chunk_tables(con, names):
+                            f"(SELECT source_id FROM {n}.{table} WHERE {keep})", (iid,))
+        for n, table in self._chunk_tables(con, names, CHUNK_TICKETS_GLOB):
             t = f"{n}.{table}"
             if existing:  # replace the place links of updated tickets
                 con.execute(f"DELETE FROM ticket_places WHERE source_id IN (SELECT source_id FROM {t} WHERE {keep_ticket})")
@@ -274,19 +275,27 @@ class IngestMixin:
                     con.execute(create)
             finally:
                 con.execute(f"PRAGMA cache_size={CACHE_KIB}")
-        for n in names:
+        # into no links at all (a bulk load), the index by place is built after them, as the tickets' are
+        place_indexes = secondary_indexes(con, "ticket_places") if bulk else []
+        for name, _ in place_indexes:
+            con.execute(f"DROP INDEX {name}")
+        for n, table in self._chunk_tables(con, names, CHUNK_PLACES_GLOB):
             con.execute(f"INSERT OR IGNORE INTO ticket_places (source_id, place_id) "
-                        f"SELECT source_id, place_id FROM {n}.t_places WHERE {keep}")
+                        f"SELECT source_id, place_id FROM {n}.{table} WHERE {keep}")
+        for _, create in place_indexes:
+            con.execute(create)
+        for n, table in sources:
             con.execute(f"INSERT OR REPLACE INTO ticket_sources (source_id, row_hash, import_id) "
-                        f"SELECT source_id, row_hash, ? FROM {n}.t_sources WHERE {keep}", (iid,))
+                        f"SELECT source_id, row_hash, ? FROM {n}.{table} WHERE {keep}", (iid,))
+        for n in names:
             con.execute(f"INSERT INTO ticket_changes ({', '.join(CHANGE_COLUMNS)}) "
                         f"SELECT source_id, ?, ?, field, old_value, new_value FROM {n}.t_changes WHERE {keep}", (iid, at))
 
     @staticmethod
-    def _chunk_tables(con, names: list[str]) -> list[tuple[str, str]]:
-        """(attached stage, table) of every chunk's tickets, in chunk order (the file's order)."""
+    def _chunk_tables(con, names: list[str], glob: str) -> list[tuple[str, str]]:
+        """(attached stage, table) of every chunk's table named like ``glob``, in chunk order (the file's order)."""
         found = [(table, n) for n in names for (table,) in con.execute(
-            f"SELECT name FROM {n}.sqlite_master WHERE type = 'table' AND name GLOB ?", (CHUNK_TICKETS_GLOB,))]
+            f"SELECT name FROM {n}.sqlite_master WHERE type = 'table' AND name GLOB ?", (glob,))]
         return [(n, table) for table, n in sorted(found)]
 
     def read_quarantine(self, import_id: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
