@@ -247,3 +247,19 @@ def test_full_width_digits_in_times_are_read_not_a_crash(store, tmp_path):
     assert (r.inserted, r.quarantined, r.date_order) == (3, 0, "DMY")
     got = store.read_tickets().set_index("source_id")["received_at"].astype(str).to_dict()
     assert got == {"W1": "2025-04-13 10:00:00+08:00", "W2": "2025-04-03 10:00:00+08:00", "W3": "2025-04-05 08:00:00+08:00"}
+
+
+def test_times_of_other_systems_are_read_not_quarantined_or_misread(store, tmp_path):
+    """A Java back end's Date.toString() and Unix epochs: every row stored at its true time; an ambiguous zone
+    abbreviation (PST) is quarantined as an unreadable time, never guessed."""
+    p = tmp_path / "java.csv"
+    p.write_text(HEADER + "J1,Thu Apr 03 10:05:00 CST 2025,吵,121.505,31.285\n"
+                 "J2,1743645900000,吵,121.505,31.285\nJ3,1743645900,吵,121.505,31.285\n"
+                 "J4,202504031005,吵,121.505,31.285\nJ5,2025-04-03 10:05:00 星期四,吵,121.505,31.285\n"
+                 "J6,Thu Apr 03 10:05:00 PST 2025,吵,121.505,31.285\n", encoding="utf-8")
+    r = run(store, p)
+    assert (r.rows_read, r.inserted, r.quarantined) == (6, 5, 1)
+    got = store.read_tickets().set_index("source_id")["received_at"].astype(str).to_dict()
+    assert got == {f"J{i}": "2025-04-03 10:05:00+08:00" for i in range(1, 6)}
+    q = store.read_quarantine()
+    assert q["source_id"].tolist() == ["J6"] and q["reason"].tolist() == ["bad_time"]

@@ -35,3 +35,40 @@ def test_times_blank_bad_early_future():
 def test_times_other_timezone():
     r = parse_times(pd.Series(["2025-04-03 14:05"]), tz="Asia/Urumqi", now=NOW)
     assert r.values.iloc[0].tz_convert("UTC").hour == 8  # Urumqi is UTC+6
+
+
+def _read(raw, tz="Asia/Shanghai", **kw):
+    r = parse_times(pd.Series(raw, dtype="str"), tz=tz, now=NOW, **kw)
+    return [None if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M:%S") for v in r.values], r
+
+
+def test_compact_digits_are_read_by_their_length_with_fixed_fields():
+    """A lenient reading took 202504031005 for 10:00:05 and 1743645900 for a day in 1743 (worked by hand below)."""
+    got, r = _read(["20250403", "2025040310", "202504031005", "20250403100500",
+                    "1743645900",      # Unix seconds: 2025-04-03 02:05 UTC, 10:05 in Shanghai
+                    "1743645900123",   # Unix milliseconds, the same second
+                    "2025043", "2025040310050", "20251303", "20250230", "202504032460"])
+    assert got == ["2025-04-03 00:00:00", "2025-04-03 10:00:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00",
+                   "2025-04-03 10:05:00", "2025-04-03 10:05:00"] + [None] * 5
+    assert r.bad.tolist() == [False] * 6 + [True] * 5 and not r.old.any()
+
+
+def test_java_english_weekday_and_zone_forms():
+    got, r = _read(["Thu Apr 03 10:05:00 CST 2025", "Thu Apr 03 02:05:00 GMT 2025", "Thu Apr 03 10:05:00 GMT+08:00 2025",
+                    "03-Apr-2025 10:05", "Apr 3, 2025 10:05 AM", "Thursday, April 3, 2025 3:05 PM", "3 Sept 2025",
+                    "2025-04-03 10:05:00 星期四", "2025-04-03(周四) 10:05", "2025年4月3日 礼拜四 10:05",
+                    "2025-04-03 02:05:00 UTC", "2025-04-03 09:05 GMT+7", "北京时间 2025-04-03 10:05",
+                    "Thu, 03 Apr 2025 02:05:00 GMT", "2025-04-03 10:05:00 PST", "Thu Apr 03 10:05:00 EST 2025"])
+    assert got == ["2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00",
+                   "2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 15:05:00", "2025-09-03 00:00:00",
+                   "2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00",
+                   "2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00",
+                   "2025-04-03 10:05:00", None, None]  # PST and EST are not guessed: unread, quarantined
+    assert r.bad.sum() == 2
+
+
+def test_cst_is_china_standard_time_only_in_a_city_at_plus_eight():
+    got, _ = _read(["Thu Apr 03 10:05:00 CST 2025"], tz="Asia/Shanghai")
+    assert got == ["2025-04-03 10:05:00"]
+    got, r = _read(["Thu Apr 03 10:05:00 CST 2025", "Thu Apr 03 15:05:00 UTC 2025"], tz="America/Chicago")
+    assert got == [None, "2025-04-03 10:05:00"] and r.bad.tolist() == [True, False]  # 15:05 UTC is 10:05 CDT

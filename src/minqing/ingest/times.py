@@ -5,7 +5,9 @@ ISO 8601 (with or without an offset), Excel serial dates, ``2025/4/3 14:05``,
 (``12/31/2017 11:59:58 PM``, ``31.12.2017``, ``1/1/20 0:05``; the order of day
 and month is given or inferred, see :func:`infer_date_order`), 12-hour clocks
 (``AM/PM``, ``上午/下午``), two-digit years (00-69 -> 20xx, 70-99 -> 19xx) and
-dates without times. Naive times are local in the configured time zone.
+dates without times; compact digits and Unix epochs by their length, Java's ``Date.toString()``,
+English month names, weekdays and zone names (:mod:`minqing.ingest.timeforms`). Naive times are
+local in the configured time zone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pyarrow.compute as pc
 import pandas as pd
 
 from minqing.ingest.textscan import usual_times
+from minqing.ingest.timeforms import compact_digits, has_other_forms, rewrite_forms
 from minqing.model import TIMEZONE
 
 EARLIEST = None
@@ -336,8 +339,27 @@ def _is_blank(v, blanks=None) -> bool:
 
 
 def _parse_strings(text: pd.Series, tz: str, order: str | None = None) -> np.ndarray:
+    """UTC ``datetime64[ns]`` of time texts (NaT where unreadable): compact digits and epochs by their length,
+    the forms of other systems rewritten first (:mod:`minqing.ingest.timeforms`), then the usual readings."""
     out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     text = ascii_forms(text)
+    digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    if digits.any():
+        out[digits] = compact_digits(text[digits], tz)
+        if digits.all():
+            return out
+        text = text[~digits].reset_index(drop=True)
+    other = has_other_forms(text)
+    if other.any():
+        text = text.astype(object)
+        text[other] = rewrite_forms(text[other], tz)
+        text = text.astype("str")
+    out[~digits] = _parse_text(text, tz, order)
+    return out
+
+
+def _parse_text(text: pd.Series, tz: str, order: str | None = None) -> np.ndarray:
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     tail = text.str.slice(16)
     has_offset = (text.str.endswith("Z") | tail.str.contains("+", regex=False) | tail.str.contains("-", regex=False)).to_numpy(dtype=bool)
     if has_offset.any():
