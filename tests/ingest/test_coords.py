@@ -74,3 +74,19 @@ def test_plain_decimal_columns_read_from_their_bytes_as_pandas_reads_them(tiny_u
         assert getattr(fast, field).tolist() == getattr(slow, field).tolist()
     assert np.array_equal(fast.lon, slow.lon, equal_nan=True) and np.array_equal(fast.lat, slow.lat, equal_nan=True)
     assert fast.reason.tolist() == [None, None, None, "outside_region", "zero_coordinates", None]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_coordinates_in_other_notations_are_read(dtype):
+    """Worked by hand: 121°30'18" = 121 + 30/60 + 18/3600 = 121.505; 31°17'06" = 31.285; 30.3' = 0.505°."""
+    import pandas as pd
+
+    lon = ["１２１.５０５", "121,505", "E121.505", "121.505°", "121°30'18\"E", "121.505E", "东经121度30分18秒",
+           "W121.5", "121°30.3'", "121°61'", "121.5°30'", "abc", "121.505.1"]
+    lat = ["３１.２８５", "31,285", "N31.285", "31.285°", "31°17'06\"N", "31.285N", "北纬31度17分6秒",
+           "S31.2", "31°17.1'", "31", "31", "31", "31"]
+    r = clean_coordinates(pd.Series(lon, dtype=dtype), pd.Series(lat, dtype=dtype), "wgs84")
+    got = list(zip(np.round(r.lon, 9).tolist(), np.round(r.lat, 9).tolist()))
+    assert got[:7] == [(121.505, 31.285)] * 7
+    assert got[7] == (-121.5, -31.2) and got[8] == (121.505, 31.285)
+    assert np.isnan(r.lon[9:]).all() and r.invalid.tolist() == [False] * 9 + [True] * 4  # 61', 121.5°30' and text

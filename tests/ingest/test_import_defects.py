@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from import_helpers import run_import
@@ -263,3 +264,17 @@ def test_times_of_other_systems_are_read_not_quarantined_or_misread(store, tmp_p
     assert got == {f"J{i}": "2025-04-03 10:05:00+08:00" for i in range(1, 6)}
     q = store.read_quarantine()
     assert q["source_id"].tolist() == ["J6"] and q["reason"].tolist() == ["bad_time"]
+
+
+def test_coordinates_in_degrees_minutes_seconds_locate_the_order(store, tmp_path):
+    """Coordinates written 121°30'18"E / 东经121度30分18秒 / full width are read, so the order is located and linked."""
+    p = tmp_path / "dms.csv"
+    p.write_text(HEADER + 'D1,2025-04-03 10:00,吵,"121°30\'18""E","31°17\'06""N"\n'
+                 "D2,2025-04-03 10:00,吵,东经121度30分18秒,北纬31度17分6秒\n"
+                 "D3,2025-04-03 10:00,吵,１２１.５０５,３１.２８５\nD4,2025-04-03 10:00,吵,121.505,31.285\n", encoding="utf-8")
+    r = run(store, p)
+    assert (r.inserted, r.quarantined) == (4, 0)
+    t = store.read_tickets().set_index("source_id")
+    assert t["location_source"].tolist() == ["coordinates"] * 4
+    assert t["grid_code"].nunique() == 1 and t["grid_code"].notna().all()
+    assert np.allclose(t["lon"].astype(float), t.loc["D4", "lon"]) and np.allclose(t["lat"].astype(float), t.loc["D4", "lat"])

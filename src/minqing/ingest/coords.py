@@ -6,6 +6,8 @@ sub-metre iterative inverse); nothing is re-implemented here.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -122,7 +124,44 @@ def _numbers(values) -> np.ndarray:
         fast = plain_decimals(values)
         if fast is not None:
             return fast
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan).copy()
+    unread = np.isnan(out) & _given(values)
+    if unread.any():  # other notations (few rows, or a column written so): each value on its own
+        out[unread] = [read_notation(v) for v in pd.Series(values).to_numpy(dtype=object)[unread]]
+    return out
+
+
+_HEMISPHERE = {"E": 1, "N": 1, "W": -1, "S": -1, "东经": 1, "北纬": 1, "西经": -1, "南纬": -1}
+_NUM = r"(\d+(?:[.,]\d+)?)"
+_DMS = re.compile(rf"^{_NUM}\s*(?:[°º˚度:]\s*(?:{_NUM}\s*(?:['′’分:]\s*(?:{_NUM}\s*(?:[\"″”秒]|'')?)?)?)?)?$")
+_HEMI = re.compile(r"^(东经|北纬|西经|南纬|[NSEW])\s*(.*?)$|^(.*?)\s*(东经|北纬|西经|南纬|[NSEW])$")
+
+
+def read_notation(value) -> float:
+    """Degrees of a coordinate written in another notation; NaN when it is none.
+
+    Full-width digits (``１２１.５``), a degree sign (``121.505°``), degrees, minutes and seconds
+    (``121°30'18"E``, ``121度30分18秒``), a hemisphere letter or word before or after
+    (``E121.505``, ``31.285N``, ``东经121.505``; W and S are negative) and a decimal comma
+    (``121,505``, as a European spreadsheet writes it). Minutes and seconds must be below 60.
+    """
+    from minqing.ingest.times import ascii_forms
+
+    text = str(ascii_forms(pd.Series([str(value)], dtype=object)).iloc[0]).strip().upper()
+    sign = 1
+    m = _HEMI.match(text)
+    if m and (m.group(1) or m.group(4)):
+        sign = _HEMISPHERE[m.group(1) or m.group(4)]
+        text = (m.group(2) if m.group(1) else m.group(3)).strip()
+    if text.startswith("-") and sign == 1:
+        sign, text = -1, text[1:].strip()
+    m = _DMS.match(text)
+    if not m:
+        return np.nan
+    deg, minutes, seconds = (float(g.replace(",", ".")) if g else 0.0 for g in m.groups())
+    if minutes >= 60 or seconds >= 60 or ((minutes or seconds) and deg != int(deg)):
+        return np.nan
+    return sign * (deg + minutes / 60 + seconds / 3600)
 
 
 def _given(values) -> np.ndarray:
