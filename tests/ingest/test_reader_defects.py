@@ -262,3 +262,56 @@ def test_formula_cells_without_values_in_sheet_xml(xml):
     no_refs = xml.replace(' r="A2"', "").replace(' r="B2"', "").replace(' r="C2"', "").replace(' r="D2"', "")
     assert _scan_blank_formulas(io.BytesIO(no_refs.encode())) is None  # cells without a reference: the slow path
     assert _parse_blank_formulas(io.BytesIO(no_refs.encode())) == expected
+
+
+# -- Title rows above the header, a summary row below the orders ------------------------
+
+from minqing.ingest.header_row import TITLE_ROWS, header_row  # noqa: E402
+
+TITLES = [["12345热线工单明细表", "", "", "", ""], ["导出时间：2025-04-05 08:00", "", "", "", ""], ["", "", "", "", ""]]
+ORDERS = [["T1", "2025-04-03 10:00", "路灯不亮", "121.505", "31.285"], ["T2", "2025-04-04 11:00", "井盖丢失", "121.505", "31.285"]]
+
+
+def test_header_row_is_the_first_opening_row_naming_two_fields():
+    assert header_row([COLS, *ORDERS]) == 0
+    assert header_row([*TITLES, COLS, *ORDERS]) == 3
+    assert header_row([["sep=,"], COLS]) == 1
+    assert header_row([["说明：经度为GCJ-02"], COLS]) == 1  # one field named (经度) is not a header
+    assert header_row([["A", "B"], ["1", "2"]]) == 0  # no row names fields: the first row, as before
+    assert header_row([["x"]] * 31 + [COLS]) == 0  # a header further down than any title block is not looked for
+    assert header_row([["电话", "备注", "名称"], ["x", "y", "z"]]) == 0  # a full first row is the header, not a title
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "utf-16"])
+def test_title_rows_above_the_header_are_skipped_in_every_reader(store, tmp_path, encoding):
+    """The CSV blocks (UTF-8, GBK), pandas' stream (UTF-16) and the import: the same two orders, numbered 1 and 2."""
+    path = tmp_path / "report.csv"
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([*TITLES, COLS, *ORDERS, ["合计", "2", "", "", ""]])
+    src = open_source(path)
+    assert src.header_row == 3 and src.warnings == {TITLE_ROWS: 3}
+    rows = ORDERS + [["合计", "2", "", "", ""]]
+    assert _in_process(src) == rows
+    if csv_splittable(src):
+        _every_block_size(src, rows)
+    r = run(store, path)
+    assert (r.rows_read, r.inserted, r.quarantined) == (3, 2, 1) and r.reconciles()
+    assert r.reasons == {"summary_row": 1} and r.warnings[TITLE_ROWS] == 3
+    assert _texts(store) == {"T1": "路灯不亮", "T2": "井盖丢失"}
+    q = store.read_quarantine()
+    assert q[["row_number", "source_id"]].values.tolist() == [[3, "合计"]]
+
+
+def test_title_rows_of_a_workbook_are_skipped(store, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in [["12345热线工单明细表"], ["导出时间：2025-04-05"], [], COLS, *ORDERS, ["总计：", 2]]:
+        wb.active.append(row)
+    path = tmp_path / "report.xlsx"
+    wb.save(path)
+    src = open_source(path)
+    assert [r[:-1] for c in read_chunks(src) for r in c.values.tolist()] == ORDERS + [["总计：", "2", "", "", ""]]
+    assert src.header_row == 3 and src.warnings == {TITLE_ROWS: 3}
+    r = run(store, path)
+    assert (r.rows_read, r.inserted, r.quarantined) == (3, 2, 1) and r.reasons == {"summary_row": 1}

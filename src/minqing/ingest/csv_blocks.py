@@ -47,7 +47,7 @@ def csv_chunks(src: Source, chunksize, progress):
         with open(src.path, "rb") as raw:
             it = pd.read_csv(raw, sep=src.delimiter, dtype=str, na_filter=False, encoding=src.encoding,
                              encoding_errors="replace", chunksize=chunksize, engine="c", skipinitialspace=False,
-                             on_bad_lines="error")
+                             on_bad_lines="error", skiprows=src.header_row)
             for chunk in it:
                 chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
                 chunk["_row"] = np.arange(row + 1, row + len(chunk) + 1)
@@ -193,6 +193,7 @@ def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = Fa
         header = None
         done = 0
         sent = False
+        titles = src.header_row  # records above the header: a report's title rows, skipped
         while True:
             data = fh.read(block_bytes)
             buf = carry + data
@@ -200,11 +201,12 @@ def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = Fa
                 if not data and not buf:
                     return
                 ends = _record_ends(buf, delimiter, final=not data)
-                if not len(ends) and data:
+                if len(ends) <= titles and data:
                     carry = buf
                     continue
-                cut = int(ends[0]) if len(ends) else len(buf)
-                header, buf = buf[:cut], buf[cut:]
+                skip = int(ends[titles - 1]) if titles and len(ends) >= titles else (len(buf) if titles else 0)
+                cut = int(ends[titles]) if len(ends) > titles else len(buf)
+                header, buf = buf[skip:cut], buf[cut:]
                 done += cut
             if not data:  # end of file: whatever is left is the last block
                 if buf.strip(b"\r\n"):

@@ -27,6 +27,7 @@ class MappingError(IngestError):
 #: Row-level quarantine reasons (code -> English text with the fix).
 REASONS = {
     "missing_id": "the work-order id (工单编号) is empty; fill it in",
+    "summary_row": "this is a report's summary row (合计, 总计, Total), not a work order",
     "missing_time": "the received time (受理时间) is empty; fill it in",
     "bad_time": "a time could not be read; use e.g. 2025-04-03 14:05",
     "time_before_earliest": "a time is before the earliest accepted time (the earliest option); check the year",
@@ -57,4 +58,5 @@ WARNINGS = {
     "time_before_1990": "a time is before 1990; stored, but check the year",
     "formula_no_value": "formula cells with no saved value were imported blank; open the file in Excel or WPS, "
                         "save it and import it again",
+    "title_rows": "rows above the header (the report title, the export time) are not work orders and were skipped",
 }

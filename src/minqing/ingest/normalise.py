@@ -60,6 +60,10 @@ class Normalised:
     unreadable: dict = field(default_factory=dict)
 
 
+SUMMARY_ID = r"(?i)\s*(?:合\s*计|总\s*计|小\s*计|合計|總計|小計|汇\s*总|彙總|累\s*计|(?:grand\s*|sub\s*)?totals?|sum)\s*[:：]?\s*"
+"""A work-order id that is a report's summary word (合计, 总计, 小计, Total, ...): the row sums others, it is none."""
+
+
 def originals(chunk: pd.DataFrame, mask: np.ndarray, columns) -> list[str]:
     """Return the original rows selected by ``mask`` as JSON objects (header -> cell text)."""
     part = chunk.loc[mask, list(columns)]
@@ -105,6 +109,9 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         not_record = (chunk[INVALID].astype("str") != "").to_numpy(dtype=bool)
         flag(not_record, "not_a_record", chunk[INVALID].astype("str").to_numpy(dtype=object))
     flag((out["source_id"] == "").to_numpy(), "missing_id")
+    # a report's 合计 / Total row at the end of the sheet is no work order
+    flag(out["source_id"].str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool), "summary_row",
+         out["source_id"].to_numpy(dtype=object))
 
     soft_raw, unreadable, unreadable_raw = _times(out, chunk, f, col, flag, tz=tz, now=now, date_order=date_order,
                                                   earliest=earliest)

@@ -17,6 +17,7 @@ import pandas as pd
 from minqing.ingest.csv_blocks import csv_chunks
 from minqing.ingest.encodings import SAMPLE, detect_delimiter, detect_encoding
 from minqing.ingest.errors import ReadError
+from minqing.ingest.header_row import TITLE_ROWS, csv_header_row
 from minqing.ingest.json_records import geojson_chunks, json_kind, json_scalar, open311_chunks
 from minqing.ingest.source import Source, visible_nul
 from minqing.ingest.xlsx import xlsx_chunks
@@ -68,6 +69,9 @@ def _inspect(path: Path, sheet) -> Source:
         else:
             src.encoding = detect_encoding(head)
             src.delimiter = detect_delimiter(head, src.encoding)
+            src.header_row = csv_header_row(head, src.encoding, src.delimiter)
+            if src.header_row:
+                src.warnings[TITLE_ROWS] = src.header_row
     expected = {"csv": ("csv", "txt", "tsv"), "xlsx": ("xlsx", "xlsm"), "geojson": ("geojson", "json"),
                 "open311": ("json",)}[src.format]
     if ext and ext not in expected:

@@ -48,6 +48,8 @@ class Source:
         Warning code -> count found by the reader itself (:data:`minqing.ingest.xlsx.FORMULA_NO_VALUE`: cells), set while reading.
     blank_formulas : dict
         XLSX: data row -> names of its columns whose cell is a formula with no saved value (read as blank).
+    header_row : int
+        Rows above the header (a report's title, the export time; see :mod:`minqing.ingest.header_row`), skipped.
     """
 
     path: Path
@@ -61,6 +63,7 @@ class Source:
     mixed_encoding_fixes: int = 0
     warnings: dict = field(default_factory=dict)
     blank_formulas: dict = field(default_factory=dict)
+    header_row: int = 0
 
 
 def cell_text(v) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from minqing.ingest.errors import ReadError
+from minqing.ingest.header_row import MAX_TITLE_ROWS, TITLE_ROWS, header_row
 from minqing.ingest.source import cell_text
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ def xlsx_chunks(src: Source, chunksize, progress):
         raise ReadError(f"{src.path.name} cannot be read as XLSX ({type(exc).__name__}: {exc}); "
                         "the file may be truncated or damaged: export it again",
                         key="ingest.error_xlsx", path=str(src.path), reason=str(exc)) from exc
+    src.header_row = header_row([cell_text(v) for v in r] for r in rows[: MAX_TITLE_ROWS + 1])
+    src.warnings.pop(TITLE_ROWS, None)
+    if src.header_row:  # a report's title rows above the header: not work orders
+        src.warnings[TITLE_ROWS] = src.header_row
+        rows = rows[src.header_row:]
     if not rows:
         return
     header = [cell_text(h).strip() for h in rows[0]]
@@ -89,6 +95,7 @@ def _blank_formulas(src: Source, header: list) -> dict:
         return {}
     out: dict = {}
     for row, col in cells:
+        row -= src.header_row  # the sheet's rows above the header are not read
         if row >= 1 and col < len(header):  # row 0 is the header row
             out.setdefault(row, []).append(col)
     return out
