@@ -315,3 +315,14 @@ def test_title_rows_of_a_workbook_are_skipped(store, tmp_path):
     assert src.header_row == 3 and src.warnings == {TITLE_ROWS: 3}
     r = run(store, path)
     assert (r.rows_read, r.inserted, r.quarantined) == (3, 2, 1) and r.reasons == {"summary_row": 1}
+
+
+def test_two_exports_pasted_together_repeat_the_header_once(store, tmp_path):
+    """The second file's header (with its byte-order mark) is quarantined as a repeated header, not as a bad time."""
+    one = ("\ufeff" + ",".join(COLS) + "\r\n" + "\r\n".join(",".join(r) for r in ORDERS) + "\r\n").encode("utf-8")
+    two = ("\ufeff" + ",".join(COLS) + "\r\nT3,2025-04-05 09:00,噪音,121.505,31.285\r\n").encode("utf-8")
+    path = tmp_path / "pasted.csv"
+    path.write_bytes(one + two)
+    r = run(store, path)
+    assert (r.rows_read, r.inserted, r.quarantined) == (4, 3, 1) and r.reasons == {"repeated_header": 1}
+    assert store.read_quarantine()["row_number"].tolist() == [3]

@@ -64,6 +64,19 @@ SUMMARY_ID = r"(?i)\s*(?:合\s*计|总\s*计|小\s*计|合計|總計|小計|汇\
 """A work-order id that is a report's summary word (合计, 总计, 小计, Total, ...): the row sums others, it is none."""
 
 
+def _repeated_header(chunk: pd.DataFrame, fields: dict) -> np.ndarray:
+    """Rows that repeat the header (two exports pasted one after the other): the id and the received time
+    cells hold their own columns' names."""
+    names = [fields[k] for k in ("source_id", "received_at") if k in fields]
+    if len(names) < 2:
+        return np.zeros(len(chunk), dtype=bool)
+    same = np.ones(len(chunk), dtype=bool)
+    for name in names:
+        cells = chunk[name].astype("str").str.strip().str.lstrip("\ufeff").str.strip()
+        same &= (cells == str(name).strip().lstrip("\ufeff")).fillna(False).to_numpy(dtype=bool)
+    return same
+
+
 def originals(chunk: pd.DataFrame, mask: np.ndarray, columns) -> list[str]:
     """Return the original rows selected by ``mask`` as JSON objects (header -> cell text)."""
     part = chunk.loc[mask, list(columns)]
@@ -112,6 +125,7 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     # a report's 合计 / Total row at the end of the sheet is no work order
     flag(out["source_id"].str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool), "summary_row",
          out["source_id"].to_numpy(dtype=object))
+    flag(_repeated_header(chunk, f), "repeated_header")
 
     soft_raw, unreadable, unreadable_raw = _times(out, chunk, f, col, flag, tz=tz, now=now, date_order=date_order,
                                                   earliest=earliest)
