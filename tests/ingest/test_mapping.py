@@ -39,3 +39,17 @@ def test_category_paths_levels_and_codes():
     assert table[category_key("电梯故障")] == "04.01.01"
     assert table[category_key("04.01.01")] == "04.01.01"
     assert table[category_key("物业管理")] == "04"
+
+
+@pytest.mark.parametrize("columns, expected", [
+    (["Unique Key", "Created Date", "Closed Date", "Agency", "Complaint Type", "Descriptor", "Incident Address",
+      "Latitude", "Longitude"],  # New York City 311
+     {"source_id": "Unique Key", "received_at": "Created Date", "closed_at": "Closed Date", "handling_unit": "Agency",
+      "category": "Complaint Type", "text": "Descriptor", "address": "Incident Address", "lat": "Latitude",
+      "lon": "Longitude"}),
+    (["case_enquiry_id", "open_dt", "closed_dt", "type", "location", "latitude", "longitude"],  # Boston
+     {"source_id": "case_enquiry_id", "received_at": "open_dt", "closed_at": "closed_dt", "kind": "type",
+      "lat": "latitude", "lon": "longitude"}),
+])
+def test_open_311_headers_of_other_cities_are_found(columns, expected):
+    assert infer_mapping(columns).fields == expected

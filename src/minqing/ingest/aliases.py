@@ -10,18 +10,19 @@ import re
 
 from minqing.model import CATEGORIES, CHANNELS, KINDS, RESOLVED, SATISFACTION, STATUSES
 
-#: Field -> header aliases, most specific first.
+#: Field -> header aliases, most specific first (the English ones include the headers of the open 311 exports of
+#: New York, Boston, Chicago and San Francisco: Unique Key, Created Date, Complaint Type, open_dt, SR Number, ...).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "source_id": ("工单编号", "工单号", "编号", "受理编号", "ticket_id", "source_id", "id", "service_request_id"),
-    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime"),
+    "source_id": ("工单编号", "工单号", "编号", "受理编号", "ticket_id", "source_id", "id", "service_request_id", "unique key", "case id", "case_enquiry_id", "sr number", "service request number", "request id"),
+    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime", "created date", "open_dt", "opened", "date created"),
     "channel": ("诉求渠道", "来源", "来源渠道", "渠道", "受理渠道", "channel"),
     "kind": ("诉求类型", "工单类型", "诉求性质", "kind", "type"),
-    "category": ("问题分类", "诉求分类", "分类", "category", "service_name", "service_code"),
+    "category": ("问题分类", "诉求分类", "分类", "category", "service_name", "service_code", "complaint type", "sr type", "request type", "service request type"),
     "category_l1": ("大类", "一级分类", "问题大类"),
     "category_l2": ("中类", "二级分类", "问题中类"),
     "category_l3": ("小类", "三级分类", "问题小类"),
-    "text": ("诉求内容", "诉求描述", "问题描述", "内容", "text", "description"),
-    "address": ("诉求地址", "事件发生地", "事发地址", "小区点位", "地址", "address"),
+    "text": ("诉求内容", "诉求描述", "问题描述", "内容", "text", "description", "descriptor", "details"),
+    "address": ("诉求地址", "事件发生地", "事发地址", "小区点位", "地址", "address", "incident address", "street address"),
     "lon": ("经度", "x", "lon", "lng", "long", "longitude", "x坐标"),
     "lat": ("纬度", "y", "lat", "latitude", "y坐标"),
     "crs": ("坐标系", "坐标系统", "crs"),
@@ -29,10 +30,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "subdistrict": ("所属街道", "街道", "街镇", "subdistrict"),
     "community": ("所属社区", "社区", "居委", "community"),
     "grid": ("所属网格", "网格", "grid"),
-    "handling_unit": ("承办单位", "主办单位", "处理单位", "handling_unit", "agency_responsible"),
+    "handling_unit": ("承办单位", "主办单位", "处理单位", "handling_unit", "agency_responsible", "agency", "agency name", "responsible agency", "department"),
     "dispatched_at": ("派单时间", "dispatched_at"),
     "responded_at": ("响应时间", "首次响应时间", "responded_at"),
-    "closed_at": ("办结时间", "结案时间", "closed_at"),
+    "closed_at": ("办结时间", "结案时间", "closed_at", "closed date", "closed_dt"),
     "due_at": ("办理时限", "截止时间", "due_at", "expected_datetime"),
     "followed_up_at": ("回访时间", "followed_up_at"),
     "status": ("工单状态", "状态", "办理状态", "status"),
