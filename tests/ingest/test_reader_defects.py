@@ -326,3 +326,26 @@ def test_two_exports_pasted_together_repeat_the_header_once(store, tmp_path):
     r = run(store, path)
     assert (r.rows_read, r.inserted, r.quarantined) == (4, 3, 1) and r.reasons == {"repeated_header": 1}
     assert store.read_quarantine()["row_number"].tolist() == [3]
+
+
+def test_long_numeric_ids_keep_their_digits_or_are_quarantined(store, tmp_path):
+    """A 16-digit id stored as a number is exact (below 2**53) and keeps every digit; an 18-digit one is not,
+    nor is Excel's 2.02504E+17 in a CSV it saved: such ids are quarantined, never stored as another order's id."""
+    import openpyxl
+
+    from minqing.ingest.source import cell_text
+
+    assert cell_text(2025040310001234.0) == "2025040310001234" and cell_text(float(2**53)) == "9007199254740992.0"
+    wb = openpyxl.Workbook()
+    for row in [COLS, [2025040310001234, "2025-04-03 10:00", "a", 121.505, 31.285],
+                [202504031000123456, "2025-04-03 10:00", "b", 121.505, 31.285]]:
+        wb.active.append(row)
+    wb.save(tmp_path / "ids.xlsx")
+    r = run(store, tmp_path / "ids.xlsx")
+    assert (r.inserted, r.quarantined) == (1, 1) and r.reasons == {"id_scientific": 1}
+    assert list(_texts(store)) == ["2025040310001234"]
+    path = tmp_path / "resaved.csv"
+    path.write_text(",".join(COLS) + "\n2.02504E+17,2025-04-03 10:00,c,121.505,31.285\n"
+                    "2.02504E+17,2025-04-03 11:00,d,121.505,31.285\n", encoding="utf-8")
+    r = run(store, path)
+    assert (r.inserted, r.quarantined) == (0, 2) and r.reasons == {"id_scientific": 2}

@@ -28,6 +28,8 @@ class MappingError(IngestError):
 REASONS = {
     "missing_id": "the work-order id (工单编号) is empty; fill it in",
     "summary_row": "this is a report's summary row (合计, 总计, Total), not a work order",
+    "id_scientific": "the work-order id is in scientific notation (2.02504E+17): Excel stored it as a number and its "
+                     "last digits are lost; format the id column as text and export again",
     "repeated_header": "this row repeats the header (two exports pasted together), it is not a work order",
     "missing_time": "the received time (受理时间) is empty; fill it in",
     "bad_time": "a time could not be read; use e.g. 2025-04-03 14:05",

@@ -63,6 +63,9 @@ class Normalised:
 SUMMARY_ID = r"(?i)\s*(?:合\s*计|总\s*计|小\s*计|合計|總計|小計|汇\s*总|彙總|累\s*计|(?:grand\s*|sub\s*)?totals?|sum)\s*[:：]?\s*"
 """A work-order id that is a report's summary word (合计, 总计, 小计, Total, ...): the row sums others, it is none."""
 
+SCIENTIFIC_ID = r"[+-]?\d(?:[.,]\d+)?[eE][+]?\d+"
+"""A work-order id in scientific notation (``2.02504E+17``): Excel showed or saved a long numeric id as a number."""
+
 
 def _repeated_header(chunk: pd.DataFrame, fields: dict) -> np.ndarray:
     """Rows that repeat the header (two exports pasted one after the other): the id and the received time
@@ -126,6 +129,9 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
     flag(out["source_id"].str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool), "summary_row",
          out["source_id"].to_numpy(dtype=object))
     flag(_repeated_header(chunk, f), "repeated_header")
+    # an id Excel turned into a number too long for it (2.02504E+17): its last digits are gone, it names no order
+    flag(out["source_id"].str.fullmatch(SCIENTIFIC_ID).fillna(False).to_numpy(dtype=bool), "id_scientific",
+         out["source_id"].to_numpy(dtype=object))
 
     soft_raw, unreadable, unreadable_raw = _times(out, chunk, f, col, flag, tz=tz, now=now, date_order=date_order,
                                                   earliest=earliest)

@@ -77,7 +77,8 @@ def cell_text(v) -> str:
     if isinstance(v, float):
         if math.isnan(v) or math.isinf(v):
             return str(v)
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+        # every integer below 2**53 is exact in a float: a 16-digit id stored as a number keeps its digits
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
     if isinstance(v, datetime):
         return v.isoformat(sep=" ")
     if isinstance(v, (date, time)):
