@@ -53,3 +53,9 @@ def test_category_paths_levels_and_codes():
 ])
 def test_open_311_headers_of_other_cities_are_found(columns, expected):
     assert infer_mapping(columns).fields == expected
+
+
+def test_template_marks_and_date_headers_are_found():
+    m = infer_mapping(["*工单编号", "受理日期＊", "※事发地点", "诉求人电话", "联系人", "经度(WGS84)", "纬度(WGS84)"])
+    assert m.fields == {"source_id": "*工单编号", "received_at": "受理日期＊", "address": "※事发地点",
+                        "caller_phone": "诉求人电话", "caller_name": "联系人", "lon": "经度(WGS84)", "lat": "纬度(WGS84)"}

@@ -14,7 +14,7 @@ from minqing.model import CATEGORIES, CHANNELS, KINDS, RESOLVED, SATISFACTION, S
 #: New York, Boston, Chicago and San Francisco: Unique Key, Created Date, Complaint Type, open_dt, SR Number, ...).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "source_id": ("工单编号", "工单号", "编号", "受理编号", "ticket_id", "source_id", "id", "service_request_id", "unique key", "case id", "case_enquiry_id", "sr number", "service request number", "request id"),
-    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime", "created date", "open_dt", "opened", "date created"),
+    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime", "created date", "open_dt", "opened", "date created", "受理日期", "来电日期", "登记日期", "创建日期"),
     "channel": ("诉求渠道", "来源", "来源渠道", "渠道", "受理渠道", "channel"),
     "kind": ("诉求类型", "工单类型", "诉求性质", "kind", "type"),
     "category": ("问题分类", "诉求分类", "分类", "category", "service_name", "service_code", "complaint type", "sr type", "request type", "service request type"),
@@ -22,7 +22,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "category_l2": ("中类", "二级分类", "问题中类"),
     "category_l3": ("小类", "三级分类", "问题小类"),
     "text": ("诉求内容", "诉求描述", "问题描述", "内容", "text", "description", "descriptor", "details"),
-    "address": ("诉求地址", "事件发生地", "事发地址", "小区点位", "地址", "address", "incident address", "street address"),
+    "address": ("诉求地址", "事件发生地", "事发地址", "小区点位", "地址", "address", "incident address", "street address", "事发地点", "发生地点", "问题地址", "详细地址"),
     "lon": ("经度", "x", "lon", "lng", "long", "longitude", "x坐标"),
     "lat": ("纬度", "y", "lat", "latitude", "y坐标"),
     "crs": ("坐标系", "坐标系统", "crs"),
@@ -39,8 +39,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("工单状态", "状态", "办理状态", "status"),
     "satisfaction": ("回访满意度", "是否满意", "满意度", "satisfaction"),
     "resolved": ("是否解决", "解决情况", "resolved"),
-    "caller_name": ("来电人", "来电人姓名", "诉求人", "caller_name"),
-    "caller_phone": ("联系电话", "来电号码", "电话", "caller_phone"),
+    "caller_name": ("来电人", "来电人姓名", "诉求人", "caller_name", "诉求人姓名", "联系人"),
+    "caller_phone": ("联系电话", "来电号码", "电话", "caller_phone", "诉求人电话", "来电人电话", "联系方式", "手机号码"),
     "repeat_of": ("重复工单", "repeat_of"),
 }
 #: Field -> the ``tickets.col_*`` label the app's own ticket export uses as its header (both languages),
@@ -71,7 +71,7 @@ CRS_ALIASES = {
     "bd09": "bd09", "bd": "bd09", "百度": "bd09", "bd09ll": "bd09",
 }
 
-_PUNCT = re.compile(r"[\s_\-—:：()（）\[\]【】/\\.,，、]+")
+_PUNCT = re.compile(r"[\s_\-—:：()（）\[\]【】/\\.,，、*＊※]+")  # * and ※ mark required columns in templates
 
 
 def norm_header(name) -> str:
