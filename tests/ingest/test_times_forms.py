@@ -72,3 +72,12 @@ def test_cst_is_china_standard_time_only_in_a_city_at_plus_eight():
     assert got == ["2025-04-03 10:05:00"]
     got, r = _read(["Thu Apr 03 10:05:00 CST 2025", "Thu Apr 03 15:05:00 UTC 2025"], tz="America/Chicago")
     assert got == [None, "2025-04-03 10:05:00"] and r.bad.tolist() == [True, False]  # 15:05 UTC is 10:05 CDT
+
+
+def test_oracle_timestamps_and_dotted_clocks():
+    got, r = _read(["03-APR-25 10.05.00.000000 AM", "03-APR-25 10.05.00.000000000 PM", "03-4月 -25 10.05.00.000000 上午",
+                    "03-4月 -25 03.05.00.000000 下午", "2025-04-03 10.05.00", "2025.04.03 10.05", "03.04.2025 10.05"],
+                   date_order="DMY")
+    assert got == ["2025-04-03 10:05:00", "2025-04-03 22:05:00", "2025-04-03 10:05:00", "2025-04-03 15:05:00",
+                   "2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00"]
+    assert not r.bad.any()

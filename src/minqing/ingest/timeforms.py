@@ -9,7 +9,8 @@ Exports of real systems write times in ways beyond ``2025-04-03 10:05``:
   13-digit value starting with ``1`` is an epoch (2001-09-09 to 2033-05-18, when no ``YYYY``
   year starts with 1 worth reading), any other length of digits no time.
 * Java's ``Date.toString()``: ``Thu Apr 03 10:05:00 CST 2025``; English month names
-  (``03-Apr-2025 10:05``, ``Apr 3, 2025 10:05 AM``, ``3 April 2025``).
+  (``03-Apr-2025 10:05``, ``Apr 3, 2025 10:05 AM``, ``3 April 2025``); Oracle's default timestamps
+  (``03-APR-25 10.05.00.000000 AM``, in Chinese ``03-4月 -25 10.05.00.000000 上午``).
 * weekdays (``2025-04-03 星期四 10:05``, ``2025-04-03(周四)``, ``Thu, 03 Apr 2025``), which say nothing more;
 * zone names: ``UTC``/``GMT``/``Z``, ``GMT+8``/``UTC+08:00``, and ``CST`` or ``北京时间``, China
   Standard Time (+08:00), read only when the city's own zone is at +08:00 (a Chinese server
@@ -40,8 +41,12 @@ _DAY_MONTH_YEAR = re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?[-\s/.]+{_MONTH}[-\s
 _UTC_NAME = re.compile(r"\s+(?:UTC|GMT)$", re.IGNORECASE)  # ISO's own Z is read as it is
 _NAMED_OFFSET = re.compile(r"\s*(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _CHINA = re.compile(r"\s*(?:CST|CCT|北京时间|[(（]北京时间[)）])$|^(?:北京时间|[(（]北京时间[)）])\s*", re.IGNORECASE)
+_DOTTED_CLOCK = re.compile(r"(?<=\s)(\d{1,2})\.(\d{2})(?:\.(\d{2})(?:\.(\d+))?)?(?=\s|$)")
+"""A clock written with dots after the date: Oracle's ``HH.MI.SS.FF`` (``10.05.00.000000``), ``10.05``."""
+_ORACLE_CN = re.compile(r"^(\d{1,2})-(\d{1,2})月\s*-(\d{4}|\d{2})(?=\s|$)")
+"""Oracle's ``DD-MON-RR`` in Chinese (``03-4月 -25``)."""
 _OTHER = (r"(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|utc|gmt|cst|cct)"
-          r"|星期|礼拜|周[一二三四五六日天]|北京时间")
+          r"|星期|礼拜|周[一二三四五六日天]|北京时间|\s\d{1,2}\.\d{2}(?:\s|$|\.)|\d月\s*-\d")
 """What marks a text for :func:`rewrite_forms` (ISO's ``T`` and ``Z``, AM/PM and 上午/下午 are read as they are)."""
 _COMPACT = {8: (4, 2, 2), 10: (4, 2, 2, 2), 12: (4, 2, 2, 2, 2), 14: (4, 2, 2, 2, 2, 2)}
 
@@ -96,6 +101,12 @@ def rewrite_forms(text: pd.Series, tz: str) -> pd.Series:
 def _rewrite(t: str, china: bool) -> str:
     t = _WEEKDAY.sub(" ", t)
     t = re.sub(r"\s+", " ", t).strip(" ,")
+    t = _DOTTED_CLOCK.sub(lambda m: f"{m[1]}:{m[2]}" + (f":{m[3]}" if m[3] else "") + (f".{m[4]}" if m[4] else ""), t)
+    m = _ORACLE_CN.match(t)
+    if m:
+        day, month, year = m.groups()
+        year = year if len(year) == 4 else str(int(year) + (2000 if int(year) < 70 else 1900))
+        t = f"{year}-{int(month):02d}-{int(day):02d}{t[m.end():]}"
     m = _JAVA.match(t)
     if m:
         month, day, clock, zone, year = m.groups()
