@@ -278,3 +278,15 @@ def test_coordinates_in_degrees_minutes_seconds_locate_the_order(store, tmp_path
     assert t["location_source"].tolist() == ["coordinates"] * 4
     assert t["grid_code"].nunique() == 1 and t["grid_code"].notna().all()
     assert np.allclose(t["lon"].astype(float), t.loc["D4", "lon"]) and np.allclose(t["lat"].astype(float), t.loc["D4", "lat"])
+
+
+def test_day_and_clock_in_two_columns_make_the_received_time(store, tmp_path):
+    p = tmp_path / "split.csv"
+    p.write_text("工单编号,受理日期,受理时间,诉求内容,经度,纬度\nS1,2025-04-03,10:05:00,吵,121.505,31.285\n"
+                 "S2,2025/4/4,下午3点05分,吵,121.505,31.285\nS3,2025-04-05,,吵,121.505,31.285\n"
+                 "S4,2025-04-06,2025-04-06 08:00,吵,121.505,31.285\nS5,,10:00,吵,121.505,31.285\n", encoding="utf-8")
+    r = run(store, p)
+    assert (r.rows_read, r.inserted, r.quarantined) == (5, 4, 1) and r.reasons == {"bad_time": 1}  # S5: no day
+    got = store.read_tickets().set_index("source_id")["received_at"].astype(str).to_dict()
+    assert got == {"S1": "2025-04-03 10:05:00+08:00", "S2": "2025-04-04 15:05:00+08:00",
+                   "S3": "2025-04-05 00:00:00+08:00", "S4": "2025-04-06 08:00:00+08:00"}

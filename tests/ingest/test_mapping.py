@@ -59,3 +59,9 @@ def test_template_marks_and_date_headers_are_found():
     m = infer_mapping(["*工单编号", "受理日期＊", "※事发地点", "诉求人电话", "联系人", "经度(WGS84)", "纬度(WGS84)"])
     assert m.fields == {"source_id": "*工单编号", "received_at": "受理日期＊", "address": "※事发地点",
                         "caller_phone": "诉求人电话", "caller_name": "联系人", "lon": "经度(WGS84)", "lat": "纬度(WGS84)"}
+
+
+def test_a_day_column_is_the_received_time_or_its_day():
+    assert infer_mapping(["工单编号", "受理日期", "诉求内容"]).fields["received_at"] == "受理日期"
+    m = infer_mapping(["工单编号", "受理日期", "受理时间"])
+    assert (m.fields["received_at"], m.fields["received_date"]) == ("受理时间", "受理日期")

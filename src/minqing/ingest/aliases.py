@@ -14,7 +14,9 @@ from minqing.model import CATEGORIES, CHANNELS, KINDS, RESOLVED, SATISFACTION, S
 #: New York, Boston, Chicago and San Francisco: Unique Key, Created Date, Complaint Type, open_dt, SR Number, ...).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "source_id": ("工单编号", "工单号", "编号", "受理编号", "ticket_id", "source_id", "id", "service_request_id", "unique key", "case id", "case_enquiry_id", "sr number", "service request number", "request id"),
-    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime", "created date", "open_dt", "opened", "date created", "受理日期", "来电日期", "登记日期", "创建日期"),
+    "received_at": ("受理时间", "来电时间", "登记时间", "创建时间", "诉求时间", "received_at", "requested_datetime", "created date", "open_dt", "opened", "date created"),
+    # the day alone: joined with received_at when that holds only the clock (else it is received_at)
+    "received_date": ("受理日期", "来电日期", "登记日期", "创建日期", "诉求日期"),
     "channel": ("诉求渠道", "来源", "来源渠道", "渠道", "受理渠道", "channel"),
     "kind": ("诉求类型", "工单类型", "诉求性质", "kind", "type"),
     "category": ("问题分类", "诉求分类", "分类", "category", "service_name", "service_code", "complaint type", "sr type", "request type", "service request type"),

@@ -316,5 +316,7 @@ def _infer(columns, user_cols, options, values=None) -> ColumnMapping:
                 fields[fld] = col
                 used.add(col)
                 break
+    if "received_at" not in fields and "received_date" in fields:  # only the day: it is the received time
+        fields["received_at"] = fields.pop("received_date")
     unknown = tuple(c for c in columns if c not in used and not c.startswith("quarantine_"))
     return ColumnMapping(fields=fields, unknown=unknown, options=options, values=values or {})

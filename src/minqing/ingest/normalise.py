@@ -200,6 +200,8 @@ def _times(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, *
     old_value = np.full(n, None, dtype=object)
     for name in al.TIME_FIELDS:
         raw = col(name)
+        if name == "received_at" and raw is not None and "received_date" in f:
+            raw = with_day(col("received_date"), raw)
         if raw is None:
             out[name] = pd.Series(pd.NaT, index=chunk.index, dtype=f"datetime64[ns, {tz}]")
             continue
@@ -224,6 +226,29 @@ def _times(out: pd.DataFrame, chunk: pd.DataFrame, f: dict, col, flag: _Flags, *
     if old.any():
         flag(old & pd.isna(flag.reason), "time_before_1990", old_value, quarantine=False)
     return soft_raw, unreadable, unreadable_raw
+
+
+CLOCK_ONLY = r"\s*(?:上午|下午|AM|PM|am|pm)?\s*\d{1,2}\s*[:：时点.]\s*\d{1,2}(?:\s*[:：分.]\s*\d{1,2}(?:[.,]\d+)?)?\s*[分秒]?\s*(?:上午|下午|AM|PM|am|pm)?\s*"
+"""A received time that is only the clock (``10:05``, ``下午3点05分``): its day is in the 受理日期 column."""
+
+
+def with_day(day: pd.Series, clock: pd.Series) -> pd.Series:
+    """The received times of an export writing the day (受理日期) and the clock (受理时间) in two columns.
+
+    A clock-only time gets its row's day in front; an empty time is the day alone (midnight);
+    a time that holds its own day is kept as it is.
+    """
+    only = clock.str.fullmatch(CLOCK_ONLY).fillna(False).to_numpy(dtype=bool)
+    empty = (clock == "").to_numpy(dtype=bool)
+    has_day = (day != "").to_numpy(dtype=bool)
+    if not ((only | empty) & has_day).any():
+        return clock
+    out = clock.astype(object).copy()
+    join = only & has_day
+    out[join] = (day[join].astype(str) + " " + clock[join].astype(str)).to_numpy(dtype=object)
+    alone = empty & has_day
+    out[alone] = day[alone].to_numpy(dtype=object)
+    return out.astype("str")
 
 
 def _keep_unreadable(chunk, f: dict, name: str, parsed, soft: bool, unreadable: dict, unreadable_raw: dict) -> None:

@@ -248,7 +248,8 @@ def _date_options(options, user_map) -> tuple[str | None, pd.Timestamp | None]:
 
 
 def _time_columns(frame: pd.DataFrame, mapping: ColumnMapping) -> list[pd.Series]:
-    return [frame[mapping.fields[k]] for k in TIME_FIELDS if k in mapping.fields and mapping.fields[k] in frame.columns]
+    return [frame[mapping.fields[k]] for k in (*TIME_FIELDS, "received_date")
+            if k in mapping.fields and mapping.fields[k] in frame.columns]
 
 
 def _ambiguous(example: str, name: str) -> IngestError:
