@@ -349,3 +349,22 @@ def test_long_numeric_ids_keep_their_digits_or_are_quarantined(store, tmp_path):
                     "2.02504E+17,2025-04-03 11:00,d,121.505,31.285\n", encoding="utf-8")
     r = run(store, path)
     assert (r.inserted, r.quarantined) == (0, 2) and r.reasons == {"id_scientific": 2}
+
+
+def test_a_workbook_opening_with_a_notes_sheet_is_read_from_its_orders_sheet(store, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由12345热线系统导出"])
+    orders = wb.create_sheet("工单明细")
+    for row in [COLS, *ORDERS]:
+        orders.append(row)
+    wb.save(tmp_path / "cover.xlsx")
+    r = run(store, tmp_path / "cover.xlsx")
+    assert (r.rows_read, r.inserted) == (2, 2) and "sheet_read:工单明细" in r.notes
+    wb.move_sheet("工单明细", offset=-1)  # the orders first: read as always, no note
+    wb.save(tmp_path / "first.xlsx")
+    src = open_source(tmp_path / "first.xlsx")
+    list(read_chunks(src))
+    assert src.sheet == "工单明细" and not any(n.startswith("sheet_read:") for n in src.notes)

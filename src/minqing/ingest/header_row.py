@@ -32,7 +32,8 @@ def _known() -> frozenset:
     return frozenset(norm_header(a) for aliases in HEADER_ALIASES.values() for a in aliases)
 
 
-def _names_fields(record) -> int:
+def names_known_fields(record) -> int:
+    """How many distinct known fields a row's cells name (by the built-in header aliases)."""
     from minqing.ingest.aliases import norm_header
 
     known = _known()
@@ -42,7 +43,7 @@ def _names_fields(record) -> int:
 def header_row(records) -> int:
     """The index of the header among a file's first records (lists of cell texts); 0 unless titles open the file."""
     for i, record in enumerate(list(records)[: MAX_TITLE_ROWS + 1]):
-        if _names_fields(record) >= 2:
+        if names_known_fields(record) >= 2:
             return i
         if sum(1 for c in record if c is not None and str(c).strip()) > MAX_TITLE_CELLS:
             return 0  # a row of data, not a title: the first row is the header, as before

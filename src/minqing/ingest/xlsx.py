@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from minqing.ingest.errors import ReadError
-from minqing.ingest.header_row import MAX_TITLE_ROWS, TITLE_ROWS, header_row
+from minqing.ingest.header_row import MAX_TITLE_ROWS, TITLE_ROWS, header_row, names_known_fields
 from minqing.ingest.source import cell_text
 
 if TYPE_CHECKING:
@@ -34,7 +34,9 @@ def xlsx_chunks(src: Source, chunksize, progress):
         if src.sheet is not None and src.sheet not in names:
             raise ReadError(f"{src.path.name} has no sheet {src.sheet!r}; sheets are: {', '.join(names)}",
                             key="ingest.error_sheet", sheet=str(src.sheet), sheets=", ".join(names))
-        src.sheet = src.sheet or names[0]
+        if src.sheet is None:
+            src.sheet = _data_sheet(wb, names)
+            _note_sheet(src, names[0])
         rows = wb.get_sheet_by_name(src.sheet).to_python(skip_empty_area=False)
     except ReadError:
         raise
@@ -64,6 +66,32 @@ def xlsx_chunks(src: Source, chunksize, progress):
         chunk["_row"] = np.arange(lo + 1, lo + len(part) + 1)
         progress(lo + len(part), len(body))
         yield chunk
+
+
+def _data_sheet(wb, names: list[str]) -> str:
+    """The sheet to read when none is named: the first, unless only a later one has a header naming fields.
+
+    A workbook often opens with a cover or notes sheet (说明, 封面, 汇总) before the orders' sheet.
+    """
+    def names_fields(name) -> bool:
+        try:
+            head = wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=MAX_TITLE_ROWS + 1)
+        except Exception:  # noqa: BLE001 - a sheet calamine cannot read is no data sheet; the first is then read
+            return False
+        records = [[cell_text(v) for v in r] for r in head]
+        at = header_row(records)
+        return bool(records) and names_known_fields(records[at]) >= 2
+
+    if len(names) < 2 or names_fields(names[0]):
+        return names[0]
+    return next((n for n in names[1:] if names_fields(n)), names[0])
+
+
+def _note_sheet(src: Source, first: str) -> None:
+    """Say which sheet was read when it is not the first (``sheet_read:<name>``), once."""
+    src.notes = [n for n in src.notes if not n.startswith("sheet_read:")]
+    if src.sheet != first:
+        src.notes.append(f"sheet_read:{src.sheet}")
 
 
 _FORMULA_ADVICE = ": open the file in Excel or WPS and save it again"
