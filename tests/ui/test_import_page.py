@@ -86,3 +86,16 @@ def test_report_shows_date_order_and_unreadable_times_table():
     assert table[t("ingest.unreadable_count", "en")].tolist() == ["222"]
     example = table[t("ingest.unreadable_example", "en")].iloc[0]
     assert example.startswith("NA") and "13812345678" not in example  # masked
+
+
+def test_the_report_names_the_sheet_read_when_not_the_first():
+    def page():
+        from minqing.ui.pages.import_page import _show_report
+
+        _show_report(None, {"rows_read": 2, "inserted": 2, "notes": ["sheet_read:工单*明细"], "warnings": {"title_rows": 3}},
+                     None, "zh")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert t("ingest.report_sheet_read", "zh", sheet="工单\\*明细") in [c.value for c in at.caption]
+    assert t("ingest.warning_title_rows", "zh") in at.dataframe[0].value[t("ingest.col_reason", "zh")].tolist()

@@ -137,6 +137,9 @@ def _show_report(store, report: dict, user, lg) -> None:
                  t("ingest.col_rows", lg): [fmt_int(n, lg) for n in items.values()]},
                 hide_index=True,
             )
+    for note in report.get("notes") or []:  # a workbook read from a later sheet than its first: say which
+        if str(note).startswith("sheet_read:"):
+            st.caption(t("ingest.report_sheet_read", lg, sheet=escape_markdown(str(note)[len("sheet_read:"):])))
     if report.get("date_order"):
         order = report["date_order"]
         named = t(f"ingest.date_order_{order}", lg) if order in ("YMD", "DMY", "MDY") else escape_markdown(order)
