@@ -81,3 +81,25 @@ def test_oracle_timestamps_and_dotted_clocks():
     assert got == ["2025-04-03 10:05:00", "2025-04-03 22:05:00", "2025-04-03 10:05:00", "2025-04-03 15:05:00",
                    "2025-04-03 10:05:00", "2025-04-03 10:05:00", "2025-04-03 10:05:00"]
     assert not r.bad.any()
+
+
+def test_java_times_rewritten_in_arrow_read_as_each_value_alone():
+    """A column of Date.toString() values takes the Arrow path; each gives what the value-by-value rewrite gives."""
+    import numpy as np
+
+    from minqing.ingest.timeforms import _java_in_arrow, _rewrite
+
+    rng = np.random.default_rng(7)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700 * 86400, 500), unit="s")
+    zones = np.array(["CST", "GMT", "UTC", "GMT+08:00", "GMT-05:00", "PST"])[rng.integers(0, 6, 500)]
+    text = pd.Series([f"{d.strftime('%a %b %d %H:%M:%S')} {z} {d.year}" for d, z in zip(days, zones)], dtype="str")
+    for china in (True, False):
+        fast = _java_in_arrow(text, china)
+        done = fast.notna()
+        assert done.sum() == (zones != "PST").sum() - (0 if china else (zones == "CST").sum())
+        assert fast[done].tolist() == [_rewrite(t, china) for t in text[done]]
+    got, r = _read(text.tolist())
+    expected = [(d.tz_localize({"CST": "Asia/Shanghai", "GMT+08:00": "Asia/Shanghai"}.get(z, "UTC"))
+                 if z not in ("GMT-05:00", "PST") else d.tz_localize("Etc/GMT+5")).tz_convert("Asia/Shanghai")
+                .strftime("%Y-%m-%d %H:%M:%S") if z != "PST" else None for d, z in zip(days, zones)]
+    assert got == expected and r.bad.sum() == (zones == "PST").sum()

@@ -93,9 +93,48 @@ def has_other_forms(text: pd.Series) -> np.ndarray:
 
 
 def rewrite_forms(text: pd.Series, tz: str) -> pd.Series:
-    """Rewrite weekdays, English month names, Java's ``Date.toString()`` and zone names (see the module)."""
+    """Rewrite weekdays, English month names, Java's ``Date.toString()`` and zone names (see the module).
+
+    A column of Java times, the one form a whole large export is likely to be written in, is
+    rewritten in Arrow (:func:`_java_in_arrow`); the others value by value.
+    """
     china = _at_china_offset(tz)
-    return pd.Series([_rewrite(str(t), china) for t in text], index=text.index, dtype=object)
+    out = pd.Series(text.to_numpy(dtype=object), index=text.index, dtype=object)
+    fast = _java_in_arrow(text, china)
+    done = fast.notna().to_numpy(dtype=bool) if fast is not None else np.zeros(len(text), dtype=bool)
+    if done.any():
+        out[done] = fast[done].to_numpy(dtype=object)
+    rest = ~done
+    if rest.any():
+        out[rest] = [_rewrite(str(t), china) for t in out[rest]]
+    return out
+
+
+_JAVA_ARROW = (r"^\s*(?:[A-Za-z]{3})\s+(?P<mon>[A-Za-z]{3})\s+(?P<day>\d{2})\s+(?P<clock>\d{2}:\d{2}:\d{2})\s+"
+               r"(?P<zone>CST|UTC|GMT|GMT[+-]\d{2}:\d{2})\s+(?P<year>\d{4})\s*$")
+"""``Date.toString()`` exactly as Java writes it (``EEE MMM dd HH:mm:ss zzz yyyy``), with the zones read here."""
+
+
+def _java_in_arrow(text: pd.Series, china: bool) -> pd.Series | None:
+    """The ISO text of the values written exactly as Java's ``Date.toString()`` (null for the others), in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not len(arr):
+        return None
+    parts = pc.extract_regex(arr, _JAVA_ARROW)
+    field = {name: pc.struct_field(parts, [i]) for i, name in enumerate(("mon", "day", "clock", "zone", "year"))}
+    month = pc.add(pc.index_in(pc.utf8_lower(field["mon"]), value_set=pa.array(list(_MONTHS))), 1)
+    month = pc.utf8_lpad(pc.cast(month, pa.string()), 2, "0")
+    zone = pc.replace_substring_regex(field["zone"], r"^(?:UTC|GMT)$", "+00:00")
+    zone = pc.replace_substring_regex(zone, r"^GMT([+-]\d{2}:\d{2})$", r"\1")
+    zone = pc.replace_substring(zone, "CST", "+08:00") if china else pc.if_else(pc.equal(zone, "CST"), None, zone)
+    iso = pc.binary_join_element_wise(field["year"], "-", month, "-", field["day"], " ", field["clock"], " ", zone, "")
+    return pd.Series(iso.to_numpy(zero_copy_only=False), index=text.index, dtype=object)
 
 
 def _rewrite(t: str, china: bool) -> str:
