@@ -144,8 +144,7 @@ def _rewrite(t: str, china: bool) -> str:
     m = _ORACLE_CN.match(t)
     if m:
         day, month, year = m.groups()
-        year = year if len(year) == 4 else str(int(year) + (2000 if int(year) < 70 else 1900))
-        t = f"{year}-{int(month):02d}-{int(day):02d}{t[m.end():]}"
+        t = f"{_full_year(year)}-{int(month):02d}-{int(day):02d}{t[m.end():]}"
     m = _JAVA.match(t)
     if m:
         month, day, clock, zone, year = m.groups()
@@ -159,9 +158,7 @@ def _rewrite(t: str, china: bool) -> str:
             m = _DAY_MONTH_YEAR.match(t)
             if m:
                 day, month, year, rest = m.groups()
-                if len(year) == 2:
-                    year = str(int(year) + (2000 if int(year) < 70 else 1900))
-                t = f"{year}-{_month(month):02d}-{int(day):02d} {rest or ''}".strip()
+                t = f"{_full_year(year)}-{_month(month):02d}-{int(day):02d} {rest or ''}".strip()
     return _zone(t, china)
 
 
@@ -178,6 +175,11 @@ def _zone(t: str, china: bool) -> str:
     if m and china:
         return f"{(t[:m.start()] + t[m.end():]).strip()} +08:00"
     return t
+
+
+def _full_year(year: str) -> str:
+    """A two-digit year as the readers of :mod:`minqing.ingest.times` pivot it (00-69 -> 20xx, 70-99 -> 19xx)."""
+    return year if len(year) != 2 else str(int(year) + (2000 if int(year) < 70 else 1900))
 
 
 def _month(name: str) -> int:
