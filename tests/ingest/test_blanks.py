@@ -37,3 +37,31 @@ def test_the_length_test_on_bytes_keeps_every_token_and_only_tokens():
         got = blank_out(pd.Series(cells, dtype=dtype), tokens).tolist()
         assert got[:3] == ["", "", ""]
         assert got[3:10] == cells[3:10] and pd.isna(got[10])
+
+
+def test_ascii_cells_looked_up_in_arrow_fold_as_python_folds():
+    """Many distinct ASCII cells (ids, phone numbers) and the non-ASCII cells whose folding is ASCII (ß -> ss,
+    the Kelvin sign -> k, the long s -> s): each blank exactly when its Python case folding is a token."""
+    tokens = frozenset({"na", "ss", "k", "s/n", "无"})
+    ids = [f"A{i:05d}" for i in range(500)] + [f"1380013{i:04d}" for i in range(300)]
+    cells = ids + ["NA", "nA", "Na", "SS", "ß", "ẞ", "\u212a", "K", "ſ/n", "S/N", "s/N ", "n a", "无", "無", "Ｋ", None, ""]
+    for dtype in ("str", object):
+        got = blank_out(pd.Series(cells, dtype=dtype), tokens).tolist()
+        want = [None if c is None else ("" if c.casefold() in tokens else c) for c in cells]
+        assert [None if (g is None or (not isinstance(g, str) and pd.isna(g))) else g for g in got] == want, dtype
+        assert got[:800] == ids
+
+
+def test_summary_ids_found_in_arrow_as_python_finds_them():
+    """The Arrow sift of summary-word ids (合计, Total) keeps what Python's expression matches: Unicode
+    white space inside (合\u3000计), case folding (ſum, TOTAL), and no plain id."""
+    import re
+
+    from minqing.ingest.normalise import SUMMARY_ID, _summary_ids
+
+    cells = ["合计", "合\u3000计", " 小 计：", "ſum", "SUM", "Grand Totals", "TOTAL:", "subtotal", "總計", "累\u00a0计",
+             "S123", "sum1", "ST2024", "YP2411000001", "合计A", "", None] + [f"YP{i:08d}" for i in range(200)]
+    want = [c is not None and re.fullmatch(SUMMARY_ID, c) is not None for c in cells]
+    assert sum(want) == 10
+    for dtype in ("str", object):
+        assert _summary_ids(pd.Series(cells, dtype=dtype)).tolist() == want, dtype

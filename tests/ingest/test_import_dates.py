@@ -58,6 +58,16 @@ def test_day_first_inferred(store, tmp_path):
     assert local(store, "E1", "received_at") == "2017-02-01 10:00:00"
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_date_order_sampled_across_blocks(store, tmp_path, workers):
+    # blocks of a few rows: the row that proves day-first (31.12) is blocks after the first, still in the sample
+    rows = [(f"B{i:03d}", f"{1 + i % 12}/{1 + i % 12}/2017 10:00", "") for i in range(60)] + [("B999", "31.12.2017 10:00", "")]
+    path = csv(tmp_path / "eu.csv", rows[:-1][:30] + [("B0X1", "1/2/2017 10:00", ""), rows[-1]] + rows[30:-1])
+    r = run(store, path, workers=workers, block_bytes=120)
+    assert r.date_order == "DMY" and r.inserted == 62 and balanced(r)
+    assert local(store, "B0X1", "received_at") == "2017-02-01 10:00:00"
+
+
 def test_ambiguous_file_stops_with_the_fix_and_writes_nothing(store, tmp_path):
     path = csv(tmp_path / "amb.csv", [("A1", "1/2/2017", ""), ("A2", "3/4/2017", "5/6/2017")])
     for dry in (False, True):

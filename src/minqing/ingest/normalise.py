@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from minqing.cellsafe import restore_series
 from minqing.ingest import aliases as al
@@ -63,8 +65,24 @@ class Normalised:
 SUMMARY_ID = r"(?i)\s*(?:合\s*计|总\s*计|小\s*计|合計|總計|小計|汇\s*总|彙總|累\s*计|(?:grand\s*|sub\s*)?totals?|sum)\s*[:：]?\s*"
 """A work-order id that is a report's summary word (合计, 总计, 小计, Total, ...): the row sums others, it is none."""
 
+SUMMARY_CHARS = "合总小計计總汇彙累tTsS\u017f"
+"""Characters a :data:`SUMMARY_ID` match holds one of (each alternative has one; ſ is an s to ``(?i)``)."""
+
 SCIENTIFIC_ID = r"[+-]?\d(?:[.,]\d+)?[eE][+]?\d+"
 """A work-order id in scientific notation (``2.02504E+17``): Excel showed or saved a long numeric id as a number."""
+
+
+def _summary_ids(sid: pd.Series) -> np.ndarray:
+    """Where an id is a summary word (:data:`SUMMARY_ID`). Python's expression (Unicode ``\\s``, case folding)
+    decides, on the ids holding a character of :data:`SUMMARY_CHARS` only: of Arrow strings, found in Arrow."""
+    if not (isinstance(sid.dtype, pd.StringDtype) and sid.dtype.storage == "pyarrow"):
+        return sid.str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool)
+    cand = np.flatnonzero(pc.fill_null(pc.match_substring_regex(pa.array(sid.array), f"[{SUMMARY_CHARS}]"), False).to_numpy(
+        zero_copy_only=False))
+    out = np.zeros(len(sid), dtype=bool)
+    if len(cand):
+        out[cand] = sid.iloc[cand].astype(object).str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool)
+    return out
 
 
 def _repeated_header(chunk: pd.DataFrame, fields: dict) -> np.ndarray:
@@ -126,8 +144,7 @@ def normalise_chunk(chunk: pd.DataFrame, mapping: ColumnMapping, *, crs: str, tz
         flag(not_record, "not_a_record", chunk[INVALID].astype("str").to_numpy(dtype=object))
     flag((out["source_id"] == "").to_numpy(), "missing_id")
     # a report's 合计 / Total row at the end of the sheet is no work order
-    flag(out["source_id"].str.fullmatch(SUMMARY_ID).fillna(False).to_numpy(dtype=bool), "summary_row",
-         out["source_id"].to_numpy(dtype=object))
+    flag(_summary_ids(out["source_id"]), "summary_row", out["source_id"].to_numpy(dtype=object))
     flag(_repeated_header(chunk, f), "repeated_header")
     # an id Excel turned into a number too long for it (2.02504E+17): its last digits are gone, it names no order
     flag(out["source_id"].str.fullmatch(SCIENTIFIC_ID).fillna(False).to_numpy(dtype=bool), "id_scientific",

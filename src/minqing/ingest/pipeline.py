@@ -333,7 +333,12 @@ class _Run:
         self.new_categories = mapping.values.get(NEW_CATEGORIES, {})
         self.report.mapping = dict(mapping.fields)
         self.report.unknown_columns = list(mapping.unknown)
-        order = self.date_order or self._infer_date_order(first, mapping)  # once, before any chunk: all read alike
+        head = [first]
+        if self.date_order is None:  # the order is decided from the first rows, before any chunk: all read alike
+            order = self._infer_date_order(head, tasks, mapping)
+            tasks = itertools.chain(head[1:], tasks)
+        else:
+            order = self.date_order
         self.report.date_order = order
         with self.store.begin_import() as stage:  # discarded, the store unchanged, unless committed
             ctx = ChunkContext(
@@ -369,22 +374,31 @@ class _Run:
                                target=str(value), allowed=", ".join(CHANNELS))
         return value
 
-    def _infer_date_order(self, first, mapping) -> str | None:
-        """Decide the order of day, month and year from the first rows of every time column together."""
-        if first[1] == "frame":
-            frame = first[2]
+    def _infer_date_order(self, head: list, tasks, mapping) -> str | None:
+        """Decide the order of day, month and year from the first rows of every time column together.
+
+        ``head`` holds the first task; CSV blocks taken from ``tasks`` until they hold
+        :data:`DATE_SAMPLE_ROWS` rows are appended to it (the caller processes them first).
+        They are parsed as the workers parse them, not read a second time.
+        """
+        if head[0][1] == "frame":
+            frame = head[0][2]
         else:
-            fixes = self.src.mixed_encoding_fixes
-            gen = read_chunks(self.src, DATE_SAMPLE_ROWS)
-            try:
-                frame = next(gen, None)
-            except ReadError:  # the run reports it with the row
-                frame = None
-            finally:
-                gen.close()
-                self.src.mixed_encoding_fixes = fixes
-            if frame is None:
+            frames, rows = [], 0
+            while True:
+                try:
+                    part = parse_csv_block(self.src, *head[len(frames)][2])[0]
+                except ReadError:  # the run reports it with the row
+                    break
+                frames.append(part)
+                rows += len(part)
+                if rows >= DATE_SAMPLE_ROWS or (nxt := next(tasks, None)) is None:
+                    break
+                head.append(nxt)
+            if not frames:
                 return None
+            frame = pd.concat(frames, ignore_index=True).head(DATE_SAMPLE_ROWS) if len(frames) > 1 else \
+                frames[0].head(DATE_SAMPLE_ROWS)
         try:
             return infer_date_order(_time_columns(frame, mapping))
         except DateOrderError as exc:
