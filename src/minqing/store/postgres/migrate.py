@@ -6,7 +6,7 @@ user_version``) but shared in meaning: a number is the same change on every
 backend that has it, and a backend skips a number whose change it can't have
 (:data:`POSTGRES_ONLY`: ``005_scope.sql``, row-level security, which SQLite
 lacks; ``006_rollups.sql``, the dashboard's rollup tables, which SQLite does without, and
-``007_top_problems.sql``, indexes of those, and ``008_problem_rollup.sql``, one more). :func:`migrate` applies the missing ones in
+``007_top_problems.sql``, indexes of those, and ``008_problem_rollup.sql``, one more; ``009_drop_cell_index.sql`` is on both). :func:`migrate` applies the missing ones in
 order, all in one transaction under an advisory lock (two migrations at once
 wait for each other; a failure leaves the database as it was), records each in
 the ``schema_version`` table, and refuses a database whose version is newer
