@@ -85,7 +85,7 @@ def _schema(url: str) -> list:
             "'ticket_sources') UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE "
             "conrelid IN ('tickets'::regclass, 'ticket_places'::regclass, 'ticket_sources'::regclass) "
             "UNION ALL SELECT tgname, tgenabled::text FROM pg_trigger WHERE NOT tgisinternal AND "
-            "tgrelid IN ('tickets'::regclass, 'ticket_places'::regclass) ORDER BY 1").fetchall()
+            "tgrelid IN ('tickets'::regclass, 'ticket_places'::regclass) ORDER BY 1, 2").fetchall()
 
 
 @pytest.mark.parametrize("example, workers", [(name, None) for name in EXAMPLES] + [("yangpu", 2)])
