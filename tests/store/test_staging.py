@@ -15,6 +15,7 @@ import pytest
 from conftest import X0, Y0, make_tickets
 
 from minqing.store import open_store
+from minqing.store import scratch
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -190,6 +191,7 @@ def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_uni
         (path,) = stage.folder.glob("stage_*.sqlite")
         with sqlite3.connect(path) as probe:  # a table per chunk of tickets, place links and source hashes
             staged = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            page_size = probe.execute("PRAGMA page_size").fetchone()[0]
         stage.commit(_report(inserted=5 - len(drop)), drop_keys=drop)
     order = [r[0] for r in s._con.execute("SELECT source_id FROM tickets ORDER BY rowid")]
     links = sorted(s._con.execute("SELECT source_id, place_id FROM ticket_places").fetchall())
@@ -209,6 +211,7 @@ def test_sqlite_bulk_commit_keeps_file_order_hashes_and_drops(tmp_path, tiny_uni
     assert {"tickets_source_id", "tickets_received", "tickets_grid", "tickets_category_received"} <= indexes
     assert links == [("T0000", "H1"), ("T0003", "H1")]  # the first ticket of each chunk
     assert place_indexes == {"ticket_places_place"}  # dropped for the load, built again after it
+    assert page_size == scratch.SCRATCH_PAGE_SIZE != s._con.execute("PRAGMA page_size").fetchone()[0]
     assert staged == {f"{t}_{k:08d}" for t in ("t_tickets", "t_places", "t_sources") for k in (0, 1)} | {"t_changes"}
 
 
