@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from minqing.ingest.errors import ReadError
-from minqing.ingest.csv_blocks import csv_blocks, parse_csv_block
+from minqing.ingest.csv_blocks import csv_block_spans, csv_blocks, parse_csv_block, read_span
 from minqing.ingest.readers import open_source
 
 from test_pipeline import HEADER, base_rows, run, write_csv
@@ -42,6 +42,29 @@ def test_blocks_cut_only_between_records(tmp_path):
     header_only = tmp_path / "h.csv"
     header_only.write_bytes(b"id,text\n")
     assert list(csv_blocks(open_source(header_only), 4)) == []
+
+
+def test_block_spans_locate_the_bodies_in_the_file(tmp_path):
+    """A worker reads its block from the file (no bytes through the pipe): every span holds the body
+    :func:`csv_blocks` cuts, after title rows, with a quoted line break across a cut; a file cut short under
+    the import is an error, not a silent loss of rows."""
+    text = ("市民热线工单导出\n导出时间：2025-04-01\n工单编号,诉求内容,n\n"
+            + "".join(f'{i},"第{i}行\n续行,逗号",{i}\n' for i in range(40)))
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("gb18030"))
+    src = open_source(path)
+    assert src.header_row == 2
+    for size in (1, 7, 50, 333, 1 << 20):
+        blocks = list(csv_blocks(src, size))
+        spans = list(csv_block_spans(src, size))
+        assert [h for h, _ in spans] == [h for h, _ in blocks]
+        assert [read_span(src, sp) for _, sp in spans] == [b for _, b in blocks], size
+        assert sum(len(parse_csv_block(src, h, read_span(src, sp))[0]) for h, sp in spans) == 40
+    (_, last), = list(csv_block_spans(src, 1 << 20))
+    path.write_bytes(text.encode("gb18030")[: last[0] + last[1] // 2])
+    with pytest.raises(ReadError) as err:
+        read_span(src, last)
+    assert err.value.key == "ingest.error_changed"
 
 
 def test_parallel_import_equals_in_process(tmp_path, tiny_units, tiny_places):

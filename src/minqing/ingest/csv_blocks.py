@@ -7,6 +7,7 @@ or, for an encoding whose bytes cannot be cut safely, streams the file through p
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -77,7 +78,7 @@ def _block_chunks(src: Source, chunksize, progress):
     parsed = done = 0
     pending: list[pd.DataFrame] = []
     frame = None
-    for header, body in _blocks(src, block_bytes, progress, header_only=True):
+    for header, body, _ in _blocks(src, block_bytes, progress, header_only=True):
         try:
             frame, fixes = parse_csv_block(src, header, body)
         except ReadError as exc:
@@ -179,11 +180,34 @@ def csv_blocks(src: Source, block_bytes: int = 32 << 20,
 
     Parse each with :func:`parse_csv_block`. The header record is repeated with every body.
     """
-    yield from _blocks(src, block_bytes, progress)
+    for header, body, _ in _blocks(src, block_bytes, progress):
+        yield header, body
+
+
+def csv_block_spans(src: Source, block_bytes: int = 32 << 20,
+                    progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[bytes, tuple[int, int]]]:
+    """The blocks of :func:`csv_blocks` as ``(header, (offset, length))``: where each body lies in the file.
+
+    A worker reads its body itself (:func:`read_span`), so the bytes are not copied through a pipe to it.
+    """
+    for header, body, offset in _blocks(src, block_bytes, progress):
+        yield header, (offset, len(body))
+
+
+def read_span(src: Source, span: tuple[int, int]) -> bytes:
+    """The bytes of a body of :func:`csv_block_spans` (the file changed under the import if they are fewer)."""
+    offset, length = span
+    with open(src.path, "rb") as fh:
+        data = os.pread(fh.fileno(), length, offset) if length else b""
+    if len(data) != length:
+        raise ReadError(f"{src.path.name} changed while it was being imported (it is shorter than it was); "
+                        "import it again once it is complete", key="ingest.error_changed", path=str(src.path))
+    return data
 
 
 def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = False):
-    """:func:`csv_blocks`; with ``header_only``, a file with a header and no records gives ``(header, b"")``."""
+    """``(header, body, offset of the body in the file)`` of :func:`csv_blocks`; with ``header_only``, a file with a
+    header and no records gives ``(header, b"", end)``."""
     if block_bytes < 1:
         raise ValueError(f"block_bytes must be positive, got {block_bytes}")
     progress = progress or (lambda done, total: None)
@@ -191,7 +215,7 @@ def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = Fa
     with open(src.path, "rb") as fh:
         carry = b""
         header = None
-        done = 0
+        done = 0  # bytes of the file before buf
         sent = False
         titles = src.header_row  # records above the header: a report's title rows, skipped
         while True:
@@ -210,9 +234,9 @@ def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = Fa
                 done += cut
             if not data:  # end of file: whatever is left is the last block
                 if buf.strip(b"\r\n"):
-                    yield header, buf
+                    yield header, buf, done
                 elif header_only and not sent:
-                    yield header, b""
+                    yield header, b"", done
                 progress(src.size, src.size)
                 return
             ends = _record_ends(buf, delimiter, final=False)
@@ -221,9 +245,9 @@ def _blocks(src: Source, block_bytes: int, progress=None, header_only: bool = Fa
                 continue
             cut = int(ends[-1])
             carry = buf[cut:]
-            done += cut
             sent = True
-            yield header, buf[:cut]
+            yield header, buf[:cut], done
+            done += cut
             progress(done, src.size)
 
 

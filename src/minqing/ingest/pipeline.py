@@ -32,7 +32,7 @@ from minqing.citytime import check_timezone
 from minqing.errors import IngestError
 from minqing.ingest.aliases import TIME_FIELDS
 from minqing.ingest.coords import DEFAULT_REGION_BUFFER_M, region_from_units
-from minqing.ingest.csv_blocks import csv_blocks, csv_splittable, parse_csv_block
+from minqing.ingest.csv_blocks import csv_block_spans, csv_splittable, parse_csv_block, read_span
 from minqing.ingest.errors import MappingError, ReadError
 from minqing.ingest.geocode import DEFAULT_THRESHOLD, build_gazetteer, load_facilities
 from minqing.ingest.mapping import (
@@ -387,7 +387,8 @@ class _Run:
             frames, rows = [], 0
             while True:
                 try:
-                    part = parse_csv_block(self.src, *head[len(frames)][2])[0]
+                    header, span = head[len(frames)][2]
+                    part = parse_csv_block(self.src, header, read_span(self.src, span))[0]
                 except ReadError:  # the run reports it with the row
                     break
                 frames.append(part)
@@ -408,8 +409,8 @@ class _Run:
         """Chunks to process: byte blocks of a CSV (parsed by the workers) or frames from the other readers."""
         progress = lambda done, total: self.step("read", done / max(total, 1))
         if csv_splittable(self.src):
-            for k, (header, body) in enumerate(csv_blocks(self.src, self.options.block_bytes, progress)):
-                yield (k, "csv", (header, body))
+            for k, (header, span) in enumerate(csv_block_spans(self.src, self.options.block_bytes, progress)):
+                yield (k, "csv", (header, span))  # the worker reads its body from the file
         else:
             for k, chunk in enumerate(read_chunks(self.src, self.options.chunksize, progress)):
                 yield (k, "frame", chunk.drop(columns=["_row"]))

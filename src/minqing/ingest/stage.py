@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from minqing.geo.link import link_prepared, prepare_layers
-from minqing.ingest.csv_blocks import parse_csv_block
+from minqing.ingest.csv_blocks import parse_csv_block, read_span
 from minqing.ingest.geocode import match_addresses
 from minqing.ingest.normalise import normalise_chunk
 from minqing.ingest.rowhash import column_hashes, row_hashes
@@ -127,14 +127,16 @@ def _local_store():
 
 
 def process_chunk(task: tuple) -> ChunkResult:
-    """Process one chunk: ``(number, "csv", (header, body))`` or ``(number, "frame", DataFrame)``."""
+    """Process one chunk: ``(number, "csv", (header, (offset, length)))`` (a CSV block, see
+    :func:`~minqing.ingest.csv_blocks.csv_block_spans`) or ``(number, "frame", DataFrame)``."""
     ctx = _CTX
     number, kind, payload = task
     secs: Counter = Counter()
     t = time.perf_counter()
     fixes = 0
-    if kind == "csv":
-        chunk, fixes = parse_csv_block(ctx.source, *payload)
+    if kind == "csv":  # (header, where the body lies in the file)
+        header, span = payload
+        chunk, fixes = parse_csv_block(ctx.source, header, read_span(ctx.source, span))
     else:
         chunk = payload.copy()
         chunk["_row"] = np.arange(1, len(chunk) + 1)
