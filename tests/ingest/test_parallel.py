@@ -157,3 +157,16 @@ def test_200_mb_csv_memory_stays_bounded(tmp_path, tiny_units, tiny_places):
     assert got["rows"] == got["inserted"] == got["count"] == n and got["ok"]
     # Held whole, the file's rows as Python strings alone take several times its size.
     assert got["peak_mib"] < 1024, got
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_report_holds_the_file_hash_computed_on_a_thread(store, tmp_path, workers):
+    """The import hashes the file on a thread while it sets up; the report (and the stored one) holds the hash
+    of the file's bytes, for a file of rows and for one with a header only."""
+    import hashlib
+
+    for name, rows in (("rows.csv", base_rows()), ("empty.csv", [])):
+        path = write_csv(tmp_path / name, rows)
+        r = run(store, path, workers=workers, block_bytes=150)
+        assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest(), name
+        assert store.read_import_reports(1)[0]["sha256"] == r.sha256

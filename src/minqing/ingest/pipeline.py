@@ -161,7 +161,7 @@ def import_file(store: Store, path: str | Path, options: ImportOptions | None = 
         If the file cannot be read or mapped; nothing is written then.
     """
     options = options or ImportOptions()
-    src = open_source(path, options.sheet)
+    src = open_source(path, options.sheet, hash_later=True)  # hashed while the import sets up
     step = progress or (lambda stage, frac: None)
     if options.dry_run:  # writes nothing: needs no lock
         report = _Run(store, src, options, step).run()
@@ -430,6 +430,7 @@ class _Run:
     def _results(self, ctx: ChunkContext, tasks) -> Iterator[ChunkResult]:
         """Process the chunks in order, in worker processes when that pays; at most a few chunks in flight."""
         workers = self._workers()
+        self.report.sha256 = self.src.file_hash()  # its thread ends before any worker is forked
         set_context(ctx)
         try:
             if workers <= 1:
@@ -470,6 +471,7 @@ class _Run:
                 wall: float) -> ImportReport:
         t = time.perf_counter()
         self.step("write", 0.0)
+        self.report.sha256 = self.src.file_hash()  # (an empty file has no chunk to wait for it)
         r = self.tally.fill(p, stage, drop_keys, dup_rows)
         r.finished_epoch = int(pd.Timestamp.now(tz=self.tz).timestamp())
         self.secs["write"] += time.perf_counter() - t

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import Future
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,8 +27,11 @@ from minqing.ingest.xlsx import xlsx_chunks
 DEFAULT_CHUNKSIZE = 200_000
 
 
-def open_source(path: Path | str, sheet: str | None = None) -> Source:
+def open_source(path: Path | str, sheet: str | None = None, hash_later: bool = False) -> Source:
     """Inspect a file: its format (by content), encoding, delimiter and hash.
+
+    With ``hash_later`` the hash is computed on a thread while the caller goes on; read it with
+    :meth:`Source.file_hash` (the import does before it forks its workers).
 
     Raises
     ------
@@ -36,17 +41,17 @@ def open_source(path: Path | str, sheet: str | None = None) -> Source:
     path = Path(path)
     if not path.is_file():
         raise ReadError(f"file {path} does not exist; check the path", key="ingest.error_missing", path=str(path))
-    return _inspect(path, sheet)
+    return _inspect(path, sheet, hash_later)
 
 
-def _inspect(path: Path, sheet) -> Source:
+def _inspect(path: Path, sheet, hash_later: bool = False) -> Source:
     with path.open("rb") as fh:
         head = fh.read(SAMPLE)
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    src = Source(path=path, format="csv", sha256=digest.hexdigest(), size=path.stat().st_size, sheet=sheet)
+    src = Source(path=path, format="csv", size=path.stat().st_size, sheet=sheet)
+    if hash_later:
+        src.hashing = _hash_on_thread(path)
+    else:
+        src.sha256 = _sha256(path)
     ext = path.suffix.lower().lstrip(".")
     if head.startswith(b"PK\x03\x04"):
         src.format = "xlsx"
@@ -77,6 +82,27 @@ def _inspect(path: Path, sheet) -> Source:
     if ext and ext not in expected:
         src.notes.append(f"extension_mismatch:{ext}->{src.format}")
     return src
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)  # hashlib lets go of the GIL for blocks this large
+    return digest.hexdigest()
+
+
+def _hash_on_thread(path: Path) -> Future:
+    done: Future = Future()
+
+    def run():
+        try:
+            done.set_result(_sha256(path))
+        except BaseException as exc:  # noqa: BLE001 - raised where the hash is read
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name="minqing-file-hash", daemon=True).start()
+    return done
 
 
 def _looks_binary(head: bytes) -> bool:

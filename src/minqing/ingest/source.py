@@ -36,7 +36,7 @@ class Source:
     sheet : str or None
         For XLSX files, the sheet read.
     sha256 : str
-        Hash of the file's bytes.
+        Hash of the file's bytes ("" until :meth:`file_hash` when computed on a thread).
     size : int
         Bytes.
     notes : list of str
@@ -64,6 +64,14 @@ class Source:
     warnings: dict = field(default_factory=dict)
     blank_formulas: dict = field(default_factory=dict)
     header_row: int = 0
+    hashing: object = field(default=None, repr=False, compare=False)  # Future of sha256 (open_source hash_later)
+
+    def file_hash(self) -> str:
+        """The file's SHA-256, waiting for it when it is computed on a thread."""
+        if self.hashing is not None:
+            self.sha256 = self.hashing.result()
+            self.hashing = None
+        return self.sha256
 
 
 def cell_text(v) -> str:
