@@ -361,7 +361,7 @@ def test_migration_upgrades_a_store_of_the_previous_version(tmp_path, tiny_units
 
     every = sq._migrations()
     latest = every[-1][0]
-    assert [v for v, _ in every][-1] == 4
+    assert 4 in [v for v, _ in every]  # the accounts migration; later ones (9: an index dropped) apply after it
     u = f"sqlite:///{tmp_path}/old.sqlite"
     monkeypatch.setattr(sq, "_migrations", lambda: [m for m in every if m[0] < 4])
     with open_store(u) as s:
